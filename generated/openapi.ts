@@ -1,0 +1,1515 @@
+// Generated from openapi.yaml by `npm run gen` (scripts/gen.ts). Do not edit: change openapi.yaml and regenerate.
+
+export interface paths {
+    "/api/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness, version, kill-switch state and upstream configuration
+         * @description Always 200 while the process serves requests, whatever the kill switch says. Never returns secrets.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This contract, as JSON */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/asyncapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The WebSocket contract, as JSON */
+        get: operations["getAsyncApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Human-readable reference of the operations, the WebSocket messages and the error codes */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Prometheus text format 0.0.4. Families include `gateway_http_requests_total{method,route,status}`,
+         *     `gateway_http_request_duration_seconds`, `gateway_rate_limit_hits_total`,
+         *     `gateway_futures_switch_enabled`, `gateway_futures_switch_flips_total` and the process defaults.
+         *     Not rate-limited, so a scraper never loses a sample.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/futures-switch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the kill switch */
+        get: operations["getFuturesSwitch"];
+        /**
+         * Flip the kill switch at run time
+         * @description Takes effect for the next request. Turning it off closes every open `/ws/futures` socket with
+         *     close code 4404 and refuses new upgrades with HTTP 404. Every flip (also a no-op one) is logged
+         *     with who (the admin key's fingerprint), when, the old and the new value and the reason, and counted in
+         *     `gateway_futures_switch_flips_total`. Turning it on is refused (409 `UNSAFE_EXPOSURE`) while the
+         *     gateway listens beyond loopback without gateway API keys. A restart uses `FEATURE_FUTURES` again.
+         */
+        put: operations["setFuturesSwitch"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open positions
+         * @description Upstream: `GET /api/v1/positions`. Needs KuCoin credentials.
+         */
+        get: operations["listPositions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/positions/{symbol}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+                symbol: components["parameters"]["Symbol"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One position
+         * @description Upstream: `GET /api/v1/position?symbol=`. A symbol with no position answers 200 with `qty: 0`. Needs KuCoin credentials.
+         */
+        get: operations["getPosition"];
+        put?: never;
+        post?: never;
+        /**
+         * Close a position at market
+         * @description Upstream: `POST /api/v1/orders` with `closeOrder: true` and `type: market`. The order's
+         *     `clientOid` comes from `Idempotency-Key` or is generated; a repeated key replays the first
+         *     outcome without a second upstream call. Never retried blindly: after a timeout or 5xx the
+         *     gateway looks the order up by `clientOid` before answering. No position answers 404
+         *     `POSITION_NOT_FOUND`. Needs KuCoin credentials.
+         */
+        delete: operations["closePosition"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/leverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set the margin mode and leverage of a symbol
+         * @description `cross`: switch the symbol to cross margin if needed (`POST /api/v2/position/changeMarginMode`;
+         *     KuCoin refuses while orders or positions are open: 409 `MARGIN_MODE_CHANGE_BLOCKED`), then
+         *     `POST /api/v2/changeCrossUserLeverage`.
+         *     `isolated`: switch to isolated if needed, read the risk-limit tiers, pick the highest level whose
+         *     `maxLeverage` is at least the requested leverage, move the position there
+         *     (`POST /api/v1/position/risk-limit-level/change`), and remember the leverage as the default for
+         *     later isolated orders on the symbol. Leverage above the symbol's maximum is 400 `LEVERAGE_TOO_HIGH`.
+         *     Needs KuCoin credentials.
+         */
+        put: operations["setLeverage"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/funding/{symbol}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+                symbol: components["parameters"]["Symbol"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Current funding rate of a symbol
+         * @description Upstream: `GET /api/v1/funding-rate/{symbol}/current` (public: no KuCoin credentials needed).
+         */
+        get: operations["getFundingRate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open orders
+         * @description Upstream: `GET /api/v1/orders?status=active`. Needs KuCoin credentials.
+         */
+        get: operations["listOrders"];
+        put?: never;
+        /**
+         * Place an order
+         * @description Upstream: `POST /api/v1/orders`. `clientOid` comes from the body, else the `Idempotency-Key`
+         *     header, else is generated. A repeated request with the same key returns the first outcome
+         *     (header `Idempotent-Replayed: true`) and sends nothing upstream; the same key with a different
+         *     body is 409 `IDEMPOTENCY_CONFLICT`. Never retried blindly: after a timeout or 5xx the gateway
+         *     looks the order up by `clientOid`; found is a success, not found is 502 `ORDER_UNCONFIRMED`
+         *     carrying the `clientOid` to reconcile with. Success means KuCoin's matching engine accepted the
+         *     order, not that it filled. Needs KuCoin credentials.
+         */
+        post: operations["createOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/orders/{orderId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KuCoin's order id. */
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * One order
+         * @description Upstream: `GET /api/v1/orders/{orderId}`. Needs KuCoin credentials.
+         */
+        get: operations["getOrder"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel an order
+         * @description Upstream: `DELETE /api/v1/orders/{orderId}`. An order that is already done is 409 `ORDER_NOT_CANCELABLE`. Needs KuCoin credentials.
+         */
+        delete: operations["cancelOrder"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/account": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Account overview
+         * @description Upstream: `GET /api/v1/account-overview?currency=`. KuCoin defaults to the XBT account; the gateway defaults to USDT. Needs KuCoin credentials.
+         */
+        get: operations["getAccount"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/contracts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tradable contracts
+         * @description Upstream: `GET /api/v1/contracts/active` (public; cached).
+         */
+        get: operations["listContracts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/futures/contracts/{symbol}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+                symbol: components["parameters"]["Symbol"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One contract
+         * @description Upstream: `GET /api/v1/contracts/{symbol}` (public; cached).
+         */
+        get: operations["getContract"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /**
+         * @description Epoch milliseconds.
+         * @example 1764200000000
+         */
+        Timestamp: number;
+        /**
+         * @description A symbol in any accepted spelling; mapped to the KuCoin id.
+         * @example BTCUSDTM
+         */
+        SymbolInput: string;
+        /**
+         * @description The canonical KuCoin contract id (`XBTUSDTM`).
+         * @example XBTUSDTM
+         */
+        Symbol: string;
+        /**
+         * @description An asset as users know it (`BTC`, not `XBT`).
+         * @example BTC
+         */
+        Asset: string;
+        /** @enum {string} */
+        Side: "BUY" | "SELL";
+        /** @enum {string} */
+        OrderType: "MARKET" | "LIMIT";
+        /**
+         * @description Our spelling of KuCoin's `ISOLATED`/`CROSS`.
+         * @enum {string}
+         */
+        MarginMode: "isolated" | "cross";
+        /**
+         * @description Either case accepted.
+         * @enum {string}
+         */
+        MarginModeInput: "isolated" | "cross" | "ISOLATED" | "CROSS";
+        SuccessBase: {
+            /** @constant */
+            success: true;
+            timestamp: components["schemas"]["Timestamp"];
+        };
+        Health: {
+            /** @constant */
+            status: "ok";
+            version: string;
+            uptimeSeconds: number;
+            futures: components["schemas"]["FuturesSwitchSummary"];
+            upstream: {
+                /** @constant */
+                provider: "kucoin";
+                /** @description `EXCHANGE_KUCOIN` */
+                enabled: boolean;
+                /** @description `FUTURES_BASE_URL` */
+                baseUrl: string;
+                /** @description All three KuCoin credentials are set. The values are never returned. */
+                credentialsConfigured: boolean;
+                /** @enum {string} */
+                keyVersion: "2" | "3";
+            };
+        };
+        HealthEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["Health"];
+        };
+        FuturesSwitchSummary: {
+            enabled: boolean;
+            /** @description When it was last flipped at run time (epoch ms); null since start. */
+            changedAt: number | null;
+            /** @description Who flipped it last (`admin:<key fingerprint>`); null since start. */
+            changedBy: string | null;
+        };
+        FuturesSwitchState: {
+            enabled: boolean;
+            /** @description The value before the last flip; null since start. */
+            previous: boolean | null;
+            changedAt: number | null;
+            changedBy: string | null;
+            reason: string | null;
+            /** @description `/ws/futures` sockets closed by the last flip. */
+            closedSockets: number;
+        };
+        FuturesSwitchEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["FuturesSwitchState"];
+        };
+        FuturesSwitchChange: {
+            enabled: boolean;
+            /** @description Logged with the flip. */
+            reason?: string;
+        };
+        /** @description A position. Quantities are in contracts; `baseQty` is the same in the base asset. */
+        Position: {
+            symbol: components["schemas"]["Symbol"];
+            baseAsset: components["schemas"]["Asset"];
+            settleCurrency: components["schemas"]["Asset"];
+            marginMode: components["schemas"]["MarginMode"];
+            /**
+             * @description From the sign of KuCoin's `currentQty`; FLAT when 0.
+             * @enum {string}
+             */
+            side: "LONG" | "SHORT" | "FLAT";
+            /** @description Contracts, signed: > 0 long, < 0 short (KuCoin `currentQty`). */
+            qty: number;
+            /** @description `qty` × multiplier, in the base asset (inverse contracts: USD). */
+            baseQty: number;
+            /** @description `avgEntryPrice` */
+            entryPrice: number;
+            markPrice: number;
+            liquidationPrice: number | null;
+            /** @description Effective leverage (`realLeverage` when isolated). */
+            leverage: number;
+            /** @description `posMargin`, in the settlement currency. */
+            margin: number;
+            unrealisedPnl: number;
+            unrealisedPnlPct: number;
+            realisedPnl: number;
+            /** @description Isolated only; null in cross mode. */
+            riskLimitLevel: number | null;
+            isOpen: boolean;
+            /** @description Epoch ms; null when flat. */
+            openedAt: number | null;
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        PositionEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["Position"];
+        };
+        PositionListEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["Position"][];
+        };
+        ClosePositionResult: {
+            symbol: components["schemas"]["Symbol"];
+            baseAsset: components["schemas"]["Asset"];
+            orderId: string;
+            clientOid: string;
+            replayed: boolean;
+        };
+        ClosePositionEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["ClosePositionResult"];
+        };
+        LeverageChange: {
+            symbol: components["schemas"]["SymbolInput"];
+            /** @description At most the symbol's `maxLeverage` (400 `LEVERAGE_TOO_HIGH` otherwise). */
+            leverage: number;
+            marginMode: components["schemas"]["MarginModeInput"];
+        };
+        LeverageResult: {
+            symbol: components["schemas"]["Symbol"];
+            baseAsset: components["schemas"]["Asset"];
+            marginMode: components["schemas"]["MarginMode"];
+            leverage: number;
+            /** @description The risk-limit level chosen (isolated); null in cross mode. */
+            riskLimitLevel: number | null;
+        };
+        LeverageEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["LeverageResult"];
+        };
+        FundingRate: {
+            symbol: components["schemas"]["Symbol"];
+            baseAsset: components["schemas"]["Asset"];
+            /** @description KuCoin's funding index id, e.g. `.XBTUSDTMFPI8H`. */
+            fundingRateSymbol: string;
+            /** @description The current funding rate (0.0001 = 0.01 %). */
+            rate: number;
+            predictedRate: number | null;
+            rateCap: number | null;
+            rateFloor: number | null;
+            /** @description Funding interval (KuCoin `granularity`), e.g. 28800000 for 8 h. */
+            intervalMs: number;
+            /** @description Epoch ms (KuCoin `timePoint`). */
+            previousFundingTime: number | null;
+            /** @description Epoch ms of the next settlement (KuCoin `fundingTime`). */
+            nextFundingTime: number | null;
+        };
+        FundingRateEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["FundingRate"];
+        };
+        OrderRequest: {
+            symbol: components["schemas"]["SymbolInput"];
+            side: components["schemas"]["Side"];
+            type: components["schemas"]["OrderType"];
+            /** @description In `qtyUnit` (contracts unless said otherwise). */
+            qty: number;
+            /**
+             * @description `base` and `quote` are converted with the contract's multiplier and lot size; inverse contracts take contracts only.
+             * @default contracts
+             * @enum {string}
+             */
+            qtyUnit: "contracts" | "base" | "quote";
+            /** @description LIMIT only; a multiple of the tick size. */
+            price?: number;
+            /** @description Isolated orders; defaults to the leverage set with PUT /api/futures/leverage, else 1. */
+            leverage?: number;
+            marginMode?: components["schemas"]["MarginModeInput"];
+            /**
+             * @default GTC
+             * @enum {string}
+             */
+            timeInForce: "GTC" | "IOC";
+            /** @default false */
+            postOnly: boolean;
+            /** @default false */
+            reduceOnly: boolean;
+            /** @description Your id for the order; overrides `Idempotency-Key`. */
+            clientOid?: string;
+        };
+        OrderAccepted: {
+            orderId: string;
+            clientOid: string;
+            symbol: components["schemas"]["Symbol"];
+            baseAsset: components["schemas"]["Asset"];
+            side: components["schemas"]["Side"];
+            type: components["schemas"]["OrderType"];
+            /** @description Contracts actually sent to KuCoin. */
+            qty: number;
+            price: number | null;
+            replayed: boolean;
+        };
+        OrderAcceptedEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["OrderAccepted"];
+        };
+        Order: {
+            orderId: string;
+            clientOid: string | null;
+            symbol: components["schemas"]["Symbol"];
+            baseAsset: components["schemas"]["Asset"];
+            side: components["schemas"]["Side"];
+            type: components["schemas"]["OrderType"];
+            /**
+             * @description `open` while resting; `filled` when done with everything filled; `canceled` when done otherwise (partly filled orders report `filledQty`).
+             * @enum {string}
+             */
+            status: "open" | "filled" | "canceled";
+            /** @description null for market orders. */
+            price: number | null;
+            /** @description Contracts. */
+            qty: number;
+            filledQty: number;
+            remainingQty: number;
+            avgFillPrice: number | null;
+            marginMode: components["schemas"]["MarginMode"];
+            leverage: number | null;
+            /** @enum {string} */
+            timeInForce: "GTC" | "IOC";
+            reduceOnly: boolean;
+            closeOrder: boolean;
+            postOnly: boolean;
+            createdAt: components["schemas"]["Timestamp"];
+            updatedAt: components["schemas"]["Timestamp"];
+        };
+        OrderEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["Order"];
+        };
+        OrderPage: {
+            page: number;
+            pageSize: number;
+            total: number;
+            items: components["schemas"]["Order"][];
+        };
+        OrderPageEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["OrderPage"];
+        };
+        CancelResult: {
+            cancelledOrderIds: string[];
+        };
+        CancelEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["CancelResult"];
+        };
+        Account: {
+            currency: components["schemas"]["Asset"];
+            /** @description `accountEquity` = marginBalance + unrealisedPnl */
+            equity: number;
+            unrealisedPnl: number;
+            marginBalance: number;
+            positionMargin: number;
+            orderMargin: number;
+            frozenFunds: number;
+            availableBalance: number;
+            /** @description Cross-margin risk rate. */
+            riskRatio: number;
+            maxWithdrawAmount: number;
+        };
+        AccountEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["Account"];
+        };
+        Contract: {
+            symbol: components["schemas"]["Symbol"];
+            baseAsset: components["schemas"]["Asset"];
+            quoteCurrency: components["schemas"]["Asset"];
+            settleCurrency: components["schemas"]["Asset"];
+            isInverse: boolean;
+            /** @description Base asset per contract (absolute value of KuCoin's; inverse: USD per contract). */
+            multiplier: number;
+            lotSize: number;
+            tickSize: number;
+            maxOrderQty: number;
+            maxLeverage: number;
+            /** @description KuCoin status: `Open`, `Paused`, `CancelOnly`, ... */
+            status: string;
+            markPrice: number | null;
+            indexPrice: number | null;
+            fundingRate: number | null;
+        };
+        ContractEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["Contract"];
+        };
+        ContractListEnvelope: components["schemas"]["SuccessBase"] & {
+            data?: components["schemas"]["Contract"][];
+        };
+        /**
+         * @description The error catalogue. Every problem's `code` is one of these, and each code always comes with
+         *     the same HTTP status (`x-error-catalogue` lists them with their titles; the gateway's
+         *     `src/http/errors.ts` is checked against it in CI).
+         * @enum {string}
+         */
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
+        FieldError: {
+            /**
+             * @description Where the field is.
+             * @enum {string}
+             */
+            location: "body" | "query" | "path" | "header";
+            /** @description The field's path, dot-separated (`qty`, `items.0.price`); empty for the whole body. */
+            field: string;
+            message: string;
+        };
+        /** @description An RFC 9457 problem with the gateway's members. */
+        Problem: {
+            /** @description A URN naming the problem type: `urn:futures-gateway:problem:<code in kebab case>`. */
+            type: string;
+            title: string;
+            status: number;
+            detail: string;
+            /** @description The request path. */
+            instance?: string;
+            /** @constant */
+            success: false;
+            code: components["schemas"]["ErrorCode"];
+            errors?: components["schemas"]["FieldError"][];
+            requestId: string;
+            timestamp: components["schemas"]["Timestamp"];
+            /** @description What KuCoin said, when the problem comes from KuCoin. */
+            upstream?: {
+                /** @description KuCoin's business code, e.g. `300003`, or `HTTP <status>`. */
+                code: string;
+                message: string;
+            };
+            /** @description With `ORDER_UNCONFIRMED` and order conflicts: the order's clientOid. */
+            clientOid?: string;
+            /** @description With 429 and 503. */
+            retryAfterSeconds?: number;
+        };
+    };
+    responses: {
+        /**
+         * @description The request is invalid: `VALIDATION_FAILED` (each bad field in `errors`), `MALFORMED_JSON`,
+         *     `LEVERAGE_TOO_HIGH`, `UPSTREAM_INVALID_REQUEST`.
+         */
+        BadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `UNAUTHORIZED` (missing or wrong gateway/admin key), `CREDENTIALS_MISSING` (no KuCoin credentials configured), `CREDENTIALS_REJECTED` (KuCoin refused them). */
+        Unauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Present with `UNAUTHORIZED`: `Bearer realm="futures-gateway"`. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `FORBIDDEN` (admin operations without configured admin keys), `UPSTREAM_FORBIDDEN` (KuCoin: IP not whitelisted, key lacks permission, account frozen). */
+        Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description `NOT_FOUND`: no such route, or a futures route while the kill switch is off (the two are
+         *     indistinguishable by design). Also `UNKNOWN_SYMBOL`, `POSITION_NOT_FOUND`, `ORDER_NOT_FOUND`.
+         */
+        NotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `METHOD_NOT_ALLOWED`: the path exists but not with this method. `Allow` lists the methods. */
+        MethodNotAllowed: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description The methods the path supports. */
+                Allow: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `MARGIN_MODE_MISMATCH`, `POSITION_MODE_MISMATCH`, `MARGIN_MODE_CHANGE_BLOCKED`, `ORDER_NOT_CANCELABLE`, `DUPLICATE_CLIENT_OID`, `IDEMPOTENCY_CONFLICT`, `POSITION_BUSY`, `UNSAFE_EXPOSURE`. */
+        Conflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `PAYLOAD_TOO_LARGE`: the body is larger than `BODY_LIMIT_BYTES`. */
+        PayloadTooLarge: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `UNSUPPORTED_MEDIA_TYPE`: bodies must be `application/json`. */
+        UnsupportedMediaType: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description KuCoin refused the business request: `INSUFFICIENT_BALANCE`, `PRICE_OUT_OF_BAND`, `ORDER_LIMIT_EXCEEDED`, `RISK_LIMIT_EXCEEDED`, `UPSTREAM_REJECTED` (`upstream` carries KuCoin's code and message). */
+        Unprocessable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `RATE_LIMITED` (this caller sent too many requests to the gateway) or `UPSTREAM_RATE_LIMITED` (KuCoin's quota for the account is spent; the gateway stops before KuCoin bans it). */
+        RateLimited: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `INTERNAL_ERROR`: a bug in the gateway. Logged at error level with the request id; no stack is returned. */
+        InternalError: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `NOT_IMPLEMENTED`: the operation is in the contract but this build does not serve it yet. */
+        NotImplemented: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `ORDER_UNCONFIRMED` (an order POST failed in transit and no order with its `clientOid` was found: reconcile with `clientOid`). */
+        BadGateway: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `UPSTREAM_UNAVAILABLE`: KuCoin is in maintenance, or the circuit breaker is open after repeated failures. `Retry-After` says when to try again. */
+        ServiceUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Seconds to wait. */
+                "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `UPSTREAM_TIMEOUT`: KuCoin did not answer in time. For orders see `ORDER_UNCONFIRMED`. */
+        GatewayTimeout: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: {
+        /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+        Symbol: components["schemas"]["SymbolInput"];
+        /** @description Becomes the order's `clientOid` unless the body has one. A repeated key replays the first outcome. */
+        IdempotencyKey: string;
+    };
+    requestBodies: never;
+    headers: {
+        /** @description The request id, also in logs and problems. */
+        "X-Request-Id": string;
+        /** @description Remaining quota of the caller's policy, e.g. `"default";r=1199;t=60` (draft-ietf-httpapi-ratelimit-headers-08). */
+        RateLimit: string;
+        /** @description The caller's policy, e.g. `"default";q=1200;w=60`. */
+        "RateLimit-Policy": string;
+        /** @description Seconds to wait before trying again (RFC 9110 §10.2.3). */
+        "Retry-After": string;
+        /** @description `true` when this answer is the stored outcome of an earlier request with the same idempotency key. */
+        "Idempotent-Replayed": "true" | "false";
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The gateway is up. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthEnvelope"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        openapi: "3.1.0";
+                        info: Record<string, never>;
+                        paths: Record<string, never>;
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getAsyncApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The AsyncAPI document of `/ws/futures`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        asyncapi: "3.0.0";
+                        info: Record<string, never>;
+                        channels: Record<string, never>;
+                    };
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A self-contained HTML page (no external scripts). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getFuturesSwitch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The switch's state. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FuturesSwitchEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    setFuturesSwitch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FuturesSwitchChange"];
+            };
+        };
+        responses: {
+            /** @description The switch's new state. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FuturesSwitchEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listPositions: {
+        parameters: {
+            query?: {
+                /** @description Settlement currency to filter by (`USDT`, `XBT`, `BTC`...). All when absent. */
+                currency?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The open positions (possibly none). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PositionListEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getPosition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+                symbol: components["parameters"]["Symbol"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The position. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PositionEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    closePosition: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Becomes the order's `clientOid` unless the body has one. A repeated key replays the first outcome. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+                symbol: components["parameters"]["Symbol"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The closing order was accepted by the matching engine. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClosePositionEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    setLeverage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LeverageChange"];
+            };
+        };
+        responses: {
+            /** @description What was done. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeverageEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getFundingRate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+                symbol: components["parameters"]["Symbol"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current funding rate. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FundingRateEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listOrders: {
+        parameters: {
+            query?: {
+                /** @description Only this symbol's orders (any accepted spelling). */
+                symbol?: components["schemas"]["SymbolInput"];
+                side?: components["schemas"]["Side"];
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of open orders. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderPageEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    createOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Becomes the order's `clientOid` unless the body has one. A repeated key replays the first outcome. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderRequest"];
+            };
+        };
+        responses: {
+            /** @description The order was accepted by the matching engine (or this is a replay of that answer). */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderAcceptedEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["Unprocessable"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KuCoin's order id. */
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    cancelOrder: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description KuCoin's order id. */
+                orderId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order was cancelled. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CancelEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getAccount: {
+        parameters: {
+            query?: {
+                currency?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The account. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    listContracts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contracts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractListEnvelope"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+    getContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A futures symbol in any accepted spelling: `XBTUSDTM`, `BTCUSDTM`, `BTC-USDT`, `BTCUSDT`, `BTC%2FUSDT%3AUSDT`. */
+                symbol: components["parameters"]["Symbol"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The contract. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ContractEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+            501: components["responses"]["NotImplemented"];
+            502: components["responses"]["BadGateway"];
+            503: components["responses"]["ServiceUnavailable"];
+            504: components["responses"]["GatewayTimeout"];
+        };
+    };
+}

@@ -1,0 +1,157 @@
+// Generated from asyncapi.yaml by `npm run gen` (scripts/gen.ts). Do not edit: change asyncapi.yaml and regenerate.
+
+import type { components } from './openapi.js';
+
+export type Timestamp = components["schemas"]["Timestamp"];
+export type Position = components["schemas"]["Position"];
+export type Order = components["schemas"]["Order"];
+export type FundingRate = components["schemas"]["FundingRate"];
+
+export type WsMessage = ServerMessage | ClientMessage;
+export type ServerMessage =
+  | FuturesConnectedMessage
+  | PositionUpdateMessage
+  | OrderUpdateMessage
+  | FundingTickMessage
+  | UpstreamStatusMessage
+  | ErrorMessage
+  | SubscriptionsMessage
+  | PongMessage;
+/**
+ * Per-connection sequence number of server messages: 1 for `futures_connected`, then +1 for
+ * every message the server sends on this connection. A jump means messages were missed.
+ */
+export type Seq = number;
+/**
+ * `true` for a snapshot (on connect, after a subscribe and after the upstream recovers): it
+ * replaces what the client holds. `false` for a live change.
+ */
+export type Snapshot = boolean;
+/**
+ * A client-chosen id that the server echoes in its answer.
+ */
+export type RequestId = string;
+export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage;
+/**
+ * A symbol in any accepted spelling: the KuCoin id (`XBTUSDTM`), the BTC spelling (`BTCUSDTM`),
+ * `BTC-USDT`, `BTCUSDT` or `BTC/USDT:USDT`. Mapped to the KuCoin id; an unknown symbol gets
+ * `error` `UNKNOWN_SYMBOL`.
+ */
+export type SymbolInput = string;
+
+export interface FuturesConnectedMessage {
+  type: "futures_connected";
+  message: "Connected to futures channel";
+  /**
+   * Identifies the connection in the gateway's logs.
+   */
+  connectionId: string;
+  /**
+   * The symbols this connection watches (KuCoin ids); `funding_tick` is sent for each.
+   */
+  symbols: components["schemas"]["Symbol"][];
+  /**
+   * Interval of the server's ping frames; a client that misses one is terminated.
+   */
+  heartbeatIntervalMs: number;
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface PositionUpdateMessage {
+  type: "position_update";
+  snapshot: Snapshot;
+  data: Position[];
+  /**
+   * Why the position changed (live changes only), e.g. `positionChange`, `marginChange`,
+   * `liquidation`, `adl`, `settlement`.
+   */
+  reason?: string;
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface OrderUpdateMessage {
+  type: "order_update";
+  snapshot: Snapshot;
+  data: Order[];
+  /**
+   * Live changes only (KuCoin `orderChange` type): `open` the order rests on the book,
+   * `match` it was partly filled, `update` its size was changed, `filled` it is done with
+   * everything filled, `canceled` it is done otherwise.
+   */
+  event?: "open" | "match" | "update" | "filled" | "canceled";
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface FundingTickMessage {
+  type: "funding_tick";
+  snapshot: Snapshot;
+  data: FundingRate;
+  /**
+   * Live changes only: `rate` a new current or predicted rate (KuCoin `funding.rate`),
+   * `begin`/`end` the settlement window opens/closes (KuCoin `funding.begin`/`funding.end`),
+   * `settlement` funding was settled at `data.rate`.
+   */
+  event?: "rate" | "begin" | "end" | "settlement";
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface UpstreamStatusMessage {
+  type: "upstream_status";
+  status: "up" | "down" | "reconnecting";
+  /**
+   * Human-readable cause, for logs; not a stable code.
+   */
+  reason?: string;
+  /**
+   * With `reconnecting`, the delay before the next attempt.
+   */
+  retryInMs?: number;
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface ErrorMessage {
+  type: "error";
+  code: "INVALID_MESSAGE" | "UNKNOWN_TYPE" | "UNKNOWN_SYMBOL" | "TOO_MANY_SYMBOLS" | "RATE_LIMITED" | "INTERNAL_ERROR";
+  message: string;
+  requestId?: RequestId;
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface SubscriptionsMessage {
+  type: "subscriptions";
+  symbols: components["schemas"]["Symbol"][];
+  requestId?: RequestId;
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface PongMessage {
+  type: "pong";
+  requestId?: RequestId;
+  timestamp: Timestamp;
+  seq: Seq;
+}
+export interface SubscribeMessage {
+  type: "subscribe";
+  /**
+   * @minItems 1
+   * @maxItems 50
+   */
+  symbols: SymbolInput[];
+  id?: RequestId;
+}
+export interface UnsubscribeMessage {
+  type: "unsubscribe";
+  /**
+   * @minItems 1
+   * @maxItems 50
+   */
+  symbols: SymbolInput[];
+  id?: RequestId;
+}
+export interface PingMessage {
+  type: "ping";
+  id?: RequestId;
+}
+
+export type ServerMessageType = ServerMessage["type"];
+export type ClientMessageType = ClientMessage["type"];

@@ -1,0 +1,209 @@
+import { isIP, isIPv4, isIPv6 } from 'node:net';
+import { resolve } from 'node:path';
+import { readEnvFile } from './env-file.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  featureFutures: boolean;
+  exchangeKucoin: boolean;
+  futuresBaseUrl: string;
+  kucoin: {
+    credentials: { key: string; secret: string; passphrase: string } | null;
+    keyVersion: '2' | '3';
+  };
+  logLevel: LogLevel;
+  apiKeys: string[];
+  adminApiKeys: string[];
+  rateLimit: { windowMs: number; max: number };
+  bodyLimitBytes: number;
+  shutdownTimeoutMs: number;
+  wsMaxPayloadBytes: number;
+  trustProxy: boolean;
+}
+
+export interface LoadConfigOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Path of the .env file, relative to `cwd`; `false` skips it. */
+  envFile?: string | false;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`invalid configuration: ${detail}`);
+  }
+}
+
+const NONE = 'none';
+
+/** The single source of the defaults, so the README table (checked against this) cannot drift. */
+export const configTable: ReadonlyArray<{ variable: string; default: string; meaning: string }> = Object.freeze(
+  [
+    { variable: 'PORT', default: '3001', meaning: 'HTTP + WS port (0 picks any free port)' },
+    { variable: 'HOST', default: '127.0.0.1', meaning: 'bind address; beyond loopback with futures on, GATEWAY_API_KEYS is required' },
+    { variable: 'FEATURE_FUTURES', default: 'false', meaning: "the kill switch's starting value" },
+    { variable: 'EXCHANGE_KUCOIN', default: 'true', meaning: 'enables the KuCoin provider' },
+    { variable: 'FUTURES_BASE_URL', default: 'https://api-futures.kucoin.com', meaning: "upstream REST base, http(s) (the simulator's URL in demo and tests)" },
+    { variable: 'KUCOIN_FUTURES_KEY', default: NONE, meaning: 'upstream API key; set KEY, SECRET and PASSPHRASE together or none; never logged' },
+    { variable: 'KUCOIN_FUTURES_SECRET', default: NONE, meaning: 'upstream API secret; never logged, never returned' },
+    { variable: 'KUCOIN_FUTURES_PASSPHRASE', default: NONE, meaning: 'upstream API passphrase; never logged, never returned' },
+    { variable: 'KUCOIN_FUTURES_KEY_VERSION', default: '3', meaning: 'KC-API-KEY-VERSION header: 2 or 3' },
+    { variable: 'LOG_LEVEL', default: 'info', meaning: 'pino level: fatal, error, warn, info, debug, trace or silent' },
+    { variable: 'GATEWAY_API_KEYS', default: NONE, meaning: 'comma-separated bearer keys (16+ chars) guarding futures routes and /ws/futures' },
+    { variable: 'ADMIN_API_KEYS', default: NONE, meaning: 'comma-separated bearer keys (16+ chars) for admin operations such as flipping the kill switch' },
+    { variable: 'RATE_LIMIT_WINDOW_MS', default: '60000', meaning: 'inbound rate-limit window in ms' },
+    { variable: 'RATE_LIMIT_MAX', default: '1200', meaning: 'requests per window per client; 0 disables inbound rate limiting' },
+    { variable: 'BODY_LIMIT_BYTES', default: '16384', meaning: 'largest accepted request body' },
+    { variable: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'grace period for in-flight requests and WS clients on shutdown' },
+    { variable: 'WS_MAX_PAYLOAD_BYTES', default: '4096', meaning: 'largest WS message accepted from a client' },
+    { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on X-Forwarded-For; enable only behind a proxy that sets it" },
+  ].map((row) => Object.freeze(row)),
+);
+
+const defaults = new Map(configTable.map((row) => [row.variable, row.default]));
+const SECRETS = new Set(['KUCOIN_FUTURES_KEY', 'KUCOIN_FUTURES_SECRET', 'KUCOIN_FUTURES_PASSPHRASE', 'GATEWAY_API_KEYS', 'ADMIN_API_KEYS']);
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const BOOLEANS: Record<string, boolean> = { true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false };
+// RFC 6750 §2.1 b64token: anything else could not travel in `Authorization: Bearer`.
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+const HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const MIB = 1024 * 1024;
+
+function invalid(variable: string, why: string, raw: string): ConfigError {
+  const shown = SECRETS.has(variable) ? '(value hidden)' : `(got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)})`;
+  return new ConfigError(variable, `${variable} ${why} ${shown}`);
+}
+
+function integer(variable: string, raw: string, min: number, max: number): number {
+  const value = /^\d{1,16}$/.test(raw) ? Number(raw) : NaN;
+  if (value >= min && value <= max) return value;
+  throw invalid(variable, `must be an integer between ${min} and ${max}`, raw);
+}
+
+function boolean(variable: string, raw: string): boolean {
+  const value = BOOLEANS[raw.toLowerCase()];
+  if (value === undefined) throw invalid(variable, 'must be one of true/false/1/0/yes/no/on/off', raw);
+  return value;
+}
+
+function oneOf<T extends string>(variable: string, raw: string, allowed: readonly T[]): T {
+  const value = allowed.find((candidate) => candidate === raw.toLowerCase());
+  if (value === undefined) throw invalid(variable, `must be one of ${allowed.join(', ')}`, raw);
+  return value;
+}
+
+function host(variable: string, raw: string): string {
+  if (isIP(raw) !== 0 || HOST_NAME.test(raw)) return raw;
+  throw invalid(variable, 'must be a host name or an IP address (no brackets, scheme or port)', raw);
+}
+
+function baseUrl(variable: string, raw: string): string {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw invalid(variable, 'must be an http(s) URL', raw);
+  }
+  // User info would end up in logs and error messages with the rest of the URL.
+  if (url.username !== '' || url.password !== '') {
+    throw new ConfigError(variable, `${variable} must not embed credentials (value hidden)`);
+  }
+  // Upstream paths are appended to the base, so a query or fragment would corrupt every call.
+  if (url.search !== '' || url.hash !== '') throw invalid(variable, 'must not have a query or fragment', raw);
+  return url.href.replace(/\/+$/, '');
+}
+
+function keyList(variable: string, raw: string | undefined): string[] {
+  const keys = (raw ?? '').split(',').map((key) => key.trim()).filter((key) => key !== '');
+  keys.forEach((key, index) => {
+    if (key.length < 16) throw invalid(variable, `key #${index + 1} must be at least 16 characters`, key);
+    if (!BEARER_TOKEN.test(key)) throw invalid(variable, `key #${index + 1} must be a bearer token (A-Z a-z 0-9 - . _ ~ + / then optional =)`, key);
+  });
+  return [...new Set(keys)];
+}
+
+function credentials(read: (variable: string) => string | undefined): GatewayConfig['kucoin']['credentials'] {
+  const names = ['KUCOIN_FUTURES_KEY', 'KUCOIN_FUTURES_SECRET', 'KUCOIN_FUTURES_PASSPHRASE'] as const;
+  const [key, secret, passphrase] = names.map(read);
+  if (key === undefined && secret === undefined && passphrase === undefined) return null;
+  if (key !== undefined && secret !== undefined && passphrase !== undefined) return { key, secret, passphrase };
+  const missing = names.find((name) => read(name) === undefined) ?? names[0];
+  throw new ConfigError(missing, `${missing} is missing: set ${names.join(', ')} together, or none of them`);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (bare === 'localhost') return true;
+  if (isIPv4(bare)) return bare.startsWith('127.');
+  if (!isIPv6(bare)) return false;
+  // The URL parser canonicalises IPv6 spellings (0:0:0:0:0:0:0:1, ::ffff:127.0.0.1) for us.
+  const canonical = new URL(`http://[${bare.split('%')[0]}]`).hostname.slice(1, -1);
+  return canonical === '::1' || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(canonical);
+}
+
+function envFileValues(options: LoadConfigOptions): Record<string, string> {
+  if (options.envFile === false) return {};
+  const file = resolve(options.cwd ?? process.cwd(), options.envFile ?? '.env');
+  try {
+    return readEnvFile(file) ?? {};
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError('.env', `cannot read ${file} (${reason})`);
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.values(value).forEach(deepFreeze);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const file = envFileValues(options);
+  // Empty strings count as unset at every layer, so `PORT=` falls through to the next one.
+  const read = (variable: string): string | undefined => {
+    const value = env[variable]?.trim() || file[variable]?.trim() || defaults.get(variable);
+    return value === NONE ? undefined : value;
+  };
+  const get = (variable: string): string => read(variable) ?? '';
+
+  const config: GatewayConfig = {
+    port: integer('PORT', get('PORT'), 0, 65535),
+    host: host('HOST', get('HOST')),
+    featureFutures: boolean('FEATURE_FUTURES', get('FEATURE_FUTURES')),
+    exchangeKucoin: boolean('EXCHANGE_KUCOIN', get('EXCHANGE_KUCOIN')),
+    futuresBaseUrl: baseUrl('FUTURES_BASE_URL', get('FUTURES_BASE_URL')),
+    kucoin: {
+      credentials: credentials(read),
+      keyVersion: oneOf('KUCOIN_FUTURES_KEY_VERSION', get('KUCOIN_FUTURES_KEY_VERSION'), ['2', '3'] as const),
+    },
+    logLevel: oneOf('LOG_LEVEL', get('LOG_LEVEL'), LOG_LEVELS),
+    apiKeys: keyList('GATEWAY_API_KEYS', read('GATEWAY_API_KEYS')),
+    adminApiKeys: keyList('ADMIN_API_KEYS', read('ADMIN_API_KEYS')),
+    rateLimit: {
+      windowMs: integer('RATE_LIMIT_WINDOW_MS', get('RATE_LIMIT_WINDOW_MS'), 1, 86_400_000),
+      max: integer('RATE_LIMIT_MAX', get('RATE_LIMIT_MAX'), 0, 1_000_000_000),
+    },
+    bodyLimitBytes: integer('BODY_LIMIT_BYTES', get('BODY_LIMIT_BYTES'), 1, 10 * MIB),
+    shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', get('SHUTDOWN_TIMEOUT_MS'), 0, 600_000),
+    wsMaxPayloadBytes: integer('WS_MAX_PAYLOAD_BYTES', get('WS_MAX_PAYLOAD_BYTES'), 1, MIB),
+    trustProxy: boolean('TRUST_PROXY', get('TRUST_PROXY')),
+  };
+
+  // design.md §10: never serve futures beyond loopback without gateway API keys.
+  if (config.featureFutures && config.apiKeys.length === 0 && !isLoopbackHost(config.host)) {
+    throw new ConfigError(
+      'GATEWAY_API_KEYS',
+      `GATEWAY_API_KEYS must list at least one key: HOST ${JSON.stringify(config.host)} is beyond loopback and FEATURE_FUTURES is on, so futures routes would be open to the network`,
+    );
+  }
+  return deepFreeze(config);
+}

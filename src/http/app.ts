@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { OpenAPIBackend } from 'openapi-backend';
+import type { Context } from 'openapi-backend';
+import { pinoHttp } from 'pino-http';
+import { GatewayError } from './errors.js';
+import type { HandlerDeps } from './handlers/context.js';
+import { adminHandlers } from './handlers/admin.js';
+import { futuresPreconditions, isFuturesPath, notImplemented } from './handlers/futures.js';
+import { systemHandlers } from './handlers/system.js';
+import { allowedMethods } from './openapi-backend.js';
+import { notFound, sendProblem } from './problem.js';
+import { createRateLimiter } from './rate-limit.js';
+import { bearerToken, matchesAnyKey } from './security.js';
+import { summarise, toFieldErrors } from './validation-errors.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The shape openapi-backend reads; Express 5's `req.path`/`req.query` are getters (design.md §14). */
+interface PlainRequest {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string | string[]>;
+  body?: unknown;
+}
+
+export function createApp(api: OpenAPIBackend, deps: HandlerDeps): express.Express {
+  const { config, logger, metrics, futuresSwitch } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('etag', false);
+
+  registerHandlers(api, deps);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      // Added to the completion line only: by then routing has named the route and errors their code.
+      customSuccessObject: (_req, res, line) => withOutcome(res as unknown as Response, line),
+      customErrorObject: (_req, res, _err, line) => withOutcome(res as unknown as Response, line),
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          // The query string is dropped: it is the one part of a URL a caller might put a secret in.
+          path: req.url.split('?')[0],
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (res.locals.route as string | undefined) ?? 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+    });
+    next();
+  });
+
+  app.use(helmet());
+  app.use(createRateLimiter(config, metrics));
+
+  const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
+
+  app.use(async (req: Request, res: Response) => {
+    // The kill switch comes before routing, auth and validation: off, a futures path must answer
+    // exactly what an unknown path answers, whatever its method, headers or body.
+    if (isFuturesPath(req.path) && !futuresSwitch.enabled) {
+      sendProblem(req, res, notFound(req));
+      return;
+    }
+    const plain: PlainRequest = {
+      method: req.method,
+      path: req.path,
+      query: req.query as PlainRequest['query'],
+      headers: req.headers as PlainRequest['headers'],
+    };
+    await api.handleRequest(plain, req, res, plain, parseJson);
+  });
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = toGatewayError(error);
+    if (known) {
+      sendProblem(req, res, known);
+      return;
+    }
+    // Only the gateway's own bugs get here. The stack goes to the log, never to the caller.
+    (req.log ?? logger).error({ err: error, requestId: req.id }, 'unhandled error');
+    if (!res.headersSent) sendProblem(req, res, new GatewayError('INTERNAL_ERROR', 'An internal error occurred; it has been logged.'));
+  });
+
+  return app;
+}
+
+function withOutcome(res: Response, line: Record<string, unknown>): Record<string, unknown> {
+  return { ...line, route: res.locals.route ?? 'unmatched', ...(res.locals.errorCode ? { code: res.locals.errorCode } : {}) };
+}
+
+function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
+  const { config } = deps;
+  api.register({
+    ...systemHandlers(deps),
+    ...adminHandlers(deps),
+    notFound: (_c: Context, req: Request) => {
+      throw notFound(req);
+    },
+    methodNotAllowed: (_c: Context, req: Request) => {
+      const allow = allowedMethods(api, req.path).join(', ');
+      throw new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`, { headers: { Allow: allow } });
+    },
+    postRoutingHandler: (c: Context, _req: Request, res: Response) => {
+      if (c.operation) res.locals.route = c.operation.path;
+    },
+    // Bodies are read only after routing and auth succeed, and only for operations that take one,
+    // so an unknown route or an unauthenticated caller never gets its body parsed.
+    postSecurityHandler: async (c: Context, req: Request, res: Response, plain: PlainRequest, parseJson: express.RequestHandler) => {
+      const needsAuth = (c.operation.security ?? []).length > 0;
+      if (needsAuth && !c.security?.authorized) return;
+      if (!c.operation.requestBody) return;
+      const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+      if (!hasBody) return;
+      if (!req.is('application/json')) {
+        throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be application/json.');
+      }
+      await new Promise<void>((resolve, reject) => parseJson(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+      plain.body = req.body;
+      c.request = api.router.parseRequest(plain, c.operation);
+    },
+    unauthorizedHandler: (c: Context) => {
+      const admin = (c.operation.security ?? []).some((requirement) => 'adminApiKey' in requirement);
+      if (admin && config.adminApiKeys.length === 0) {
+        throw new GatewayError('FORBIDDEN', 'Admin operations are disabled: no ADMIN_API_KEYS are configured.');
+      }
+      throw new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
+      });
+    },
+    validationFail: (c: Context) => {
+      const errors = toFieldErrors(c.validation.errors ?? []);
+      throw new GatewayError('VALIDATION_FAILED', summarise(errors), { errors });
+    },
+    preOperationHandler: futuresPreconditions(deps),
+    notImplemented: (c: Context, ...rest: unknown[]) => {
+      if (!isFuturesPath(c.operation.path)) {
+        throw new Error(`operation ${c.operation.operationId} has no handler`);
+      }
+      return notImplemented(c, ...rest);
+    },
+  });
+
+  api.registerSecurityHandler('gatewayApiKey', (c: Context) => {
+    if (config.apiKeys.length === 0) return true;
+    return matchesAnyKey(bearerToken(c.request.headers as Record<string, string>), config.apiKeys) !== undefined;
+  });
+  api.registerSecurityHandler('adminApiKey', (c: Context) => {
+    return matchesAnyKey(bearerToken(c.request.headers as Record<string, string>), config.adminApiKeys) ?? false;
+  });
+
+  // Boot check: every operation outside the futures surface must have a handler; only futures
+  // operations that later work implements may fall through to the typed 501.
+  for (const operation of api.getOperations()) {
+    if (!isFuturesPath(operation.path) && !api.handlers[operation.operationId ?? '']) {
+      throw new Error(`openapi.yaml operation ${operation.operationId} (${operation.method} ${operation.path}) has no handler`);
+    }
+  }
+}
+
+/** body-parser's errors carry `type`; everything else expected is already a GatewayError. */
+function toGatewayError(error: unknown): GatewayError | undefined {
+  if (error instanceof GatewayError) return error;
+  const type = (error as { type?: unknown } | null)?.type;
+  switch (type) {
+    case 'entity.too.large':
+      return new GatewayError('PAYLOAD_TOO_LARGE', 'The request body is larger than the gateway accepts.');
+    case 'entity.parse.failed':
+      return new GatewayError('MALFORMED_JSON', 'The request body is not valid JSON.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be UTF-8 application/json.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new GatewayError('VALIDATION_FAILED', 'The request body was incomplete.');
+    default:
+      return undefined;
+  }
+}

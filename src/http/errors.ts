@@ -1,0 +1,100 @@
+import type { components } from '../../generated/openapi.js';
+
+export type ErrorCode = components['schemas']['ErrorCode'];
+export type FieldError = components['schemas']['FieldError'];
+export type Problem = components['schemas']['Problem'];
+
+/**
+ * The one error catalogue: every code the gateway can answer with, its HTTP status and title.
+ * It mirrors `x-error-catalogue` in openapi.yaml (a test keeps the two equal), and the `Record`
+ * type makes the compiler refuse a code the contract does not know or a code left out.
+ */
+export const errorCatalogue: Readonly<Record<ErrorCode, { status: number; title: string }>> = {
+  VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
+  MALFORMED_JSON: { status: 400, title: 'Malformed JSON body' },
+  LEVERAGE_TOO_HIGH: { status: 400, title: "Leverage above the symbol's maximum" },
+  UPSTREAM_INVALID_REQUEST: { status: 400, title: "KuCoin rejected the request's parameters" },
+  UNAUTHORIZED: { status: 401, title: 'Missing or invalid API key' },
+  CREDENTIALS_MISSING: { status: 401, title: 'KuCoin credentials are not configured' },
+  CREDENTIALS_REJECTED: { status: 401, title: 'KuCoin rejected the credentials' },
+  FORBIDDEN: { status: 403, title: 'Forbidden' },
+  UPSTREAM_FORBIDDEN: { status: 403, title: 'KuCoin refused access for this key or account' },
+  NOT_FOUND: { status: 404, title: 'Not Found' },
+  UNKNOWN_SYMBOL: { status: 404, title: 'Unknown symbol' },
+  POSITION_NOT_FOUND: { status: 404, title: 'No open position' },
+  ORDER_NOT_FOUND: { status: 404, title: 'Order not found' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method Not Allowed' },
+  MARGIN_MODE_MISMATCH: { status: 409, title: "The order's margin mode does not match the symbol's" },
+  POSITION_MODE_MISMATCH: { status: 409, title: "The order's position mode does not match the account's" },
+  MARGIN_MODE_CHANGE_BLOCKED: { status: 409, title: 'Margin mode cannot change while orders or positions are open' },
+  ORDER_NOT_CANCELABLE: { status: 409, title: 'The order can no longer be cancelled' },
+  DUPLICATE_CLIENT_OID: { status: 409, title: 'An order with this clientOid already exists' },
+  IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key reused with a different request' },
+  POSITION_BUSY: { status: 409, title: 'The position is being liquidated or settled' },
+  UNSAFE_EXPOSURE: { status: 409, title: 'Futures cannot be enabled beyond loopback without gateway API keys' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload Too Large' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
+  INSUFFICIENT_BALANCE: { status: 422, title: 'Insufficient balance' },
+  PRICE_OUT_OF_BAND: { status: 422, title: 'Price outside the allowed band' },
+  ORDER_LIMIT_EXCEEDED: { status: 422, title: 'Too many open orders' },
+  RISK_LIMIT_EXCEEDED: { status: 422, title: 'Position would exceed its risk limit' },
+  UPSTREAM_REJECTED: { status: 422, title: 'KuCoin rejected the request' },
+  RATE_LIMITED: { status: 429, title: 'Too Many Requests' },
+  UPSTREAM_RATE_LIMITED: { status: 429, title: "KuCoin's rate limit for this account is spent" },
+  INTERNAL_ERROR: { status: 500, title: 'Internal Server Error' },
+  NOT_IMPLEMENTED: { status: 501, title: 'Not Implemented' },
+  UPSTREAM_ERROR: { status: 502, title: 'KuCoin failed' },
+  UPSTREAM_BAD_RESPONSE: { status: 502, title: "KuCoin's answer could not be understood" },
+  ORDER_UNCONFIRMED: { status: 502, title: "The order's outcome is unknown; reconcile with its clientOid" },
+  UPSTREAM_UNAVAILABLE: { status: 503, title: 'KuCoin is unavailable' },
+  UPSTREAM_TIMEOUT: { status: 504, title: 'KuCoin did not answer in time' },
+};
+
+export interface GatewayErrorOptions {
+  errors?: FieldError[];
+  upstream?: { code: string; message: string };
+  clientOid?: string;
+  retryAfterSeconds?: number;
+  /** Extra response headers, e.g. `Allow` for 405 or `WWW-Authenticate` for 401. */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** Every expected failure, from bad input to upstream trouble. Anything else is a bug (500). */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly options: GatewayErrorOptions;
+
+  constructor(code: ErrorCode, detail: string, options: GatewayErrorOptions = {}) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = errorCatalogue[code].status;
+    this.options = options;
+  }
+}
+
+/** RFC 9457 §3.1.1: `type` is a URI; a URN keeps it stable without promising a live page. */
+export function problemType(code: ErrorCode): string {
+  return 'urn:futures-gateway:problem:' + code.toLowerCase().replaceAll('_', '-');
+}
+
+export function toProblem(error: GatewayError, requestId: string, instance: string, now: number): Problem {
+  const { errors, upstream, clientOid, retryAfterSeconds } = error.options;
+  return {
+    type: problemType(error.code),
+    title: errorCatalogue[error.code].title,
+    status: error.status,
+    detail: error.message,
+    instance,
+    success: false,
+    code: error.code,
+    ...(errors === undefined ? {} : { errors }),
+    requestId,
+    timestamp: now,
+    ...(upstream === undefined ? {} : { upstream }),
+    ...(clientOid === undefined ? {} : { clientOid }),
+    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
+  };
+}

@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../../config/config.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { FuturesSwitch } from '../../switch/futures-switch.js';
+import type { JsonObject } from '../contract.js';
+
+/** What handlers may use: passed in, never imported as singletons (style.md). */
+export interface HandlerDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  metrics: Metrics;
+  futuresSwitch: FuturesSwitch;
+  version: string;
+  startedAt: number;
+  documents: { openapi: JsonObject; asyncapi: JsonObject; docsHtml: string };
+  /** Closes every open /ws/futures socket with the given close code; returns how many. */
+  closeFuturesSockets: (code: number, reason: string) => number;
+}

@@ -1,0 +1,48 @@
+import addFormats from 'ajv-formats';
+import type { Ajv } from 'ajv';
+import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
+import type { JsonObject } from './contract.js';
+
+export type GatewayOperation = Operation & { 'x-requires-credentials'?: boolean };
+
+/**
+ * openapi-backend tuned as design.md §1 and §14 say:
+ * - `quick` skips its check of the document against the OpenAPI *3.0* meta-schema, which rejects
+ *   valid 3.1 (that check is `npm run lint:spec`'s job, once, in CI) and dereferences synchronously;
+ * - `strict` makes any remaining init failure throw instead of silently routing nothing;
+ * - ajv-formats, or `format` keywords are ignored; `validateSchema: false` skips re-validating our
+ *   schemas against ajv's meta-schema at boot (the spec lint does it);
+ * - request validators are compiled at boot (quick mode would defer them to the first request);
+ * - the operation list is memoised: the router rebuilds it on every match otherwise.
+ */
+export async function createOpenApiBackend(definition: JsonObject): Promise<OpenAPIBackend> {
+  const api = new OpenAPIBackend({
+    definition: structuredClone(definition) as Document,
+    strict: true,
+    quick: true,
+    validate: true,
+    ignoreTrailingSlashes: false,
+    ajvOpts: { validateSchema: false, allErrors: true, verbose: true },
+    customizeAjv: (ajv: Ajv) => {
+      addFormats.default(ajv);
+      return ajv;
+    },
+  });
+  await api.init();
+
+  const operations = api.router.getOperations();
+  if (operations.length === 0) {
+    throw new Error('openapi-backend routed no operation from openapi.yaml: refusing to start');
+  }
+  api.router.getOperations = () => operations;
+  api.validator.preCompileRequestValidators();
+  return api;
+}
+
+/** Methods a path answers to, for the `Allow` header of a 405 (RFC 9110 §15.5.6). */
+export function allowedMethods(api: OpenAPIBackend, path: string): string[] {
+  const methods = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+  return methods
+    .filter((method) => api.router.matchOperation({ method, path, headers: {} }) !== undefined)
+    .map((m) => m.toUpperCase());
+}

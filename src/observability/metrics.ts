@@ -1,0 +1,57 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * One registry per gateway instance (not prom-client's global one), so tests can run several
+ * gateways in one process. Later parts (upstream client, WS) register their families here.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
+
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'gateway_http_requests_total',
+      help: 'HTTP requests answered, by method, route template (or "unmatched") and status.',
+      labelNames: ['method', 'route', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'Time from request start to response finish, by method and route template.',
+      labelNames: ['method', 'route'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    rateLimitHits: new Counter({
+      name: 'gateway_rate_limit_hits_total',
+      help: 'Requests refused with 429, by side: "inbound" (our limiter) or "upstream" (KuCoin quota).',
+      labelNames: ['side'] as const,
+      registers: [registry],
+    }),
+    switchEnabled: new Gauge({
+      name: 'gateway_futures_switch_enabled',
+      help: 'The FEATURE_FUTURES kill switch: 1 on, 0 off.',
+      registers: [registry],
+    }),
+    switchFlips: new Counter({
+      name: 'gateway_futures_switch_flips_total',
+      help: 'Run-time kill-switch changes by the admin operation, by new value.',
+      labelNames: ['to'] as const,
+      registers: [registry],
+    }),
+    wsClients: new Gauge({
+      name: 'gateway_ws_clients',
+      help: 'Open /ws/futures client sockets.',
+      registers: [registry],
+    }),
+    wsClosed: new Counter({
+      name: 'gateway_ws_closed_total',
+      help: '/ws/futures sockets closed by the gateway, by close code.',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,21 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The project root: the nearest folder above this module that holds package.json.
+ * Works the same from `src/` (tsx, vitest) and from `dist/src/` (npm start).
+ */
+function findProjectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'openapi.yaml'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error('project root not found above ' + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+export const projectRoot = findProjectRoot();
+export const openapiPath = join(projectRoot, 'openapi.yaml');
+export const asyncapiPath = join(projectRoot, 'asyncapi.yaml');

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { GatewayConfig } from '../config/config.js';
+import { toKucoinSymbol } from '../kucoin/symbols.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { FuturesSwitch } from '../switch/futures-switch.js';
+import { bearerToken, matchesAnyKey } from '../http/security.js';
+import type { ClientMessageValidator } from './client-messages.js';
+
+export const WS_PATH = '/ws/futures';
+
+/** Close codes, as documented in asyncapi.yaml (`x-close-codes`). */
+export const CloseCode = {
+  shutdown: 1001,
+  policyViolation: 1008,
+  futuresDisabled: 4404,
+  slowConsumer: 4408,
+} as const;
+
+export interface FuturesSocketOptions {
+  config: GatewayConfig;
+  logger: Logger;
+  metrics: Metrics;
+  futuresSwitch: FuturesSwitch;
+  validateClientMessage: ClientMessageValidator;
+  heartbeatIntervalMs?: number;
+  /** Bytes queued for one client before it is cut off as a slow consumer. */
+  maxBufferedBytes?: number;
+  /** Invalid client messages in a row before the socket is closed with 1008. */
+  maxInvalidMessages?: number;
+}
+
+interface ClientState {
+  seq: number;
+  symbols: Set<string>;
+  invalidInARow: number;
+  alive: boolean;
+}
+
+/**
+ * `/ws/futures`, the client-facing socket. Upgrades are routed by hand on the HTTP server's
+ * `upgrade` event (`noServer`) so a refusal is a real HTTP answer: 404 for other paths and while
+ * the kill switch is off, 401 without a valid gateway key (design.md §14).
+ */
+export function attachFuturesSocket(server: Server, options: FuturesSocketOptions) {
+  const { config, logger, metrics, futuresSwitch, validateClientMessage } = options;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
+  const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
+  const maxInvalidMessages = options.maxInvalidMessages ?? 5;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes, clientTracking: true });
+  const clients = new Map<WebSocket, ClientState>();
+
+  const send = (ws: WebSocket, message: Record<string, unknown>): void => {
+    const state = clients.get(ws);
+    if (!state || ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > maxBufferedBytes) {
+      close(ws, CloseCode.slowConsumer, 'slow consumer');
+      return;
+    }
+    state.seq += 1;
+    ws.send(JSON.stringify({ ...message, timestamp: Date.now(), seq: state.seq }));
+  };
+
+  const close = (ws: WebSocket, code: number, reason: string): void => {
+    if (ws.readyState === WebSocket.CLOSED || ws.readyState === WebSocket.CLOSING) return;
+    metrics.wsClosed.inc({ code: String(code) });
+    ws.close(code, reason);
+  };
+
+  const onMessage = (ws: WebSocket, state: ClientState, data: RawData): void => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.toString());
+    } catch {
+      return rejectMessage(ws, state, 'INVALID_MESSAGE', 'Messages must be JSON objects.', undefined);
+    }
+    const verdict = validateClientMessage(parsed);
+    const id = typeof (parsed as { id?: unknown })?.id === 'string' ? (parsed as { id: string }).id : undefined;
+    if (!verdict.ok) return rejectMessage(ws, state, verdict.code, verdict.message, id);
+    state.invalidInARow = 0;
+    const message = verdict.message;
+    if (message.type === 'ping') {
+      send(ws, { type: 'pong', ...(id === undefined ? {} : { requestId: id }) });
+      return;
+    }
+    const symbols = message.symbols.map((s) => [s, toKucoinSymbol(s)] as const);
+    const unknown = symbols.filter(([, canonical]) => canonical === undefined).map(([given]) => given);
+    if (unknown.length > 0) {
+      return rejectMessage(ws, state, 'UNKNOWN_SYMBOL', `Unknown symbol(s): ${unknown.join(', ')}`, id);
+    }
+    for (const [, canonical] of symbols) {
+      if (message.type === 'subscribe') state.symbols.add(canonical!);
+      else state.symbols.delete(canonical!);
+    }
+    send(ws, { type: 'subscriptions', symbols: [...state.symbols].sort(), ...(id === undefined ? {} : { requestId: id }) });
+  };
+
+  const rejectMessage = (ws: WebSocket, state: ClientState, code: string, message: string, id: string | undefined): void => {
+    state.invalidInARow += 1;
+    send(ws, { type: 'error', code, message, ...(id === undefined ? {} : { requestId: id }) });
+    if (state.invalidInARow >= maxInvalidMessages) close(ws, CloseCode.policyViolation, 'too many invalid messages');
+  };
+
+  wss.on('connection', (ws: WebSocket) => {
+    const state: ClientState = { seq: 0, symbols: new Set(), invalidInARow: 0, alive: true };
+    clients.set(ws, state);
+    metrics.wsClients.set(clients.size);
+    ws.on('pong', () => {
+      state.alive = true;
+    });
+    ws.on('message', (data) => onMessage(ws, state, data));
+    ws.on('error', (err) => logger.warn({ err: { message: err.message } }, 'ws client error'));
+    ws.on('close', () => {
+      clients.delete(ws);
+      metrics.wsClients.set(clients.size);
+    });
+    send(ws, {
+      type: 'futures_connected',
+      message: 'Connected to futures channel',
+      connectionId: randomUUID(),
+      symbols: [],
+      heartbeatIntervalMs,
+    });
+  });
+
+  // ws ping frames; a client that has not answered the previous one is gone (RFC 6455 §5.5.2).
+  const heartbeat = setInterval(() => {
+    for (const [ws, state] of clients) {
+      if (!state.alive) {
+        ws.terminate();
+        continue;
+      }
+      state.alive = false;
+      ws.ping();
+    }
+  }, heartbeatIntervalMs);
+  heartbeat.unref();
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== WS_PATH || !futuresSwitch.enabled) return refuseUpgrade(socket, 404, 'Not Found');
+    if (config.apiKeys.length > 0 && matchesAnyKey(bearerToken(req.headers), config.apiKeys) === undefined) {
+      return refuseUpgrade(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer realm="futures-gateway"\r\n');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  server.on('upgrade', onUpgrade);
+
+  return {
+    /** Closes every client socket with `code`; returns how many were open. */
+    closeAll(code: number, reason: string): number {
+      const open = [...clients.keys()];
+      for (const ws of open) close(ws, code, reason);
+      return open.length;
+    },
+    clientCount: () => clients.size,
+    stop(): void {
+      clearInterval(heartbeat);
+      server.off('upgrade', onUpgrade);
+    },
+    /** Resolves once every client socket has closed, terminating stragglers after `timeoutMs`. */
+    async drain(timeoutMs: number): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      for (const ws of clients.keys()) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+export type FuturesSocket = ReturnType<typeof attachFuturesSocket>;
+
+function refuseUpgrade(socket: Duplex, status: number, text: string, extraHeaders = ''): void {
+  const body = JSON.stringify({ success: false, status, title: text });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`,
+  );
+}

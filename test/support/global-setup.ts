@@ -1,0 +1,46 @@
+/**
+ * Operation coverage: the suite fails when an operation of openapi.yaml is exercised by no test.
+ * Workers append the operationIds their responses matched to files in a fresh folder (see
+ * http-contract.ts); teardown, in the main vitest process, compares them with the spec.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { COVERAGE_DIR_ENV, listOperations } from './http-contract.js';
+
+export default function setup(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'contract-coverage-'));
+  // Set before any worker starts: vitest forks workers with this process's environment.
+  process.env[COVERAGE_DIR_ENV] = dir;
+
+  return function teardown() {
+    try {
+      // Only the full run (`npm test` sets CONTRACT_COVERAGE=1) can be expected to cover everything.
+      if (process.env.CONTRACT_COVERAGE === '1') reportUnexercised(dir);
+    } catch (error) {
+      fail(`contract coverage could not be checked: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      delete process.env[COVERAGE_DIR_ENV];
+    }
+  };
+}
+
+function reportUnexercised(dir: string): void {
+  const exercised = new Set(
+    readdirSync(dir).flatMap((file) => readFileSync(join(dir, file), 'utf8').split('\n').filter(Boolean)),
+  );
+  const missing = listOperations().filter((op) => !exercised.has(op.operationId));
+  if (missing.length === 0) return;
+  fail(
+    `contract coverage: ${missing.length} operation(s) of openapi.yaml exercised by no test:\n` +
+      missing.map((op) => `  - ${op.operationId} (${op.method.toUpperCase()} ${op.pathTemplate})`).join('\n'),
+  );
+}
+
+/** vitest 4 only logs an error thrown by a global teardown ("error during close") and still
+ *  exits 0, so the failure is carried by the exit code instead. */
+function fail(message: string): void {
+  process.exitCode = 1;
+  console.error(`\n${message}\n`);
+}
