@@ -1,11 +1,12 @@
 // Generated from asyncapi.yaml by `npm run gen` (scripts/gen.ts). Do not edit: change asyncapi.yaml and regenerate.
 
-import type { components } from './openapi.js';
+import type { components } from "./openapi.js";
 
 export type Timestamp = components["schemas"]["Timestamp"];
 export type Position = components["schemas"]["Position"];
 export type Order = components["schemas"]["Order"];
 export type FundingRate = components["schemas"]["FundingRate"];
+export type SymbolInput = components["schemas"]["SymbolInput"];
 
 export type WsMessage = ServerMessage | ClientMessage;
 export type ServerMessage =
@@ -32,13 +33,10 @@ export type Snapshot = boolean;
  */
 export type RequestId = string;
 export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PingMessage;
-/**
- * A symbol in any accepted spelling: the KuCoin id (`XBTUSDTM`), the BTC spelling (`BTCUSDTM`),
- * `BTC-USDT`, `BTCUSDT` or `BTC/USDT:USDT`. Mapped to the KuCoin id; an unknown symbol gets
- * `error` `UNKNOWN_SYMBOL`.
- */
-export type SymbolInput = string;
 
+/**
+ * The first message on every connection.
+ */
 export interface FuturesConnectedMessage {
   type: "futures_connected";
   message: "Connected to futures channel";
@@ -57,6 +55,9 @@ export interface FuturesConnectedMessage {
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * The open positions on connect, then each change.
+ */
 export interface PositionUpdateMessage {
   type: "position_update";
   snapshot: Snapshot;
@@ -69,6 +70,9 @@ export interface PositionUpdateMessage {
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * The open orders on connect, then each change.
+ */
 export interface OrderUpdateMessage {
   type: "order_update";
   snapshot: Snapshot;
@@ -82,6 +86,9 @@ export interface OrderUpdateMessage {
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * The funding rate of a watched symbol on connect, then its changes.
+ */
 export interface FundingTickMessage {
   type: "funding_tick";
   snapshot: Snapshot;
@@ -95,6 +102,9 @@ export interface FundingTickMessage {
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * The shared upstream KuCoin connection changed state.
+ */
 export interface UpstreamStatusMessage {
   type: "upstream_status";
   status: "up" | "down" | "reconnecting";
@@ -109,6 +119,9 @@ export interface UpstreamStatusMessage {
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * A client message was invalid or refused; the connection stays open.
+ */
 export interface ErrorMessage {
   type: "error";
   code: "INVALID_MESSAGE" | "UNKNOWN_TYPE" | "UNKNOWN_SYMBOL" | "TOO_MANY_SYMBOLS" | "RATE_LIMITED" | "INTERNAL_ERROR";
@@ -117,6 +130,9 @@ export interface ErrorMessage {
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * The answer to `subscribe` and `unsubscribe`.
+ */
 export interface SubscriptionsMessage {
   type: "subscriptions";
   symbols: components["schemas"]["Symbol"][];
@@ -124,12 +140,18 @@ export interface SubscriptionsMessage {
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * The answer to `ping`.
+ */
 export interface PongMessage {
   type: "pong";
   requestId?: RequestId;
   timestamp: Timestamp;
   seq: Seq;
 }
+/**
+ * Watch more symbols.
+ */
 export interface SubscribeMessage {
   type: "subscribe";
   /**
@@ -139,6 +161,9 @@ export interface SubscribeMessage {
   symbols: SymbolInput[];
   id?: RequestId;
 }
+/**
+ * Watch fewer symbols.
+ */
 export interface UnsubscribeMessage {
   type: "unsubscribe";
   /**
@@ -148,6 +173,9 @@ export interface UnsubscribeMessage {
   symbols: SymbolInput[];
   id?: RequestId;
 }
+/**
+ * An application-level ping, answered with `pong`.
+ */
 export interface PingMessage {
   type: "ping";
   id?: RequestId;

@@ -41,8 +41,9 @@ function follow(doc: Json, node: unknown): Json {
 }
 
 /**
- * The message payloads of asyncapi.yaml, split by who sends them. The document describes the
- * gateway, so `send` operations (and replies to `receive` ones) are server messages.
+ * The message payloads of asyncapi.yaml, described by their message's summary, split by who sends
+ * them. The document describes the gateway, so `send` operations (and replies to `receive` ones)
+ * are server messages.
  */
 function messagesByDirection(doc: Json): { server: Json[]; client: Json[] } {
   const server = new Map<string, Json>();
@@ -52,10 +53,11 @@ function messagesByDirection(doc: Json): { server: Json[]; client: Json[] } {
     const reply = operation.reply as Json | undefined;
     for (const [target, refs] of [[own, operation.messages], [replies, reply?.messages]] as const) {
       for (const ref of (refs ?? []) as unknown[]) {
-        const payload = follow(doc, follow(doc, ref).payload);
+        const message = follow(doc, ref);
+        const payload = follow(doc, message.payload);
         const type = follow(doc, (payload.properties as Json).type).const;
         if (typeof type !== 'string') throw new Error('asyncapi.yaml: a message payload has no `type` const');
-        target.set(type, payload);
+        target.set(type, { ...payload, description: payload.description ?? message.summary });
       }
     }
   }

@@ -21,7 +21,7 @@ export interface GatewayOptions {
   /** Where log lines go (tests capture them); stdout by default. */
   logDestination?: DestinationStream;
   /** Overrides for the WebSocket edge (tests use short heartbeats). */
-  ws?: { heartbeatIntervalMs?: number; maxBufferedBytes?: number; maxInvalidMessages?: number };
+  ws?: { heartbeatIntervalMs?: number; maxBufferedBytes?: number; maxInvalidMessages?: number; maxMessagesPerSecond?: number };
 }
 
 export interface Gateway {

@@ -31,13 +31,20 @@ export interface FuturesSocketOptions {
   maxBufferedBytes?: number;
   /** Invalid client messages in a row before the socket is closed with 1008. */
   maxInvalidMessages?: number;
+  /** Client messages accepted per second; more are answered RATE_LIMITED and dropped. */
+  maxMessagesPerSecond?: number;
 }
+
+/** Symbols one connection may watch (asyncapi.yaml, "Limits"). */
+export const MAX_SYMBOLS_PER_CONNECTION = 50;
 
 interface ClientState {
   seq: number;
   symbols: Set<string>;
   invalidInARow: number;
   alive: boolean;
+  windowStart: number;
+  messagesInWindow: number;
 }
 
 /**
@@ -50,6 +57,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const maxInvalidMessages = options.maxInvalidMessages ?? 5;
+  const maxMessagesPerSecond = options.maxMessagesPerSecond ?? 20;
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes, clientTracking: true });
   const clients = new Map<WebSocket, ClientState>();
 
@@ -71,6 +79,19 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   };
 
   const onMessage = (ws: WebSocket, state: ClientState, data: RawData): void => {
+    const now = Date.now();
+    if (now - state.windowStart >= 1000) {
+      state.windowStart = now;
+      state.messagesInWindow = 0;
+    }
+    state.messagesInWindow += 1;
+    if (state.messagesInWindow > maxMessagesPerSecond) {
+      // Answer the first excess message only, so a flood cannot turn into a flood of answers.
+      if (state.messagesInWindow === maxMessagesPerSecond + 1) {
+        send(ws, { type: 'error', code: 'RATE_LIMITED', message: `At most ${maxMessagesPerSecond} messages per second; dropped.` });
+      }
+      return;
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(data.toString());
@@ -91,10 +112,15 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
     if (unknown.length > 0) {
       return rejectMessage(ws, state, 'UNKNOWN_SYMBOL', `Unknown symbol(s): ${unknown.join(', ')}`, id);
     }
+    const wanted = new Set(state.symbols);
     for (const [, canonical] of symbols) {
-      if (message.type === 'subscribe') state.symbols.add(canonical!);
-      else state.symbols.delete(canonical!);
+      if (message.type === 'subscribe') wanted.add(canonical!);
+      else wanted.delete(canonical!);
     }
+    if (wanted.size > MAX_SYMBOLS_PER_CONNECTION) {
+      return rejectMessage(ws, state, 'TOO_MANY_SYMBOLS', `A connection watches at most ${MAX_SYMBOLS_PER_CONNECTION} symbols.`, id);
+    }
+    state.symbols = wanted;
     send(ws, { type: 'subscriptions', symbols: [...state.symbols].sort(), ...(id === undefined ? {} : { requestId: id }) });
   };
 
@@ -105,7 +131,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   };
 
   wss.on('connection', (ws: WebSocket) => {
-    const state: ClientState = { seq: 0, symbols: new Set(), invalidInARow: 0, alive: true };
+    const state: ClientState = { seq: 0, symbols: new Set(), invalidInARow: 0, alive: true, windowStart: Date.now(), messagesInWindow: 0 };
     clients.set(ws, state);
     metrics.wsClients.set(clients.size);
     ws.on('pong', () => {

@@ -1,0 +1,156 @@
+import { Parser } from '@asyncapi/parser';
+import { afterEach, describe, expect, it } from 'vitest';
+import { request } from '../support/http-client.js';
+import { futuresOperationIds, sampleRequests } from '../support/samples.js';
+import { startGateway, TEST_ADMIN_KEY, TEST_API_KEY, TEST_CREDENTIALS, type RunningGateway } from '../support/gateway.js';
+
+let running: RunningGateway | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+const send = (operationId: string, headers: Record<string, string> = {}) => {
+  const sample = sampleRequests[operationId]!;
+  return request(running!.baseUrl, sample.method, sample.path, { headers, ...(sample.json ? { json: sample.json } : {}) });
+};
+
+describe('gateway API keys', () => {
+  it.each(futuresOperationIds)('%s needs a key when GATEWAY_API_KEYS is set', async (operationId) => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', GATEWAY_API_KEYS: TEST_API_KEY });
+    const without = await send(operationId);
+    expect(without.status).toBe(401);
+    expect(without.body.code).toBe('UNAUTHORIZED');
+    expect(without.headers.get('www-authenticate')).toBe('Bearer realm="futures-gateway"');
+    const wrong = await send(operationId, { authorization: `Bearer ${TEST_API_KEY}x` });
+    expect(wrong.body.code).toBe('UNAUTHORIZED');
+    const right = await send(operationId, { authorization: `Bearer ${TEST_API_KEY}` });
+    expect(right.body.code).not.toBe('UNAUTHORIZED');
+  });
+
+  it('leaves system routes open', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', GATEWAY_API_KEYS: TEST_API_KEY });
+    expect((await send('getHealth')).status).toBe(200);
+    expect((await send('getMetrics')).status).toBe(200);
+  });
+
+  it('does not accept a gateway key for admin operations', async () => {
+    running = await startGateway({ GATEWAY_API_KEYS: TEST_API_KEY, ADMIN_API_KEYS: TEST_ADMIN_KEY });
+    expect((await send('setFuturesSwitch', { authorization: `Bearer ${TEST_API_KEY}` })).status).toBe(401);
+  });
+});
+
+describe('inbound rate limit', () => {
+  it('answers 429 RATE_LIMITED with Retry-After and RateLimit headers past the limit, per client', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 3; i += 1) statuses.push((await send('listContracts')).status);
+    expect(statuses).toEqual([501, 501, 501]);
+    const limited = await send('listContracts');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ code: 'RATE_LIMITED', success: false });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(limited.body.retryAfterSeconds).toBe(Number(limited.headers.get('retry-after')));
+    expect(limited.headers.get('ratelimit-policy')).toMatch(/^"default"; q=3; w=60(; pk=:[A-Za-z0-9+/=]+:)?$/);
+    expect(limited.headers.get('ratelimit')).toMatch(/^"default"; r=0; t=\d+$/);
+    // another client (a different key) has its own budget; health and metrics are never limited
+    expect((await send('listContracts', { authorization: 'Bearer some-other-client-key-123' })).status).toBe(501);
+    expect((await send('getHealth')).status).toBe(200);
+    const metrics = await send('getMetrics');
+    expect(metrics.text).toMatch(/^gateway_rate_limit_hits_total\{side="inbound"\} 1$/m);
+  });
+});
+
+describe('request ids, headers, logs and metrics', () => {
+  it('honours a sane X-Request-Id and replaces an unsafe one', async () => {
+    running = await startGateway();
+    const given = await request(running.baseUrl, 'GET', '/api/nope', { headers: { 'x-request-id': 'client-req-42' } });
+    expect(given.headers.get('x-request-id')).toBe('client-req-42');
+    expect(given.body.requestId).toBe('client-req-42');
+    const unsafe = await request(running.baseUrl, 'GET', '/api/health', { headers: { 'x-request-id': 'bad id\twith "stuff"' } });
+    expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sends helmet security headers and no x-powered-by', async () => {
+    running = await startGateway();
+    const res = await send('getHealth');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('logs one JSON line per request with id, route, status and a level by status', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    await request(running.baseUrl, 'GET', '/api/health', { headers: { 'x-request-id': 'ok-1' } });
+    await request(running.baseUrl, 'GET', '/api/futures/positions', { headers: { 'x-request-id': 'warn-1' } });
+    const lines = running.logLines().map((l) => JSON.parse(l));
+    const ok = lines.find((l) => l.req?.id === 'ok-1');
+    const warn = lines.find((l) => l.req?.id === 'warn-1');
+    expect(ok).toMatchObject({ level: 'info', route: '/api/health', res: { statusCode: 200 } });
+    expect(typeof ok.responseTime).toBe('number');
+    expect(warn).toMatchObject({ level: 'warn', route: '/api/futures/positions', code: 'CREDENTIALS_MISSING', res: { statusCode: 401 } });
+  });
+
+  it('never writes a secret to the log, even when a caller echoes one', async () => {
+    const env = { FEATURE_FUTURES: 'true', GATEWAY_API_KEYS: TEST_API_KEY, ADMIN_API_KEYS: TEST_ADMIN_KEY, LOG_LEVEL: 'trace', ...TEST_CREDENTIALS };
+    running = await startGateway(env);
+    const secrets = [TEST_API_KEY, TEST_ADMIN_KEY, ...Object.values(TEST_CREDENTIALS)];
+    for (const secret of secrets) {
+      await request(running.baseUrl, 'GET', `/api/futures/positions?currency=${encodeURIComponent(secret)}`, { headers: { authorization: `Bearer ${secret}` } });
+      await request(running.baseUrl, 'GET', `/api/${secret}`, { headers: { 'x-request-id': secret.slice(0, 20) } });
+    }
+    await request(running.baseUrl, 'PUT', '/api/admin/futures-switch', { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, json: { enabled: false, reason: TEST_CREDENTIALS.KUCOIN_FUTURES_SECRET } });
+    const log = running.logLines().join('\n');
+    expect(log.length).toBeGreaterThan(1000);
+    for (const secret of secrets) expect(log).not.toContain(secret);
+    expect(log).toContain('[REDACTED]');
+  });
+
+  it('exports HTTP metrics by route template and status', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    await request(running.baseUrl, 'GET', '/api/futures/positions/BTCUSDTM');
+    await request(running.baseUrl, 'GET', '/api/nope');
+    const metrics = await send('getMetrics');
+    expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(metrics.text).toMatch(/^gateway_http_requests_total\{method="GET",route="\/api\/futures\/positions\/\{symbol\}",status="401"\} 1$/m);
+    expect(metrics.text).toMatch(/^gateway_http_requests_total\{method="GET",route="unmatched",status="404"\} 1$/m);
+    expect(metrics.text).toMatch(/^gateway_http_request_duration_seconds_bucket\{le="0\.1",method="GET",route="\/api\/health"\}|gateway_http_request_duration_seconds_count/m);
+    expect(metrics.text).toMatch(/^gateway_futures_switch_enabled 1$/m);
+    expect(metrics.text).toMatch(/^gateway_process_resident_memory_bytes /m);
+  });
+});
+
+describe('the served contract', () => {
+  it('serves openapi.json, a bundled asyncapi.json that parses on its own, and a docs page', async () => {
+    running = await startGateway();
+    const openapi = await send('getOpenApiDocument');
+    expect(Object.keys(openapi.body.paths)).toContain('/api/futures/orders');
+    const asyncapi = await send('getAsyncApiDocument');
+    expect(asyncapi.text).not.toContain('openapi.yaml#');
+    const { diagnostics } = await new Parser().parse(asyncapi.text);
+    expect(diagnostics.filter((d) => d.severity === 0)).toEqual([]);
+    const docs = await send('getDocs');
+    expect(docs.headers.get('content-type')).toMatch(/^text\/html/);
+    for (const id of Object.keys(sampleRequests)) expect(docs.text).toContain(id);
+    expect(docs.text).toContain('UPSTREAM_RATE_LIMITED');
+    expect(docs.text).not.toMatch(/<script/i);
+  });
+
+  it('reports health without secrets', async () => {
+    running = await startGateway({ ...TEST_CREDENTIALS, KUCOIN_FUTURES_KEY_VERSION: '2' });
+    const health = await send('getHealth');
+    expect(health.body.data).toMatchObject({
+      status: 'ok',
+      futures: { enabled: false, changedAt: null, changedBy: null },
+      upstream: { provider: 'kucoin', enabled: true, baseUrl: 'https://api-futures.kucoin.com', credentialsConfigured: true, keyVersion: '2' },
+    });
+    for (const secret of Object.values(TEST_CREDENTIALS)) expect(health.text).not.toContain(secret);
+  });
+
+  it('answers 503 UPSTREAM_UNAVAILABLE for futures operations when the provider is disabled', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', EXCHANGE_KUCOIN: 'false', ...TEST_CREDENTIALS });
+    const res = await send('listPositions');
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('UPSTREAM_UNAVAILABLE');
+  });
+});

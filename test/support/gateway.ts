@@ -1,0 +1,53 @@
+import { Writable } from 'node:stream';
+import { loadConfig, type GatewayConfig } from '../../src/config/config.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+
+export interface RunningGateway {
+  gateway: Gateway;
+  baseUrl: string;
+  wsUrl: string;
+  /** Every log line written so far, raw. */
+  logLines: () => string[];
+  stop: () => Promise<void>;
+}
+
+/** Keys long enough for the config's 16-character rule; used by tests that turn the guards on. */
+export const TEST_API_KEY = 'test-gateway-key-0123456789abcdef';
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef01';
+export const TEST_CREDENTIALS = {
+  KUCOIN_FUTURES_KEY: 'kc-key-5c52e11203aa677f33e493fb',
+  KUCOIN_FUTURES_SECRET: 'f03a5284-5c39-4aaa-9b20-dea10bdcf8e3',
+  KUCOIN_FUTURES_PASSPHRASE: 'Abc123456-passphrase',
+};
+
+export function testConfig(env: Record<string, string> = {}): GatewayConfig {
+  return loadConfig({ env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, envFile: false });
+}
+
+/** A real gateway on 127.0.0.1 and a free port, its logs captured in memory. */
+export async function startGateway(env: Record<string, string> = {}, options: Omit<GatewayOptions, 'config'> = {}): Promise<RunningGateway> {
+  return startGatewayWith(testConfig(env), options);
+}
+
+export async function startGatewayWith(config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}): Promise<RunningGateway> {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const gateway = await createGateway({ ...options, config, logDestination: destination });
+  // Always loopback, whatever the config says: tests never listen beyond this machine.
+  const address = await new Promise<{ port: number }>((resolve, reject) => {
+    gateway.server.once('error', reject);
+    gateway.server.listen(0, '127.0.0.1', () => resolve(gateway.server.address() as { port: number }));
+  });
+  return {
+    gateway,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    wsUrl: `ws://127.0.0.1:${address.port}`,
+    logLines: () => [...lines],
+    stop: () => gateway.shutdown(),
+  };
+}

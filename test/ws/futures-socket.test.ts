@@ -1,0 +1,209 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { request } from '../support/http-client.js';
+import { assertClientMessage, assertServerMessage } from '../support/ws-contract.js';
+import { startGateway, TEST_ADMIN_KEY, TEST_API_KEY, type RunningGateway } from '../support/gateway.js';
+
+let running: RunningGateway | undefined;
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+/** A client that validates every server message against asyncapi.yaml as it arrives. */
+function connect(url: string, headers: Record<string, string> = {}) {
+  const ws = new WebSocket(url, { headers });
+  const messages: any[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on('message', (data) => {
+    const message = JSON.parse(String(data));
+    assertServerMessage(message);
+    messages.push(message);
+    waiters.splice(0).forEach((w) => w());
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })));
+  return {
+    ws,
+    messages,
+    closed,
+    opened: new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    }),
+    async next(count = messages.length + 1): Promise<any> {
+      while (messages.length < count) await new Promise<void>((r) => waiters.push(r));
+      return messages[count - 1];
+    },
+    send(message: unknown) {
+      if (typeof message === 'object' && message !== null && ['subscribe', 'unsubscribe', 'ping'].includes((message as any).type)) {
+        try {
+          assertClientMessage(message);
+        } catch {
+          /* deliberately invalid messages are sent too */
+        }
+      }
+      ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+    },
+  };
+}
+
+/** The HTTP status of a refused upgrade. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('open', () => {
+      ws.close();
+      reject(new Error('upgrade was accepted'));
+    });
+    ws.on('error', () => undefined);
+  });
+}
+
+describe('/ws/futures upgrade', () => {
+  it('is refused with HTTP 404 while the switch is off', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'false' });
+    expect(await upgradeStatus(`${running.wsUrl}/ws/futures`)).toBe(404);
+  });
+
+  it('is refused with HTTP 404 on any other path', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    expect(await upgradeStatus(`${running.wsUrl}/ws/other`)).toBe(404);
+    expect(await upgradeStatus(`${running.wsUrl}/api/health`)).toBe(404);
+  });
+
+  it('needs a gateway key when keys are configured (401 without, open with)', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', GATEWAY_API_KEYS: TEST_API_KEY });
+    expect(await upgradeStatus(`${running.wsUrl}/ws/futures`)).toBe(401);
+    expect(await upgradeStatus(`${running.wsUrl}/ws/futures`, { authorization: 'Bearer not-the-key-000000000' })).toBe(401);
+    const client = connect(`${running.wsUrl}/ws/futures`, { authorization: `Bearer ${TEST_API_KEY}` });
+    expect((await client.next()).type).toBe('futures_connected');
+    client.ws.close();
+  });
+});
+
+describe('/ws/futures messages', () => {
+  it('greets with futures_connected (seq 1) and answers ping with pong', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    const hello = await client.next();
+    expect(hello).toMatchObject({ type: 'futures_connected', message: 'Connected to futures channel', seq: 1, symbols: [] });
+    client.send({ type: 'ping', id: 'p-1' });
+    expect(await client.next()).toMatchObject({ type: 'pong', requestId: 'p-1', seq: 2 });
+    client.ws.close();
+  });
+
+  it('subscribes and unsubscribes with canonical symbols', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    client.send({ type: 'subscribe', symbols: ['BTCUSDTM', 'ETH-USDT', 'SOL/USDT:USDT'], id: 's1' });
+    expect(await client.next()).toMatchObject({ type: 'subscriptions', symbols: ['ETHUSDTM', 'SOLUSDTM', 'XBTUSDTM'], requestId: 's1' });
+    client.send({ type: 'unsubscribe', symbols: ['XBTUSDTM'] });
+    expect((await client.next()).symbols).toEqual(['ETHUSDTM', 'SOLUSDTM']);
+    client.ws.close();
+  });
+
+  it.each([
+    ['not JSON', 'hello', 'INVALID_MESSAGE'],
+    ['an unknown type', { type: 'teleport' }, 'UNKNOWN_TYPE'],
+    ['an empty symbol list', { type: 'subscribe', symbols: [] }, 'INVALID_MESSAGE'],
+    ['an extra member', { type: 'ping', extra: 1 }, 'INVALID_MESSAGE'],
+    ['an unmappable symbol', { type: 'subscribe', symbols: ['NOPE'] }, 'UNKNOWN_SYMBOL'],
+  ])('answers %s with a typed error and keeps the connection', async (_name, message, code) => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    client.send(message);
+    expect(await client.next()).toMatchObject({ type: 'error', code });
+    client.send({ type: 'ping' });
+    expect((await client.next()).type).toBe('pong');
+    client.ws.close();
+  });
+
+  it('caps the watched symbols at 50', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    const symbols = Array.from({ length: 50 }, (_, i) => `COIN${i}USDTM`);
+    client.send({ type: 'subscribe', symbols });
+    expect((await client.next()).symbols).toHaveLength(50);
+    client.send({ type: 'subscribe', symbols: ['ETHUSDTM'] });
+    expect(await client.next()).toMatchObject({ type: 'error', code: 'TOO_MANY_SYMBOLS' });
+    client.ws.close();
+  });
+
+  it('closes with 1008 after repeated invalid messages', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' }, { ws: { maxInvalidMessages: 3 } });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    for (let i = 0; i < 3; i += 1) client.send('garbage');
+    expect((await client.closed).code).toBe(1008);
+    expect(client.messages.filter((m) => m.type === 'error')).toHaveLength(3);
+  });
+
+  it('answers a flood with one RATE_LIMITED error and drops the excess', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' }, { ws: { maxMessagesPerSecond: 5 } });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    for (let i = 0; i < 12; i += 1) client.send({ type: 'ping', id: String(i) });
+    client.send({ type: 'ping', id: 'last' });
+    await client.next(7); // hello + 5 pongs + 1 error
+    await new Promise((r) => setTimeout(r, 100));
+    const types = client.messages.map((m) => m.type);
+    expect(types.filter((t) => t === 'pong')).toHaveLength(5);
+    expect(client.messages.filter((m) => m.type === 'error')).toEqual([expect.objectContaining({ code: 'RATE_LIMITED' })]);
+    client.ws.close();
+  });
+
+  it('closes a frame over WS_MAX_PAYLOAD_BYTES with 1009', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', WS_MAX_PAYLOAD_BYTES: '256' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    client.send({ type: 'subscribe', symbols: Array.from({ length: 40 }, () => 'XBTUSDTM') });
+    expect((await client.closed).code).toBe(1009);
+  });
+
+  it('terminates a client that stops answering heartbeat pings', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' }, { ws: { heartbeatIntervalMs: 50 } });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    // ws answers pings automatically; silence the socket's pong so the client looks dead.
+    (client.ws as any).pong = () => undefined;
+    const { code } = await client.closed;
+    expect(code).toBe(1006); // terminated without a close frame
+    await new Promise((r) => setTimeout(r, 20));
+    const gauge = await running.gateway.metrics.wsClients.get();
+    expect(gauge.values[0]?.value).toBe(0);
+  });
+});
+
+describe('the kill switch and the socket', () => {
+  it('a flip to off closes open sockets with 4404 and refuses new upgrades', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', ADMIN_API_KEYS: TEST_ADMIN_KEY });
+    const clients = [connect(`${running.wsUrl}/ws/futures`), connect(`${running.wsUrl}/ws/futures`)];
+    await Promise.all(clients.map((c) => c.next()));
+    const res = await request(running.baseUrl, 'PUT', '/api/admin/futures-switch', {
+      headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      json: { enabled: false, reason: 'test' },
+    });
+    expect(res.body.data.closedSockets).toBe(2);
+    for (const c of clients) expect((await c.closed).code).toBe(4404);
+    expect(await upgradeStatus(`${running.wsUrl}/ws/futures`)).toBe(404);
+    const metrics = await request(running.baseUrl, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/^gateway_ws_closed_total\{code="4404"\} 2$/m);
+  });
+
+  it('shutdown closes open sockets with 1001', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.next();
+    const stopping = running.stop();
+    expect((await client.closed).code).toBe(1001);
+    await stopping;
+    running = undefined;
+  });
+});
