@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
+import { loadOpenApiDocument } from '../../src/http/contract.js';
+
+const doc = (paths: Record<string, unknown>) => ({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths });
+
+describe('createOpenApiBackend', () => {
+  it('refuses to start when the spec routes no operation', async () => {
+    await expect(createOpenApiBackend(doc({}))).rejects.toThrow(/routed no operation/);
+  });
+
+  it('routes every operation of openapi.yaml, 3.1 constructs included', async () => {
+    const api = await createOpenApiBackend(loadOpenApiDocument());
+    expect(api.getOperations().map((op) => op.operationId)).toContain('createOrder');
+    expect(api.getOperations()).toHaveLength(19);
+  });
+
+  it('checks formats (ajv-formats is wired in)', async () => {
+    const api = await createOpenApiBackend(
+      doc({
+        '/x': {
+          get: {
+            operationId: 'x',
+            parameters: [{ name: 'at', in: 'query', required: true, schema: { type: 'string', format: 'date-time' } }],
+            responses: { '200': { description: 'ok' } },
+          },
+        },
+      }),
+    );
+    const valid = api.validateRequest({ method: 'get', path: '/x', query: { at: '2026-11-27T03:00:00Z' }, headers: {} });
+    const invalid = api.validateRequest({ method: 'get', path: '/x', query: { at: 'yesterday' }, headers: {} });
+    expect(valid.valid).toBe(true);
+    expect(invalid.valid).toBe(false);
+  });
+
+  it('memoises the operation list (routing does not rebuild it per request)', async () => {
+    const api = await createOpenApiBackend(loadOpenApiDocument());
+    expect(api.router.getOperations()).toBe(api.router.getOperations());
+  });
+});
