@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+
+export interface KucoinCredentials {
+  key: string;
+  secret: string;
+  passphrase: string;
+}
+
+/** base64(HMAC-SHA256(secret, message)): KuCoin's one primitive (kucoin-futures.md §1). */
+export function hmacBase64(secret: string, message: string): string {
+  return createHmac('sha256', secret).update(message, 'utf8').digest('base64');
+}
+
+/**
+ * The prehash is `timestamp + METHOD + path?rawQuery + body` (kucoin-futures.md §1, DOC-AUTH):
+ * the query unencoded and in the order sent, the body the exact bytes sent ("" when none).
+ * Callers pass the same strings they put on the wire, so what is signed is what is sent.
+ */
+export function prehash(timestamp: string, method: string, pathWithQuery: string, body: string): string {
+  return `${timestamp}${method.toUpperCase()}${pathWithQuery}${body}`;
+}
+
+/** The KC-API-* headers of a private request. */
+export function signedHeaders(
+  credentials: KucoinCredentials,
+  keyVersion: '2' | '3',
+  timestamp: string,
+  method: string,
+  pathWithQuery: string,
+  body: string,
+): Record<string, string> {
+  return {
+    'KC-API-KEY': credentials.key,
+    'KC-API-SIGN': hmacBase64(credentials.secret, prehash(timestamp, method, pathWithQuery, body)),
+    'KC-API-TIMESTAMP': timestamp,
+    // Key versions 2 and 3 send the passphrase HMAC'd with the secret, never in plain text.
+    'KC-API-PASSPHRASE': hmacBase64(credentials.secret, credentials.passphrase),
+    'KC-API-KEY-VERSION': keyVersion,
+  };
+}
