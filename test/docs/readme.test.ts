@@ -1,0 +1,118 @@
+/**
+ * Keeps README.md honest: its tables must say what the code and the contract say, and its test
+ * command must be what CI runs. Plain regexes over the markdown, on purpose.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { configTable } from '../../src/config/config.js';
+import { errorCatalogue } from '../../src/http/errors.js';
+import { openapiPath, projectRoot } from '../../src/paths.js';
+
+const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+const ciRun = readFileSync(join(projectRoot, '.ci/run'), 'utf8');
+const scripts = Object.keys((JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+
+/** The text under `## <title>`, up to the next `## ` heading. */
+function section(title: string): string {
+  const start = readme.search(new RegExp(`^## ${title}\\s*$`, 'm'));
+  if (start < 0) throw new Error(`README.md has no "## ${title}" section`);
+  const rest = readme.slice(start).split('\n').slice(1).join('\n');
+  const end = rest.search(/^## /m);
+  return end < 0 ? rest : rest.slice(0, end);
+}
+
+/** Markdown table rows as trimmed cells, without header separators. */
+function rows(text: string): string[][] {
+  return text
+    .split('\n')
+    .filter((line) => /^\|.*\|\s*$/.test(line) && !/^\|[\s|:-]+\|\s*$/.test(line))
+    .map((line) => line.trim().slice(1, -1).split('|').map((cell) => cell.trim()));
+}
+
+/** Lines inside fenced code blocks, trimmed. */
+function codeLines(text: string): string[] {
+  let inFence = false;
+  return text.split('\n').flatMap((line) => {
+    if (/^\s*```/.test(line)) {
+      inFence = !inFence;
+      return [];
+    }
+    return inFence ? [line.trim()] : [];
+  });
+}
+
+const code = (value: string | number) => `\`${value}\``;
+
+describe('README configuration table', () => {
+  const table = rows(section('Configuration'));
+
+  it.each(configTable.map((row) => [row.variable, row]))('has %s with its default and meaning', (_name, row) => {
+    expect(table).toContainEqual([code(row.variable), code(row.default), row.meaning]);
+  });
+
+  it('lists no variable the code does not read', () => {
+    expect(table.map(([variable]) => variable)).toEqual(['variable', ...configTable.map((row) => code(row.variable))]);
+  });
+});
+
+describe('README error table', () => {
+  const table = rows(section('Errors'));
+
+  it.each(Object.entries(errorCatalogue))('has %s with its status', (name, { status }) => {
+    expect(table.find(([first]) => first === code(name))?.[1]).toBe(String(status));
+  });
+
+  it('lists no code the catalogue does not have', () => {
+    const listed = table.map(([first]) => first).filter((cell) => cell !== 'code');
+    expect(listed).toEqual(Object.keys(errorCatalogue).map((name) => code(name)));
+  });
+});
+
+describe('README operations table', () => {
+  const spec = parse(readFileSync(openapiPath, 'utf8')) as { paths: Record<string, Record<string, { operationId?: string; 'x-requires-credentials'?: boolean }>> };
+  const operations = Object.entries(spec.paths).flatMap(([path, item]) =>
+    ['get', 'put', 'post', 'delete', 'patch'].flatMap((method) => {
+      const op = item[method];
+      return op?.operationId ? [{ method: method.toUpperCase(), path, operationId: op.operationId, credentials: op['x-requires-credentials'] === true }] : [];
+    }),
+  );
+  const table = rows(section('REST operations'));
+
+  it.each(operations.map((op) => [op.operationId, op]))('has %s with its method, path and credential need', (_id, op) => {
+    const row = table.find((cells) => cells[2] === code(op.operationId));
+    expect(row?.slice(0, 4)).toEqual([op.method, code(op.path), code(op.operationId), op.credentials ? 'yes' : 'no']);
+  });
+});
+
+describe('README commands', () => {
+  const commands = section('Commands');
+  const table = rows(commands);
+
+  it.each(scripts)('documents the npm script %s', (script) => {
+    const spelled = script === 'test' || script === 'start' ? `npm ${script}` : `npm run ${script}`;
+    expect(table.map(([first]) => first)).toContain(code(spelled));
+  });
+
+  it('marks "not yet" only commands that package.json does not have', () => {
+    const pending = table.filter((cells) => /not yet/i.test(cells.at(-1) ?? '')).map(([first]) => first!.replace(/^`npm (run )?|`$/g, ''));
+    expect(pending.filter((script) => scripts.includes(script))).toEqual([]);
+  });
+});
+
+describe("README's test command", () => {
+  const quickStart = codeLines(section('Quick start')).filter((line) => line.startsWith('npm ci'));
+  const ciLines = ciRun.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+
+  it('is the second quick-start command, and .ci/run runs its steps in order', () => {
+    const testCommand = quickStart[1];
+    expect(testCommand, 'the quick start has a second "npm ci && ..." command').toBeDefined();
+    const at = testCommand!.split('&&').map((part) => part.trim()).map((step) =>
+      // `npm ci` may carry flags in CI (--no-audit...); every other step must be run exactly.
+      ciLines.findIndex((line) => line === step || (step === 'npm ci' && line.startsWith(`${step} `))),
+    );
+    expect(at.every((index) => index >= 0), `.ci/run runs every step of "${testCommand}"`).toBe(true);
+    expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
+});
