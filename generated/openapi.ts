@@ -652,7 +652,11 @@ export interface components {
         /**
          * @description The error catalogue. Every problem's `code` is one of these, and each code always comes with
          *     the same HTTP status (`x-error-catalogue` lists them with their titles; the gateway's
-         *     `src/http/errors.ts` is checked against it in CI).
+         *     `src/http/errors.ts` is checked against it in CI). The `kucoin` lists say which KuCoin
+         *     business codes become which of ours. Two are not the caller's doing and become 502: `415000`
+         *     and `404000` (KuCoin refusing the request's form or path would be a gateway bug or an API
+         *     change). `400002` (timestamp out of tolerance) is first answered by resyncing the clock with
+         *     KuCoin's server time and retrying once; only a second `400002` becomes `UPSTREAM_ERROR`.
          * @enum {string}
          */
         ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";

@@ -22,6 +22,8 @@ export interface GatewayConfig {
   shutdownTimeoutMs: number;
   wsMaxPayloadBytes: number;
   trustProxy: boolean;
+  upstreamTimeoutMs: number;
+  futuresPoolQuota: number;
 }
 
 export interface LoadConfigOptions {
@@ -63,7 +65,9 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'BODY_LIMIT_BYTES', default: '16384', meaning: 'largest accepted request body' },
     { variable: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'grace period for in-flight requests and WS clients on shutdown' },
     { variable: 'WS_MAX_PAYLOAD_BYTES', default: '4096', meaning: 'largest WS message accepted from a client' },
-    { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on X-Forwarded-For; enable only behind a proxy that sets it" },
+    { variable: 'UPSTREAM_TIMEOUT_MS', default: '5000', meaning: 'timeout of one call to KuCoin, in ms (504 UPSTREAM_TIMEOUT past it)' },
+    { variable: 'KUCOIN_FUTURES_POOL_QUOTA', default: '2000', meaning: "the account's Futures resource-pool quota per 30 s (VIP0 2000; see kucoin-futures.md §2); corrected by KuCoin's gw-ratelimit-limit" },
+    { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on the client address in X-Forwarded-For; enable only behind a proxy that overwrites that header" },
   ].map((row) => Object.freeze(row)),
 );
 
@@ -196,6 +200,8 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', get('SHUTDOWN_TIMEOUT_MS'), 0, 600_000),
     wsMaxPayloadBytes: integer('WS_MAX_PAYLOAD_BYTES', get('WS_MAX_PAYLOAD_BYTES'), 1, MIB),
     trustProxy: boolean('TRUST_PROXY', get('TRUST_PROXY')),
+    upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', get('UPSTREAM_TIMEOUT_MS'), 100, 120_000),
+    futuresPoolQuota: integer('KUCOIN_FUTURES_POOL_QUOTA', get('KUCOIN_FUTURES_POOL_QUOTA'), 100, 1_000_000),
   };
 
   // design.md §10: never serve futures beyond loopback without gateway API keys.

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { OpenAPIBackend } from 'openapi-backend';
@@ -12,10 +11,9 @@ import { systemHandlers } from './handlers/system.js';
 import { allowedMethods } from './openapi-backend.js';
 import { notFound, sendProblem } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
+import { requestIdFrom } from './request-id.js';
 import { bearerToken, matchesAnyKey } from './security.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The shape openapi-backend reads; Express 5's `req.path`/`req.query` are getters (design.md §14). */
 interface PlainRequest {
@@ -39,8 +37,7 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps): express.Expre
     pinoHttp({
       logger,
       genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        const id = requestIdFrom(req.headers);
         res.setHeader('X-Request-Id', id);
         return id;
       },

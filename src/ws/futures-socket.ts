@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
@@ -7,6 +7,8 @@ import type { GatewayConfig } from '../config/config.js';
 import { toKucoinSymbol } from '../kucoin/symbols.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
+import { GatewayError, toProblem } from '../http/errors.js';
+import { requestIdFrom } from '../http/request-id.js';
 import { bearerToken, matchesAnyKey } from '../http/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
 
@@ -166,10 +168,19 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   heartbeat.unref();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== WS_PATH || !futuresSwitch.enabled) return refuseUpgrade(socket, 404, 'Not Found');
+    const path = (req.url ?? '').split('?')[0] ?? '';
+    if (path !== WS_PATH || !futuresSwitch.enabled) {
+      // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
+      return refuseUpgrade(req, socket, new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`));
+    }
     if (config.apiKeys.length > 0 && matchesAnyKey(bearerToken(req.headers), config.apiKeys) === undefined) {
-      return refuseUpgrade(socket, 401, 'Unauthorized', 'WWW-Authenticate: Bearer realm="futures-gateway"\r\n');
+      return refuseUpgrade(
+        req,
+        socket,
+        new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
+          headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
+        }),
+      );
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
@@ -199,10 +210,18 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
 
 export type FuturesSocket = ReturnType<typeof attachFuturesSocket>;
 
-function refuseUpgrade(socket: Duplex, status: number, text: string, extraHeaders = ''): void {
-  const body = JSON.stringify({ success: false, status, title: text });
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${extraHeaders}\r\n${body}`,
-  );
+/** A refused upgrade is a complete HTTP/1.1 answer (design.md §14), with our problem body. */
+function refuseUpgrade(req: IncomingMessage, socket: Duplex, error: GatewayError): void {
+  const requestId = requestIdFrom(req.headers);
+  const path = (req.url ?? '').split('?')[0] ?? '';
+  const body = JSON.stringify(toProblem(error, requestId, path, Date.now()));
+  const headers = {
+    Connection: 'close',
+    'Content-Type': 'application/problem+json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'X-Request-Id': requestId,
+    ...error.options.headers,
+  };
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${lines}\r\n${body}`);
 }

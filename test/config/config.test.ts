@@ -49,6 +49,8 @@ describe('defaults', () => {
       shutdownTimeoutMs: 10000,
       wsMaxPayloadBytes: 4096,
       trustProxy: false,
+      upstreamTimeoutMs: 5000,
+      futuresPoolQuota: 2000,
     });
   });
 
@@ -163,6 +165,8 @@ describe('value parsing', () => {
     ['BODY_LIMIT_BYTES', '1024', { bodyLimitBytes: 1024 }],
     ['SHUTDOWN_TIMEOUT_MS', '0', { shutdownTimeoutMs: 0 }],
     ['WS_MAX_PAYLOAD_BYTES', '65536', { wsMaxPayloadBytes: 65536 }],
+    ['UPSTREAM_TIMEOUT_MS', '250', { upstreamTimeoutMs: 250 }],
+    ['KUCOIN_FUTURES_POOL_QUOTA', '4000', { futuresPoolQuota: 4000 }],
     ['LOG_LEVEL', 'silent', { logLevel: 'silent' }],
     ['LOG_LEVEL', 'DEBUG', { logLevel: 'debug' }],
     ['KUCOIN_FUTURES_KEY_VERSION', '2', { kucoin: { credentials: null, keyVersion: '2' } }],
@@ -196,6 +200,8 @@ describe('bad values stop loading with one line naming the variable', () => {
     ['BODY_LIMIT_BYTES', '0', /BODY_LIMIT_BYTES must be an integer between 1 and/],
     ['BODY_LIMIT_BYTES', '99999999999999999999', /BODY_LIMIT_BYTES must be an integer/],
     ['SHUTDOWN_TIMEOUT_MS', '10s', /SHUTDOWN_TIMEOUT_MS must be an integer/],
+    ['UPSTREAM_TIMEOUT_MS', '50', /UPSTREAM_TIMEOUT_MS must be an integer between 100 and 120000/],
+    ['KUCOIN_FUTURES_POOL_QUOTA', '-1', /KUCOIN_FUTURES_POOL_QUOTA must be an integer/],
     ['WS_MAX_PAYLOAD_BYTES', '2097152', /WS_MAX_PAYLOAD_BYTES must be an integer between 1 and 1048576/],
     ['FEATURE_FUTURES', 'maybe', /^invalid configuration: FEATURE_FUTURES must be one of true\/false\/1\/0\/yes\/no\/on\/off \(got "maybe"\)$/],
     ['EXCHANGE_KUCOIN', 'enabled', /EXCHANGE_KUCOIN must be one of true/],

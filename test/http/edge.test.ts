@@ -53,11 +53,25 @@ describe('inbound rate limit', () => {
     expect(limited.body.retryAfterSeconds).toBe(Number(limited.headers.get('retry-after')));
     expect(limited.headers.get('ratelimit-policy')).toMatch(/^"default"; q=3; w=60(; pk=:[A-Za-z0-9+/=]+:)?$/);
     expect(limited.headers.get('ratelimit')).toMatch(/^"default"; r=0; t=\d+$/);
-    // another client (a different key) has its own budget; health and metrics are never limited
-    expect((await send('listContracts', { authorization: 'Bearer some-other-client-key-123' })).status).toBe(501);
+    // a made-up token does not buy a fresh budget; health and metrics are never limited
+    expect((await send('listContracts', { authorization: 'Bearer some-other-client-key-123' })).status).toBe(429);
     expect((await send('getHealth')).status).toBe(200);
     const metrics = await send('getMetrics');
-    expect(metrics.text).toMatch(/^gateway_rate_limit_hits_total\{side="inbound"\} 1$/m);
+    expect(metrics.text).toMatch(/^gateway_rate_limit_hits_total\{side="inbound"\} 2$/m);
+  });
+
+  it('gives each configured key its own budget', async () => {
+    const other = 'second-gateway-key-0123456789';
+    running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '2', GATEWAY_API_KEYS: `${TEST_API_KEY},${other}` });
+    const statuses = async (key: string) => {
+      const out: number[] = [];
+      for (let i = 0; i < 3; i += 1) out.push((await send('listContracts', { authorization: `Bearer ${key}` })).status);
+      return out;
+    };
+    expect(await statuses(TEST_API_KEY)).toEqual([501, 501, 429]);
+    expect(await statuses(other)).toEqual([501, 501, 429]);
+    // the address's own budget is untouched by the keyed calls: this one gets as far as the key check
+    expect((await send('listContracts')).status).toBe(401);
   });
 });
 

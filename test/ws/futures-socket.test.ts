@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { request } from '../support/http-client.js';
+import { assertResponseMatchesContract } from '../support/http-contract.js';
 import { assertClientMessage, assertServerMessage } from '../support/ws-contract.js';
 import { startGateway, TEST_ADMIN_KEY, TEST_API_KEY, type RunningGateway } from '../support/gateway.js';
 
@@ -47,13 +48,25 @@ function connect(url: string, headers: Record<string, string> = {}) {
   };
 }
 
-/** The HTTP status of a refused upgrade. */
+/** The HTTP status of a refused upgrade, whose answer is checked against the contract like any other. */
 function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
     ws.on('unexpected-response', (_req, res) => {
-      resolve(res.statusCode ?? 0);
-      ws.terminate();
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        try {
+          assertResponseMatchesContract({ method: 'GET', path: new URL(url).pathname, status, headers: res.headers as Record<string, string>, body });
+          const problem = JSON.parse(body);
+          if (problem.status !== status || problem.code !== (status === 404 ? 'NOT_FOUND' : 'UNAUTHORIZED')) throw new Error(`unexpected problem ${body}`);
+          resolve(status);
+        } catch (error) {
+          reject(error);
+        }
+        ws.terminate();
+      });
     });
     ws.on('open', () => {
       ws.close();
@@ -72,7 +85,7 @@ describe('/ws/futures upgrade', () => {
   it('is refused with HTTP 404 on any other path', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' });
     expect(await upgradeStatus(`${running.wsUrl}/ws/other`)).toBe(404);
-    expect(await upgradeStatus(`${running.wsUrl}/api/health`)).toBe(404);
+    expect(await upgradeStatus(`${running.wsUrl}/ws/futures/extra`)).toBe(404);
   });
 
   it('needs a gateway key when keys are configured (401 without, open with)', async () => {
