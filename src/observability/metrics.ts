@@ -45,6 +45,41 @@ export function createMetrics() {
       help: 'Open /ws/futures client sockets.',
       registers: [registry],
     }),
+    upstreamCalls: new Counter({
+      name: 'gateway_upstream_calls_total',
+      help: 'Calls to KuCoin by endpoint (method and path template) and outcome (ok, business, rate_limited, http_error, timeout, network, bad_response, breaker_open, budget).',
+      labelNames: ['endpoint', 'outcome'] as const,
+      registers: [registry],
+    }),
+    upstreamDuration: new Histogram({
+      name: 'gateway_upstream_request_duration_seconds',
+      help: 'Latency of calls to KuCoin by endpoint.',
+      labelNames: ['endpoint'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    providerErrors: new Counter({
+      name: 'gateway_provider_errors_total',
+      help: 'Errors from KuCoin by its business code (or "HTTP <status>", "timeout", "network").',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    upstreamBreakerOpen: new Gauge({
+      name: 'gateway_upstream_breaker_open',
+      help: 'The KuCoin circuit breaker: 1 open (calls refused fast), 0 closed or half-open.',
+      registers: [registry],
+    }),
+    upstreamClockOffset: new Gauge({
+      name: 'gateway_upstream_clock_offset_ms',
+      help: "KuCoin's server time minus the local clock, in ms, as last measured.",
+      registers: [registry],
+    }),
+    upstreamBudgetRemaining: new Gauge({
+      name: 'gateway_upstream_budget_remaining',
+      help: "KuCoin resource-pool quota left in the current window, by pool (from gw-ratelimit-remaining when known).",
+      labelNames: ['pool'] as const,
+      registers: [registry],
+    }),
     wsClosed: new Counter({
       name: 'gateway_ws_closed_total',
       help: '/ws/futures sockets closed by the gateway, by close code.',

@@ -1,0 +1,292 @@
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  type CircuitBreakerPolicy,
+  type RetryPolicy,
+} from 'cockatiel';
+import type { Logger } from 'pino';
+import { GatewayError, type ErrorCode } from '../http/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';
+import { toGatewayError } from './error-map.js';
+import { RateBudget } from './rate-budget.js';
+import { signedHeaders, type KucoinCredentials } from './signer.js';
+
+export interface KucoinClientOptions {
+  baseUrl: string;
+  credentials: KucoinCredentials | null;
+  keyVersion: '2' | '3';
+  timeoutMs: number;
+  logger: Logger;
+  metrics: Metrics;
+  budget: RateBudget;
+  now?: () => number;
+  /** Reads only: attempts in all (1 = no retry). */
+  readAttempts?: number;
+  retryDelayMs?: { initial: number; max: number };
+  breaker?: { consecutiveFailures: number; halfOpenAfterMs: number };
+}
+
+export interface CallOptions {
+  /** Values for the endpoint's `{name}` path parameters. */
+  params?: Record<string, string>;
+  /** Query parameters in the order they are sent (and signed); undefined values are left out. */
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** What the caller was doing, for error details: "listing positions". */
+  context: string;
+}
+
+/** Failures that say KuCoin (or the way to it) is unwell, as opposed to it answering "no". */
+const OUTAGE: ReadonlySet<ErrorCode> = new Set(['UPSTREAM_ERROR', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_BAD_RESPONSE']);
+const isOutage = (error: unknown): boolean => error instanceof GatewayError && OUTAGE.has(error.code);
+
+/**
+ * The one door to KuCoin's REST API: signs exactly the bytes it sends, checks the envelope, maps
+ * every failure to a typed error, keeps the account inside its rate budget, measures everything.
+ * Reads are retried with jittered backoff and coalesced; writes are sent once (an order POST is
+ * never retried blindly: the orders service reconciles by clientOid instead).
+ */
+export class KucoinClient {
+  readonly #options: KucoinClientOptions;
+  readonly #now: () => number;
+  readonly #breaker: CircuitBreakerPolicy;
+  readonly #readRetry: RetryPolicy;
+  readonly #inflight = new Map<string, Promise<unknown>>();
+  #clockOffsetMs: number | undefined;
+  #clockSync: Promise<void> | undefined;
+
+  constructor(options: KucoinClientOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
+    const breaker = options.breaker ?? { consecutiveFailures: 5, halfOpenAfterMs: 10_000 };
+    this.#breaker = circuitBreaker(handleWhen(isOutage), {
+      halfOpenAfter: breaker.halfOpenAfterMs,
+      breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
+    });
+    this.#breaker.onStateChange((state) => {
+      options.metrics.upstreamBreakerOpen.set(state === CircuitState.Open ? 1 : 0);
+      options.logger.warn({ event: 'upstream_breaker', state: CircuitState[state] }, `KuCoin circuit breaker ${CircuitState[state]}`);
+    });
+    const delays = options.retryDelayMs ?? { initial: 100, max: 1_000 };
+    // ExponentialBackoff's default generator is decorrelated jitter, so retries from many callers spread out.
+    this.#readRetry = retry(handleWhen(isOutage), {
+      maxAttempts: Math.max(0, (options.readAttempts ?? 3) - 1),
+      backoff: new ExponentialBackoff({ initialDelay: delays.initial, maxDelay: delays.max }),
+    });
+  }
+
+  get hasCredentials(): boolean {
+    return this.#options.credentials !== null;
+  }
+
+  /** Calls an endpoint and returns KuCoin's `data`. Throws GatewayError only. */
+  async call<T>(name: EndpointName, options: CallOptions): Promise<T> {
+    const endpoint: Endpoint = endpoints[name];
+    const path = endpoint.path.replace(/\{(\w+)\}/g, (_m, key: string) => {
+      const value = options.params?.[key];
+      if (value === undefined) throw new Error(`missing path parameter ${key} for ${name}`);
+      return encodeURIComponent(value);
+    });
+    const pairs = Object.entries(options.query ?? {}).filter((pair): pair is [string, string | number | boolean] => pair[1] !== undefined);
+    // DOC-AUTH: the signature covers the query as it reads before URL-encoding, in the order sent.
+    const rawQuery = pairs.map(([k, v]) => `${k}=${String(v)}`).join('&');
+    const encodedQuery = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+    const request = {
+      name,
+      endpoint,
+      signedPath: rawQuery ? `${path}?${rawQuery}` : path,
+      sentPath: encodedQuery ? `${path}?${encodedQuery}` : path,
+      body: options.body === undefined ? '' : JSON.stringify(options.body),
+      context: options.context,
+    };
+
+    if (!endpoint.idempotent) {
+      return (await this.#breaker.execute(() => this.#sendWithClock(request)).catch((error: unknown) => {
+        throw this.#fromPolicy(error, request.context);
+      })) as T;
+    }
+
+    // Identical concurrent reads share one upstream call.
+    const key = `${endpoint.method} ${request.sentPath}`;
+    const pending = this.#inflight.get(key);
+    if (pending) return pending as Promise<T>;
+    const promise = this.#readRetry
+      .execute(() => this.#breaker.execute(() => this.#sendWithClock(request)))
+      .catch((error: unknown) => {
+        throw this.#fromPolicy(error, request.context);
+      })
+      .finally(() => this.#inflight.delete(key));
+    this.#inflight.set(key, promise);
+    return promise as Promise<T>;
+  }
+
+  #fromPolicy(error: unknown, context: string): unknown {
+    if (error instanceof BrokenCircuitError) {
+      const seconds = Math.ceil((this.#options.breaker?.halfOpenAfterMs ?? 10_000) / 1000);
+      this.#options.metrics.upstreamCalls.inc({ endpoint: 'any', outcome: 'breaker_open' });
+      return new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin is failing; ${context} was not sent (circuit breaker open).`, { retryAfterSeconds: seconds });
+    }
+    return error;
+  }
+
+  /** 400002 means our clock drifted from KuCoin's: measure the offset again and retry once (safe: KuCoin rejected the request before acting on it). */
+  async #sendWithClock(request: SendRequest): Promise<unknown> {
+    if (request.endpoint.signed && this.#options.credentials === null) {
+      throw new GatewayError('CREDENTIALS_MISSING', `KuCoin credentials are not configured; cannot complete ${request.context}.`);
+    }
+    if (request.endpoint.signed) await this.#ensureClock();
+    try {
+      return await this.#send(request);
+    } catch (error) {
+      if (!(error instanceof GatewayError) || error.options.upstream?.code !== '400002') throw error;
+      this.#options.logger.warn({ event: 'upstream_clock_skew', endpoint: request.name }, 'KuCoin rejected our timestamp (400002); resyncing the clock');
+      this.#clockOffsetMs = undefined;
+      await this.#ensureClock();
+      return this.#send(request);
+    }
+  }
+
+  async #ensureClock(): Promise<void> {
+    if (this.#clockOffsetMs !== undefined) return;
+    this.#clockSync ??= (async () => {
+      const before = this.#now();
+      const serverTime = await this.#send({
+        name: 'timestamp',
+        endpoint: endpoints.timestamp,
+        signedPath: endpoints.timestamp.path,
+        sentPath: endpoints.timestamp.path,
+        body: '',
+        context: 'reading the server time',
+      });
+      const after = this.#now();
+      if (typeof serverTime !== 'number') throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'KuCoin sent a server time that is not a number.');
+      this.#clockOffsetMs = Math.round(serverTime - (before + after) / 2);
+      this.#options.metrics.upstreamClockOffset.set(this.#clockOffsetMs);
+    })().finally(() => {
+      this.#clockSync = undefined;
+    });
+    await this.#clockSync;
+  }
+
+  async #send(request: SendRequest): Promise<unknown> {
+    const { endpoint, name, context } = request;
+    const { metrics, budget, logger } = this.#options;
+    const label = `${endpoint.method} ${endpoint.path}`;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (request.body !== '') headers['content-type'] = 'application/json';
+    if (endpoint.signed) {
+      const credentials = this.#options.credentials;
+      if (credentials === null) throw new GatewayError('CREDENTIALS_MISSING', `KuCoin credentials are not configured; cannot ${context}.`);
+      const timestamp = String(this.#now() + (this.#clockOffsetMs ?? 0));
+      Object.assign(headers, signedHeaders(credentials, this.#options.keyVersion, timestamp, endpoint.method, request.signedPath, request.body));
+    }
+
+    try {
+      budget.reserve(endpoint.pool, endpoint.weight, context);
+    } catch (error) {
+      metrics.upstreamCalls.inc({ endpoint: label, outcome: 'budget' });
+      metrics.rateLimitHits.inc({ side: 'upstream' });
+      throw error;
+    }
+
+    const started = this.#now();
+    const outcome = (value: string) => {
+      metrics.upstreamCalls.inc({ endpoint: label, outcome: value });
+      metrics.upstreamDuration.observe({ endpoint: label }, (this.#now() - started) / 1000);
+    };
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(`${this.#options.baseUrl}${request.sentPath}`, {
+        method: endpoint.method,
+        headers,
+        ...(request.body === '' ? {} : { body: request.body }),
+        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        redirect: 'error',
+      });
+      text = await response.text();
+    } catch (error) {
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      outcome(timedOut ? 'timeout' : 'network');
+      metrics.providerErrors.inc({ code: timedOut ? 'timeout' : 'network' });
+      logger.warn({ event: 'upstream_failure', endpoint: label, kind: timedOut ? 'timeout' : 'network', cause: causeOf(error) }, `KuCoin ${label} failed`);
+      if (timedOut) {
+        throw new GatewayError('UPSTREAM_TIMEOUT', `KuCoin did not answer within ${this.#options.timeoutMs} ms while ${context}.`);
+      }
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin could not be reached while ${context}.`, { retryAfterSeconds: 5 });
+    }
+
+    const limits = rateLimitHeaders(response.headers);
+    budget.observe(endpoint.pool, limits);
+    metrics.upstreamBudgetRemaining.set({ pool: endpoint.pool }, budget.remaining(endpoint.pool));
+
+    let envelope: { code?: unknown; msg?: unknown; data?: unknown } | undefined;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) envelope = parsed as typeof envelope;
+    } catch {
+      envelope = undefined;
+    }
+    const code = typeof envelope?.code === 'string' ? envelope.code : typeof envelope?.code === 'number' ? String(envelope.code) : undefined;
+
+    // Success is the body's code, whatever the HTTP status (kucoin-futures.md §2).
+    if (code === '200000') {
+      outcome('ok');
+      return envelope!.data;
+    }
+    if (code === undefined && response.status < 500 && response.status !== 429) {
+      outcome('bad_response');
+      metrics.providerErrors.inc({ code: `HTTP ${response.status}` });
+      throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin answered ${label} with a body that is not its JSON envelope (HTTP ${response.status}).`, {
+        upstream: { code: `HTTP ${response.status}`, message: 'unparseable body' },
+      });
+    }
+    const error = toGatewayError(
+      { ...(code === undefined ? {} : { code }), message: typeof envelope?.msg === 'string' ? envelope.msg : '', httpStatus: response.status, ...(limits.resetMs === undefined ? {} : { resetMs: limits.resetMs }) },
+      context,
+    );
+    if (error.code === 'UPSTREAM_RATE_LIMITED') {
+      budget.exhaust(endpoint.pool, limits.resetMs);
+      metrics.rateLimitHits.inc({ side: 'upstream' });
+    }
+    outcome(error.code === 'UPSTREAM_RATE_LIMITED' ? 'rate_limited' : code === undefined ? 'http_error' : 'business');
+    metrics.providerErrors.inc({ code: code ?? `HTTP ${response.status}` });
+    logger.warn({ event: 'upstream_error', endpoint: label, httpStatus: response.status, upstreamCode: code, mapped: error.code }, `KuCoin ${name}: ${error.code}`);
+    throw error;
+  }
+}
+
+interface SendRequest {
+  name: EndpointName;
+  endpoint: Endpoint;
+  signedPath: string;
+  sentPath: string;
+  body: string;
+  context: string;
+}
+
+function rateLimitHeaders(headers: Headers): { limit?: number; remaining?: number; resetMs?: number } {
+  const read = (name: string): number | undefined => {
+    const value = Number(headers.get(name) ?? Number.NaN);
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  };
+  const out: { limit?: number; remaining?: number; resetMs?: number } = {};
+  const limit = read('gw-ratelimit-limit');
+  const remaining = read('gw-ratelimit-remaining');
+  const resetMs = read('gw-ratelimit-reset');
+  if (limit !== undefined) out.limit = limit;
+  if (remaining !== undefined) out.remaining = remaining;
+  if (resetMs !== undefined) out.resetMs = resetMs;
+  return out;
+}
+
+function causeOf(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
+  return String(cause?.code ?? cause?.message ?? (error as Error)?.message ?? error);
+}

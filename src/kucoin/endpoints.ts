@@ -1,0 +1,44 @@
+/**
+ * The KuCoin endpoints the gateway calls, with their resource pool and weight (kucoin-futures.md
+ * §3 table, from the Universal SDK's `x-api-rate-limit-*`). `idempotent` marks what may be retried.
+ */
+export type Pool = 'futures' | 'public';
+
+export interface Endpoint {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** Path template with `{name}` parameters, as in kucoin-futures.md. */
+  path: string;
+  signed: boolean;
+  pool: Pool;
+  weight: number;
+  idempotent: boolean;
+}
+
+const read = (path: string, pool: Pool, weight: number, signed = true): Endpoint => ({ method: 'GET', path, signed, pool, weight, idempotent: true });
+const write = (method: 'POST' | 'DELETE', path: string, weight: number): Endpoint => ({ method, path, signed: true, pool: 'futures', weight, idempotent: false });
+
+export const endpoints = {
+  timestamp: read('/api/v1/timestamp', 'public', 2, false),
+  accountOverview: read('/api/v1/account-overview', 'futures', 5),
+  positions: read('/api/v1/positions', 'futures', 2),
+  position: read('/api/v1/position', 'futures', 2),
+  placeOrder: write('POST', '/api/v1/orders', 2),
+  cancelOrder: write('DELETE', '/api/v1/orders/{orderId}', 1),
+  listOrders: read('/api/v1/orders', 'futures', 2),
+  getOrder: read('/api/v1/orders/{orderId}', 'futures', 5),
+  getOrderByClientOid: read('/api/v1/orders/byClientOid', 'futures', 5),
+  getMarginMode: read('/api/v2/position/getMarginMode', 'futures', 2),
+  changeMarginMode: write('POST', '/api/v2/position/changeMarginMode', 2),
+  getCrossLeverage: read('/api/v2/getCrossUserLeverage', 'futures', 2),
+  changeCrossLeverage: write('POST', '/api/v2/changeCrossUserLeverage', 2),
+  // Marked private with no permission in the SDK spec; TS and CCXT sign it (kucoin-futures.md §3 note *).
+  riskLimitTiers: read('/api/v1/contracts/risk-limit/{symbol}', 'public', 5),
+  changeRiskLimitLevel: write('POST', '/api/v1/position/risk-limit-level/change', 5),
+  // Public, but with permission "Futures" in the spec; signed when credentials exist (note †).
+  fundingRate: read('/api/v1/funding-rate/{symbol}/current', 'public', 2, false),
+  contractsActive: read('/api/v1/contracts/active', 'public', 3, false),
+  contract: read('/api/v1/contracts/{symbol}', 'public', 3, false),
+  bulletPrivate: write('POST', '/api/v1/bullet-private', 10),
+} as const satisfies Record<string, Endpoint>;
+
+export type EndpointName = keyof typeof endpoints;

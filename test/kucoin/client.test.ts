@@ -1,0 +1,290 @@
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { HttpResponse, delay, http } from 'msw';
+import { setupServer } from 'msw/node';
+import { pino } from 'pino';
+import { parse } from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { errorCatalogue } from '../../src/http/errors.js';
+import { KucoinClient, type KucoinClientOptions } from '../../src/kucoin/client.js';
+import { kucoinCodeTable } from '../../src/kucoin/error-map.js';
+import { RateBudget } from '../../src/kucoin/rate-budget.js';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { openapiPath } from '../../src/paths.js';
+import { allowLoopback } from '../support/http-client.js';
+
+const BASE = 'https://kucoin.test';
+const credentials = { key: 'kc-key-1', secret: 'kc-secret-1', passphrase: 'kc-pass-1' };
+const server = setupServer();
+beforeAll(() => server.listen({ onUnhandledRequest: allowLoopback }));
+afterEach(() => server.resetHandlers());
+afterAll(() => server.close());
+
+const ok = (data: unknown, init?: ResponseInit) => HttpResponse.json({ code: '200000', data }, init);
+const fail = (code: string, msg: string, status = 200, headers: Record<string, string> = {}) => HttpResponse.json({ code, msg }, { status, headers });
+const SERVER_TIME_AHEAD_MS = 60_000;
+const timestampHandler = () => http.get(`${BASE}/api/v1/timestamp`, () => ok(Date.now() + SERVER_TIME_AHEAD_MS));
+
+function makeClient(overrides: Partial<KucoinClientOptions> = {}) {
+  const metrics = createMetrics();
+  const client = new KucoinClient({
+    baseUrl: BASE,
+    credentials,
+    keyVersion: '3',
+    timeoutMs: 200,
+    logger: pino({ level: 'silent' }),
+    metrics,
+    budget: new RateBudget({ limits: { futures: 2000, public: 2000 } }),
+    retryDelayMs: { initial: 1, max: 5 },
+    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 100 },
+    ...overrides,
+  });
+  return { client, metrics };
+}
+
+/** Checks KuCoin's signature rule with its own HMAC code, not the gateway's signer. */
+function verifySignature(request: Request, body: string): void {
+  const url = new URL(request.url);
+  const ts = request.headers.get('KC-API-TIMESTAMP')!;
+  const rawPathWithQuery = decodeURIComponent(url.pathname + url.search);
+  const expected = createHmac('sha256', credentials.secret).update(`${ts}${request.method}${rawPathWithQuery}${body}`).digest('base64');
+  expect(request.headers.get('KC-API-SIGN')).toBe(expected);
+  expect(request.headers.get('KC-API-KEY')).toBe(credentials.key);
+  expect(request.headers.get('KC-API-PASSPHRASE')).toBe(createHmac('sha256', credentials.secret).update(credentials.passphrase).digest('base64'));
+  expect(request.headers.get('KC-API-KEY-VERSION')).toBe('3');
+}
+
+describe('signed requests', () => {
+  it('signs the unencoded query in the order sent, with a timestamp on KuCoin time', async () => {
+    let seen: Request | undefined;
+    server.use(
+      timestampHandler(),
+      http.get(`${BASE}/api/v1/orders`, ({ request }) => {
+        seen = request.clone();
+        return ok({ items: [] });
+      }),
+    );
+    const { client } = makeClient();
+    await client.call('listOrders', { query: { status: 'active', symbol: 'XBTUSDTM', note: 'a b!@#' }, context: 'listing orders' });
+    expect(seen).toBeDefined();
+    const url = new URL(seen!.url);
+    expect(url.search).toBe('?status=active&symbol=XBTUSDTM&note=a%20b!%40%23');
+    verifySignature(seen!, '');
+    const ts = Number(seen!.headers.get('KC-API-TIMESTAMP'));
+    expect(Math.abs(ts - (Date.now() + SERVER_TIME_AHEAD_MS))).toBeLessThan(2_000);
+  });
+
+  it('signs and sends the same compact JSON body with a JSON content type', async () => {
+    let body = '';
+    let seen: Request | undefined;
+    server.use(
+      timestampHandler(),
+      http.post(`${BASE}/api/v1/orders`, async ({ request }) => {
+        seen = request.clone();
+        body = await request.text();
+        return ok({ orderId: '1', clientOid: 'c1' });
+      }),
+    );
+    const { client } = makeClient();
+    const data = await client.call('placeOrder', { body: { clientOid: 'c1', side: 'buy', symbol: 'XBTUSDTM', size: 1 }, context: 'placing an order' });
+    expect(data).toEqual({ orderId: '1', clientOid: 'c1' });
+    expect(body).toBe('{"clientOid":"c1","side":"buy","symbol":"XBTUSDTM","size":1}');
+    expect(seen!.headers.get('content-type')).toBe('application/json');
+    verifySignature(seen!, body);
+  });
+
+  it('resyncs the clock and retries once on 400002', async () => {
+    let orderCalls = 0;
+    let timeCalls = 0;
+    server.use(
+      http.get(`${BASE}/api/v1/timestamp`, () => {
+        timeCalls += 1;
+        return ok(Date.now());
+      }),
+      http.post(`${BASE}/api/v1/orders`, () => {
+        orderCalls += 1;
+        return orderCalls === 1 ? fail('400002', 'Invalid KC-API-TIMESTAMP', 400) : ok({ orderId: '9', clientOid: 'c9' });
+      }),
+    );
+    const { client } = makeClient();
+    await expect(client.call('placeOrder', { body: {}, context: 'placing an order' })).resolves.toEqual({ orderId: '9', clientOid: 'c9' });
+    expect(orderCalls).toBe(2);
+    expect(timeCalls).toBe(2);
+  });
+
+  it('refuses a signed call without credentials, before sending anything', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/positions`, () => ((calls += 1), ok([]))));
+    const { client } = makeClient({ credentials: null });
+    await expect(client.call('positions', { context: 'listing positions' })).rejects.toMatchObject({ code: 'CREDENTIALS_MISSING', status: 401 });
+    expect(calls).toBe(0);
+  });
+
+  it('sends public calls unsigned', async () => {
+    let seen: Request | undefined;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, ({ request }) => ((seen = request), ok([]))));
+    const { client } = makeClient({ credentials: null });
+    await client.call('contractsActive', { context: 'listing contracts' });
+    expect(seen!.headers.get('KC-API-SIGN')).toBeNull();
+  });
+});
+
+describe('the KuCoin code table', () => {
+  it('is the one in the contract (x-error-catalogue kucoin lists)', () => {
+    const spec = parse(readFileSync(openapiPath, 'utf8'));
+    const fromSpec: Record<string, string> = {};
+    for (const row of spec.components.schemas.ErrorCode['x-error-catalogue'] as { code: string; kucoin: string[] }[]) {
+      for (const kucoin of row.kucoin) fromSpec[kucoin] = row.code;
+    }
+    expect(kucoinCodeTable).toEqual(fromSpec);
+  });
+
+  // Every row, sent the way KuCoin sends business errors: HTTP 200 with a non-200000 code.
+  it.each(Object.entries(kucoinCodeTable).filter(([code]) => code !== '400002'))('KuCoin %s → %s', async (kucoinCode, ourCode) => {
+    server.use(timestampHandler(), http.get(`${BASE}/api/v1/position`, () => fail(kucoinCode, `message for ${kucoinCode}`)));
+    const { client } = makeClient();
+    const error = await client.call('position', { query: { symbol: 'XBTUSDTM' }, context: 'reading a position' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ourCode, status: errorCatalogue[ourCode].status });
+    expect((error as { options: { upstream: unknown } }).options.upstream).toEqual({ code: kucoinCode, message: `message for ${kucoinCode}` });
+  });
+
+  it('a second 400002 after the resync becomes 502 UPSTREAM_ERROR', async () => {
+    server.use(timestampHandler(), http.get(`${BASE}/api/v1/position`, () => fail('400002', 'Invalid KC-API-TIMESTAMP', 400)));
+    const { client } = makeClient({ readAttempts: 1 });
+    await expect(client.call('position', { query: { symbol: 'XBTUSDTM' }, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 502 });
+  });
+
+  it('an unknown business code is a 422 UPSTREAM_REJECTED carrying KuCoin’s code', async () => {
+    server.use(timestampHandler(), http.get(`${BASE}/api/v1/position`, () => fail('999999', 'something new')));
+    const { client } = makeClient();
+    await expect(client.call('position', { query: { symbol: 'XBTUSDTM' }, context: 'x' })).rejects.toMatchObject({
+      code: 'UPSTREAM_REJECTED',
+      status: 422,
+      options: { upstream: { code: '999999', message: 'something new' } },
+    });
+  });
+});
+
+describe('transport faults', () => {
+  it.each([
+    ['HTML 502 page', () => new HttpResponse('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } }), 'UPSTREAM_ERROR', 502],
+    ['500000 in an HTTP 500', () => fail('500000', 'Internal Server Error', 500), 'UPSTREAM_ERROR', 502],
+    ['503 maintenance', () => new HttpResponse('maintenance', { status: 503 }), 'UPSTREAM_UNAVAILABLE', 503],
+    ['unparseable 200', () => new HttpResponse('{"code":"2000', { status: 200, headers: { 'content-type': 'application/json' } }), 'UPSTREAM_BAD_RESPONSE', 502],
+    ['network error', () => HttpResponse.error(), 'UPSTREAM_UNAVAILABLE', 503],
+  ] as [string, () => Response, string, number][])('%s → %s', async (_name, respond, code, status) => {
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => respond() as HttpResponse<never>));
+    const { client } = makeClient({ readAttempts: 1 });
+    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ code, status });
+  });
+
+  it('times out a slow answer with 504 UPSTREAM_TIMEOUT', async () => {
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => (await delay(1_000), ok([]))));
+    const { client, metrics } = makeClient({ readAttempts: 1, timeoutMs: 100 });
+    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
+    expect(await metrics.registry.getSingleMetricAsString('gateway_upstream_calls_total')).toContain('outcome="timeout"} 1');
+  });
+
+  it('retries a read through transient failures, with the same outcome as one good answer', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), calls < 3 ? new HttpResponse('oops', { status: 500 }) : ok(['c']))));
+    const { client } = makeClient({ readAttempts: 3 });
+    await expect(client.call('contractsActive', { context: 'listing contracts' })).resolves.toEqual(['c']);
+    expect(calls).toBe(3);
+  });
+
+  it('never retries a write', async () => {
+    let calls = 0;
+    server.use(timestampHandler(), http.post(`${BASE}/api/v1/orders`, () => ((calls += 1), new HttpResponse('oops', { status: 500 }))));
+    const { client } = makeClient({ readAttempts: 3 });
+    await expect(client.call('placeOrder', { body: { clientOid: 'x' }, context: 'placing an order' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(calls).toBe(1);
+  });
+
+  it('does not retry business rejections', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), fail('100003', 'Contract parameter invalid'))));
+    const { client } = makeClient({ readAttempts: 3 });
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
+    expect(calls).toBe(1);
+  });
+});
+
+describe('circuit breaker', () => {
+  it('opens after consecutive failures, answers 503 without calling KuCoin, and closes after a good probe', async () => {
+    let calls = 0;
+    let healthy = false;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), healthy ? ok([]) : new HttpResponse('down', { status: 502 }))));
+    const { client, metrics } = makeClient({ readAttempts: 1, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 150 } });
+    for (let i = 0; i < 3; i += 1) await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    expect(calls).toBe(3);
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503, options: { retryAfterSeconds: 1 } });
+    expect(calls).toBe(3);
+    expect((await metrics.upstreamBreakerOpen.get()).values[0]?.value).toBe(1);
+
+    healthy = true;
+    await new Promise((r) => setTimeout(r, 200));
+    await expect(client.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    expect((await metrics.upstreamBreakerOpen.get()).values[0]?.value).toBe(0);
+  });
+
+  it('is not tripped by business rejections', async () => {
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => fail('100003', 'Contract parameter invalid')));
+    const { client } = makeClient({ readAttempts: 1, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
+    for (let i = 0; i < 4; i += 1) await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
+  });
+});
+
+describe('rate budget', () => {
+  it('maps 429000 to 429 with Retry-After from gw-ratelimit-reset and stops sending until the reset', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/api/v1/contracts/active`, () => {
+        calls += 1;
+        return fail('429000', 'Too Many Requests', 429, { 'gw-ratelimit-limit': '2000', 'gw-ratelimit-remaining': '0', 'gw-ratelimit-reset': '2500' });
+      }),
+    );
+    const { client, metrics } = makeClient({ readAttempts: 1 });
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', status: 429, options: { retryAfterSeconds: 3 } });
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+    expect(calls).toBe(1);
+    expect(await metrics.registry.getSingleMetricAsString('gateway_rate_limit_hits_total')).toContain('side="upstream"} 2');
+  });
+
+  it('follows gw-ratelimit-remaining and refuses before the pool runs dry (5 % headroom)', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/api/v1/contracts/active`, () => {
+        calls += 1;
+        return ok([], { headers: { 'gw-ratelimit-limit': '100', 'gw-ratelimit-remaining': '7', 'gw-ratelimit-reset': '20000' } });
+      }),
+    );
+    const { client } = makeClient({ readAttempts: 1 });
+    await client.call('contractsActive', { context: 'x' });
+    // KuCoin says 7 left of 100: a weight-3 call would leave 4, under the floor of 5.
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', status: 429, options: { retryAfterSeconds: 20 } });
+    expect(calls).toBe(1);
+  });
+
+  it('counts weights locally when KuCoin sends no headers', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), ok([]))));
+    const { client } = makeClient({ readAttempts: 1, budget: new RateBudget({ limits: { futures: 100, public: 10 }, headroom: 0 }) });
+    for (let i = 0; i < 3; i += 1) await client.call('contractsActive', { context: 'x' }); // 10 → 7 → 4 → 1
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+    expect(calls).toBe(3);
+  });
+});
+
+describe('coalescing', () => {
+  it('shares one upstream call among identical concurrent reads', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => ((calls += 1), await delay(50), ok(['x']))));
+    const { client } = makeClient();
+    const results = await Promise.all(Array.from({ length: 10 }, () => client.call('contractsActive', { context: 'x' })));
+    expect(results).toEqual(Array.from({ length: 10 }, () => ['x']));
+    expect(calls).toBe(1);
+    await client.call('contractsActive', { context: 'x' });
+    expect(calls).toBe(2);
+  });
+});
