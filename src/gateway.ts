@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
@@ -9,6 +9,9 @@ import { bundleAsyncApiDocument, loadOpenApiDocument } from './http/contract.js'
 import { renderDocsPage } from './http/docs-page.js';
 import type { HandlerDeps } from './http/handlers/context.js';
 import { createOpenApiBackend } from './http/openapi-backend.js';
+import { createFuturesServices } from './futures/services.js';
+import { KucoinClient } from './kucoin/client.js';
+import { RateBudget } from './kucoin/rate-budget.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
@@ -67,6 +70,17 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...options.ws,
   });
 
+  const kucoin = new KucoinClient({
+    baseUrl: config.futuresBaseUrl,
+    credentials: config.kucoin.credentials,
+    keyVersion: config.kucoin.keyVersion,
+    timeoutMs: config.upstreamTimeoutMs,
+    logger,
+    metrics,
+    // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.
+    budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 } }),
+  });
+
   const deps: HandlerDeps = {
     config,
     logger,
@@ -75,11 +89,25 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     version,
     startedAt: Date.now(),
     documents: { openapi, asyncapi, docsHtml: renderDocsPage(openapi, asyncapi) },
+    futures: createFuturesServices(kucoin, logger),
     closeFuturesSockets: (code, reason) => socket.closeAll(code, reason),
   };
-  server.on('request', createApp(api, deps));
-
+  const app = createApp(api, deps);
   let stopping: Promise<void> | undefined;
+  const inFlight = new Set<ServerResponse>();
+  // Past shutdown a kept-alive connection must carry no new request: each answer then closes its
+  // connection, including the answers to requests that were already in flight.
+  const closeAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+    res.once('finish', () => server.closeIdleConnections());
+  };
+  server.on('request', (req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    if (stopping) closeAfter(res);
+    app(req, res);
+  });
+
   return {
     config,
     server,
@@ -100,6 +128,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
       (stopping ??= (async () => {
         logger.info({ event: 'shutdown' }, 'shutting down: refusing new connections, finishing in-flight requests');
         socket.stop();
+        for (const res of inFlight) closeAfter(res);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         socket.closeAll(CloseCode.shutdown, 'server shutting down');
@@ -111,7 +140,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           await closed;
         }
         logger.info({ event: 'stopped' }, 'gateway stopped');
-        logger.flush();
+        // The destination writes asynchronously; wait, so no line is lost or reordered by an exit.
+        await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })()),
   };
 }
