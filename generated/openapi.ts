@@ -455,9 +455,10 @@ export interface components {
             /** @description `posMargin`, in the settlement currency. */
             margin: number;
             unrealisedPnl: number;
+            /** @description Unrealised PnL as a ratio of the position cost (0.0218 = 2.18 %), KuCoin `unrealisedPnlPcnt`. */
             unrealisedPnlPct: number;
             realisedPnl: number;
-            /** @description Isolated only; null in cross mode. */
+            /** @description Isolated only; null in cross mode, and when KuCoin does not report it. */
             riskLimitLevel: number | null;
             isOpen: boolean;
             /** @description Epoch ms; null when flat. */
@@ -578,12 +579,16 @@ export interface components {
             /** @description Contracts. */
             qty: number;
             filledQty: number;
+            /** @description Contracts still resting: `qty - filledQty` while open, 0 once done. */
             remainingQty: number;
             avgFillPrice: number | null;
             marginMode: components["schemas"]["MarginMode"];
             leverage: number | null;
-            /** @enum {string} */
-            timeInForce: "GTC" | "IOC";
+            /**
+             * @description As KuCoin reports it; `RPI` (retail price improvement) orders cannot be placed through the gateway.
+             * @enum {string}
+             */
+            timeInForce: "GTC" | "IOC" | "RPI";
             reduceOnly: boolean;
             closeOrder: boolean;
             postOnly: boolean;

@@ -3,10 +3,12 @@ import helmet from 'helmet';
 import type { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
+import { UpstreamShapeError } from '../futures/mappers.js';
 import { GatewayError } from './errors.js';
 import type { HandlerDeps } from './handlers/context.js';
 import { adminHandlers } from './handlers/admin.js';
 import { futuresPreconditions, isFuturesPath, notImplemented } from './handlers/futures.js';
+import { futuresOperationHandlers } from './handlers/futures-operations.js';
 import { systemHandlers } from './handlers/system.js';
 import { allowedMethods } from './openapi-backend.js';
 import { notFound, sendProblem } from './problem.js';
@@ -113,6 +115,7 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
   api.register({
     ...systemHandlers(deps),
     ...adminHandlers(deps),
+    ...futuresOperationHandlers(deps.futures),
     notFound: (_c: Context, req: Request) => {
       throw notFound(req);
     },
@@ -180,6 +183,10 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
 /** body-parser's errors carry `type`; everything else expected is already a GatewayError. */
 function toGatewayError(error: unknown): GatewayError | undefined {
   if (error instanceof GatewayError) return error;
+  // KuCoin answered, but not in the shape kucoin-futures.md documents: their change, not our bug.
+  if (error instanceof UpstreamShapeError) {
+    return new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin's answer had an unexpected shape: ${error.message}`);
+  }
   const type = (error as { type?: unknown } | null)?.type;
   switch (type) {
     case 'entity.too.large':

@@ -58,6 +58,8 @@ export interface GatewayErrorOptions {
   /** Extra response headers, e.g. `Allow` for 405 or `WWW-Authenticate` for 401. */
   headers?: Record<string, string>;
   cause?: unknown;
+  /** Upstream errors only: true when the request certainly never reached KuCoin (so an order was not placed). */
+  notSent?: boolean;
 }
 
 /** Every expected failure, from bad input to upstream trouble. Anything else is a bug (500). */

@@ -130,7 +130,7 @@ export class KucoinClient {
     if (error instanceof BrokenCircuitError) {
       const seconds = Math.ceil((this.#options.breaker?.halfOpenAfterMs ?? 10_000) / 1000);
       this.#options.metrics.upstreamCalls.inc({ endpoint: 'any', outcome: 'breaker_open' });
-      return new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin is failing; ${context} was not sent (circuit breaker open).`, { retryAfterSeconds: seconds });
+      return new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin is failing; ${context} was not sent (circuit breaker open).`, { retryAfterSeconds: seconds, notSent: true });
     }
     return error;
   }
@@ -138,7 +138,7 @@ export class KucoinClient {
   /** 400002 means our clock drifted from KuCoin's: measure the offset again and retry once (safe: KuCoin rejected the request before acting on it). */
   async #sendWithClock(request: SendRequest): Promise<unknown> {
     if (request.endpoint.signed && this.#options.credentials === null) {
-      throw new GatewayError('CREDENTIALS_MISSING', `KuCoin credentials are not configured; cannot complete ${request.context}.`);
+      throw new GatewayError('CREDENTIALS_MISSING', `KuCoin credentials are not configured; cannot complete ${request.context}.`, { notSent: true });
     }
     if (request.endpoint.signed) await this.#ensureClock();
     try {
@@ -219,7 +219,9 @@ export class KucoinClient {
       if (timedOut) {
         throw new GatewayError('UPSTREAM_TIMEOUT', `KuCoin did not answer within ${this.#options.timeoutMs} ms while ${context}.`);
       }
-      throw new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin could not be reached while ${context}.`, { retryAfterSeconds: 5 });
+      // A refused connection delivered nothing; any other transport failure may have delivered the request.
+      const refused = causeOf(error) === 'ECONNREFUSED';
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin could not be reached while ${context}.`, { retryAfterSeconds: 5, notSent: refused });
     }
 
     const limits = rateLimitHeaders(response.headers);

@@ -56,6 +56,7 @@ export class RateBudget {
       const retryAfterSeconds = Math.max(1, Math.ceil((state.resetAt - this.#now()) / 1000));
       throw new GatewayError('UPSTREAM_RATE_LIMITED', `KuCoin's ${pool} quota for this account is spent for now; ${context} was not sent.`, {
         retryAfterSeconds,
+        notSent: true,
       });
     }
     state.remaining -= weight;

@@ -44,9 +44,9 @@ describe('inbound rate limit', () => {
   it('answers 429 RATE_LIMITED with Retry-After and RateLimit headers past the limit, per client', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
     const statuses: number[] = [];
-    for (let i = 0; i < 3; i += 1) statuses.push((await send('listContracts')).status);
-    expect(statuses).toEqual([501, 501, 501]);
-    const limited = await send('listContracts');
+    for (let i = 0; i < 3; i += 1) statuses.push((await send('listPositions')).status);
+    expect(statuses).toEqual([401, 401, 401]);
+    const limited = await send('listPositions');
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ code: 'RATE_LIMITED', success: false });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
@@ -54,7 +54,7 @@ describe('inbound rate limit', () => {
     expect(limited.headers.get('ratelimit-policy')).toMatch(/^"default"; q=3; w=60(; pk=:[A-Za-z0-9+/=]+:)?$/);
     expect(limited.headers.get('ratelimit')).toMatch(/^"default"; r=0; t=\d+$/);
     // a made-up token does not buy a fresh budget; health and metrics are never limited
-    expect((await send('listContracts', { authorization: 'Bearer some-other-client-key-123' })).status).toBe(429);
+    expect((await send('listPositions', { authorization: 'Bearer some-other-client-key-123' })).status).toBe(429);
     expect((await send('getHealth')).status).toBe(200);
     const metrics = await send('getMetrics');
     expect(metrics.text).toMatch(/^gateway_rate_limit_hits_total\{side="inbound"\} 2$/m);
@@ -65,13 +65,14 @@ describe('inbound rate limit', () => {
     running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '2', GATEWAY_API_KEYS: `${TEST_API_KEY},${other}` });
     const statuses = async (key: string) => {
       const out: number[] = [];
-      for (let i = 0; i < 3; i += 1) out.push((await send('listContracts', { authorization: `Bearer ${key}` })).status);
+      for (let i = 0; i < 3; i += 1) out.push((await send('listPositions', { authorization: `Bearer ${key}` })).status);
       return out;
     };
-    expect(await statuses(TEST_API_KEY)).toEqual([501, 501, 429]);
-    expect(await statuses(other)).toEqual([501, 501, 429]);
+    expect(await statuses(TEST_API_KEY)).toEqual([401, 401, 429]);
+    expect(await statuses(other)).toEqual([401, 401, 429]);
     // the address's own budget is untouched by the keyed calls: this one gets as far as the key check
-    expect((await send('listContracts')).status).toBe(401);
+    expect((await send('listPositions')).status).toBe(401);
+    expect((await send('listPositions')).body.code).toBe('UNAUTHORIZED');
   });
 });
 
@@ -151,7 +152,7 @@ describe('the served contract', () => {
   });
 
   it('reports health without secrets', async () => {
-    running = await startGateway({ ...TEST_CREDENTIALS, KUCOIN_FUTURES_KEY_VERSION: '2' });
+    running = await startGateway({ ...TEST_CREDENTIALS, KUCOIN_FUTURES_KEY_VERSION: '2', FUTURES_BASE_URL: 'https://api-futures.kucoin.com' });
     const health = await send('getHealth');
     expect(health.body.data).toMatchObject({
       status: 'ok',

@@ -1,7 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createFuturesServices } from '../../src/futures/services.js';
 import { createApp } from '../../src/http/app.js';
+import { KucoinClient } from '../../src/kucoin/client.js';
+import { RateBudget } from '../../src/kucoin/rate-budget.js';
 import { loadOpenApiDocument } from '../../src/http/contract.js';
 import type { HandlerDeps } from '../../src/http/handlers/context.js';
 import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
@@ -36,6 +40,18 @@ beforeAll(async () => {
         throw new TypeError('docs template exploded at /work/secret/path.ts:12');
       },
     },
+    futures: createFuturesServices(
+      new KucoinClient({
+        baseUrl: 'http://127.0.0.1:9',
+        credentials: null,
+        keyVersion: '3',
+        timeoutMs: 1000,
+        logger: pino({ level: 'silent' }),
+        metrics: createMetrics(),
+        budget: new RateBudget({ limits: { futures: 2000, public: 2000 } }),
+      }),
+      pino({ level: 'silent' }),
+    ),
     closeFuturesSockets: () => 0,
   };
   const app = createApp(await createOpenApiBackend(openapi), deps);

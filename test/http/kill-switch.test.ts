@@ -64,25 +64,28 @@ describe('kill switch off (FEATURE_FUTURES=false)', () => {
 });
 
 describe('kill switch on (FEATURE_FUTURES=true)', () => {
-  it.each(futuresOperationIds)('%s without KuCoin credentials: 401 CREDENTIALS_MISSING when it needs them, else 501', async (operationId) => {
-    running = await startGateway({ FEATURE_FUTURES: 'true' });
+  it.each(futuresOperationIds)('%s without KuCoin credentials: 401 CREDENTIALS_MISSING when it needs them', async (operationId) => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', FUTURES_BASE_URL: 'http://127.0.0.1:9' });
     const sample = sampleRequests[operationId]!;
     const res = await request(running.baseUrl, sample.method, sample.path, sample.json ? { json: sample.json } : {});
     if (credentialOps.has(operationId)) {
       expect(res.status).toBe(401);
       expect(res.body.code).toBe('CREDENTIALS_MISSING');
     } else {
-      expect(res.status).toBe(501);
-      expect(res.body.code).toBe('NOT_IMPLEMENTED');
+      // Public KuCoin endpoints need no credentials: these get as far as KuCoin, unreachable here.
+      expect(res.status).toBe(503);
+      expect(res.body.code).toBe('UPSTREAM_UNAVAILABLE');
     }
   });
 
-  it.each(futuresOperationIds)('%s with credentials: the typed 501 until its issue lands', async (operationId) => {
-    running = await startGateway({ FEATURE_FUTURES: 'true', ...TEST_CREDENTIALS });
+  it.each(futuresOperationIds)('%s with credentials but KuCoin unreachable: a typed 503, never a 500', async (operationId) => {
+    // Port 9 (discard) on loopback: nothing listens, so every call is refused at once.
+    running = await startGateway({ FEATURE_FUTURES: 'true', FUTURES_BASE_URL: 'http://127.0.0.1:9', ...TEST_CREDENTIALS });
     const sample = sampleRequests[operationId]!;
     const res = await request(running.baseUrl, sample.method, sample.path, sample.json ? { json: sample.json } : {});
-    expect(res.status).toBe(501);
-    expect(res.body).toMatchObject({ code: 'NOT_IMPLEMENTED', success: false, status: 501 });
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', success: false, status: 503 });
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 
   it('validates before checking credentials: the playbook invalid order (qty 0) is 400 naming qty', async () => {

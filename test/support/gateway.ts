@@ -20,8 +20,11 @@ export const TEST_CREDENTIALS = {
   KUCOIN_FUTURES_PASSPHRASE: 'Abc123456-passphrase',
 };
 
+/** Nothing listens on loopback port 9: a test gateway reaches no KuCoin unless a test points it at msw. */
+export const UNREACHABLE_KUCOIN = 'http://127.0.0.1:9';
+
 export function testConfig(env: Record<string, string> = {}): GatewayConfig {
-  return loadConfig({ env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env }, envFile: false });
+  return loadConfig({ env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', FUTURES_BASE_URL: UNREACHABLE_KUCOIN, ...env }, envFile: false });
 }
 
 /** A real gateway on 127.0.0.1 and a free port, its logs captured in memory. */

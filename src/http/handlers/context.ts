@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { FuturesServices } from '../../futures/services.js';
 import type { GatewayConfig } from '../../config/config.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { FuturesSwitch } from '../../switch/futures-switch.js';
@@ -13,6 +14,8 @@ export interface HandlerDeps {
   version: string;
   startedAt: number;
   documents: { openapi: JsonObject; asyncapi: JsonObject; docsHtml: string };
+  /** The futures operations' services around the KuCoin client. */
+  futures: FuturesServices;
   /** Closes every open /ws/futures socket with the given close code; returns how many. */
   closeFuturesSockets: (code: number, reason: string) => number;
 }

@@ -1,0 +1,86 @@
+import { GatewayError } from '../http/errors.js';
+import type { KucoinClient } from '../kucoin/client.js';
+import type { KucoinContract } from '../kucoin/payloads.js';
+import { toKucoinSymbol } from '../kucoin/symbols.js';
+
+export interface ContractCatalogOptions {
+  /** How long the list stays fresh; sizing rules change rarely, market fields in it go stale. */
+  ttlMs?: number;
+  /** A symbol the list does not know triggers at most one refresh per this interval. */
+  missRefreshMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The contract list (`GET /api/v1/contracts/active`), cached: it decides which symbols exist
+ * (kucoin-futures.md §4: build the mapping from the list, not from a hard-coded rename) and
+ * carries the multiplier, lot size, tick size and max leverage every order needs.
+ */
+export class ContractCatalog {
+  readonly #client: KucoinClient;
+  readonly #ttlMs: number;
+  readonly #missRefreshMs: number;
+  readonly #now: () => number;
+  #bySymbol = new Map<string, KucoinContract>();
+  #list: KucoinContract[] = [];
+  #loadedAt = Number.NEGATIVE_INFINITY;
+  #loading: Promise<void> | undefined;
+
+  constructor(client: KucoinClient, options: ContractCatalogOptions = {}) {
+    this.#client = client;
+    this.#ttlMs = options.ttlMs ?? 60_000;
+    this.#missRefreshMs = options.missRefreshMs ?? 10_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  async list(): Promise<KucoinContract[]> {
+    if (this.#now() - this.#loadedAt > this.#ttlMs) await this.#refresh();
+    return this.#list;
+  }
+
+  /** The contract for any accepted spelling, or UNKNOWN_SYMBOL (404). */
+  async resolve(input: string): Promise<KucoinContract> {
+    const symbol = toKucoinSymbol(input) ?? input.trim().toUpperCase();
+    await this.list();
+    let contract = this.#bySymbol.get(symbol);
+    if (!contract && this.#now() - this.#loadedAt > this.#missRefreshMs) {
+      await this.#refresh();
+      contract = this.#bySymbol.get(symbol);
+    }
+    if (!contract) throw new GatewayError('UNKNOWN_SYMBOL', `Unknown futures symbol ${JSON.stringify(input)}.`);
+    return contract;
+  }
+
+  /**
+   * The contract of a symbol KuCoin itself reported (a position, an order): it exists even when it
+   * has left the active list (settling, delisted), so a miss is read from `/api/v1/contracts/{symbol}`.
+   */
+  async forHeld(symbol: string): Promise<KucoinContract> {
+    await this.list();
+    const known = this.#bySymbol.get(symbol);
+    if (known) return known;
+    const contract = await this.#client.call<KucoinContract>('contract', { params: { symbol }, context: `reading contract ${symbol}` });
+    this.#bySymbol.set(symbol, contract);
+    return contract;
+  }
+
+  /** A known contract's cached entry, without any upstream call (for mapping pushes and lists). */
+  cached(symbol: string): KucoinContract | undefined {
+    return this.#bySymbol.get(symbol);
+  }
+
+  async #refresh(): Promise<void> {
+    this.#loading ??= this.#client
+      .call<KucoinContract[]>('contractsActive', { context: 'listing contracts' })
+      .then((contracts) => {
+        if (!Array.isArray(contracts)) throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'KuCoin sent a contract list that is not a list.');
+        this.#list = contracts;
+        this.#bySymbol = new Map(contracts.map((c) => [c.symbol, c]));
+        this.#loadedAt = this.#now();
+      })
+      .finally(() => {
+        this.#loading = undefined;
+      });
+    await this.#loading;
+  }
+}

@@ -1,0 +1,35 @@
+import type { components } from '../../generated/openapi.js';
+import type { KucoinAccountOverview, KucoinContract, KucoinFundingRate } from '../kucoin/payloads.js';
+import type { FuturesDeps } from './deps.js';
+import { toAccount, toContract, toFundingRate } from './mappers.js';
+
+type FundingRate = components['schemas']['FundingRate'];
+type Contract = components['schemas']['Contract'];
+type Account = components['schemas']['Account'];
+
+export async function getFundingRate(deps: FuturesDeps, symbolInput: string): Promise<FundingRate> {
+  const contract = await deps.catalog.resolve(symbolInput);
+  const raw = await deps.client.call<KucoinFundingRate>('fundingRate', { params: { symbol: contract.symbol }, context: `reading the ${contract.symbol} funding rate` });
+  return toFundingRate(raw, contract);
+}
+
+/** From the cached list (design.md §5): sizing rules change rarely; market fields may be up to the cache's age old. */
+export async function listContracts(deps: FuturesDeps): Promise<Contract[]> {
+  return (await deps.catalog.list()).map(toContract);
+}
+
+/** One contract read fresh, so its market fields are current. */
+export async function getContract(deps: FuturesDeps, symbolInput: string): Promise<Contract> {
+  const known = await deps.catalog.resolve(symbolInput);
+  const raw = await deps.client.call<KucoinContract>('contract', { params: { symbol: known.symbol }, context: `reading contract ${known.symbol}` });
+  return toContract(raw);
+}
+
+/** KuCoin defaults to the XBT account; our contract defaults to USDT (kucoin-futures.md §3.1). */
+export async function getAccount(deps: FuturesDeps, currency: string | undefined): Promise<Account> {
+  const raw = await deps.client.call<KucoinAccountOverview>('accountOverview', {
+    query: { currency: (currency ?? 'USDT').toUpperCase() },
+    context: 'reading the account overview',
+  });
+  return toAccount(raw);
+}

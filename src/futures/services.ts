@@ -1,0 +1,19 @@
+import type { Logger } from 'pino';
+import type { KucoinClient } from '../kucoin/client.js';
+import { ContractCatalog } from './contract-catalog.js';
+import { IdempotencyStore } from './idempotency.js';
+import { LeverageMemory } from './leverage.js';
+import type { OrdersDeps, Placed } from './orders.js';
+
+/** Everything the futures handlers need, built once per gateway around one KuCoin client. */
+export type FuturesServices = OrdersDeps;
+
+export function createFuturesServices(client: KucoinClient, logger: Logger): FuturesServices {
+  return {
+    client,
+    logger,
+    catalog: new ContractCatalog(client),
+    idempotency: new IdempotencyStore<Placed>(),
+    leverage: new LeverageMemory(),
+  };
+}
