@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../http/errors.js';
-import type { KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
+import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
-import { toOrder, UpstreamShapeError } from './mappers.js';
+import { toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
 import { contractsFor } from './units.js';
 
 type OrderRequest = components['schemas']['OrderRequest'];
@@ -153,8 +153,10 @@ export async function listOrders(
     },
     context: 'listing open orders',
   });
-  const items = await Promise.all((page.items ?? []).map(async (o) => toOrder(o, await deps.catalog.forHeld(o.symbol))));
-  return { page: page.currentPage ?? query.page ?? 1, pageSize: page.pageSize ?? query.pageSize ?? 50, total: page.totalNum ?? items.length, items };
+  // Resolve every listed order's contract first (some may have left the active list), then map the page in one go.
+  const symbols = [...new Set((Array.isArray(page?.items) ? page.items : []).map((item) => item.symbol))];
+  const contracts = new Map(await Promise.all(symbols.map(async (s) => [s, await deps.catalog.forHeld(s)] as const)));
+  return toOrderPage(page, (symbol) => contracts.get(symbol));
 }
 
 export async function getOrder(deps: FuturesDeps, orderId: string): Promise<Order> {
@@ -164,8 +166,8 @@ export async function getOrder(deps: FuturesDeps, orderId: string): Promise<Orde
 }
 
 export async function cancelOrder(deps: FuturesDeps, orderId: string): Promise<{ cancelledOrderIds: string[] }> {
-  const result = await deps.client.call<{ cancelledOrderIds?: string[] }>('cancelOrder', { params: { orderId }, context: `cancelling order ${orderId}` });
-  return { cancelledOrderIds: (result?.cancelledOrderIds ?? []).map(String) };
+  const result = await deps.client.call<KucoinCancelResult>('cancelOrder', { params: { orderId }, context: `cancelling order ${orderId}` });
+  return toCancelResult(result);
 }
 
 /** kucoin-futures.md §6 pitfall 5: an order whose marginMode differs from the symbol's fails (330005); send the symbol's own. */
