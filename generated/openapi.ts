@@ -152,7 +152,7 @@ export interface paths {
         };
         /**
          * One position
-         * @description Upstream: `GET /api/v1/position?symbol=`. A symbol with no position answers 200 with `qty: 0`. Needs KuCoin credentials.
+         * @description Upstream: `GET /api/v1/position?symbol=`. A flat position KuCoin reports answers 200 with `qty: 0` and `side: FLAT`; no position object at all is 404 `POSITION_NOT_FOUND`. Needs KuCoin credentials.
          */
         get: operations["getPosition"];
         put?: never;
@@ -307,7 +307,7 @@ export interface paths {
         };
         /**
          * Tradable contracts
-         * @description Upstream: `GET /api/v1/contracts/active` (public; cached).
+         * @description Upstream: `GET /api/v1/contracts/active` (public), cached for 60 s: sizing rules are current, market fields (mark, index, funding) may be up to a minute old.
          */
         get: operations["listContracts"];
         put?: never;
@@ -330,7 +330,7 @@ export interface paths {
         };
         /**
          * One contract
-         * @description Upstream: `GET /api/v1/contracts/{symbol}` (public; cached).
+         * @description Upstream: `GET /api/v1/contracts/{symbol}` (public), read fresh so its market fields are current; the symbol is first checked against the cached contract list.
          */
         get: operations["getContract"];
         put?: never;

@@ -8,6 +8,9 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configTable } from '../../src/config/config.js';
 import { errorCatalogue } from '../../src/http/errors.js';
+import { isFuturesPath } from '../../src/http/handlers/futures.js';
+import { futuresOperationHandlers } from '../../src/http/handlers/futures-operations.js';
+import type { FuturesServices } from '../../src/futures/services.js';
 import { openapiPath, projectRoot } from '../../src/paths.js';
 
 const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
@@ -45,6 +48,45 @@ function codeLines(text: string): string[] {
 
 const code = (value: string | number) => `\`${value}\``;
 
+const spec = parse(readFileSync(openapiPath, 'utf8')) as { paths: Record<string, Record<string, { operationId?: string; 'x-requires-credentials'?: boolean }>> };
+/** Every operation of openapi.yaml, in document order. */
+const operations = Object.entries(spec.paths).flatMap(([path, item]) =>
+  ['get', 'put', 'post', 'delete', 'patch'].flatMap((method) => {
+    const op = item[method];
+    return op?.operationId ? [{ method: method.toUpperCase(), path, operationId: op.operationId, credentials: op['x-requires-credentials'] === true }] : [];
+  }),
+);
+
+interface CurlExample {
+  method: string;
+  /** The URL path, query string dropped, still percent-encoded. */
+  path: string;
+  command: string;
+}
+
+/**
+ * The curl commands in fenced code blocks: continuation lines (`\`) joined, `# comments` dropped.
+ * The method is `-X`/`--request`, else POST when the command sends data, else GET.
+ */
+function curlExamples(text: string): CurlExample[] {
+  const joined = codeLines(text).join('\n').replace(/\\\n\s*/g, ' ');
+  return joined.split('\n').flatMap((line) => {
+    const command = line.replace(/\s+#.*$/, '').trim();
+    if (!/^curl\s/.test(command)) return [];
+    const url = /(?:https?:\/\/)?(?:localhost|127\.0\.0\.1):\d+(\/[^\s'"?#]*)/.exec(command);
+    if (!url) return [];
+    const explicit = /\s(?:-X|--request)\s+([A-Za-z]+)/.exec(command)?.[1];
+    const sendsData = /\s(?:-d|--data(?:-raw|-binary)?|--json)\s/.test(command);
+    return [{ method: (explicit ?? (sendsData ? 'POST' : 'GET')).toUpperCase(), path: url[1]!, command }];
+  });
+}
+
+/** `/api/futures/orders/{orderId}` → a regex any concrete path of that template matches. */
+function templateRegex(template: string): RegExp {
+  const parts = template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('[^/]+')}$`);
+}
+
 describe('README configuration table', () => {
   const table = rows(section('Configuration'));
 
@@ -71,18 +113,52 @@ describe('README error table', () => {
 });
 
 describe('README operations table', () => {
-  const spec = parse(readFileSync(openapiPath, 'utf8')) as { paths: Record<string, Record<string, { operationId?: string; 'x-requires-credentials'?: boolean }>> };
-  const operations = Object.entries(spec.paths).flatMap(([path, item]) =>
-    ['get', 'put', 'post', 'delete', 'patch'].flatMap((method) => {
-      const op = item[method];
-      return op?.operationId ? [{ method: method.toUpperCase(), path, operationId: op.operationId, credentials: op['x-requires-credentials'] === true }] : [];
-    }),
-  );
   const table = rows(section('REST operations'));
 
   it.each(operations.map((op) => [op.operationId, op]))('has %s with its method, path and credential need', (_id, op) => {
     const row = table.find((cells) => cells[2] === code(op.operationId));
     expect(row?.slice(0, 4)).toEqual([op.method, code(op.path), code(op.operationId), op.credentials ? 'yes' : 'no']);
+  });
+
+  // Operations outside /api/futures always have a handler (the app refuses to boot otherwise); a
+  // futures operation is served when futures-operations.ts has a handler for it, else it is a 501.
+  const futuresHandlers = Object.keys(futuresOperationHandlers({} as FuturesServices));
+  const served = (op: (typeof operations)[number]) => !isFuturesPath(op.path) || futuresHandlers.includes(op.operationId);
+
+  it.each(operations.map((op) => [op.operationId, op]))('says whether this build serves %s', (_id, op) => {
+    const status = table.find((cells) => cells[2] === code(op.operationId))?.[4];
+    if (served(op)) expect(status).toBe('served');
+    else expect(status).toMatch(/501/);
+  });
+
+  it('promises no "501 until ..." while every operation is served', () => {
+    if (operations.every(served)) expect(readme).not.toMatch(/501 until/i);
+  });
+});
+
+describe('README REST examples', () => {
+  const examples = curlExamples(section('REST operations'));
+
+  it('finds curl examples to check', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(operations.length);
+  });
+
+  it.each(operations.map((op) => [op.operationId, op]))('has a curl example for %s with its method and path', (_id, op) => {
+    const pattern = templateRegex(op.path);
+    const matching = examples.filter((example) => example.method === op.method && pattern.test(example.path));
+    expect(matching, `a curl ${op.method} ${op.path} in a code block of "## REST operations"`).not.toEqual([]);
+  });
+
+  it('sends a JSON content type with every JSON body', () => {
+    const withBody = examples.filter((example) => /\s(?:-d|--data)\s+'\{/.test(example.command));
+    expect(withBody.length).toBeGreaterThan(0);
+    for (const example of withBody) expect(example.command, example.command).toMatch(/-H 'content-type: application\/json'/);
+  });
+
+  it('uses no path that the contract does not have', () => {
+    const templates = operations.map((op) => ({ ...op, pattern: templateRegex(op.path) }));
+    const unknown = examples.filter((example) => !templates.some((t) => t.method === example.method && t.pattern.test(example.path)));
+    expect(unknown.map((example) => example.command)).toEqual([]);
   });
 });
 
