@@ -88,8 +88,11 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
 export async function closePosition(deps: OrdersDeps, symbolInput: string, idempotencyKey: string | undefined): Promise<ClosePositionResult> {
   const contract = await deps.catalog.resolve(symbolInput);
   const clientOid = idempotencyKey ?? randomUUID().replaceAll('-', '');
-  // CCXT's closePosition sends exactly these fields (kucoin-futures.md §3.10); KuCoin picks side and size.
-  const upstreamBody = { clientOid, symbol: contract.symbol, closeOrder: true, type: 'market' };
+  // CCXT's closePosition sends these fields (kucoin-futures.md §3.10) and KuCoin picks side and
+  // size; marginMode is added because an omitted one means ISOLATED, and a cross position would
+  // then be refused with 330005 (§3.5, §6 pitfall 5).
+  const marginMode = await currentMarginMode(deps, contract.symbol);
+  const upstreamBody = { clientOid, symbol: contract.symbol, closeOrder: true, type: 'market', marginMode };
   const place = () => placeOnce(deps, upstreamBody, `closing the ${contract.symbol} position`);
   const { value, replayed } =
     idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, isFinal);

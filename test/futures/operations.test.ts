@@ -69,18 +69,18 @@ describe('positions', () => {
   });
 
   it('closes a position with a market closeOrder carrying the Idempotency-Key as clientOid', async () => {
-    kucoin.server.use(acceptOrder('9001'));
+    kucoin.server.use(marginMode('CROSS'), acceptOrder('9001'));
     const res = await call('DELETE', '/api/futures/positions/BTC-USDT', { headers: { 'idempotency-key': 'close-btc-1' } });
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ symbol: 'XBTUSDTM', baseAsset: 'BTC', orderId: '9001', clientOid: 'close-btc-1', replayed: false });
-    const [post] = kucoin.businessCalls();
-    expect(post).toMatchObject({ method: 'POST', path: '/api/v1/orders', body: '{"clientOid":"close-btc-1","symbol":"XBTUSDTM","closeOrder":true,"type":"market"}' });
+    const post = kucoin.businessCalls().find((c) => c.method === 'POST');
+    expect(post).toMatchObject({ path: '/api/v1/orders', body: '{"clientOid":"close-btc-1","symbol":"XBTUSDTM","closeOrder":true,"type":"market","marginMode":"CROSS"}' });
     expect(post!.headers.get('content-type')).toBe('application/json');
     expectSignedByKucoinRules(post!);
   });
 
   it('maps 300009 on close to 404 POSITION_NOT_FOUND', async () => {
-    kucoin.server.use(http.post(`${KUCOIN}/api/v1/orders`, () => HttpResponse.json(fixture('error-300009'))));
+    kucoin.server.use(marginMode('ISOLATED'), http.post(`${KUCOIN}/api/v1/orders`, () => HttpResponse.json(fixture('error-300009'))));
     const res = await call('DELETE', '/api/futures/positions/XBTUSDTM');
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ code: 'POSITION_NOT_FOUND', upstream: { code: '300009' } });

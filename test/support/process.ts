@@ -24,6 +24,8 @@ export interface GatewayProcessOptions {
   env?: Record<string, string>;
   /** Working directory, where main.ts looks for `.env`. Default: a fresh empty temp dir. */
   cwd?: string;
+  /** What node runs: the gateway's source through tsx by default; `builtGateway()` or `simulator()` otherwise. */
+  args?: string[];
 }
 
 /** A child process running main.ts, whether or not it got as far as listening. */
@@ -53,6 +55,11 @@ export interface GatewayProcess extends SpawnedGateway {
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 // An absolute URL, so `--import` resolves tsx from this project whatever the child's cwd is.
 const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+/** `npm start`'s entry, as built by `npm run build`. */
+export const builtGateway = (): string[] => [fileURLToPath(new URL('../../dist/main.js', import.meta.url))];
+/** `npm run sim`: the KuCoin simulator, which logs the same `listening` line. */
+export const simulator = (): string[] => ['--import', TSX_LOADER, fileURLToPath(new URL('../../src/simulator/main.ts', import.meta.url))];
 const LISTEN_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 10_000;
 
@@ -76,8 +83,9 @@ export function spawnGatewayProcess(options: GatewayProcessOptions = {}): Spawne
     ...options.env,
     HOST: '127.0.0.1',
   };
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (child.pid === undefined) throw new Error(`could not spawn ${process.execPath} ${MAIN}`);
+  const args = options.args ?? ['--import', TSX_LOADER, MAIN];
+  const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error(`could not spawn ${process.execPath} ${args.join(' ')}`);
   const pid = child.pid;
   const stdout = collectLines(child.stdout!);
   const stderr = collectLines(child.stderr!);

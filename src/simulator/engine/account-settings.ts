@@ -1,0 +1,73 @@
+/**
+ * Per-symbol settings (kucoin-futures.md §3.5, §3.7): margin mode, cross leverage, isolated
+ * risk-limit level. Changes are pushed on the private `user.config` topics (§5 table).
+ */
+import type { KucoinCrossLeverage, KucoinMarginMode, KucoinMarginModeResult } from '../../kucoin/payloads.js';
+import type { EngineCore } from './core.js';
+import { refuse } from './errors.js';
+import { tierOf } from './positions.js';
+import { cancelAll } from './trading.js';
+
+export function marginModeOf(core: EngineCore, symbol: string | null): KucoinMarginModeResult {
+  const spec = core.spec(symbol);
+  return { symbol: spec.symbol, marginMode: core.settings(spec.symbol).marginMode };
+}
+
+/** SUP-CROSS: switching needs no open orders and no position; else 50002 `exist.order.or.position`. */
+export function changeMarginMode(core: EngineCore, body: Record<string, unknown>): KucoinMarginModeResult {
+  const spec = core.spec(body.symbol);
+  const mode = body.marginMode;
+  if (mode !== 'ISOLATED' && mode !== 'CROSS') throw refuse.invalidParam('marginMode must be ISOLATED or CROSS');
+  const settings = core.settings(spec.symbol);
+  if (settings.marginMode !== mode) {
+    const busy = core.position(spec.symbol).qty !== 0 || core.state.orders.some((o) => o.symbol === spec.symbol && o.status === 'open');
+    if (busy) throw refuse.marginModeBlocked();
+    settings.marginMode = mode as KucoinMarginMode;
+    core.position(spec.symbol).marginMode = settings.marginMode;
+    core.push('/contract/marginMode', 'user.config', { [spec.symbol]: mode }, true);
+  }
+  return { symbol: spec.symbol, marginMode: settings.marginMode };
+}
+
+export function crossLeverageOf(core: EngineCore, symbol: string | null): KucoinCrossLeverage {
+  const spec = core.spec(symbol);
+  return { symbol: spec.symbol, leverage: String(core.settings(spec.symbol).crossLeverage) };
+}
+
+/** `{symbol, leverage: "10"}` → true (§3.5). Above the contract's maximum: 300016. */
+export function changeCrossLeverage(core: EngineCore, body: Record<string, unknown>): boolean {
+  const spec = core.spec(body.symbol);
+  const leverage = Number(body.leverage);
+  if (body.leverage === undefined || body.leverage === '' || !Number.isFinite(leverage) || leverage <= 0) throw refuse.invalidParam('leverage must be a positive number');
+  if (leverage > spec.maxLeverage) throw refuse.leverage(spec.maxLeverage);
+  core.settings(spec.symbol).crossLeverage = leverage;
+  core.push('/contract/crossLeverage', 'user.config', { [spec.symbol]: { leverage: String(leverage) } }, true);
+  if (core.settings(spec.symbol).marginMode === 'CROSS' && core.position(spec.symbol).qty !== 0) {
+    core.pushPosition(spec.symbol, 'marginChange');
+    core.pushWallet(spec.settleCurrency);
+  }
+  return true;
+}
+
+/**
+ * `{symbol, level}` → true, which only means "submitted" (§3.7); the outcome is pushed as
+ * `position.adjustRiskLimit`. Adjusting cancels the symbol's open orders (§3.7). Risk-limit levels
+ * are isolated-only; KuCoin's answer in cross mode is not documented, so the simulator refuses it
+ * with 300000 (request parameter illegal).
+ */
+export function changeRiskLimitLevel(core: EngineCore, body: Record<string, unknown>): boolean {
+  const spec = core.spec(body.symbol);
+  const level = Number(body.level);
+  if (!Number.isSafeInteger(level) || level < 1 || level > spec.tiers.length) throw refuse.invalidParam(`level must be an integer from 1 to ${spec.tiers.length}`);
+  const settings = core.settings(spec.symbol);
+  if (settings.marginMode !== 'ISOLATED') throw refuse.paramIllegal('Risk limit levels apply to isolated margin only');
+  cancelAll(core, spec.symbol);
+  const tier = spec.tiers[level - 1]!;
+  const value = Math.abs(core.position(spec.symbol).cost);
+  const leverageFits = core.position(spec.symbol).qty === 0 || core.position(spec.symbol).leverage <= tier.maxLeverage;
+  const success = value <= tier.maxRiskLimit && leverageFits;
+  if (success) settings.riskLimitLevel = level;
+  const msg = success ? '' : 'The position does not fit the requested risk limit level';
+  core.push(`/contract/position:${spec.symbol}`, 'position.adjustRiskLimit', { success, riskLimitLevel: tierOf(spec, settings).level, msg }, true);
+  return true;
+}

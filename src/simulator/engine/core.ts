@@ -1,0 +1,153 @@
+/**
+ * The engine's shared state and the helpers every part of it uses: look-ups that refuse an unknown
+ * contract with 100003, deterministic ids, and the pushes, shaped as kucoin-futures.md §5 shows them.
+ */
+import type { KucoinPosition } from '../../kucoin/payloads.js';
+import { CONTRACT_SPECS, type ContractSpec } from './contracts.js';
+import { refuse } from './errors.js';
+import { orderChangePayload, type MatchDetails, type OrderEvent } from './orders.js';
+import { flatPosition, positionPayload } from './positions.js';
+import { SeededRandom } from './random.js';
+import type { AccountState, MarketState, OrderState, PositionState, SymbolSettings } from './state.js';
+import { ledgerOf, walletPushPayload, type Ledger } from './wallet.js';
+
+/** One WS push; the socket adds `type`, `userId` and `channelType` (§5 "Example payloads"). */
+export interface SimPush {
+  topic: string;
+  subject: string;
+  data: unknown;
+  private: boolean;
+}
+
+export interface EngineSettings {
+  seed: number;
+  now: () => number;
+  fundingIntervalMs: number;
+  /** Opening balances per settle currency. */
+  balances: Record<string, number>;
+}
+
+/** KuCoin's default cross leverage is not in kucoin-futures.md; the simulator starts every symbol at 5 (its own choice). */
+export const DEFAULT_CROSS_LEVERAGE = 5;
+
+const pad = (prefix: string, n: number) => `${prefix}${String(n).padStart(17, '0')}`;
+
+export function initialState(settings: EngineSettings, specs: readonly ContractSpec[]): AccountState {
+  const now = settings.now();
+  // Funding settles on a grid of the interval, as KuCoin settles on the 8 h grid (§3.8).
+  const next = Math.floor(now / settings.fundingIntervalMs) * settings.fundingIntervalMs + settings.fundingIntervalMs;
+  const state: AccountState = {
+    wallet: { ...settings.balances },
+    settings: {},
+    positions: {},
+    markets: {},
+    funding: {},
+    orders: [],
+    fundingHistory: [],
+    seq: { order: 0, trade: 0, funding: 0, wallet: 0 },
+  };
+  specs.forEach((spec, i) => {
+    const symbolSettings: SymbolSettings = { marginMode: 'ISOLATED', crossLeverage: DEFAULT_CROSS_LEVERAGE, riskLimitLevel: 1 };
+    state.settings[spec.symbol] = symbolSettings;
+    state.positions[spec.symbol] = flatPosition(pad('5', i + 1), spec.symbol, symbolSettings, now);
+    state.markets[spec.symbol] = { markPrice: spec.startPrice, indexPrice: spec.startPrice, held: false, markedAt: now };
+    state.funding[spec.symbol] = {
+      value: spec.startFundingRate,
+      predictedValue: spec.startFundingRate,
+      timePoint: next - settings.fundingIntervalMs,
+      fundingTime: next,
+    };
+  });
+  return state;
+}
+
+export class EngineCore {
+  state: AccountState;
+  random: SeededRandom;
+  readonly specs: readonly ContractSpec[] = CONTRACT_SPECS;
+  readonly #settings: EngineSettings;
+  readonly #emit: (push: SimPush) => void;
+
+  constructor(settings: EngineSettings, emit: (push: SimPush) => void) {
+    this.#settings = settings;
+    this.#emit = emit;
+    this.random = new SeededRandom(settings.seed);
+    this.state = initialState(settings, this.specs);
+  }
+
+  get fundingIntervalMs(): number {
+    return this.#settings.fundingIntervalMs;
+  }
+
+  now(): number {
+    return this.#settings.now();
+  }
+
+  reset(seed: number): void {
+    this.#settings.seed = seed;
+    this.random = new SeededRandom(seed);
+    this.state = initialState(this.#settings, this.specs);
+  }
+
+  get seed(): number {
+    return this.#settings.seed;
+  }
+
+  /** §6 pitfall 9: an unknown symbol is 100003 "Contract parameter invalid". */
+  spec(symbol: unknown): ContractSpec {
+    const spec = this.specs.find((s) => s.symbol === symbol);
+    if (!spec) throw refuse.unknownContract();
+    return spec;
+  }
+
+  settings(symbol: string): SymbolSettings {
+    return this.state.settings[symbol]!;
+  }
+
+  position(symbol: string): PositionState {
+    return this.state.positions[symbol]!;
+  }
+
+  market(symbol: string): MarketState {
+    return this.state.markets[symbol]!;
+  }
+
+  nextOrderId(): string {
+    return pad('3', ++this.state.seq.order);
+  }
+
+  nextTradeId(): string {
+    return pad('7', ++this.state.seq.trade);
+  }
+
+  ledger(currency: string): Ledger {
+    return ledgerOf(this.state, this.specs, currency);
+  }
+
+  positionPayload(symbol: string): KucoinPosition {
+    const spec = this.spec(symbol);
+    const available = this.ledger(spec.settleCurrency).availableBalance;
+    return positionPayload(this.position(symbol), spec, this.settings(symbol), this.market(symbol), available, this.now());
+  }
+
+  push(topic: string, subject: string, data: unknown, isPrivate: boolean): void {
+    this.#emit({ topic, subject, data, private: isPrivate });
+  }
+
+  /** §5: each order event on both order topics, `symbolOrderChange` and `orderChange`, same data. */
+  pushOrder(order: OrderState, type: OrderEvent, match?: MatchDetails): void {
+    const data = orderChangePayload(order, type, this.now(), match);
+    this.push(`/contractMarket/tradeOrders:${order.symbol}`, 'symbolOrderChange', data, true);
+    this.push('/contractMarket/tradeOrders', 'orderChange', { ...data }, true);
+  }
+
+  /** §5: the full §3.2 object plus `changeReason`. */
+  pushPosition(symbol: string, changeReason: 'positionChange' | 'marginChange'): void {
+    this.push(`/contract/position:${symbol}`, 'position.change', { ...this.positionPayload(symbol), changeReason }, true);
+  }
+
+  pushWallet(currency: string): void {
+    const version = ++this.state.seq.wallet;
+    this.push('/contractAccount/wallet', 'walletBalance.change', walletPushPayload(this.ledger(currency), version, this.now()), true);
+  }
+}

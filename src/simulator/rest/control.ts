@@ -1,0 +1,128 @@
+/**
+ * The simulator's control API: no auth, loopback callers only (others get 403). Plain JSON in and
+ * out (not KuCoin's envelope); errors are `{"error":"…"}` with HTTP 400/404.
+ *
+ *   GET    /sim/state            → { seed, now, accounts: {USDT, XBT} (account-overview), positions (open, §3.2),
+ *                                    orders: {active, done} (§3.4), markets, funding, settings, fundingHistory,
+ *                                    requests: {"GET /api/v1/orders": n, …}, faults: [...], ws: {connections} }
+ *   POST   /sim/reset            { seed?: number }  → a fresh account (same seed by default); also clears
+ *                                    faults, request counters and rate-limit windows. → { seed }
+ *   POST   /sim/faults           [rule, …] (or one rule, or { rules: [...] }) → { added: [rule+id], faults: [...] }
+ *   GET    /sim/faults           → { faults: [...] }
+ *   DELETE /sim/faults           → { cleared: n }
+ *   POST   /sim/ws/drop          → { dropped: n }   every WS connection cut without a close frame
+ *   POST   /sim/ws/expire-tokens → { expired: true } every bullet token issued so far reads as expired (401)
+ *   POST   /sim/mark             { symbol, price, hold?: boolean } → { symbol, markPrice, indexPrice, held }
+ *                                    sets the mark (on the tick grid), fills the resting limits it crosses;
+ *                                    hold:true keeps the random walk off this symbol until a mark without hold
+ *   POST   /sim/tick             { steps?: number } → { steps } the random walk (and due funding) by hand
+ *   POST   /sim/funding/settle   → { settlements: [{symbol, fundingRate, fundingFee}] } every contract settles now
+ *
+ * A fault rule: { match: { method?: "POST", path?: "/api/v1/orders" (prefix) }, times?: n (default: until
+ * cleared), phase?: "before" | "after" (default before: the account never sees the request; after: it is
+ * handled, then the answer is replaced), action: one of
+ *   { type: "http", status, body? }        HTTP status with body (JSON value or raw string; default {code,msg})
+ *   { type: "business", code, msg }        HTTP 200 {"code":code,"msg":msg}
+ *   { type: "rate-limit", resetMs }        HTTP 429 {"code":"429000"} with gw-ratelimit-remaining 0, reset resetMs
+ *   { type: "latency", ms }                waits ms, then goes on (combines with the rules after it)
+ *   { type: "bad-body", body }             HTTP 200 with this raw text as the body
+ *   { type: "drop" }                       destroys the socket without an answer
+ * }
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SimEngine } from '../engine/engine.js';
+import { SimError } from '../engine/errors.js';
+import type { SimRestApp } from './app.js';
+import { FaultRuleError } from './faults.js';
+import { isLoopback, json, readBody, send } from './http.js';
+
+export interface WsControls {
+  dropAll(): number;
+  expireTokens(): void;
+  connectionCount(): number;
+}
+
+export interface ControlContext {
+  engine: SimEngine;
+  app: SimRestApp;
+  ws: WsControls;
+}
+
+class ControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function parse(text: string): Record<string, unknown> | unknown[] {
+  if (text.trim() === '') return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object') return value as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new ControlError(400, 'the body must be a JSON object or array');
+}
+
+type Handler = (ctx: ControlContext, body: Record<string, unknown> | unknown[]) => unknown;
+const field = (body: Record<string, unknown> | unknown[], name: string): unknown => (Array.isArray(body) ? undefined : body[name]);
+
+const handlers: Record<string, Handler> = {
+  'GET /sim/state': ({ engine, app, ws }) => ({
+    ...engine.view(),
+    requests: Object.fromEntries(app.counters),
+    faults: app.faults.list(),
+    ws: { connections: ws.connectionCount() },
+  }),
+  'POST /sim/reset': ({ engine, app }, body) => {
+    const seed = field(body, 'seed');
+    if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ControlError(400, 'seed must be an integer');
+    engine.reset(seed as number | undefined);
+    app.faults.clear();
+    app.counters.clear();
+    app.pools.reset();
+    return { seed: engine.seed };
+  },
+  'POST /sim/faults': ({ app }, body) => ({ added: app.faults.add(body), faults: app.faults.list() }),
+  'GET /sim/faults': ({ app }) => ({ faults: app.faults.list() }),
+  'DELETE /sim/faults': ({ app }) => ({ cleared: app.faults.clear() }),
+  'POST /sim/ws/drop': ({ ws }) => ({ dropped: ws.dropAll() }),
+  'POST /sim/ws/expire-tokens': ({ ws }) => {
+    ws.expireTokens();
+    return { expired: true };
+  },
+  'POST /sim/mark': ({ engine }, body) => {
+    const symbol = field(body, 'symbol');
+    const price = Number(field(body, 'price'));
+    if (typeof symbol !== 'string') throw new ControlError(400, 'symbol is required');
+    engine.setMark(symbol, price, field(body, 'hold') === true);
+    const mark = engine.markPrice(symbol);
+    return { symbol, markPrice: mark.value, indexPrice: mark.indexPrice, held: field(body, 'hold') === true };
+  },
+  'POST /sim/tick': ({ engine }, body) => {
+    const steps = field(body, 'steps') ?? 1;
+    if (!Number.isSafeInteger(steps) || (steps as number) < 1 || (steps as number) > 10_000) throw new ControlError(400, 'steps must be an integer from 1 to 10000');
+    for (let i = 0; i < (steps as number); i++) engine.tick();
+    return { steps };
+  },
+  'POST /sim/funding/settle': ({ engine }) => ({ settlements: engine.settleFunding() }),
+};
+
+export async function handleControl(req: IncomingMessage, res: ServerResponse, pathname: string, ctx: ControlContext): Promise<void> {
+  if (!isLoopback(req.socket.remoteAddress)) return send(res, json(403, { error: 'the control API answers loopback callers only' }));
+  const text = await readBody(req);
+  const handler = handlers[`${(req.method ?? 'GET').toUpperCase()} ${pathname}`];
+  if (!handler) return send(res, json(404, { error: `no control route ${req.method} ${pathname}` }));
+  try {
+    send(res, json(200, handler(ctx, parse(text))));
+  } catch (error) {
+    if (error instanceof ControlError) return send(res, json(error.status, { error: error.message }));
+    if (error instanceof FaultRuleError) return send(res, json(400, { error: error.message }));
+    if (error instanceof SimError) return send(res, json(400, { error: error.message, code: error.code }));
+    throw error;
+  }
+}
