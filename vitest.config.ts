@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 15_000,
     pool: 'forks',
     watch: false,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
