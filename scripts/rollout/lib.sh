@@ -276,7 +276,7 @@ start_gateway() {
     return 1
   fi
   mkdir -p "$(dirname "$PID_FILE")" "$(dirname "$GATEWAY_LOG")"
-  START_LOG_OFFSET=$(wc -c <"$GATEWAY_LOG" 2>/dev/null || echo 0)
+  START_LOG_OFFSET=$(wc -c 2>/dev/null <"$GATEWAY_LOG" || echo 0)
   # The environment outranks .env in the gateway: an exported FEATURE_FUTURES would outvote the
   # switch this playbook writes, and an exported PORT would move the gateway off GATEWAY_URL.
   # The scripts' own bearer keys are no business of the gateway's either.

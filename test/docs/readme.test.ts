@@ -2,7 +2,7 @@
  * Keeps README.md honest: its tables must say what the code and the contract say, and its test
  * command must be what CI runs. Plain regexes over the markdown, on purpose.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { isFuturesPath } from '../../src/http/handlers/futures.js';
 import { futuresOperationHandlers } from '../../src/http/handlers/futures-operations.js';
 import type { FuturesServices } from '../../src/futures/services.js';
 import { openapiPath, projectRoot } from '../../src/paths.js';
+import { SIM_ENV } from '../../src/simulator/config.js';
 
 const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
 const ciRun = readFileSync(join(projectRoot, '.ci/run'), 'utf8');
@@ -190,5 +191,65 @@ describe("README's test command", () => {
     );
     expect(at.every((index) => index >= 0), `.ci/run runs every step of "${testCommand}"`).toBe(true);
     expect(at).toEqual([...at].sort((a, b) => a - b));
+  });
+});
+
+describe('README simulator section', () => {
+  const text = section('The KuCoin simulator');
+  const table = rows(text);
+  const source = (file: string) => readFileSync(join(projectRoot, 'src', 'simulator', 'rest', file), 'utf8');
+
+  it.each(SIM_ENV.map((row) => [row.variable, row]))('has %s with its default and meaning', (_name, row) => {
+    expect(table).toContainEqual([code(row.variable), code(row.default), row.meaning]);
+  });
+
+  it('lists no simulator variable that SIM_ENV does not have', () => {
+    expect(table.map(([first]) => first).filter((cell) => /^`SIM_/.test(cell!))).toEqual(SIM_ENV.map((row) => code(row.variable)));
+  });
+
+  // The control routes and fault actions, read from the source: a new one must reach the README.
+  const routes = [...source('control.ts').matchAll(/^\s*'((?:GET|POST|PUT|DELETE) \/sim\/[^']*)':/gm)].map((m) => m[1]!);
+  const actions = [...source('faults.ts').matchAll(/^\s*case '([a-z-]+)':/gm)].map((m) => m[1]!);
+
+  it('finds the control routes and fault actions to check', () => {
+    expect(routes.length).toBeGreaterThanOrEqual(10);
+    expect(actions).toEqual(['http', 'business', 'rate-limit', 'latency', 'bad-body', 'drop']);
+  });
+
+  it.each(routes)('has the control route %s', (route) => {
+    expect(table.map(([first]) => first)).toContain(code(route));
+  });
+
+  it.each(actions)('has the fault action %s', (action) => {
+    expect(table.map(([first]) => first)).toContain(code(action));
+  });
+});
+
+describe('README rollout section', () => {
+  const text = section('Rollout');
+  const table = rows(text);
+  const dir = join(projectRoot, 'scripts', 'rollout');
+  const files = readdirSync(dir).filter((name) => name.endsWith('.sh'));
+  // What the scripts read from the environment (`${NAME:-...}`), less their own state and the shell's.
+  const internal = new Set(['ROLLOUT_LIB_LOADED', 'EPOCHREALTIME', 'TMPDIR', 'HTTP_STATUS', 'HTTP_ERROR', 'RESTARTED_AT_MS', 'STARTED_PID', 'FEATURE_FUTURES', 'PORT']);
+  const variables = [...new Set(files.flatMap((name) => [...readFileSync(join(dir, name), 'utf8').matchAll(/\$\{([A-Z][A-Z0-9_]*):-/g)].map((m) => m[1]!)))]
+    .filter((name) => !internal.has(name))
+    .sort();
+
+  it('finds scripts and variables to check', () => {
+    expect(files.length).toBeGreaterThanOrEqual(8);
+    expect(variables).toContain('RESTART_CMD');
+  });
+
+  it.each(files)('mentions scripts/rollout/%s', (name) => {
+    expect(text).toContain(`\`${name}`);
+  });
+
+  it.each(variables)('has %s in its environment table', (name) => {
+    expect(table.map(([first]) => first)).toContain(code(name));
+  });
+
+  it('promises no rollout script for later', () => {
+    expect(readme).not.toMatch(/rollout scripts[^.]*(later issue|come with)/i);
   });
 });
