@@ -134,6 +134,19 @@ describe('playbook', () => {
     expect((await call('DELETE', '/api/futures/positions/ETHUSDTM')).status).toBe(404);
   });
 
+  it('phase 4 (production enable): switch on under traffic, and the metrics the monitor reads stay clean', async () => {
+    expect((await flip(true)).status).toBe(200);
+    for (let i = 0; i < 10; i += 1) {
+      expect((await call('GET', '/api/futures/positions')).status).toBe(200);
+      expect((await call('GET', '/api/futures/orders')).status).toBe(200);
+    }
+    const metrics = (await call('GET', '/metrics')).text;
+    expect(metrics).toMatch(/^gateway_futures_switch_enabled 1$/m);
+    expect(metrics).not.toMatch(/^gateway_http_requests_total\{[^}]*status="5\d\d"\}/m);
+    expect(metrics).not.toMatch(/^gateway_rate_limit_hits_total\{side="upstream"\} [1-9]/m);
+    expect(metrics).toMatch(/^gateway_upstream_calls_total\{endpoint="GET \/api\/v1\/positions",outcome="ok"\} \d+$/m);
+  });
+
   it('phase 6 (rollback): the run-time switch makes every futures route 404 within a second', async () => {
     await flip(true);
     const started = performance.now();

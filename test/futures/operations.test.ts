@@ -241,6 +241,24 @@ describe('orders', () => {
     expect(lookup.query).toEqual([['clientOid', 'timeout-found']]);
   });
 
+  it('after a timeout, answers 502 ORDER_UNCONFIRMED with the clientOid when the lookup finds nothing, and forgets the key so a retry may go through', async () => {
+    let posts = 0;
+    kucoin.server.use(
+      marginMode('CROSS'),
+      http.post(`${KUCOIN}/api/v1/orders`, async () => ((posts += 1), await delay(1_000), json({ orderId: 'late', clientOid: 'x' }))),
+      http.get(`${KUCOIN}/api/v1/orders/byClientOid`, () => json(null)),
+    );
+    const res = await call('POST', '/api/futures/orders', { json: limit, headers: { 'idempotency-key': 'timeout-lost' } });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ code: 'ORDER_UNCONFIRMED', clientOid: 'timeout-lost' });
+    expect(posts).toBe(1);
+
+    kucoin.server.use(acceptOrder('retried-1'));
+    const retry = await call('POST', '/api/futures/orders', { json: limit, headers: { 'idempotency-key': 'timeout-lost' } });
+    expect(retry.status).toBe(201);
+    expect(retry.body.data).toMatchObject({ orderId: 'retried-1', clientOid: 'timeout-lost', replayed: false });
+  });
+
   it('after a 5xx, answers 502 ORDER_UNCONFIRMED with the clientOid when the lookup finds nothing', async () => {
     let posts = 0;
     kucoin.server.use(
