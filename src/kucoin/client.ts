@@ -108,7 +108,7 @@ export class KucoinClient {
 
     if (!endpoint.idempotent) {
       return (await this.#breaker.execute(() => this.#sendWithClock(request)).catch((error: unknown) => {
-        throw this.#fromPolicy(error, request.context);
+        throw this.#fromPolicy(error, request);
       })) as T;
     }
 
@@ -119,18 +119,21 @@ export class KucoinClient {
     const promise = this.#readRetry
       .execute(() => this.#breaker.execute(() => this.#sendWithClock(request)))
       .catch((error: unknown) => {
-        throw this.#fromPolicy(error, request.context);
+        throw this.#fromPolicy(error, request);
       })
       .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, promise);
     return promise as Promise<T>;
   }
 
-  #fromPolicy(error: unknown, context: string): unknown {
+  #fromPolicy(error: unknown, request: SendRequest): unknown {
     if (error instanceof BrokenCircuitError) {
       const seconds = Math.ceil((this.#options.breaker?.halfOpenAfterMs ?? 10_000) / 1000);
-      this.#options.metrics.upstreamCalls.inc({ endpoint: 'any', outcome: 'breaker_open' });
-      return new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin is failing; ${context} was not sent (circuit breaker open).`, { retryAfterSeconds: seconds, notSent: true });
+      this.#options.metrics.upstreamCalls.inc({ endpoint: `${request.endpoint.method} ${request.endpoint.path}`, outcome: 'breaker_open' });
+      return new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin is failing; ${request.context} was not sent (circuit breaker open).`, {
+        retryAfterSeconds: seconds,
+        notSent: true,
+      });
     }
     return error;
   }
