@@ -86,6 +86,42 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    upstreamWsState: new Gauge({
+      name: 'gateway_upstream_ws_state',
+      help: 'The KuCoin private WebSocket: 1 for the current state (idle, connecting, up, reconnecting, closed), 0 for the others.',
+      labelNames: ['state'] as const,
+      registers: [registry],
+    }),
+    upstreamWsReconnects: new Counter({
+      name: 'gateway_upstream_ws_reconnects_total',
+      help: 'New KuCoin WebSocket connections opened after the first, by why (rotation, welcome_timeout, pong_timeout, ack_timeout, dropped, server_closed, connect_failed, token_refused, upgrade_refused, token_unavailable).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    upstreamWsDisconnectStreak: new Gauge({
+      name: 'gateway_upstream_ws_disconnect_streak',
+      help: 'Failed KuCoin WebSocket connects and drops in a row since the last connection that stayed up (read by scripts/rollout/monitor.sh).',
+      registers: [registry],
+    }),
+    upstreamWsMessages: new Counter({
+      name: 'gateway_upstream_ws_messages_total',
+      help: 'Pushes received on the KuCoin WebSocket, by subject.',
+      labelNames: ['subject'] as const,
+      registers: [registry],
+    }),
+    upstreamWsMessageAge: new Histogram({
+      name: 'gateway_upstream_ws_message_age_seconds',
+      help: "Receipt time minus a KuCoin push's own ts/timestamp, by topic prefix (e.g. /contract/position).",
+      labelNames: ['topic'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    upstreamWsErrors: new Counter({
+      name: 'gateway_upstream_ws_errors_total',
+      help: 'Error frames KuCoin sent on its WebSocket, by WS error code (400, 401, 403, 404, 406, 415, 509).',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -1,0 +1,382 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { WebSocket } from 'ws';
+import { GatewayError } from '../../http/errors.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { Backoff } from './backoff.js';
+import { BulletAnswerInvalid, connectUrl, fetchBullet, type BulletSource } from './bullet.js';
+import { ConnectionEnded, UpstreamConnection, type EndReason } from './connection.js';
+import { pushTimestampMs, type PushFrame } from './frames.js';
+import { Handover } from './handover.js';
+import { TopicSubscriptions } from './subscriptions.js';
+import { expandTopics, MAX_TOPICS_PER_CONNECTION, topicPrefix } from './topics.js';
+
+export type UpstreamState = 'idle' | 'connecting' | 'up' | 'reconnecting' | 'closed';
+
+export interface UpstreamPush {
+  topic: string;
+  subject: string;
+  data: unknown;
+  receivedAt: number;
+}
+
+export interface UpstreamSupervisorEvents {
+  state: [state: UpstreamState, reason?: string];
+  push: [push: UpstreamPush];
+  /** After every connection that becomes the push source has all topics acked: consumers re-snapshot over REST. */
+  resubscribed: [];
+}
+
+export interface SupervisorOptions {
+  /** For bullet-private tokens; a KucoinClient. */
+  client: BulletSource;
+  logger: Logger;
+  metrics: Metrics;
+  now?: () => number;
+  /** From opening the socket to KuCoin's `welcome`; default 10000. */
+  welcomeTimeoutMs?: number;
+  /** Full jitter; default 500 / 30000. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** Planned make-before-break reconnect; default 23 h (KuCoin cuts at 24 h). */
+  rotateAfterMs?: number;
+  /** Keep the connection this long after the last release; default 30000. */
+  lingerMs?: number;
+  createSocket?: (url: string) => WebSocket;
+  /** Wait this long for each (un)subscribe ack before the connection counts as dead; default 10000. */
+  ackTimeoutMs?: number;
+  /** A connection up this long is healthy: the backoff and the disconnect streak start over. Default 60000. */
+  stableAfterMs?: number;
+  /** The jitter's and the server choice's randomness in [0, 1); default Math.random. */
+  random?: () => number;
+}
+
+/** The `reason` of a reconnect: how the previous connection or attempt ended. */
+type RetryReason = Exclude<EndReason, 'local'> | 'token_unavailable' | 'rotation';
+
+interface Link {
+  conn: UpstreamConnection;
+  topics: TopicSubscriptions;
+}
+
+interface Attempt {
+  link?: Link;
+  /** The new connection's pushes until it becomes the source. */
+  buffer: UpstreamPush[];
+  cancelled: boolean;
+}
+
+type TimerName = 'linger' | 'retry' | 'rotate' | 'stable' | 'handover';
+
+const STATES: readonly UpstreamState[] = ['idle', 'connecting', 'up', 'reconnecting', 'closed'];
+/** KuCoin's frames are a few KB; the `ws` default of 100 MiB is not a limit (design.md §14). */
+const MAX_PAYLOAD_BYTES = 1024 * 1024;
+/** How long after a switch the new connection's pushes are checked against the old one's. */
+const HANDOVER_MS = 10_000;
+const MAX_BUFFERED_PUSHES = 10_000;
+
+/**
+ * The gateway's one KuCoin private WebSocket (design.md §8), shared by every consumer: opened by the
+ * first acquire, closed a while after the last release. Each connection gets a fresh bullet token
+ * (a token is good for one connection: kucoin-futures.md §5 step 5, §6 item 7). A lost connection
+ * comes back after a jittered exponential backoff, one attempt at a time, with every topic
+ * resubscribed; before KuCoin's 24 h cut a new connection is made ready before the old one is let go.
+ */
+export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
+  readonly #o: SupervisorOptions;
+  readonly #logger: Logger;
+  readonly #metrics: Metrics;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #backoff: Backoff;
+  readonly #timing: { welcomeTimeoutMs: number; ackTimeoutMs: number; rotateAfterMs: number; lingerMs: number; stableAfterMs: number };
+  /** The wanted topics, one symbol each; mutated in place, since syncs in progress read it live. */
+  readonly #wanted = new Set<string>();
+  /** Every connection not yet over: the source, an attempt, an old one closing. */
+  readonly #links = new Set<Link>();
+  #state: UpstreamState = 'idle';
+  #refs = 0;
+  #streak = 0;
+  #active: Link | undefined;
+  #attempt: Attempt | undefined;
+  #handover: Handover | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #timers: Record<TimerName, NodeJS.Timeout | undefined> = {
+    linger: undefined,
+    retry: undefined,
+    rotate: undefined,
+    stable: undefined,
+    handover: undefined,
+  };
+
+  constructor(options: SupervisorOptions) {
+    super();
+    this.#o = options;
+    this.#logger = options.logger;
+    this.#metrics = options.metrics;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 }, this.#random);
+    this.#timing = {
+      welcomeTimeoutMs: positive('welcomeTimeoutMs', options.welcomeTimeoutMs ?? 10_000),
+      ackTimeoutMs: positive('ackTimeoutMs', options.ackTimeoutMs ?? 10_000),
+      rotateAfterMs: positive('rotateAfterMs', options.rotateAfterMs ?? 23 * 3_600_000),
+      lingerMs: atLeastZero('lingerMs', options.lingerMs ?? 30_000),
+      stableAfterMs: atLeastZero('stableAfterMs', options.stableAfterMs ?? 60_000),
+    };
+    for (const state of STATES) this.#metrics.upstreamWsState.set({ state }, state === this.#state ? 1 : 0);
+    this.#metrics.upstreamWsDisconnectStreak.set(0);
+  }
+
+  get state(): UpstreamState {
+    return this.#state;
+  }
+
+  /** Reference-counted: the first acquire opens the connection. Ignored once closed. */
+  acquire(): void {
+    if (this.#state === 'closed') return;
+    this.#refs += 1;
+    this.#clearTimer('linger');
+    if (this.#state !== 'idle') return;
+    this.#setState('connecting');
+    void this.#open('initial');
+  }
+
+  /** The last release closes the connection after lingerMs. */
+  release(): void {
+    if (this.#state === 'closed') return;
+    if (this.#refs === 0) throw new Error('UpstreamSupervisor.release() without a matching acquire()');
+    this.#refs -= 1;
+    if (this.#refs > 0) return;
+    this.#timers.linger = setTimeout(() => {
+      this.#timers.linger = undefined;
+      void this.#stop('idle');
+    }, this.#timing.lingerMs).unref();
+  }
+
+  /**
+   * The full wanted set; the connection (un)subscribes the difference. Comma-joined topics count
+   * one per symbol. Past MAX_TOPICS_PER_CONNECTION, topics already wanted are kept first and the
+   * rest refused with an error log.
+   */
+  setTopics(topics: string[]): void {
+    for (const topic of topics) {
+      if (typeof topic !== 'string' || !topic.startsWith('/')) throw new TypeError(`setTopics: ${JSON.stringify(topic)} is not a KuCoin topic (those start with "/")`);
+    }
+    const requested = expandTopics(topics);
+    const accepted = [...requested.filter((t) => this.#wanted.has(t)), ...requested.filter((t) => !this.#wanted.has(t))];
+    const refused = accepted.splice(MAX_TOPICS_PER_CONNECTION);
+    if (refused.length > 0) {
+      this.#logger.error(
+        { event: 'upstream_ws_topic_limit', limit: MAX_TOPICS_PER_CONNECTION, requested: requested.length, refused: refused.length, examples: refused.slice(0, 5) },
+        `KuCoin allows ${MAX_TOPICS_PER_CONNECTION} topics per connection; ${refused.length} refused`,
+      );
+    }
+    this.#wanted.clear();
+    for (const topic of accepted) this.#wanted.add(topic);
+    for (const link of [this.#active, this.#attempt?.link]) {
+      // A failure here is the connection's end, which #onEnded or #open handles.
+      if (link) link.topics.sync(this.#wanted).catch(() => undefined);
+    }
+  }
+
+  /** Closes every connection for good; acquire is ignored afterwards. */
+  close(): Promise<void> {
+    this.#closing ??= this.#stop('closed');
+    return this.#closing;
+  }
+
+  /** One connection attempt: token, socket, welcome, every topic acked, then it becomes the source. */
+  async #open(reason: RetryReason | 'initial'): Promise<void> {
+    const attempt: Attempt = { buffer: [], cancelled: false };
+    this.#attempt = attempt;
+    if (reason !== 'initial') this.#metrics.upstreamWsReconnects.inc({ reason });
+    // While the old connection is still the source, what it delivers is remembered for the switch.
+    this.#handover = this.#active ? new Handover() : undefined;
+    let link: Link | undefined;
+    try {
+      const bullet = await fetchBullet(this.#o.client, this.#random);
+      if (attempt.cancelled) return;
+      const connectId = randomUUID();
+      const conn = new UpstreamConnection({
+        url: connectUrl(bullet, connectId),
+        connectId,
+        token: bullet.token,
+        pingIntervalMs: bullet.pingIntervalMs,
+        pingTimeoutMs: bullet.pingTimeoutMs,
+        welcomeTimeoutMs: this.#timing.welcomeTimeoutMs,
+        ackTimeoutMs: this.#timing.ackTimeoutMs,
+        createSocket: this.#o.createSocket ?? ((url) => new WebSocket(url, { maxPayload: MAX_PAYLOAD_BYTES })),
+        logger: this.#logger,
+        onPush: (frame) => this.#onPush(current, frame),
+        onErrorFrame: (error) => {
+          this.#metrics.upstreamWsErrors.inc({ code: String(error.code ?? 'none') });
+          this.#logger.warn({ event: 'upstream_ws_error_frame', connectId, code: error.code, message: error.message }, 'KuCoin sent an error frame');
+        },
+      });
+      const current: Link = { conn, topics: new TopicSubscriptions(conn, this.#logger) };
+      link = current;
+      attempt.link = current;
+      this.#links.add(current);
+      void conn.ended.then((why) => this.#onEnded(current, why));
+      this.#logger.info({ event: 'upstream_ws_connecting', connectId, host: new URL(bullet.endpoint).host, reason }, 'Opening the KuCoin private WebSocket');
+
+      await conn.ready();
+      await current.topics.sync(this.#wanted);
+      // The barrier of a switch: once the old connection answers a ping sent after the new one's
+      // acks, whatever KuCoin queued on it before them has been delivered.
+      if (this.#active) await this.#active.conn.probe();
+      if (attempt.cancelled) return;
+      const ended = conn.endReason;
+      if (ended) throw new ConnectionEnded(ended);
+      this.#attempt = undefined;
+      this.#activate(current, attempt.buffer);
+    } catch (error) {
+      if (attempt.cancelled) return;
+      this.#attempt = undefined;
+      this.#handover = undefined;
+      if (link) void link.conn.close();
+      this.#attemptFailed(error, link);
+    }
+  }
+
+  #activate(link: Link, buffered: UpstreamPush[]): void {
+    const old = this.#active;
+    const handover = this.#handover;
+    this.#active = link;
+    handover?.switch();
+    this.#setState('up', old ? 'rotation' : undefined);
+    for (const push of buffered) if (!handover?.isRepeat(push)) this.emit('push', push);
+    if (old) void old.conn.close();
+    this.#logger.info(
+      { event: old ? 'upstream_ws_rotated' : 'upstream_ws_up', connectId: link.conn.connectId, previous: old?.conn.connectId, topics: link.topics.acked.size },
+      old ? 'KuCoin private WebSocket rotated to a new connection' : 'KuCoin private WebSocket is up',
+    );
+    this.#clearTimer('handover');
+    if (handover) {
+      this.#timers.handover = setTimeout(() => {
+        if (this.#handover === handover) this.#handover = undefined;
+      }, HANDOVER_MS).unref();
+    }
+    this.#clearTimer('rotate');
+    this.#timers.rotate = setTimeout(() => {
+      this.#timers.rotate = undefined;
+      if (!this.#attempt && !this.#timers.retry) void this.#open('rotation');
+    }, this.#timing.rotateAfterMs).unref();
+    this.#clearTimer('stable');
+    this.#timers.stable = setTimeout(() => {
+      this.#timers.stable = undefined;
+      this.#backoff.reset();
+      this.#setStreak(0);
+    }, this.#timing.stableAfterMs).unref();
+    this.emit('resubscribed');
+  }
+
+  #attemptFailed(error: unknown, link: Link | undefined): void {
+    const reason: RetryReason = error instanceof ConnectionEnded && error.reason !== 'local' ? error.reason : 'token_unavailable';
+    const detail =
+      error instanceof ConnectionEnded ? link?.conn.detail
+      : error instanceof GatewayError ? `${error.code}: ${error.message}`
+      : error instanceof BulletAnswerInvalid ? error.message
+      : String(error);
+    this.#setStreak(this.#streak + 1);
+    this.#logger.warn({ event: 'upstream_ws_connect_failed', reason, detail, streak: this.#streak }, `KuCoin private WebSocket did not come up (${reason})`);
+    // A failed rotation leaves the old connection the source, still up.
+    if (!this.#active) this.#setState('reconnecting', reason);
+    this.#scheduleRetry(reason);
+  }
+
+  #onEnded(link: Link, why: EndReason): void {
+    this.#links.delete(link);
+    // An attempt's end is handled where it is awaited (#open); an old connection's is expected.
+    if (link !== this.#active) return;
+    this.#active = undefined;
+    this.#clearTimer('rotate');
+    this.#clearTimer('stable');
+    this.#setStreak(this.#streak + 1);
+    const reason: RetryReason = why === 'local' ? 'server_closed' : why;
+    this.#logger.warn({ event: 'upstream_ws_down', connectId: link.conn.connectId, reason, detail: link.conn.detail, streak: this.#streak }, `KuCoin private WebSocket lost (${reason})`);
+    this.#setState('reconnecting', reason);
+    // A rotation already under way becomes the reconnect.
+    if (!this.#attempt) this.#scheduleRetry(reason);
+  }
+
+  /** One reconnect in flight at a time: an attempt or its wait, never two. */
+  #scheduleRetry(reason: RetryReason): void {
+    if (this.#attempt || this.#timers.retry) return;
+    const delayMs = this.#backoff.next();
+    this.#logger.info({ event: 'upstream_ws_retry', reason, delayMs }, `Reconnecting to KuCoin in ${delayMs} ms`);
+    this.#timers.retry = setTimeout(() => {
+      this.#timers.retry = undefined;
+      void this.#open(reason);
+    }, delayMs).unref();
+  }
+
+  #onPush(link: Link, frame: PushFrame): void {
+    const push: UpstreamPush = { topic: frame.topic, subject: frame.subject, data: frame.data, receivedAt: this.#now() };
+    this.#metrics.upstreamWsMessages.inc({ subject: push.subject });
+    const stamped = pushTimestampMs(push.data);
+    if (stamped !== undefined) {
+      this.#metrics.upstreamWsMessageAge.observe({ topic: topicPrefix(push.topic) }, Math.max(0, push.receivedAt - stamped) / 1000);
+    }
+    const attempt = this.#attempt;
+    if (link === this.#active) {
+      const handover = this.#handover;
+      if (handover?.switched) {
+        if (handover.isRepeat(push)) return;
+      } else {
+        handover?.remember(push);
+      }
+      this.emit('push', push);
+    } else if (attempt && link === attempt.link && attempt.buffer.length < MAX_BUFFERED_PUSHES) {
+      attempt.buffer.push(push);
+    }
+    // Anything else comes from a connection that is no longer the source: the new one delivers it.
+  }
+
+  #stop(next: 'idle' | 'closed'): Promise<void> {
+    for (const name of Object.keys(this.#timers) as TimerName[]) this.#clearTimer(name);
+    if (this.#attempt) this.#attempt.cancelled = true;
+    this.#attempt = undefined;
+    this.#active = undefined;
+    this.#handover = undefined;
+    if (next === 'closed') this.#refs = 0;
+    const closing = [...this.#links].map((link) => link.conn.close());
+    // Nothing is wanted any more, so nothing is failing: the next acquire starts afresh.
+    this.#backoff.reset();
+    this.#setStreak(0);
+    this.#setState(next);
+    return Promise.all(closing).then(() => undefined);
+  }
+
+  #setState(state: UpstreamState, reason?: string): void {
+    if (state === this.#state) return;
+    const previous = this.#state;
+    this.#state = state;
+    this.#metrics.upstreamWsState.set({ state: previous }, 0);
+    this.#metrics.upstreamWsState.set({ state }, 1);
+    this.#logger.info({ event: 'upstream_ws_state', state, previous, reason }, `KuCoin private WebSocket ${state}`);
+    if (reason === undefined) this.emit('state', state);
+    else this.emit('state', state, reason);
+  }
+
+  #setStreak(streak: number): void {
+    this.#streak = streak;
+    this.#metrics.upstreamWsDisconnectStreak.set(streak);
+  }
+
+  #clearTimer(name: TimerName): void {
+    clearTimeout(this.#timers[name]);
+    this.#timers[name] = undefined;
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
+  return value;
+}
+
+function atLeastZero(name: string, value: number): number {
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a number of at least 0, got ${value}`);
+  return value;
+}
