@@ -63,8 +63,9 @@ export interface PositionUpdateMessage {
   snapshot: Snapshot;
   data: Position[];
   /**
-   * Why the position changed (live changes only), e.g. `positionChange`, `marginChange`,
-   * `liquidation`, `adl`, `settlement`.
+   * Why the position changed (live changes only): KuCoin's `changeReason`, e.g.
+   * `positionChange`, `marginChange`, `liquidation`, `adl`; `settlement` after a funding
+   * settlement; `markPrice` for the mark-price refreshes KuCoin pushes without a reason.
    */
   reason?: string;
   timestamp: Timestamp;

@@ -11,12 +11,14 @@ import type { HandlerDeps } from './http/handlers/context.js';
 import { createOpenApiBackend } from './http/openapi-backend.js';
 import { createFuturesServices } from './futures/services.js';
 import { KucoinClient } from './kucoin/client.js';
+import { UpstreamSupervisor } from './kucoin/stream/supervisor.js';
 import { RateBudget } from './kucoin/rate-budget.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
+import { FuturesFeed, type UpstreamFeedSource } from './ws/feed.js';
 import { attachFuturesSocket, CloseCode } from './ws/futures-socket.js';
 
 export interface GatewayOptions {
@@ -25,6 +27,13 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   /** Overrides for the WebSocket edge (tests use short heartbeats). */
   ws?: { heartbeatIntervalMs?: number; maxBufferedBytes?: number; maxInvalidMessages?: number; maxMessagesPerSecond?: number };
+  /**
+   * Stands in for the KuCoin WebSocket supervisor (tests drive a fake one); the gateway builds a
+   * real one otherwise. Either way it is used only with KuCoin enabled and credentials configured.
+   */
+  upstream?: UpstreamFeedSource & { close(): Promise<void> };
+  /** Overrides for the live feed (tests use short retries). */
+  feed?: { retry?: { initialMs: number; maxMs: number } };
 }
 
 export interface Gateway {
@@ -61,14 +70,6 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const asyncapi = bundleAsyncApiDocument(openapi);
   const api = await createOpenApiBackend(openapi);
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
-  const socket = attachFuturesSocket(server, {
-    config,
-    logger,
-    metrics,
-    futuresSwitch,
-    validateClientMessage: createClientMessageValidator(asyncapi),
-    ...options.ws,
-  });
 
   const kucoin = new KucoinClient({
     baseUrl: config.futuresBaseUrl,
@@ -80,6 +81,26 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.
     budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 } }),
   });
+  const futures = createFuturesServices(kucoin, logger);
+
+  // The live feed needs KuCoin's private WebSocket, whose token is a signed call: without
+  // credentials there is none, and clients are told why instead of waiting for snapshots.
+  const feedUnavailable =
+    !config.exchangeKucoin ? 'The KuCoin provider is disabled (EXCHANGE_KUCOIN=false).'
+    : config.kucoin.credentials === null ? 'KuCoin credentials are not configured: no live positions, orders or funding.'
+    : undefined;
+  const upstream = feedUnavailable === undefined ? (options.upstream ?? new UpstreamSupervisor({ client: kucoin, logger, metrics })) : undefined;
+  const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, ...options.feed }) : undefined;
+
+  const socket = attachFuturesSocket(server, {
+    config,
+    logger,
+    metrics,
+    futuresSwitch,
+    validateClientMessage: createClientMessageValidator(asyncapi),
+    ...(feed ? { feed } : { feedUnavailable }),
+    ...options.ws,
+  });
 
   const deps: HandlerDeps = {
     config,
@@ -89,7 +110,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     version,
     startedAt: Date.now(),
     documents: { openapi, asyncapi, docsHtml: renderDocsPage(openapi, asyncapi) },
-    futures: createFuturesServices(kucoin, logger),
+    futures,
     closeFuturesSockets: (code, reason) => socket.closeAll(code, reason),
   };
   const app = createApp(api, deps);
@@ -134,6 +155,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         socket.closeAll(CloseCode.shutdown, 'server shutting down');
         const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref());
         const [outcome] = await Promise.all([Promise.race([closed.then(() => 'closed' as const), timeout]), socket.drain(config.shutdownTimeoutMs)]);
+        feed?.close();
+        await upstream?.close();
         if (outcome === 'timeout') {
           logger.warn({ event: 'shutdown_timeout' }, 'in-flight requests outlived SHUTDOWN_TIMEOUT_MS; closing them');
           server.closeAllConnections();

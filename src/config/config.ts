@@ -1,5 +1,6 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
+import { toKucoinSymbol } from '../kucoin/symbols.js';
 import { readEnvFile } from './env-file.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -24,6 +25,8 @@ export interface GatewayConfig {
   trustProxy: boolean;
   upstreamTimeoutMs: number;
   futuresPoolQuota: number;
+  /** KuCoin ids a new /ws/futures connection watches before it subscribes (canonical, no repeats). */
+  wsDefaultSymbols: string[];
 }
 
 export interface LoadConfigOptions {
@@ -67,6 +70,7 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'WS_MAX_PAYLOAD_BYTES', default: '4096', meaning: 'largest WS message accepted from a client' },
     { variable: 'UPSTREAM_TIMEOUT_MS', default: '5000', meaning: 'timeout of one call to KuCoin, in ms (504 UPSTREAM_TIMEOUT past it)' },
     { variable: 'KUCOIN_FUTURES_POOL_QUOTA', default: '2000', meaning: "the account's Futures resource-pool quota per 30 s (VIP0 2000; see kucoin-futures.md §2); corrected by KuCoin's gw-ratelimit-limit" },
+    { variable: 'WS_DEFAULT_SYMBOLS', default: 'XBTUSDTM,ETHUSDTM', meaning: "comma-separated symbols (any accepted spelling) a new /ws/futures connection watches before it subscribes, at most 50; 'none' for none" },
     { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on the client address in X-Forwarded-For; enable only behind a proxy that overwrites that header" },
   ].map((row) => Object.freeze(row)),
 );
@@ -129,6 +133,21 @@ function keyList(variable: string, raw: string | undefined): string[] {
     if (!BEARER_TOKEN.test(key)) throw invalid(variable, `key #${index + 1} must be a bearer token (A-Z a-z 0-9 - . _ ~ + / then optional =)`, key);
   });
   return [...new Set(keys)];
+}
+
+/** The WS connection's limit (asyncapi.yaml "Limits"); a default list past it could never be answered. */
+const MAX_WS_SYMBOLS = 50;
+
+function symbolList(variable: string, raw: string | undefined): string[] {
+  const symbols = (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const canonical = symbols.map((given) => {
+    const symbol = toKucoinSymbol(given);
+    if (symbol === undefined) throw invalid(variable, `lists ${JSON.stringify(given)}, which is not a futures symbol (e.g. XBTUSDTM, BTC-USDT)`, raw ?? '');
+    return symbol;
+  });
+  const unique = [...new Set(canonical)];
+  if (unique.length > MAX_WS_SYMBOLS) throw invalid(variable, `must list at most ${MAX_WS_SYMBOLS} symbols`, raw ?? '');
+  return unique;
 }
 
 function credentials(read: (variable: string) => string | undefined): GatewayConfig['kucoin']['credentials'] {
@@ -202,6 +221,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     trustProxy: boolean('TRUST_PROXY', get('TRUST_PROXY')),
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', get('UPSTREAM_TIMEOUT_MS'), 100, 120_000),
     futuresPoolQuota: integer('KUCOIN_FUTURES_POOL_QUOTA', get('KUCOIN_FUTURES_POOL_QUOTA'), 100, 1_000_000),
+    wsDefaultSymbols: symbolList('WS_DEFAULT_SYMBOLS', read('WS_DEFAULT_SYMBOLS')),
   };
 
   // design.md §10: never serve futures beyond loopback without gateway API keys.

@@ -122,6 +122,17 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    wsMessagesSent: new Counter({
+      name: 'gateway_ws_messages_sent_total',
+      help: 'Messages sent to /ws/futures clients, by message type.',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    wsDroppedSlowClients: new Counter({
+      name: 'gateway_ws_dropped_slow_clients_total',
+      help: '/ws/futures clients closed with 4408 because their send buffer passed the bound.',
+      registers: [registry],
+    }),
   };
 }
 

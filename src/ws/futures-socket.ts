@@ -11,6 +11,7 @@ import { GatewayError, toProblem } from '../http/errors.js';
 import { requestIdFrom } from '../http/request-id.js';
 import { bearerToken, matchesAnyKey } from '../http/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
+import type { FeedMessage, FeedSubscriber, FuturesFeed } from './feed.js';
 
 export const WS_PATH = '/ws/futures';
 
@@ -28,6 +29,10 @@ export interface FuturesSocketOptions {
   metrics: Metrics;
   futuresSwitch: FuturesSwitch;
   validateClientMessage: ClientMessageValidator;
+  /** Positions, orders and funding for every client; without it clients are told why (feedUnavailable). */
+  feed?: FuturesFeed;
+  /** Why there is no feed (no KuCoin credentials...): sent as `upstream_status` `down` after the greeting. */
+  feedUnavailable?: string;
   heartbeatIntervalMs?: number;
   /** Bytes queued for one client before it is cut off as a slow consumer. */
   maxBufferedBytes?: number;
@@ -47,7 +52,12 @@ interface ClientState {
   alive: boolean;
   windowStart: number;
   messagesInWindow: number;
+  /** The client's messages still being handled (a subscribe checking the contract list), in order. */
+  queue: Promise<void> | undefined;
+  subscriber: FeedSubscriber;
 }
+
+type Outgoing = FeedMessage | { type: 'futures_connected' | 'error' | 'subscriptions' | 'pong'; [member: string]: unknown };
 
 /**
  * `/ws/futures`, the client-facing socket. Upgrades are routed by hand on the HTTP server's
@@ -55,7 +65,7 @@ interface ClientState {
  * the kill switch is off, 401 without a valid gateway key (design.md §14).
  */
 export function attachFuturesSocket(server: Server, options: FuturesSocketOptions) {
-  const { config, logger, metrics, futuresSwitch, validateClientMessage } = options;
+  const { config, logger, metrics, futuresSwitch, validateClientMessage, feed } = options;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const maxInvalidMessages = options.maxInvalidMessages ?? 5;
@@ -63,14 +73,17 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes, clientTracking: true });
   const clients = new Map<WebSocket, ClientState>();
 
-  const send = (ws: WebSocket, message: Record<string, unknown>): void => {
+  const send = (ws: WebSocket, message: Outgoing): void => {
     const state = clients.get(ws);
     if (!state || ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > maxBufferedBytes) {
+      metrics.wsDroppedSlowClients.inc();
+      logger.warn({ event: 'ws_slow_consumer', bufferedBytes: ws.bufferedAmount }, 'ws client cut off: its send buffer passed the bound');
       close(ws, CloseCode.slowConsumer, 'slow consumer');
       return;
     }
     state.seq += 1;
+    metrics.wsMessagesSent.inc({ type: message.type });
     ws.send(JSON.stringify({ ...message, timestamp: Date.now(), seq: state.seq }));
   };
 
@@ -94,9 +107,39 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       }
       return;
     }
+    const text = data.toString();
+    enqueue(state, () => handleMessage(ws, state, text));
+  };
+
+  /**
+   * Runs the client's messages one after another: a task that returns a promise holds the ones
+   * behind it, so answers keep the order of the questions.
+   */
+  const enqueue = (state: ClientState, task: () => void | Promise<void>): void => {
+    const failed = (error: unknown) => logger.error({ event: 'ws_message_bug', err: { message: error instanceof Error ? error.message : String(error) } }, 'ws client message handling failed');
+    let running: Promise<void>;
+    if (state.queue === undefined) {
+      let result: void | Promise<void>;
+      try {
+        result = task();
+      } catch (error) {
+        return failed(error);
+      }
+      if (result === undefined) return;
+      running = result;
+    } else {
+      running = state.queue.then(task);
+    }
+    const settled: Promise<void> = running.catch(failed).then(() => {
+      if (state.queue === settled) state.queue = undefined;
+    });
+    state.queue = settled;
+  };
+
+  const handleMessage = (ws: WebSocket, state: ClientState, text: string): void | Promise<void> => {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(data.toString());
+      parsed = JSON.parse(text);
     } catch {
       return rejectMessage(ws, state, 'INVALID_MESSAGE', 'Messages must be JSON objects.', undefined);
     }
@@ -122,8 +165,29 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
     if (wanted.size > MAX_SYMBOLS_PER_CONNECTION) {
       return rejectMessage(ws, state, 'TOO_MANY_SYMBOLS', `A connection watches at most ${MAX_SYMBOLS_PER_CONNECTION} symbols.`, id);
     }
-    state.symbols = wanted;
-    send(ws, { type: 'subscriptions', symbols: [...state.symbols].sort(), ...(id === undefined ? {} : { requestId: id }) });
+    const added = [...wanted].filter((symbol) => !state.symbols.has(symbol));
+    const removed = [...state.symbols].filter((symbol) => !wanted.has(symbol));
+    const apply = (notContracts: string[]): void => {
+      if (notContracts.length > 0) {
+        return rejectMessage(ws, state, 'UNKNOWN_SYMBOL', `Unknown symbol(s): ${notContracts.join(', ')} (not in KuCoin's contract list)`, id);
+      }
+      state.symbols = wanted;
+      send(ws, { type: 'subscriptions', symbols: [...state.symbols].sort(), ...(id === undefined ? {} : { requestId: id }) });
+      feed?.watch(state.subscriber, added, removed);
+    };
+    // With a live feed every watched symbol costs an upstream subscription: only real contracts
+    // (asyncapi.yaml UNKNOWN_SYMBOL "not a known contract"). Without one the spelling is enough.
+    const check = feed && added.length > 0 ? feed.unknownContracts(added) : [];
+    if (Array.isArray(check)) return apply(check);
+    return check.then(apply, (error: unknown) => {
+      const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+      send(ws, {
+        type: 'error',
+        code: 'INTERNAL_ERROR',
+        message: `Could not check the symbols against KuCoin's contract list (${code}); nothing was changed.`,
+        ...(id === undefined ? {} : { requestId: id }),
+      });
+    });
   };
 
   const rejectMessage = (ws: WebSocket, state: ClientState, code: string, message: string, id: string | undefined): void => {
@@ -133,7 +197,21 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   };
 
   wss.on('connection', (ws: WebSocket) => {
-    const state: ClientState = { seq: 0, symbols: new Set(), invalidInARow: 0, alive: true, windowStart: Date.now(), messagesInWindow: 0 };
+    const state: ClientState = {
+      seq: 0,
+      symbols: new Set(config.wsDefaultSymbols),
+      invalidInARow: 0,
+      alive: true,
+      windowStart: Date.now(),
+      messagesInWindow: 0,
+      queue: undefined,
+      subscriber: {
+        get symbols() {
+          return state.symbols;
+        },
+        send: (message) => send(ws, message),
+      },
+    };
     clients.set(ws, state);
     metrics.wsClients.set(clients.size);
     ws.on('pong', () => {
@@ -144,14 +222,18 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
     ws.on('close', () => {
       clients.delete(ws);
       metrics.wsClients.set(clients.size);
+      feed?.remove(state.subscriber);
     });
     send(ws, {
       type: 'futures_connected',
       message: 'Connected to futures channel',
       connectionId: randomUUID(),
-      symbols: [],
+      symbols: [...state.symbols],
       heartbeatIntervalMs,
     });
+    // The snapshots follow from the feed; with none, the client learns why it gets nothing more.
+    if (feed) feed.add(state.subscriber);
+    else if (options.feedUnavailable !== undefined) send(ws, { type: 'upstream_status', status: 'down', reason: options.feedUnavailable });
   });
 
   // ws ping frames; a client that has not answered the previous one is gone (RFC 6455 §5.5.2).

@@ -51,6 +51,7 @@ describe('defaults', () => {
       trustProxy: false,
       upstreamTimeoutMs: 5000,
       futuresPoolQuota: 2000,
+      wsDefaultSymbols: ['XBTUSDTM', 'ETHUSDTM'],
     });
   });
 
@@ -176,6 +177,9 @@ describe('value parsing', () => {
     ['HOST', 'gateway.internal', { host: 'gateway.internal' }],
     ['GATEWAY_API_KEYS', ` ${KEY_A} , ${KEY_B},,${KEY_A} `, { apiKeys: [KEY_A, KEY_B] }],
     ['ADMIN_API_KEYS', `${KEY_B}==`, { adminApiKeys: [`${KEY_B}==`] }],
+    ['WS_DEFAULT_SYMBOLS', 'BTC-USDT, eth/usdt:usdt,SOLUSDTM,XBTUSDTM,', { wsDefaultSymbols: ['XBTUSDTM', 'ETHUSDTM', 'SOLUSDTM'] }],
+    ['WS_DEFAULT_SYMBOLS', 'BTCUSDT', { wsDefaultSymbols: ['XBTUSDTM'] }],
+    ['WS_DEFAULT_SYMBOLS', 'none', { wsDefaultSymbols: [] }],
   ])('accepts %s=%j', (variable, raw, want) => {
     expect(load({ [variable]: raw })).toMatchObject(want);
   });
@@ -219,6 +223,8 @@ describe('bad values stop loading with one line naming the variable', () => {
     ['GATEWAY_API_KEYS', `${KEY_A},abcdefghijklmno`, /GATEWAY_API_KEYS key #2 must be at least 16 characters/],
     ['GATEWAY_API_KEYS', 'has space inside the key', /GATEWAY_API_KEYS key #1 must be a bearer token/],
     ['ADMIN_API_KEYS', 'tooshort', /ADMIN_API_KEYS key #1 must be at least 16 characters \(value hidden\)/],
+    ['WS_DEFAULT_SYMBOLS', 'XBTUSDTM,NOPE', /^invalid configuration: WS_DEFAULT_SYMBOLS lists "NOPE", which is not a futures symbol .*\(got "XBTUSDTM,NOPE"\)$/],
+    ['WS_DEFAULT_SYMBOLS', Array.from({ length: 51 }, (_, i) => `C${i}USDTM`).join(','), /WS_DEFAULT_SYMBOLS must list at most 50 symbols/],
   ])('%s=%j', (variable, raw, message) => {
     const error = errorOf(() => load({ [variable]: raw }));
     expect(error.variable).toBe(variable);

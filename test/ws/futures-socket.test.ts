@@ -35,6 +35,15 @@ function connect(url: string, headers: Record<string, string> = {}) {
       while (messages.length < count) await new Promise<void>((r) => waiters.push(r));
       return messages[count - 1];
     },
+    /**
+     * The greeting of a gateway without KuCoin credentials (every gateway in this file): the
+     * futures_connected message and the upstream_status that says why no snapshots follow.
+     */
+    async greeted(): Promise<any> {
+      const status = await this.next(2);
+      if (messages[0]?.type !== 'futures_connected' || status.type !== 'upstream_status') throw new Error(`unexpected greeting ${JSON.stringify(messages)}`);
+      return messages[0];
+    },
     send(message: unknown) {
       if (typeof message === 'object' && message !== null && ['subscribe', 'unsubscribe', 'ping'].includes((message as any).type)) {
         try {
@@ -93,26 +102,35 @@ describe('/ws/futures upgrade', () => {
     expect(await upgradeStatus(`${running.wsUrl}/ws/futures`)).toBe(401);
     expect(await upgradeStatus(`${running.wsUrl}/ws/futures`, { authorization: 'Bearer not-the-key-000000000' })).toBe(401);
     const client = connect(`${running.wsUrl}/ws/futures`, { authorization: `Bearer ${TEST_API_KEY}` });
-    expect((await client.next()).type).toBe('futures_connected');
+    expect((await client.greeted()).type).toBe('futures_connected');
     client.ws.close();
   });
 });
 
 describe('/ws/futures messages', () => {
-  it('greets with futures_connected (seq 1) and answers ping with pong', async () => {
+  it('greets with futures_connected (seq 1) watching WS_DEFAULT_SYMBOLS and answers ping with pong', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    const hello = await client.next();
-    expect(hello).toMatchObject({ type: 'futures_connected', message: 'Connected to futures channel', seq: 1, symbols: [] });
+    const hello = await client.next(1);
+    expect(hello).toMatchObject({ type: 'futures_connected', message: 'Connected to futures channel', seq: 1, symbols: ['XBTUSDTM', 'ETHUSDTM'] });
+    // No KuCoin credentials, so no live feed: the client is told so instead of waiting for snapshots.
+    expect(await client.next(2)).toMatchObject({ type: 'upstream_status', status: 'down', reason: expect.stringContaining('credentials'), seq: 2 });
     client.send({ type: 'ping', id: 'p-1' });
-    expect(await client.next()).toMatchObject({ type: 'pong', requestId: 'p-1', seq: 2 });
+    expect(await client.next(3)).toMatchObject({ type: 'pong', requestId: 'p-1', seq: 3 });
+    client.ws.close();
+  });
+
+  it('greets with the configured WS_DEFAULT_SYMBOLS, canonicalised', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', WS_DEFAULT_SYMBOLS: 'sol-usdt,BTCUSDTM' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    expect((await client.greeted()).symbols).toEqual(['SOLUSDTM', 'XBTUSDTM']);
     client.ws.close();
   });
 
   it('subscribes and unsubscribes with canonical symbols', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
+    await client.greeted();
     client.send({ type: 'subscribe', symbols: ['BTCUSDTM', 'ETH-USDT', 'SOL/USDT:USDT'], id: 's1' });
     expect(await client.next()).toMatchObject({ type: 'subscriptions', symbols: ['ETHUSDTM', 'SOLUSDTM', 'XBTUSDTM'], requestId: 's1' });
     client.send({ type: 'unsubscribe', symbols: ['XBTUSDTM'] });
@@ -129,7 +147,7 @@ describe('/ws/futures messages', () => {
   ])('answers %s with a typed error and keeps the connection', async (_name, message, code) => {
     running = await startGateway({ FEATURE_FUTURES: 'true' });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
+    await client.greeted();
     client.send(message);
     expect(await client.next()).toMatchObject({ type: 'error', code });
     client.send({ type: 'ping' });
@@ -140,11 +158,12 @@ describe('/ws/futures messages', () => {
   it('caps the watched symbols at 50', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
-    const symbols = Array.from({ length: 50 }, (_, i) => `COIN${i}USDTM`);
+    await client.greeted();
+    // The two default symbols and 48 more.
+    const symbols = Array.from({ length: 48 }, (_, i) => `COIN${i}USDTM`);
     client.send({ type: 'subscribe', symbols });
     expect((await client.next()).symbols).toHaveLength(50);
-    client.send({ type: 'subscribe', symbols: ['ETHUSDTM'] });
+    client.send({ type: 'subscribe', symbols: ['SOLUSDTM'] });
     expect(await client.next()).toMatchObject({ type: 'error', code: 'TOO_MANY_SYMBOLS' });
     client.ws.close();
   });
@@ -152,7 +171,7 @@ describe('/ws/futures messages', () => {
   it('closes with 1008 after repeated invalid messages', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' }, { ws: { maxInvalidMessages: 3 } });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
+    await client.greeted();
     for (let i = 0; i < 3; i += 1) client.send('garbage');
     expect((await client.closed).code).toBe(1008);
     expect(client.messages.filter((m) => m.type === 'error')).toHaveLength(3);
@@ -161,10 +180,10 @@ describe('/ws/futures messages', () => {
   it('answers a flood with one RATE_LIMITED error and drops the excess', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' }, { ws: { maxMessagesPerSecond: 5 } });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
+    await client.greeted();
     for (let i = 0; i < 12; i += 1) client.send({ type: 'ping', id: String(i) });
     client.send({ type: 'ping', id: 'last' });
-    await client.next(7); // hello + 5 pongs + 1 error
+    await client.next(8); // hello + upstream_status + 5 pongs + 1 error
     await new Promise((r) => setTimeout(r, 100));
     const types = client.messages.map((m) => m.type);
     expect(types.filter((t) => t === 'pong')).toHaveLength(5);
@@ -175,7 +194,7 @@ describe('/ws/futures messages', () => {
   it('closes a frame over WS_MAX_PAYLOAD_BYTES with 1009', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true', WS_MAX_PAYLOAD_BYTES: '256' });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
+    await client.greeted();
     client.send({ type: 'subscribe', symbols: Array.from({ length: 40 }, () => 'XBTUSDTM') });
     expect((await client.closed).code).toBe(1009);
   });
@@ -183,7 +202,7 @@ describe('/ws/futures messages', () => {
   it('terminates a client that stops answering heartbeat pings', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' }, { ws: { heartbeatIntervalMs: 50 } });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
+    await client.greeted();
     // ws answers pings automatically; silence the socket's pong so the client looks dead.
     (client.ws as any).pong = () => undefined;
     const { code } = await client.closed;
@@ -198,7 +217,7 @@ describe('the kill switch and the socket', () => {
   it('a flip to off closes open sockets with 4404 and refuses new upgrades', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true', ADMIN_API_KEYS: TEST_ADMIN_KEY });
     const clients = [connect(`${running.wsUrl}/ws/futures`), connect(`${running.wsUrl}/ws/futures`)];
-    await Promise.all(clients.map((c) => c.next()));
+    await Promise.all(clients.map((c) => c.greeted()));
     const res = await request(running.baseUrl, 'PUT', '/api/admin/futures-switch', {
       headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` },
       json: { enabled: false, reason: 'test' },
@@ -213,7 +232,7 @@ describe('the kill switch and the socket', () => {
   it('shutdown closes open sockets with 1001', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' });
     const client = connect(`${running.wsUrl}/ws/futures`);
-    await client.next();
+    await client.greeted();
     const stopping = running.stop();
     expect((await client.closed).code).toBe(1001);
     await stopping;

@@ -1,0 +1,569 @@
+/**
+ * The live feed behind `/ws/futures` (design.md §8, asyncapi.yaml): one for the gateway, shared by
+ * every client socket, fed by the one upstream KuCoin connection.
+ *
+ * Decisions:
+ * - The upstream is acquired by the first client and released by the last; its topics are the
+ *   account-wide private ones plus `/contract/instrument` for the union of every client's watched
+ *   symbols, reset whenever that union changes. The announcement topic is subscribed bare: KuCoin
+ *   pushes it without the symbol (kucoin-futures.md §5), and ticks are filtered per client here.
+ * - Snapshots come from REST (src/ws/snapshot.ts) and are taken only while the upstream is live
+ *   (its topics acked since it last came up), so no change can fall between a snapshot and the
+ *   pushes that follow it. A client that connects before then waits; when the upstream is
+ *   reconnecting or closed it is told so first (asyncapi.yaml `upstream_status`).
+ * - Clients waiting at the same time share one REST read; changes pushed during the read are
+ *   replayed onto its answer (FeedCache), so a snapshot is never older than a push already seen.
+ *   The snapshot is sent in the same synchronous step that makes the client live: every change
+ *   after it reaches the client as a live message, none before it does.
+ * - A snapshot that fails (KuCoin REST down, breaker open, rate-limited) tells the waiting clients
+ *   `down` with the reason and is retried with backoff, and at once when the upstream comes back;
+ *   `up` precedes the snapshots of a client that was told anything else.
+ * - After the upstream recovers ('resubscribed' after a state other than up), every client gets
+ *   `up` and fresh snapshots. A planned rotation never leaves `up` and loses nothing (the
+ *   supervisor's handover), so it re-snapshots nobody.
+ * - Pushes are applied one at a time in arrival order, so clients see KuCoin's order of events. A
+ *   cache miss (an order the gateway has not seen, a contract not in the catalog) holds the queue
+ *   for one REST read: an order push carries too little to make an `Order` (no time in force,
+ *   leverage, flags), so the order is read once and the push applied to it.
+ * - A funding read that fails for the symbol's own reason (4xx: no such contract, no funding)
+ *   leaves that symbol without a tick and is logged; only availability failures count as "down".
+ */
+import type { Logger } from 'pino';
+import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
+import { GatewayError } from '../http/errors.js';
+import type { UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
+import { getFundingRate } from '../futures/market.js';
+import { toPosition, UpstreamShapeError, type ContractRef, type Order, type Position } from '../futures/mappers.js';
+import { getOrder } from '../futures/orders.js';
+import type { FuturesServices } from '../futures/services.js';
+import { FeedCache } from './feed-cache.js';
+import {
+  announcement,
+  applyOrderChange,
+  fundingRateChange,
+  mergePositionChange,
+  parseOrderChange,
+  parseSettlement,
+  settlementChange,
+  settlePosition,
+  topicSymbol,
+  type FundingChange,
+  type FundingEvent,
+} from './push-mappers.js';
+import { readAccount } from './snapshot.js';
+
+/** What the feed needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
+export interface UpstreamFeedSource {
+  readonly state: UpstreamState;
+  acquire(): void;
+  release(): void;
+  setTopics(topics: string[]): void;
+  on(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
+  on(event: 'push', listener: (push: UpstreamPush) => void): unknown;
+  on(event: 'resubscribed', listener: () => void): unknown;
+  off(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
+  off(event: 'push', listener: (push: UpstreamPush) => void): unknown;
+  off(event: 'resubscribed', listener: () => void): unknown;
+}
+
+type Unstamped<T> = Omit<T, 'timestamp' | 'seq'>;
+/** A message of the feed; the socket stamps `timestamp` and `seq`. */
+export type FeedMessage = Unstamped<PositionUpdateMessage> | Unstamped<OrderUpdateMessage> | Unstamped<FundingTickMessage> | Unstamped<UpstreamStatusMessage>;
+
+/** One client connection as the feed sees it. */
+export interface FeedSubscriber {
+  /** The symbols it watches now. */
+  readonly symbols: ReadonlySet<string>;
+  send(message: FeedMessage): void;
+}
+
+export interface FuturesFeedOptions {
+  upstream: UpstreamFeedSource;
+  services: FuturesServices;
+  logger: Logger;
+  /** Backoff of snapshot retries after a failed REST read; default 1000 doubling to 30000. */
+  retry?: { initialMs: number; maxMs: number };
+  /** Pushes waiting to be applied before the feed gives up on them and re-snapshots; default 10000. */
+  maxQueuedPushes?: number;
+}
+
+/** The account-wide private topics (kucoin-futures.md §5 "Topics"). */
+export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/announcement'] as const;
+const INSTRUMENT = '/contract/instrument';
+const ORDERS_TOPIC = '/contractMarket/tradeOrders';
+
+interface Member {
+  /** Has had its snapshots; gets live messages. */
+  live: boolean;
+  /** The last status other than `up` it was told, until it is told `up`. */
+  told: 'down' | 'reconnecting' | undefined;
+  /** Symbols whose funding snapshot (after a subscribe) is on its way: no live tick for them before it. */
+  pendingFunding: Set<string>;
+}
+
+export class FuturesFeed {
+  readonly #upstream: UpstreamFeedSource;
+  readonly #services: FuturesServices;
+  readonly #logger: Logger;
+  readonly #retry: { initialMs: number; maxMs: number };
+  readonly #maxQueued: number;
+  readonly #members = new Map<FeedSubscriber, Member>();
+  readonly #cache = new FeedCache();
+  /** Topics acked since the upstream last came up. */
+  #live: boolean;
+  /** Counts the upstream's returns to live: a cache read in an older epoch missed the gap's pushes. */
+  #epoch = 0;
+  /** The epoch of the current round's account read; -1 before it. */
+  #accountEpoch = -1;
+  #acquired = false;
+  #topicsKey = '';
+  #round: Promise<void> | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelay: number;
+  /** Why the last REST snapshot failed, until one succeeds. */
+  #restDown: string | undefined;
+  #lastReason: string | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  #queued = 0;
+  #overflowed = false;
+  #closed = false;
+
+  constructor(options: FuturesFeedOptions) {
+    this.#upstream = options.upstream;
+    this.#services = options.services;
+    this.#logger = options.logger;
+    this.#retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
+    this.#retryDelay = this.#retry.initialMs;
+    this.#maxQueued = options.maxQueuedPushes ?? 10_000;
+    this.#live = this.#upstream.state === 'up';
+    this.#upstream.on('state', this.#onState);
+    this.#upstream.on('push', this.#onPush);
+    this.#upstream.on('resubscribed', this.#onResubscribed);
+  }
+
+  get clientCount(): number {
+    return this.#members.size;
+  }
+
+  /** A new connection, already greeted: its snapshots follow as soon as the upstream is live. */
+  add(subscriber: FeedSubscriber): void {
+    if (this.#closed || this.#members.has(subscriber)) return;
+    const member: Member = { live: false, told: undefined, pendingFunding: new Set() };
+    this.#members.set(subscriber, member);
+    this.#syncTopics();
+    if (!this.#acquired) {
+      this.#acquired = true;
+      this.#upstream.acquire();
+    }
+    const state = this.#upstream.state;
+    if (state === 'reconnecting') this.#tell(subscriber, member, 'reconnecting', reasonText(this.#lastReason));
+    else if (state === 'closed') this.#tell(subscriber, member, 'down', reasonText(this.#lastReason));
+    else if (this.#restDown !== undefined) this.#tell(subscriber, member, 'down', this.#restDown);
+    this.#startRound();
+  }
+
+  remove(subscriber: FeedSubscriber): void {
+    if (!this.#members.delete(subscriber)) return;
+    this.#syncTopics();
+    if (this.#members.size === 0) {
+      this.#clearRetry();
+      this.#restDown = undefined;
+      if (this.#acquired) {
+        this.#acquired = false;
+        this.#upstream.release();
+      }
+    }
+  }
+
+  /** The subscriber's watch list changed: `added` get a funding snapshot (asyncapi.yaml `subscriptions`). */
+  watch(subscriber: FeedSubscriber, added: readonly string[], removed: readonly string[]): void {
+    const member = this.#members.get(subscriber);
+    if (!member) return;
+    for (const symbol of removed) member.pendingFunding.delete(symbol);
+    this.#syncTopics();
+    // A client still waiting gets every watched symbol's tick with its snapshots.
+    if (!member.live || added.length === 0) return;
+    for (const symbol of added) member.pendingFunding.add(symbol);
+    void this.#sendFundingSnapshots(subscriber, member, added);
+  }
+
+  /**
+   * The symbols of `symbols` that are no contract in KuCoin's list (UNKNOWN_SYMBOL), without any
+   * upstream call when the catalog has them all. Other failures reject.
+   */
+  unknownContracts(symbols: readonly string[]): string[] | Promise<string[]> {
+    const { catalog } = this.#services;
+    const unsure = symbols.filter((symbol) => catalog.cached(symbol) === undefined);
+    if (unsure.length === 0) return [];
+    return Promise.all(
+      unsure.map((symbol) =>
+        catalog.resolve(symbol).then(
+          () => undefined,
+          (error: unknown) => {
+            if (error instanceof GatewayError && error.code === 'UNKNOWN_SYMBOL') return symbol;
+            throw error;
+          },
+        ),
+      ),
+    ).then((found) => found.filter((symbol): symbol is string => symbol !== undefined));
+  }
+
+  /** Stops listening to the upstream; the gateway closes the upstream itself. */
+  close(): void {
+    this.#closed = true;
+    this.#clearRetry();
+    this.#upstream.off('state', this.#onState);
+    this.#upstream.off('push', this.#onPush);
+    this.#upstream.off('resubscribed', this.#onResubscribed);
+    if (this.#acquired) {
+      this.#acquired = false;
+      this.#upstream.release();
+    }
+    this.#members.clear();
+  }
+
+  // --- upstream state ------------------------------------------------------------------------
+
+  readonly #onState = (state: UpstreamState, reason?: string): void => {
+    if (state === 'up') return; // 'resubscribed' follows once every topic is acked
+    this.#live = false;
+    this.#lastReason = reason ?? state;
+    if (state === 'reconnecting') {
+      // asyncapi.yaml: a drop is `down`, then `reconnecting` while the gateway retries.
+      for (const [subscriber, member] of this.#members) {
+        if (member.told === undefined) this.#tell(subscriber, member, 'down', reasonText(reason));
+        this.#tell(subscriber, member, 'reconnecting', reasonText(reason));
+      }
+    } else if (state === 'closed' || state === 'idle') {
+      for (const [subscriber, member] of this.#members) {
+        if (member.told !== 'down') this.#tell(subscriber, member, 'down', reasonText(this.#lastReason));
+      }
+    }
+    // 'connecting' is a step of the start or of a reconnect the clients already know about.
+  };
+
+  readonly #onResubscribed = (): void => {
+    if (!this.#live) {
+      this.#live = true;
+      this.#epoch += 1;
+    }
+    this.#clearRetry();
+    this.#startRound();
+  };
+
+  #tell(subscriber: FeedSubscriber, member: Member, status: 'down' | 'reconnecting', reason: string): void {
+    member.live = false;
+    member.told = status;
+    member.pendingFunding.clear();
+    subscriber.send({ type: 'upstream_status', status, reason });
+  }
+
+  // --- snapshots -----------------------------------------------------------------------------
+
+  #startRound(): void {
+    if (this.#round || !this.#live || this.#closed) return;
+    this.#round = this.#runRound().then(
+      () => {
+        this.#round = undefined;
+        // A client that arrived as the round was ending; after a failed read the retry timer has it.
+        if (this.#retryTimer === undefined && [...this.#members.values()].some((member) => !member.live)) this.#startRound();
+      },
+      (error: unknown) => {
+        this.#round = undefined;
+        this.#logger.error({ event: 'ws_feed_bug', err: errorInfo(error) }, 'live feed snapshot round failed');
+      },
+    );
+  }
+
+  /**
+   * Until every client is live: read what the waiting ones need, then snapshot each that is
+   * covered. Every round reads the account over REST once, so a client's snapshot never rests on
+   * the cache alone; a later pass (for symbols a client added meanwhile) reads only their funding,
+   * unless the upstream went and came back since the account was read.
+   */
+  async #runRound(): Promise<void> {
+    this.#accountEpoch = -1;
+    for (;;) {
+      const waiting = [...this.#members].filter(([, member]) => !member.live);
+      if (waiting.length === 0 || !this.#live || this.#closed) return;
+      const symbols = new Set(waiting.flatMap(([subscriber]) => [...subscriber.symbols]));
+      const epoch = this.#epoch;
+      try {
+        await Promise.all([this.#accountEpoch === epoch ? undefined : this.#readAccount(epoch), ...[...symbols].map((symbol) => this.#readFunding(symbol))]);
+      } catch (error) {
+        if (this.#live) this.#snapshotFailed(error);
+        return;
+      }
+      if (!this.#live || this.#closed) return;
+      if (this.#accountEpoch !== this.#epoch) continue; // the upstream went and came back meanwhile
+      this.#restDown = undefined;
+      this.#retryDelay = this.#retry.initialMs;
+      const snapshot = this.#accountSnapshot();
+      // Synchronous from here to the end of the pass: no push is applied between a client's snapshot and its going live.
+      for (const [subscriber, member] of this.#members) {
+        if (member.live || ![...subscriber.symbols].every((symbol) => symbols.has(symbol))) continue;
+        this.#deliver(subscriber, member, snapshot);
+      }
+    }
+  }
+
+  async #readAccount(epoch: number): Promise<void> {
+    await this.#cache.read('account', () => readAccount(this.#services), (answer) => {
+      this.#cache.positions.clear();
+      for (const [symbol, contract] of answer.contracts) this.#cache.contracts.set(symbol, contract);
+      for (const position of answer.positions) if (position.currentQty !== 0) this.#cache.positions.set(position.symbol, position);
+      this.#cache.orders.clear();
+      for (const order of answer.orders) this.#cache.putOrder(order);
+    });
+    this.#accountEpoch = epoch;
+  }
+
+  /** Resolves when the symbol's funding is read, or known to be unreadable for the symbol's own reason. */
+  async #readFunding(symbol: string): Promise<void> {
+    try {
+      await this.#cache.read(`funding:${symbol}`, () => getFundingRate(this.#services, symbol), (funding) => {
+        if (this.#watched().has(symbol)) this.#cache.funding.set(symbol, funding);
+      });
+    } catch (error) {
+      if (!isSymbolProblem(error)) throw error;
+      this.#logger.warn({ event: 'ws_funding_unavailable', symbol, err: errorInfo(error) }, `no funding rate for ${symbol}; its funding_tick is left out`);
+    }
+  }
+
+  #snapshotFailed(error: unknown): void {
+    const reason = `KuCoin REST: ${error instanceof GatewayError ? `${error.code}: ${error.message}` : errorInfo(error).message}`;
+    this.#logger.warn({ event: 'ws_snapshot_failed', err: errorInfo(error), retryInMs: this.#retryDelay }, 'live feed snapshot failed; clients told the upstream is down');
+    this.#restDown = reason;
+    for (const [subscriber, member] of this.#members) {
+      if (!member.live && member.told !== 'down') this.#tell(subscriber, member, 'down', reason);
+    }
+    this.#clearRetry();
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      this.#startRound();
+    }, this.#retryDelay);
+    this.#retryTimer.unref();
+    this.#retryDelay = Math.min(this.#retry.maxMs, this.#retryDelay * 2);
+  }
+
+  #clearRetry(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  #accountSnapshot(): { positions: Position[]; orders: Order[] } {
+    const positions: Position[] = [];
+    for (const [symbol, raw] of [...this.#cache.positions].sort(([a], [b]) => a.localeCompare(b))) {
+      const position = this.#mapPosition(symbol, raw);
+      if (position) positions.push(position);
+    }
+    return { positions, orders: [...this.#cache.orders.values()] };
+  }
+
+  #deliver(subscriber: FeedSubscriber, member: Member, snapshot: { positions: Position[]; orders: Order[] }): void {
+    if (member.told !== undefined) subscriber.send({ type: 'upstream_status', status: 'up' });
+    member.told = undefined;
+    member.pendingFunding.clear();
+    subscriber.send({ type: 'position_update', snapshot: true, data: snapshot.positions });
+    subscriber.send({ type: 'order_update', snapshot: true, data: snapshot.orders });
+    for (const symbol of subscriber.symbols) this.#sendFundingSnapshot(subscriber, symbol);
+    member.live = true;
+  }
+
+  #sendFundingSnapshot(subscriber: FeedSubscriber, symbol: string): void {
+    const funding = this.#cache.funding.get(symbol);
+    if (funding) subscriber.send({ type: 'funding_tick', snapshot: true, data: funding });
+  }
+
+  async #sendFundingSnapshots(subscriber: FeedSubscriber, member: Member, added: readonly string[]): Promise<void> {
+    try {
+      await Promise.all(added.map((symbol) => this.#readFunding(symbol)));
+    } catch (error) {
+      // Like any failed snapshot: told down, snapshots again once KuCoin answers.
+      if (this.#members.get(subscriber) === member && member.live) {
+        member.live = false;
+        this.#snapshotFailed(error);
+      }
+      return;
+    }
+    if (this.#members.get(subscriber) !== member || !member.live) return;
+    for (const symbol of added) {
+      if (!member.pendingFunding.delete(symbol) || !subscriber.symbols.has(symbol)) continue;
+      this.#sendFundingSnapshot(subscriber, symbol);
+    }
+  }
+
+  // --- topics --------------------------------------------------------------------------------
+
+  #watched(): Set<string> {
+    const symbols = new Set<string>();
+    for (const subscriber of this.#members.keys()) for (const symbol of subscriber.symbols) symbols.add(symbol);
+    return symbols;
+  }
+
+  #syncTopics(): void {
+    const watched = this.#watched();
+    const symbols = [...watched].sort();
+    const topics: string[] = [...ACCOUNT_TOPICS, ...(symbols.length > 0 ? [`${INSTRUMENT}:${symbols.join(',')}`] : [])];
+    // Unwatched symbols are unsubscribed, so their funding would go stale.
+    for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
+    const key = topics.join('\n');
+    if (key === this.#topicsKey) return;
+    this.#topicsKey = key;
+    this.#upstream.setTopics(topics);
+  }
+
+  // --- pushes --------------------------------------------------------------------------------
+
+  readonly #onPush = (push: UpstreamPush): void => {
+    if (this.#closed) return;
+    if (this.#queued >= this.#maxQueued) {
+      if (!this.#overflowed) this.#logger.error({ event: 'ws_feed_overflow', queued: this.#queued }, 'live feed fell behind KuCoin; pushes dropped, clients will get fresh snapshots');
+      this.#overflowed = true;
+      return;
+    }
+    this.#queued += 1;
+    this.#queue = this.#queue
+      .then(() => this.#apply(push))
+      .catch((error: unknown) => this.#logger.warn({ event: 'ws_push_dropped', subject: push.subject, topic: push.topic, err: errorInfo(error) }, `KuCoin push ${push.subject} could not be applied`))
+      .finally(() => {
+        this.#queued -= 1;
+        if (this.#queued === 0 && this.#overflowed) this.#resync();
+      });
+  };
+
+  /** After dropped pushes nothing cached can be trusted: every client gets fresh snapshots. */
+  #resync(): void {
+    this.#overflowed = false;
+    this.#accountEpoch = -1;
+    for (const member of this.#members.values()) member.live = false;
+    this.#startRound();
+  }
+
+  async #apply(push: UpstreamPush): Promise<void> {
+    switch (push.subject) {
+      case 'position.change':
+        return this.#applyPositionChange(push);
+      case 'position.settlement':
+        return this.#applySettlement(push);
+      case 'orderChange':
+        // The account-wide form only; `symbolOrderChange` is the per-symbol topic's copy (§5).
+        if (push.topic === ORDERS_TOPIC) return this.#applyOrderChange(push);
+        return;
+      case 'funding.rate': {
+        const symbol = push.topic.startsWith(`${INSTRUMENT}:`) ? topicSymbol(push.topic) : undefined;
+        if (symbol !== undefined) this.#applyFunding(symbol, fundingRateChange(push.data), 'rate');
+        return;
+      }
+      case 'funding.begin':
+      case 'funding.end': {
+        const { symbol, change } = announcement(push.subject, push.data);
+        this.#applyFunding(symbol, change, push.subject === 'funding.begin' ? 'begin' : 'end');
+        return;
+      }
+      default:
+      // mark.index.price, walletBalance.change, position.adjustRiskLimit...: nothing a client message carries.
+    }
+  }
+
+  async #applyPositionChange(push: UpstreamPush): Promise<void> {
+    const given = (push.data as { symbol?: unknown } | null)?.symbol;
+    const symbol = typeof given === 'string' ? given : topicSymbol(push.topic);
+    if (symbol === undefined) throw new UpstreamShapeError('position.change.symbol', 'KuCoin position.change: no symbol in the push or its topic');
+    if (!this.#cache.positions.has(symbol) && !hasChangeReason(push.data)) return; // a mark-price refresh of a position the feed does not hold
+    const contract = await this.#contractFor(symbol);
+    const merged = mergePositionChange(push.topic, push.data, this.#cache.positions.get(symbol));
+    if (!merged) return;
+    const position = toPosition(merged.raw, contract);
+    this.#cache.change('account', () => {
+      const again = mergePositionChange(push.topic, push.data, this.#cache.positions.get(symbol));
+      if (!again) return;
+      if (again.raw.currentQty === 0) this.#cache.positions.delete(symbol);
+      else this.#cache.positions.set(symbol, again.raw);
+    });
+    this.#broadcast({ type: 'position_update', snapshot: false, reason: merged.reason, data: [position] });
+  }
+
+  async #applySettlement(push: UpstreamPush): Promise<void> {
+    const symbol = topicSymbol(push.topic);
+    if (symbol === undefined) throw new UpstreamShapeError('position.settlement.topic', `KuCoin position.settlement: no symbol in topic ${push.topic}`);
+    const settlement = parseSettlement(push.data);
+    this.#applyFunding(symbol, settlementChange(settlement), 'settlement');
+    const cached = this.#cache.positions.get(symbol);
+    if (!cached) return;
+    const position = toPosition(settlePosition(cached, settlement), await this.#contractFor(symbol));
+    this.#cache.change('account', () => {
+      const current = this.#cache.positions.get(symbol);
+      if (current) this.#cache.positions.set(symbol, settlePosition(current, settlement));
+    });
+    this.#broadcast({ type: 'position_update', snapshot: false, reason: 'settlement', data: [position] });
+  }
+
+  async #applyOrderChange(push: UpstreamPush): Promise<void> {
+    const change = parseOrderChange(push.data);
+    const known = this.#cache.knownOrder(change.orderId) ?? (await getOrder(this.#services, change.orderId));
+    const order = applyOrderChange(known, change);
+    this.#cache.change('account', () => this.#cache.putOrder(order));
+    this.#broadcast({ type: 'order_update', snapshot: false, event: change.event, data: [order] });
+  }
+
+  #applyFunding(symbol: string, change: FundingChange, event: FundingEvent): void {
+    this.#cache.change(`funding:${symbol}`, () => {
+      const current = this.#cache.funding.get(symbol);
+      if (current) this.#cache.funding.set(symbol, change(current));
+    });
+    const funding = this.#cache.funding.get(symbol);
+    if (!funding) return; // nobody watches it, or its snapshot read is in flight (the change is replayed onto it)
+    this.#broadcast({ type: 'funding_tick', snapshot: false, event, data: funding }, symbol);
+  }
+
+  #broadcast(message: FeedMessage, fundingSymbol?: string): void {
+    for (const [subscriber, member] of this.#members) {
+      if (!member.live) continue;
+      if (fundingSymbol !== undefined && (!subscriber.symbols.has(fundingSymbol) || member.pendingFunding.has(fundingSymbol))) continue;
+      subscriber.send(message);
+    }
+  }
+
+  // --- mapping -------------------------------------------------------------------------------
+
+  async #contractFor(symbol: string): Promise<ContractRef> {
+    const known = this.#cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
+    const contract = known ?? (await this.#services.catalog.forHeld(symbol));
+    this.#cache.contracts.set(symbol, contract);
+    return contract;
+  }
+
+  #mapPosition(symbol: string, raw: Parameters<typeof toPosition>[0]): Position | undefined {
+    const contract = this.#cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
+    try {
+      if (!contract) throw new UpstreamShapeError('position.symbol', `no contract known for ${symbol}`);
+      return toPosition(raw, contract);
+    } catch (error) {
+      this.#logger.warn({ event: 'ws_position_unmapped', symbol, err: errorInfo(error) }, `position ${symbol} left out of the snapshot`);
+      return undefined;
+    }
+  }
+}
+
+function hasChangeReason(data: unknown): boolean {
+  const reason = (data as { changeReason?: unknown } | null)?.changeReason;
+  return reason !== undefined && reason !== null;
+}
+
+/** A failure that is the symbol's own (no such contract, no funding for it), not KuCoin being unavailable. */
+function isSymbolProblem(error: unknown): boolean {
+  if (error instanceof UpstreamShapeError) return true;
+  return error instanceof GatewayError && error.status < 500 && error.status !== 429 && error.code !== 'CREDENTIALS_MISSING';
+}
+
+/** The supervisor's reasons are codes (`dropped`, `pong_timeout`...); clients get a sentence. */
+function reasonText(reason: string | undefined): string {
+  return reason === undefined ? 'the KuCoin WebSocket is unavailable' : `KuCoin WebSocket: ${reason.replaceAll('_', ' ')}`;
+}
+
+function errorInfo(error: unknown): { message: string; code?: string } {
+  if (error instanceof GatewayError) return { message: error.message, code: error.code };
+  if (error instanceof UpstreamShapeError) return { message: error.message, code: error.code };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
