@@ -61,6 +61,16 @@ describe('the live feed against the simulator', () => {
     expect((await simControl('GET', '/sim/state')).ws.connections).toBe(1);
   });
 
+  it('serves 50 more clients over the same single upstream connection', async () => {
+    const many = await Promise.all(Array.from({ length: 50 }, () => connectFeedClient(`${running.wsUrl}/ws/futures`)));
+    try {
+      for (const other of many) expect((await other.take(5, 10_000)).map((m) => m.type)).toEqual(['futures_connected', 'position_update', 'order_update', 'funding_tick', 'funding_tick']);
+      expect((await simControl('GET', '/sim/state')).ws.connections).toBe(1);
+    } finally {
+      await Promise.all(many.map((other) => other.close().catch(() => undefined)));
+    }
+  });
+
   it('shows an order placed through REST as order_update events and a position_update', async () => {
     const placed = await call('POST', '/api/futures/orders', { json: { symbol: 'ETH-USDT', side: 'BUY', type: 'MARKET', qty: 2 } });
     expect(placed.status).toBe(201);
