@@ -114,7 +114,7 @@ export interface UpstreamStatusMessage {
    */
   reason?: string;
   /**
-   * With `reconnecting`, the delay before the next attempt.
+   * With `reconnecting`, the delay before the next attempt, when the gateway knows it. This build does not send it yet; clients must not rely on it.
    */
   retryInMs?: number;
   timestamp: Timestamp;

@@ -11,16 +11,18 @@ import { errorCatalogue } from '../../src/http/errors.js';
 import { isFuturesPath } from '../../src/http/handlers/futures.js';
 import { futuresOperationHandlers } from '../../src/http/handlers/futures-operations.js';
 import type { FuturesServices } from '../../src/futures/services.js';
-import { openapiPath, projectRoot } from '../../src/paths.js';
+import { asyncapiPath, openapiPath, projectRoot } from '../../src/paths.js';
 import { SIM_ENV } from '../../src/simulator/config.js';
 
 const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
 const ciRun = readFileSync(join(projectRoot, '.ci/run'), 'utf8');
 const scripts = Object.keys((JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
 
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** The text under `## <title>`, up to the next `## ` heading. */
 function section(title: string): string {
-  const start = readme.search(new RegExp(`^## ${title}\\s*$`, 'm'));
+  const start = readme.search(new RegExp(`^## ${escapeRegex(title)}\\s*$`, 'm'));
   if (start < 0) throw new Error(`README.md has no "## ${title}" section`);
   const rest = readme.slice(start).split('\n').slice(1).join('\n');
   const end = rest.search(/^## /m);
@@ -251,5 +253,68 @@ describe('README rollout section', () => {
 
   it('promises no rollout script for later', () => {
     expect(readme).not.toMatch(/rollout scripts[^.]*(later issue|come with)/i);
+  });
+});
+
+describe('README WebSocket section', () => {
+  const text = section('WebSocket `/ws/futures`');
+  const table = rows(text);
+  interface Message {
+    payload: { properties: { type: { const: string }; code?: { enum?: string[] }; status?: { enum?: string[] } } };
+  }
+  const asyncapi = parse(readFileSync(asyncapiPath, 'utf8')) as {
+    channels: { futures: { 'x-close-codes': { code: number }[] } };
+    operations: Record<string, { action: 'send' | 'receive'; messages: { $ref: string }[]; reply?: { messages: { $ref: string }[] } }>;
+    components: { messages: Record<string, Message> };
+  };
+  const closeCodes = asyncapi.channels.futures['x-close-codes'].map(({ code }) => String(code));
+  /** `#/channels/futures/messages/x` and `#/components/messages/x` both name components.messages.x. */
+  const message = (ref: string) => asyncapi.components.messages[ref.split('/').at(-1)!]!;
+  const typeOf = (ref: { $ref: string }) => message(ref.$ref).payload.properties.type.const;
+  const operations = Object.values(asyncapi.operations);
+  // The document describes the gateway: it sends `send` messages and the replies to what it receives.
+  const serverTypes = [
+    ...new Set(operations.flatMap((op) => (op.action === 'send' ? op.messages : (op.reply?.messages ?? [])).map(typeOf))),
+  ];
+  const clientTypes = [...new Set(operations.filter((op) => op.action === 'receive').flatMap((op) => op.messages.map(typeOf)))];
+  const properties = Object.values(asyncapi.components.messages).map((m) => m.payload.properties);
+  const errorCodes = properties.flatMap((p) => (p.type.const === 'error' ? (p.code?.enum ?? []) : []));
+  const statuses = properties.flatMap((p) => (p.type.const === 'upstream_status' ? (p.status?.enum ?? []) : []));
+
+  it('finds the contract items to check', () => {
+    expect(closeCodes.length).toBeGreaterThanOrEqual(8);
+    expect(serverTypes).toEqual(expect.arrayContaining(['futures_connected', 'upstream_status', 'subscriptions', 'error', 'pong']));
+    expect(clientTypes).toEqual(expect.arrayContaining(['subscribe', 'unsubscribe', 'ping']));
+    expect(errorCodes).toContain('RATE_LIMITED');
+    expect(statuses).toEqual(['up', 'down', 'reconnecting']);
+  });
+
+  it.each(closeCodes)('has close code %s in a table', (closeCode) => {
+    expect(table.map(([first]) => first)).toContain(closeCode);
+  });
+
+  it('lists no close code the contract does not have', () => {
+    const listed = table.map(([first]) => first!).filter((cell) => /^\d{4}$/.test(cell));
+    expect([...new Set(listed)].sort()).toEqual([...closeCodes].sort());
+  });
+
+  it.each(serverTypes)('has the server message %s', (type) => {
+    expect(table.some((cells) => cells[0] === 'server → client' && cells[1]!.includes(code(type)))).toBe(true);
+  });
+
+  it.each(clientTypes)('has the client message %s', (type) => {
+    expect(table.some((cells) => cells[0] === 'client → server' && cells[1]!.includes(code(type)))).toBe(true);
+  });
+
+  it.each(errorCodes)('has the error code %s in a table', (errorCode) => {
+    expect(table.map(([first]) => first)).toContain(code(errorCode));
+  });
+
+  it.each(statuses)('explains upstream_status %s', (status) => {
+    expect(text).toMatch(new RegExp(`^- ${code(status)}: `, 'm'));
+  });
+
+  it('promises no live feed for a later issue', () => {
+    expect(readme).not.toMatch(/issue 5/i);
   });
 });
