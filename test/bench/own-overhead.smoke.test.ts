@@ -1,0 +1,72 @@
+/**
+ * Smoke test of benchmark 1 (scripts/bench/run.ts): it runs end to end in smoke mode, every
+ * measured answer had the expected status, and the JSON report has all its fields.
+ * Never a speed assertion: speed is what `npm run bench` reports, not what CI judges.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/run.ts'], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    // Bounded: the run's own caps should end it far sooner.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('benchmark 1: own overhead (smoke mode)', () => {
+  it('completes, sees only expected statuses and writes a complete JSON report', async () => {
+    const output = join(dir, 'own-overhead.json');
+    const run = await runBench({ BENCH_SECONDS: '0.3', BENCH_WARMUP_SECONDS: '0.1', BENCH_CONCURRENCY: '4', BENCH_OUTPUT: output });
+    expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('| path');
+
+    const report = JSON.parse(readFileSync(output, 'utf8')) as Record<string, unknown> & { results: Record<string, unknown>[] };
+    for (const field of ['benchmark', 'startedAt', 'finishedAt', 'settings', 'machine', 'gatewayLogLines', 'gatewayRequests', 'allStatusesExpected', 'allTargetsMet', 'problems', 'results']) {
+      expect(report, field).toHaveProperty(field);
+    }
+    expect(report.allStatusesExpected).toBe(true);
+    expect(report.problems).toEqual([]);
+    // Every gateway request, warm-ups included, has its log line.
+    expect(report.gatewayLogLines as number).toBeGreaterThanOrEqual(report.gatewayRequests as number);
+
+    const paths = ['POST /api/futures/orders', 'GET /api/health', 'GET /api/futures/positions'];
+    expect(report.results).toHaveLength(paths.length * 2);
+    for (const path of paths) {
+      for (const server of ['floor', 'gateway']) {
+        const row = report.results.find((r) => String(r.path).startsWith(path) && r.server === server);
+        expect(row, `${server} ${path}`).toBeDefined();
+        for (const field of ['expectedStatus', 'requests', 'wrongStatus', 'seconds', 'reqPerSec', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'cpuUtilisation', 'roundCpuUsPerReq', 'ratioToFloor', 'target', 'met']) {
+          expect(row, `${server} ${path} ${field}`).toHaveProperty(field);
+        }
+        expect(row!.requests as number).toBeGreaterThan(0);
+        expect(row!.wrongStatus).toBe(0);
+        expect(typeof row!.cpuUsPerReq).toBe('number');
+        if (server === 'gateway') {
+          expect(typeof row!.ratioToFloor).toBe('number');
+          expect(typeof row!.met).toBe('boolean');
+        }
+      }
+    }
+  }, 60_000);
+});
