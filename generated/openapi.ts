@@ -704,8 +704,9 @@ export interface components {
     };
     responses: {
         /**
-         * @description The request is invalid: `VALIDATION_FAILED` (each bad field in `errors`), `MALFORMED_JSON`,
-         *     `LEVERAGE_TOO_HIGH`, `UPSTREAM_INVALID_REQUEST`.
+         * @description The request is invalid: `VALIDATION_FAILED` (each bad field in `errors`; also a query
+         *     parameter the operation does not define, or a path that is not valid percent-encoding),
+         *     `MALFORMED_JSON`, `LEVERAGE_TOO_HIGH`, `UPSTREAM_INVALID_REQUEST`.
          */
         BadRequest: {
             headers: {
@@ -911,6 +912,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthEnvelope"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -938,6 +940,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -966,6 +969,7 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["BadRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -989,6 +993,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -1012,6 +1017,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            400: components["responses"]["BadRequest"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1034,6 +1040,7 @@ export interface operations {
                     "application/json": components["schemas"]["FuturesSwitchEnvelope"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             429: components["responses"]["RateLimited"];
@@ -1476,6 +1483,7 @@ export interface operations {
                     "application/json": components["schemas"]["ContractListEnvelope"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];

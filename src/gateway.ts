@@ -69,7 +69,13 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const openapi = loadOpenApiDocument();
   const asyncapi = bundleAsyncApiDocument(openapi);
   const api = await createOpenApiBackend(openapi);
-  const server = createServer({ requestTimeout: 30_000, headersTimeout: 10_000 });
+  const server = createServer({
+    requestTimeout: 30_000,
+    headersTimeout: 10_000,
+    // Node enforces both timeouts only when this timer fires (30 s by default), which let a
+    // slow-loris client hold a connection for 30 s instead of 10.
+    connectionsCheckingInterval: 1_000,
+  });
 
   const kucoin = new KucoinClient({
     baseUrl: config.futuresBaseUrl,

@@ -183,6 +183,13 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
 /** body-parser's errors carry `type`; everything else expected is already a GatewayError. */
 function toGatewayError(error: unknown): GatewayError | undefined {
   if (error instanceof GatewayError) return error;
+  // A path segment that is not valid percent-encoding (`%zz`, a lone surrogate) cannot name anything:
+  // bad input, not a bug (found by the property suite: it was a 500).
+  if (error instanceof URIError) {
+    return new GatewayError('VALIDATION_FAILED', 'The request path is not valid percent-encoding.', {
+      errors: [{ location: 'path', field: '', message: 'is not valid percent-encoding' }],
+    });
+  }
   // KuCoin answered, but not in the shape kucoin-futures.md documents: their change, not our bug.
   if (error instanceof UpstreamShapeError) {
     return new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin's answer had an unexpected shape: ${error.message}`);
