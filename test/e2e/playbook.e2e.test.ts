@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../support/http-client.js';
+import { simControlAt } from '../support/sim-control.js';
 import { assertServerMessage } from '../support/ws-contract.js';
 import { builtGateway, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../support/process.js';
 
@@ -16,14 +17,7 @@ let gateway: GatewayProcess;
 let simUrl: string;
 
 const admin = { authorization: `Bearer ${ADMIN}` };
-const simControl = async (method: string, path: string, body?: unknown): Promise<any> => {
-  const res = await fetch(`${simUrl}${path}`, {
-    method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  if (!res.ok) throw new Error(`sim control ${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-};
+const simControl = simControlAt(() => simUrl);
 const call = (method: string, path: string, init: Parameters<typeof request>[3] = {}) => request(gateway.baseUrl, method, path, init);
 const flip = (enabled: boolean) => call('PUT', '/api/admin/futures-switch', { headers: admin, json: { enabled, reason: 'e2e' } });
 

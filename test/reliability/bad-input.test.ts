@@ -5,11 +5,11 @@
  * Seeds are fixed: a failure prints its seed and path and replays the same way.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../support/http-client.js';
 import { matchOperation } from '../support/http-contract.js';
 import { startGateway, TEST_ADMIN_KEY, TEST_CREDENTIALS, type RunningGateway } from '../support/gateway.js';
-import { KUCOIN, mockKucoin } from '../support/kucoin-mock.js';
+import { KUCOIN, mockKucoin, silenceUnhandledKucoinCalls } from '../support/kucoin-mock.js';
 import { checkedRawRequest } from './raw-http.js';
 import { mutatedRequestArb, operations, RAW_BAD_ESCAPES, validRequestArb, type GenRequest } from './openapi-arbitraries.js';
 
@@ -34,13 +34,7 @@ const ENV = {
 };
 
 beforeAll(async () => {
-  // msw prints an error for every KuCoin call it has no handler for: expected here, and checked
-  // through kucoin.businessCalls() instead. Everything else still reaches the console.
-  const print = console.error.bind(console);
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('[MSW]')) return;
-    print(...args);
-  });
+  silenceUnhandledKucoinCalls();
   kucoin.listen();
   busy = await startGateway({ ...ENV, FEATURE_FUTURES: 'true' });
   on = await startGateway({ ...ENV, FEATURE_FUTURES: 'true' });

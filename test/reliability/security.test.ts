@@ -7,12 +7,12 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createGateway, type Gateway } from '../../src/gateway.js';
 import { request } from '../support/http-client.js';
 import { startGateway, testConfig, TEST_ADMIN_KEY, TEST_API_KEY, TEST_CREDENTIALS, type RunningGateway } from '../support/gateway.js';
-import { KUCOIN, mockKucoin } from '../support/kucoin-mock.js';
+import { KUCOIN, mockKucoin, silenceUnhandledKucoinCalls } from '../support/kucoin-mock.js';
 import { operations, validRequestArb } from './openapi-arbitraries.js';
 import { checkedRawRequest } from './raw-http.js';
 
@@ -32,13 +32,7 @@ const ENV = {
 };
 
 beforeAll(async () => {
-  // msw prints an error for every KuCoin call it has no handler for: expected here, and checked
-  // through kucoin.businessCalls() instead. Everything else still reaches the console.
-  const print = console.error.bind(console);
-  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].startsWith('[MSW]')) return;
-    print(...args);
-  });
+  silenceUnhandledKucoinCalls();
   kucoin.listen();
   guarded = await startGateway(ENV);
 });

@@ -1,3 +1,4 @@
+import { vi } from 'vitest';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,4 +83,16 @@ export function expectSignedByKucoinRules(call: RecordedCall): void {
   if (call.headers.get('kc-api-key') !== TEST_CREDENTIALS.KUCOIN_FUTURES_KEY) throw new Error('wrong KC-API-KEY');
   if (call.headers.get('kc-api-key-version') !== '3') throw new Error('wrong KC-API-KEY-VERSION');
   if (Math.abs(Number(ts) - Date.now()) > 10_000) throw new Error(`timestamp ${ts} is far from now`);
+}
+
+/**
+ * msw prints an error for every KuCoin call it has no handler for. Suites that expect such calls
+ * (and check them through `businessCalls()`) silence those lines; everything else still prints.
+ */
+export function silenceUnhandledKucoinCalls(): void {
+  const print = console.error.bind(console);
+  vi.spyOn(console, 'error').mockImplementation((...args: unknown[]) => {
+    if (typeof args[0] === 'string' && args[0].startsWith('[MSW]')) return;
+    print(...args);
+  });
 }

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from '../support/http-client.js';
+import { simControlAt } from '../support/sim-control.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import { simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../support/process.js';
 import { connectFeedClient, type FeedClient } from './ws-client.js';
@@ -16,14 +17,7 @@ let sim: GatewayProcess;
 let running: RunningGateway;
 let client: FeedClient;
 
-const simControl = async (method: string, path: string, body?: unknown): Promise<any> => {
-  const res = await fetch(`${sim.baseUrl}${path}`, {
-    method,
-    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  if (!res.ok) throw new Error(`sim control ${method} ${path}: ${res.status} ${await res.text()}`);
-  return res.json();
-};
+const simControl = simControlAt(() => sim.baseUrl);
 const call = (method: string, path: string, init: Parameters<typeof request>[3] = {}) => request(running.baseUrl, method, path, init);
 
 beforeAll(async () => {
