@@ -3,6 +3,7 @@ import { GatewayError } from '../http/errors.js';
 import type { KucoinContract, KucoinRiskLimitTier } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
+import { marginModeOf } from './margin-mode.js';
 
 type LeverageChange = components['schemas']['LeverageChange'];
 type LeverageResult = components['schemas']['LeverageResult'];
@@ -68,7 +69,6 @@ export function riskLimitLevelFor(leverage: number, tiers: readonly KucoinRiskLi
 
 /** KuCoin refuses a mode change while orders or positions are open (50002 → 409), which passes through. */
 async function ensureMarginMode(deps: FuturesDeps, symbol: string, mode: 'CROSS' | 'ISOLATED'): Promise<void> {
-  const current = await deps.client.call<{ marginMode?: string }>('getMarginMode', { query: { symbol }, context: `reading the ${symbol} margin mode` });
-  if (current?.marginMode === mode) return;
+  if ((await marginModeOf(deps, symbol)) === mode) return;
   await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context: `switching ${symbol} to ${mode.toLowerCase()} margin` });
 }

@@ -4,6 +4,7 @@ import { GatewayError } from '../http/errors.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
+import { marginModeOf } from './margin-mode.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
 import { toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
@@ -175,8 +176,7 @@ export async function cancelOrder(deps: FuturesDeps, orderId: string): Promise<{
 
 /** kucoin-futures.md §6 pitfall 5: an order whose marginMode differs from the symbol's fails (330005); send the symbol's own. */
 async function currentMarginMode(deps: FuturesDeps, symbol: string): Promise<string> {
-  const mode = await deps.client.call<{ marginMode?: string }>('getMarginMode', { query: { symbol }, context: `reading the ${symbol} margin mode` });
-  return mode?.marginMode === 'CROSS' ? 'CROSS' : 'ISOLATED';
+  return (await marginModeOf(deps, symbol)) === 'CROSS' ? 'CROSS' : 'ISOLATED';
 }
 
 /** A contract whose sizing KuCoin sent malformed (lot size 0...) is KuCoin's shape problem, not a bug of ours. */
