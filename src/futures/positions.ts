@@ -1,19 +1,33 @@
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../http/errors.js';
-import type { KucoinPosition } from '../kucoin/payloads.js';
+import type { KucoinContract, KucoinPosition } from '../kucoin/payloads.js';
 import type { FuturesDeps } from './deps.js';
 import { toPosition } from './mappers.js';
 
 type Position = components['schemas']['Position'];
 
+export interface HeldPositions {
+  /** Raw (§3.2), so the live feed can merge KuCoin's partial mark-price pushes into them. */
+  positions: KucoinPosition[];
+  /** The contract of every position's symbol, read once per symbol. */
+  contracts: Map<string, KucoinContract>;
+}
+
+/**
+ * `GET /api/v1/positions` with each position's contract. A `data` that is not a list is KuCoin's
+ * shape problem (502): answering "no positions" to it would tell a trader something false.
+ */
+export async function readHeldPositions(deps: FuturesDeps, currency: string | undefined, context: string): Promise<HeldPositions> {
+  const positions = await deps.client.call<KucoinPosition[]>('positions', { query: { currency: currency?.toUpperCase() }, context });
+  if (!Array.isArray(positions)) throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'KuCoin sent a position list that is not a list.');
+  const symbols = [...new Set(positions.map((p) => p.symbol))];
+  const contracts = new Map(await Promise.all(symbols.map(async (s) => [s, await deps.catalog.forHeld(s)] as const)));
+  return { positions, contracts };
+}
+
 export async function listPositions(deps: FuturesDeps, currency: string | undefined): Promise<Position[]> {
-  const raw = await deps.client.call<KucoinPosition[]>('positions', {
-    query: { currency: currency?.toUpperCase() },
-    context: 'listing positions',
-  });
-  const positions = Array.isArray(raw) ? raw : [];
-  const contracts = await Promise.all(positions.map((p) => deps.catalog.forHeld(p.symbol)));
-  return positions.map((p, i) => toPosition(p, contracts[i]!));
+  const { positions, contracts } = await readHeldPositions(deps, currency, 'listing positions');
+  return positions.map((p) => toPosition(p, contracts.get(p.symbol)!));
 }
 
 /**

@@ -44,6 +44,13 @@ describe('positions', () => {
     ]);
   });
 
+  it('answers 502 UPSTREAM_BAD_RESPONSE, not an empty list, when KuCoin sends positions that are not a list', async () => {
+    kucoin.server.use(http.get(`${KUCOIN}/api/v1/positions`, () => json({ unexpected: true })));
+    const res = await call('GET', '/api/futures/positions');
+    expect(res.status).toBe(502);
+    expect(res.body.code).toBe('UPSTREAM_BAD_RESPONSE');
+  });
+
   it('reads one position for BTCUSDTM from KuCoin as XBTUSDTM', async () => {
     kucoin.server.use(http.get(`${KUCOIN}/api/v1/position`, () => HttpResponse.json(fixture('position'))));
     const res = await call('GET', '/api/futures/positions/BTCUSDTM');
