@@ -64,6 +64,11 @@ export class ContractCatalog {
     return contract;
   }
 
+  /** `forHeld` for several symbols, each read at most once. */
+  async forHeldAll(symbols: Iterable<string>): Promise<Map<string, KucoinContract>> {
+    return new Map(await Promise.all([...new Set(symbols)].map(async (s) => [s, await this.forHeld(s)] as const)));
+  }
+
   /** A known contract's cached entry, without any upstream call (for mapping pushes and lists). */
   cached(symbol: string): KucoinContract | undefined {
     return this.#bySymbol.get(symbol);

@@ -158,8 +158,7 @@ export async function listOrders(
     context: 'listing open orders',
   });
   // Resolve every listed order's contract first (some may have left the active list), then map the page in one go.
-  const symbols = [...new Set((Array.isArray(page?.items) ? page.items : []).map((item) => item.symbol))];
-  const contracts = new Map(await Promise.all(symbols.map(async (s) => [s, await deps.catalog.forHeld(s)] as const)));
+  const contracts = await deps.catalog.forHeldAll((Array.isArray(page?.items) ? page.items : []).map((item) => item.symbol));
   return toOrderPage(page, (symbol) => contracts.get(symbol));
 }
 

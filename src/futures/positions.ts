@@ -20,9 +20,7 @@ export interface HeldPositions {
 export async function readHeldPositions(deps: FuturesDeps, currency: string | undefined, context: string): Promise<HeldPositions> {
   const positions = await deps.client.call<KucoinPosition[]>('positions', { query: { currency: currency?.toUpperCase() }, context });
   if (!Array.isArray(positions)) throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'KuCoin sent a position list that is not a list.');
-  const symbols = [...new Set(positions.map((p) => p.symbol))];
-  const contracts = new Map(await Promise.all(symbols.map(async (s) => [s, await deps.catalog.forHeld(s)] as const)));
-  return { positions, contracts };
+  return { positions, contracts: await deps.catalog.forHeldAll(positions.map((p) => p.symbol)) };
 }
 
 export async function listPositions(deps: FuturesDeps, currency: string | undefined): Promise<Position[]> {
