@@ -4,7 +4,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from './config/config.js';
+import express from 'express';
 import { createApp } from './http/app.js';
+import { expressServerClasses } from './http/express-server.js';
 import { bundleAsyncApiDocument, loadOpenApiDocument } from './http/contract.js';
 import { renderDocsPage } from './http/docs-page.js';
 import type { HandlerDeps } from './http/handlers/context.js';
@@ -69,7 +71,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const openapi = loadOpenApiDocument();
   const asyncapi = bundleAsyncApiDocument(openapi);
   const api = await createOpenApiBackend(openapi);
+  const app = express();
   const server = createServer({
+    ...expressServerClasses(app),
     requestTimeout: 30_000,
     headersTimeout: 10_000,
     // Node enforces both timeouts only when this timer fires (30 s by default), which let a
@@ -119,7 +123,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     futures,
     closeFuturesSockets: (code, reason) => socket.closeAll(code, reason),
   };
-  const app = createApp(api, deps);
+  createApp(api, deps, app);
   let stopping: Promise<void> | undefined;
   const inFlight = new Set<ServerResponse>();
   // Past shutdown a kept-alive connection must carry no new request: each answer then closes its
