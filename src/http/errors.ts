@@ -69,7 +69,12 @@ export class GatewayError extends Error {
   readonly options: GatewayErrorOptions;
 
   constructor(code: ErrorCode, detail: string, options: GatewayErrorOptions = {}) {
+    // An expected outcome, not a bug: nothing reads its stack (a cause keeps its own), and capturing
+    // one was ~5 % of the CPU of every rejected request (benchmark 1).
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'GatewayError';
     this.code = code;
     this.status = errorCatalogue[code].status;

@@ -14,7 +14,7 @@ export function sendProblem(req: Request, res: Response, error: GatewayError): v
   if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
   res.locals.errorCode = error.code;
   const body = toProblem(error, requestIdOf(req), req.path, Date.now());
-  res.status(error.status).type(PROBLEM_JSON).send(JSON.stringify(body));
+  sendJson(res, error.status, PROBLEM_JSON, JSON.stringify(body));
 }
 
 /**
@@ -26,5 +26,18 @@ export function notFound(req: Request): GatewayError {
 }
 
 export function sendData(res: Response, status: number, data: unknown): void {
-  res.status(status).json({ success: true, data, timestamp: Date.now() });
+  sendJson(res, status, 'application/json', JSON.stringify({ success: true, data, timestamp: Date.now() }));
+}
+
+/**
+ * A JSON answer written in one piece: headers and body go out in a single write. Express's
+ * `res.send` turns a body of 1,000 characters or more into a Buffer, which node then writes apart
+ * from the header block (a gathered write that cost more than the rest of the request, benchmark 1).
+ * The header values are the ones Express would set.
+ */
+function sendJson(res: Response, status: number, type: string, body: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', `${type}; charset=utf-8`);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }

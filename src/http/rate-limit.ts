@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from './errors.js';
 import { sendProblem } from './problem.js';
-import { bearerToken, keyFingerprint, matchesAnyKey } from './security.js';
+import type { KeyRing } from './security.js';
 
 /** Load balancers poll health and Prometheus scrapes metrics; neither should ever be refused. */
 const UNLIMITED = new Set(['/api/health', '/metrics']);
@@ -14,10 +14,9 @@ const UNLIMITED = new Set(['/api/health', '/metrics']);
  * `RateLimit-Policy` headers, draft 8). A caller presenting a configured key is counted by the key's
  * fingerprint, so many bots behind one NAT each get their own budget; others by IP (/56 for IPv6).
  */
-export function createRateLimiter(config: GatewayConfig, metrics: Metrics): RequestHandler {
+export function createRateLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): RequestHandler {
   const { windowMs, max } = config.rateLimit;
   if (max === 0) return (_req, _res, next) => next();
-  const knownKeys = [...config.apiKeys, ...config.adminApiKeys];
   return rateLimit({
     windowMs,
     limit: max,
@@ -28,8 +27,8 @@ export function createRateLimiter(config: GatewayConfig, metrics: Metrics): Requ
     keyGenerator: (req) => {
       // Only a configured key earns its own budget: counting any presented token would let a
       // caller mint a fresh budget per request with random tokens.
-      const key = matchesAnyKey(bearerToken(req.headers), knownKeys);
-      return key ? `key:${keyFingerprint(key)}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+      const { fingerprint } = keys.caller(req);
+      return fingerprint ? `key:${fingerprint}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
     },
     handler: (req: Request, res: Response) => {
       metrics.rateLimitHits.inc({ side: 'inbound' });
