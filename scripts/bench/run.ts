@@ -10,7 +10,8 @@
  * BENCH_TARGET_RATIO (default 3), BENCH_ROUNDS (default 3: BENCH_SECONDS split into alternating
  * floor/gateway slices), BENCH_ONLY (run only cases whose name contains it),
  * BENCH_GATEWAY_ENV (JSON of gateway env overrides, diagnostics only, flagged in the output),
- * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+ * BENCH_FLOOR_NODE_ARGS (the same for the floor child).
  *
  * Each server runs as a child process (scripts/bench/server-child.ts) that reports its own
  * process.cpuUsage(); the parent drives the load with node:http and a keep-alive Agent, floor and
@@ -357,7 +358,7 @@ async function main(): Promise<number> {
     templates.orderValid = templates.positions;
     probeAgent.destroy();
 
-    const floor = await startServer('floor', {}, templates as FloorTemplates);
+    const floor = await startServer('floor', {}, templates as FloorTemplates, process.env.BENCH_FLOOR_NODE_ARGS?.split(' ').filter(Boolean));
     servers.push(floor);
 
     const rows: Measurement[] = [];
