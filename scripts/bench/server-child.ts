@@ -1,5 +1,5 @@
 /**
- * One benchmarked server, run as a child process of scripts/bench/run.ts (forked with IPC).
+ * One benchmarked server, run as a child process of scripts/bench/own-overhead.ts (forked with IPC).
  *
  *   argv[2] = 'gateway' | 'floor'
  *
@@ -32,6 +32,7 @@ export interface Template {
 export interface FloorTemplates {
   health: Template;
   positions: Template;
+  switchState: Template;
   orderInvalid: Template;
   orderValid: Template;
 }
@@ -87,7 +88,8 @@ async function startGateway(): Promise<void> {
       // The limiter stays in the pipeline (its cost is part of the gateway's), with a ceiling the
       // benchmark cannot reach, so every request gets its real answer instead of a 429.
       RATE_LIMIT_MAX: '1000000000',
-      // Diagnostics only (e.g. '{"LOG_LEVEL":"silent"}' to see what logging costs); run.ts flags such runs.
+      ADMIN_API_KEYS: process.env.BENCH_ADMIN_KEY ?? '',
+      // Diagnostics only (e.g. '{"LOG_LEVEL":"silent"}' to see what logging costs); own-overhead.ts flags such runs.
       ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
     },
     envFile: false,
@@ -143,6 +145,7 @@ async function startFloor(templates: FloorTemplates): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/api/health') return reply(res, templates.health);
     if (req.method === 'GET' && path === '/api/futures/positions') return reply(res, templates.positions);
+    if (req.method === 'GET' && path === '/api/admin/futures-switch') return reply(res, templates.switchState);
     if (req.method === 'POST' && path === '/api/futures/orders') {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,5 +1,5 @@
 /**
- * Smoke test of benchmark 1 (scripts/bench/run.ts): it runs end to end in smoke mode, every
+ * Smoke test of benchmark 1 (scripts/bench/own-overhead.ts): it runs end to end in smoke mode, every
  * measured answer had the expected status, and the JSON report has all its fields.
  * Never a speed assertion: speed is what `npm run bench` reports, not what CI judges.
  */
@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/run.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/own-overhead.ts'], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -42,7 +42,7 @@ describe('benchmark 1: own overhead (smoke mode)', () => {
     expect(run.stdout).toContain('| path');
 
     const report = JSON.parse(readFileSync(output, 'utf8')) as Record<string, unknown> & { results: Record<string, unknown>[] };
-    for (const field of ['benchmark', 'startedAt', 'finishedAt', 'settings', 'machine', 'gatewayLogLines', 'gatewayRequests', 'allStatusesExpected', 'allTargetsMet', 'problems', 'results']) {
+    for (const field of ['benchmark', 'startedAt', 'finishedAt', 'settings', 'machine', 'gatewayLogLines', 'gatewayRequests', 'allStatusesExpected', 'allTargetsMet', 'problems', 'results', 'figures']) {
       expect(report, field).toHaveProperty(field);
     }
     expect(report.allStatusesExpected).toBe(true);
@@ -50,7 +50,7 @@ describe('benchmark 1: own overhead (smoke mode)', () => {
     // Every gateway request, warm-ups included, has its log line.
     expect(report.gatewayLogLines as number).toBeGreaterThanOrEqual(report.gatewayRequests as number);
 
-    const paths = ['POST /api/futures/orders', 'GET /api/health', 'GET /api/futures/positions'];
+    const paths = ['POST /api/futures/orders', 'GET /api/health', 'GET /api/futures/positions', 'GET /api/admin/futures-switch'];
     expect(report.results).toHaveLength(paths.length * 2);
     for (const path of paths) {
       for (const server of ['floor', 'gateway']) {

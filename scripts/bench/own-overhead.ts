@@ -1,0 +1,455 @@
+/**
+ * Benchmark 1, "own overhead": the gateway's local paths against a bare node:http floor.
+ *
+ *   npx tsx scripts/bench/own-overhead.ts    BENCH_SECONDS=5 per case, 32 keep-alive connections
+ *   (`npm run bench` runs it with the other benchmarks: scripts/bench/run.ts)
+ *
+ * Environment: BENCH_SECONDS (default 5), BENCH_WARMUP_SECONDS (default min(1, BENCH_SECONDS)),
+ * BENCH_CONCURRENCY (default 32), BENCH_OUTPUT (default bench-results/own-overhead.json),
+ * BENCH_LOG_FILE (where the gateway's info logs go; default a temp file, counted afterwards),
+ * BENCH_TARGET_RATIO (default 3), BENCH_ROUNDS (default 3: BENCH_SECONDS split into alternating
+ * floor/gateway slices), BENCH_ONLY (run only cases whose name contains it),
+ * BENCH_GATEWAY_ENV (JSON of gateway env overrides, diagnostics only, flagged in the output),
+ * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+ * BENCH_FLOOR_NODE_ARGS (the same for the floor child).
+ *
+ * Each server runs as a child process (scripts/bench/server-child.ts) that reports its own
+ * process.cpuUsage(); the parent drives the load with node:http and a keep-alive Agent, floor and
+ * gateway alternately per path. Exit 0 whatever the ratios; non-zero only when a server fails to
+ * start, answers a wrong status, or the gateway does not log every request.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { figure, type Figure } from './figures.js';
+import type { FloorTemplates, Template } from './server-child.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const num = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const value = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
+  return value;
+};
+const SECONDS = num('BENCH_SECONDS', 5);
+const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', Math.min(1, SECONDS));
+const CONCURRENCY = Math.floor(num('BENCH_CONCURRENCY', 32));
+/** The measured time per case and server is split into this many alternating floor/gateway slices. */
+const ROUNDS = Math.floor(num('BENCH_ROUNDS', 3));
+const TARGET_RATIO = num('BENCH_TARGET_RATIO', 3);
+const OUTPUT = resolve(root, process.env.BENCH_OUTPUT ?? 'bench-results/own-overhead.json');
+/** Hard caps so no loop can run away whatever the settings. */
+const MAX_REQUESTS_PER_CASE = 2_000_000;
+const START_TIMEOUT_MS = 30_000;
+
+interface Case {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  expectedStatus: number;
+  /** What the gateway must answer for the case to be meaningful (checked on the probe). */
+  expectedCode?: string;
+  template: keyof FloorTemplates;
+  headers?: Record<string, string>;
+}
+
+/** The admin key the benchmarked gateway is configured with (a benchmark-only value). */
+const BENCH_ADMIN_KEY = 'bench-admin-key-0123456789';
+const INVALID_ORDER = JSON.stringify({ symbol: 'BTCUSDTM', side: 'BUY', type: 'MARKET', qty: 0 });
+const ALL_CASES: Case[] = [
+  { name: 'POST /api/futures/orders (invalid → 400)', method: 'POST', path: '/api/futures/orders', body: INVALID_ORDER, expectedStatus: 400, expectedCode: 'VALIDATION_FAILED', template: 'orderInvalid' },
+  { name: 'GET /api/health (200)', method: 'GET', path: '/api/health', expectedStatus: 200, template: 'health' },
+  { name: 'GET /api/futures/positions (no creds → 401)', method: 'GET', path: '/api/futures/positions', expectedStatus: 401, expectedCode: 'CREDENTIALS_MISSING', template: 'positions' },
+  // A read the gateway serves itself, behind the admin key (checked on every request).
+  { name: 'GET /api/admin/futures-switch (200)', method: 'GET', path: '/api/admin/futures-switch', headers: { Authorization: `Bearer ${BENCH_ADMIN_KEY}` }, expectedStatus: 200, template: 'switchState' },
+];
+/** BENCH_ONLY=health (a substring of a case name) runs only the matching cases, e.g. for profiling. */
+const CASES = ALL_CASES.filter((c) => !process.env.BENCH_ONLY || c.name.includes(process.env.BENCH_ONLY));
+
+// ---------------------------------------------------------------------------------------------
+// Child servers
+
+interface Server {
+  kind: 'gateway' | 'floor';
+  child: ChildProcess;
+  port: number;
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startServer(kind: 'gateway' | 'floor', env: Record<string, string>, templates?: FloorTemplates, execArgv: string[] = []): Promise<Server> {
+  const child = fork(join(root, 'scripts/bench/server-child.ts'), [kind], {
+    cwd: root,
+    execArgv: ['--import', 'tsx', ...execArgv],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map<number, (us: number) => void>();
+  let nextId = 0;
+  child.on('message', (raw) => {
+    const message = raw as { type: string; id?: number; user?: number; system?: number };
+    if (message.type === 'cpu' && message.id !== undefined) {
+      pending.get(message.id)?.((message.user ?? 0) + (message.system ?? 0));
+      pending.delete(message.id);
+    }
+  });
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${kind} did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const onMessage = (raw: unknown) => {
+      const message = raw as { type: string; port?: number };
+      if (message.type === 'ready' && message.port) {
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolvePort(message.port);
+      }
+    };
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`${kind} exited with code ${code} before listening`));
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+    if (templates) child.send({ type: 'templates', templates });
+  });
+  const exited = new Promise<void>((resolveExit) => child.once('exit', () => resolveExit()));
+  return {
+    kind,
+    child,
+    port,
+    cpu: () =>
+      new Promise<number>((resolveCpu, reject) => {
+        const id = nextId++;
+        const timer = setTimeout(() => reject(new Error(`${kind} did not report its CPU`)), 10_000);
+        pending.set(id, (us) => {
+          clearTimeout(timer);
+          resolveCpu(us);
+        });
+        child.send({ type: 'cpu', id });
+      }),
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.send({ type: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load generator
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function send(agent: Agent, port: number, c: Case): Promise<Answer> {
+  return new Promise((resolveAnswer, reject) => {
+    const headers: Record<string, string | number> = { Accept: 'application/json', ...c.headers };
+    if (c.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(c.body);
+    }
+    const req = request({ host: '127.0.0.1', port, method: c.method, path: c.path, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolveAnswer({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(c.body);
+  });
+}
+
+interface LoadResult {
+  requests: number;
+  wrongStatus: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: Float64Array;
+  firstWrong?: string;
+}
+
+async function load(port: number, c: Case, seconds: number, concurrency: number): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
+  const latencies = new Float64Array(MAX_REQUESTS_PER_CASE);
+  let requests = 0;
+  let wrongStatus = 0;
+  let errors = 0;
+  let firstWrong: string | undefined;
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(Math.round(seconds * 1e9));
+  const worker = async () => {
+    while (process.hrtime.bigint() < deadline && requests < MAX_REQUESTS_PER_CASE) {
+      const t0 = process.hrtime.bigint();
+      try {
+        const answer = await send(agent, port, c);
+        if (requests < MAX_REQUESTS_PER_CASE) latencies[requests] = Number(process.hrtime.bigint() - t0) / 1e6;
+        requests++;
+        if (answer.status !== c.expectedStatus) {
+          wrongStatus++;
+          firstWrong ??= `${answer.status} ${answer.body.slice(0, 300)}`;
+        }
+      } catch (error) {
+        errors++;
+        firstWrong ??= `error: ${error instanceof Error ? error.message : String(error)}`;
+        if (errors > 100) break;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  agent.destroy();
+  return { requests, wrongStatus, errors, seconds: elapsed, latenciesMs: latencies.slice(0, Math.min(requests, MAX_REQUESTS_PER_CASE)), firstWrong };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] ?? NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run
+
+interface Measurement {
+  path: string;
+  server: 'floor' | 'gateway';
+  expectedStatus: number;
+  requests: number;
+  wrongStatus: number;
+  errors: number;
+  seconds: number;
+  reqPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  cpuUsPerReq: number;
+  cpuUtilisation: number;
+  /** CPU µs/req of each round (the spread shows how noisy the machine was). */
+  roundCpuUsPerReq: number[];
+  ratioToFloor: number | null;
+  target: number | null;
+  met: boolean | null;
+}
+
+interface Slice extends LoadResult {
+  cpuUs: number;
+}
+
+/** One measured window: load for `seconds`, with the server's CPU read just before and just after. */
+async function measureSlice(server: Server, c: Case, seconds: number): Promise<Slice> {
+  const cpuBefore = await server.cpu();
+  const result = await load(server.port, c, seconds, CONCURRENCY);
+  const cpuAfter = await server.cpu();
+  return { ...result, cpuUs: cpuAfter - cpuBefore };
+}
+
+function summarise(server: Server, c: Case, slices: Slice[]): Measurement {
+  const requests = slices.reduce((sum, x) => sum + x.requests, 0);
+  const seconds = slices.reduce((sum, x) => sum + x.seconds, 0);
+  const cpuUs = slices.reduce((sum, x) => sum + x.cpuUs, 0);
+  const wrong = slices.reduce((sum, x) => sum + x.wrongStatus + x.errors, 0);
+  const errors = slices.reduce((sum, x) => sum + x.errors, 0);
+  const latencies = new Float64Array(slices.reduce((sum, x) => sum + x.latenciesMs.length, 0));
+  let offset = 0;
+  for (const x of slices) {
+    latencies.set(x.latenciesMs, offset);
+    offset += x.latenciesMs.length;
+  }
+  latencies.sort();
+  const firstWrong = slices.find((x) => x.firstWrong)?.firstWrong;
+  return {
+    path: c.name,
+    server: server.kind,
+    expectedStatus: c.expectedStatus,
+    requests,
+    wrongStatus: wrong,
+    errors,
+    seconds,
+    reqPerSec: requests / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    cpuUsPerReq: requests > 0 ? cpuUs / requests : NaN,
+    cpuUtilisation: cpuUs / 1e6 / seconds,
+    roundCpuUsPerReq: slices.map((x) => (x.requests > 0 ? x.cpuUs / x.requests : NaN)),
+    ratioToFloor: null,
+    target: null,
+    met: null,
+    ...(firstWrong ? { firstWrong } : {}),
+  };
+}
+
+function templateFrom(answer: Answer): Template {
+  // The floor replays the gateway's headers too (helmet's, RateLimit, WWW-Authenticate...), so both
+  // put the same bytes on the wire; only what node:http adds itself or what changes per request is left out.
+  const perRequest = new Set(['date', 'connection', 'keep-alive', 'content-length', 'content-type', 'transfer-encoding', 'x-request-id']);
+  const keep: Record<string, string> = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    if (!perRequest.has(name) && typeof value === 'string') keep[name] = value;
+  }
+  return {
+    status: answer.status,
+    contentType: String(answer.headers['content-type'] ?? 'application/json'),
+    body: JSON.parse(answer.body) as Record<string, unknown>,
+    headers: keep,
+  };
+}
+
+function countLoggedRequests(file: string): number {
+  let count = 0;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (line.includes('"responseTime"')) count++;
+  }
+  return count;
+}
+
+const fmt = (n: number | null, digits: number) => (n === null || !Number.isFinite(n) ? '-' : n.toFixed(digits));
+
+function table(rows: Measurement[]): string {
+  const header = ['path', 'server', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'ratio', 'target', 'met?', 'status ok'];
+  const body = rows.map((r) => [
+    r.path,
+    r.server,
+    fmt(r.reqPerSec, 0),
+    fmt(r.p50Ms, 2),
+    fmt(r.p99Ms, 2),
+    fmt(r.cpuUsPerReq, 1),
+    r.server === 'floor' ? '1.00' : fmt(r.ratioToFloor, 2),
+    r.target === null ? '' : `≤ ${r.target}×`,
+    r.met === null ? '' : r.met ? 'yes' : 'NO',
+    r.wrongStatus === 0 ? `${r.requests}/${r.requests}` : `${r.requests - r.wrongStatus}/${r.requests}`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const tmp = mkdtempSync(join(tmpdir(), 'bench-own-overhead-'));
+  const logFile = process.env.BENCH_LOG_FILE ?? join(tmp, 'gateway.log');
+  const servers: Server[] = [];
+  const problems: string[] = [];
+  try {
+    const gateway = await startServer('gateway', { BENCH_LOG_FILE: logFile, BENCH_ADMIN_KEY }, undefined, process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean));
+    servers.push(gateway);
+
+    // Probe the gateway once per case: the expected status and code, and the floor's templates.
+    const probeAgent = new Agent({ keepAlive: false });
+    const templates: Partial<FloorTemplates> = {};
+    let probes = 0;
+    for (const c of ALL_CASES) {
+      const answer = await send(probeAgent, gateway.port, c);
+      probes++;
+      const code = (() => {
+        try {
+          return (JSON.parse(answer.body) as { code?: string }).code;
+        } catch {
+          return undefined;
+        }
+      })();
+      if (answer.status !== c.expectedStatus || (c.expectedCode && code !== c.expectedCode)) {
+        throw new Error(`gateway answered ${c.name} with ${answer.status} ${answer.body.slice(0, 300)}; expected ${c.expectedStatus} ${c.expectedCode ?? ''}`);
+      }
+      templates[c.template] = templateFrom(answer);
+    }
+    // The floor's answer to a valid order (never sent by this benchmark) mirrors the 401 shape.
+    templates.orderValid = templates.positions;
+    probeAgent.destroy();
+
+    const floor = await startServer('floor', {}, templates as FloorTemplates, process.env.BENCH_FLOOR_NODE_ARGS?.split(' ').filter(Boolean));
+    servers.push(floor);
+
+    const rows: Measurement[] = [];
+    for (const c of CASES) {
+      // Warm both, then alternate floor and gateway slices, so both run under the same machine
+      // conditions (other work on the box shows up in both, not in one).
+      await load(floor.port, c, WARMUP_SECONDS, CONCURRENCY);
+      await load(gateway.port, c, WARMUP_SECONDS, CONCURRENCY);
+      const floorSlices: Slice[] = [];
+      const gatewaySlices: Slice[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        floorSlices.push(await measureSlice(floor, c, SECONDS / ROUNDS));
+        gatewaySlices.push(await measureSlice(gateway, c, SECONDS / ROUNDS));
+      }
+      const f = summarise(floor, c, floorSlices);
+      const g = summarise(gateway, c, gatewaySlices);
+      g.ratioToFloor = g.cpuUsPerReq / f.cpuUsPerReq;
+      g.target = TARGET_RATIO;
+      g.met = g.ratioToFloor <= TARGET_RATIO;
+      rows.push(f, g);
+      for (const r of [f, g]) {
+        if (r.requests === 0) problems.push(`${r.server} ${r.path}: no request completed`);
+        if (r.wrongStatus > 0) problems.push(`${r.server} ${r.path}: ${r.wrongStatus} of ${r.requests} answers were not ${r.expectedStatus} (first: ${(r as Measurement & { firstWrong?: string }).firstWrong})`);
+      }
+    }
+
+    await gateway.stop();
+    await floor.stop();
+
+    // Every request the gateway answered (probes and warm-ups included) must have its log line.
+    const gatewayRequests = probes + rows.filter((r) => r.server === 'gateway').reduce((sum, r) => sum + r.requests, 0);
+    const logged = process.env.BENCH_LOG_FILE === '/dev/null' ? null : countLoggedRequests(logFile);
+    // Warm-up requests are logged too, so the log holds at least the measured + probe count.
+    if (logged !== null && logged < gatewayRequests) problems.push(`gateway logged ${logged} request lines for at least ${gatewayRequests} requests`);
+
+    console.log(`\nBenchmark 1 — own overhead (${SECONDS}s per case and server in ${ROUNDS} alternating slices after ${WARMUP_SECONDS}s warm-up, ${CONCURRENCY} keep-alive connections, node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'})`);
+    if (process.env.BENCH_GATEWAY_ENV) console.log(`DIAGNOSTIC RUN: gateway configuration overridden with ${process.env.BENCH_GATEWAY_ENV}; not a benchmark result.`);
+    console.log('CPU µs/req = server process user+system CPU over the measured window / requests answered; ratio = gateway / floor.\n');
+    console.log(table(rows));
+    console.log(`\ngateway logging: LOG_LEVEL=info to ${process.env.BENCH_LOG_FILE ?? 'a temp file'}; ${logged === null ? 'not counted (/dev/null)' : `${logged} request lines for ${gatewayRequests} measured+probe requests (warm-ups also logged)`}`);
+
+    const figures: Figure[] = rows
+      .filter((r) => r.server === 'gateway')
+      .map((r) => {
+        const floorRow = rows.find((f) => f.server === 'floor' && f.path === r.path);
+        return figure(`${r.path}: CPU per request, gateway / floor`, r.ratioToFloor, '×', { op: '<=', value: TARGET_RATIO }, {
+          floor: 1,
+          note: `${fmt(r.cpuUsPerReq, 1)} µs vs ${fmt(floorRow?.cpuUsPerReq ?? null, 1)} µs; p99 ${fmt(r.p99Ms, 2)} vs ${fmt(floorRow?.p99Ms ?? null, 2)} ms`,
+        });
+      });
+    const result = {
+      benchmark: 'own-overhead',
+      title: 'Benchmark 1 — own overhead',
+      figures,
+      startedAt: started.toISOString(),
+      finishedAt: new Date().toISOString(),
+      settings: { gatewayEnvOverride: process.env.BENCH_GATEWAY_ENV ?? null, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, targetRatio: TARGET_RATIO, logLevel: 'info', logDestination: process.env.BENCH_LOG_FILE ?? 'temp file' },
+      machine: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
+      gatewayLogLines: logged,
+      gatewayRequests,
+      allStatusesExpected: rows.every((r) => r.wrongStatus === 0 && r.requests > 0),
+      allTargetsMet: rows.filter((r) => r.server === 'gateway').every((r) => r.met === true),
+      problems,
+      results: rows,
+    };
+    mkdirSync(dirname(OUTPUT), { recursive: true });
+    writeFileSync(OUTPUT, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`\nwrote ${OUTPUT}`);
+  } catch (error) {
+    problems.push(error instanceof Error ? error.message : String(error));
+  } finally {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (problems.length > 0) {
+    console.error(`\nbench failed:\n- ${problems.join('\n- ')}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
