@@ -17,13 +17,20 @@ const UNLIMITED = new Set(['/api/health', '/metrics']);
 export function createRateLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): RequestHandler {
   const { windowMs, max } = config.rateLimit;
   if (max === 0) return (_req, _res, next) => next();
+  const limiter = createLimiter(config, metrics, keys);
+  // Decided before the limiter runs: it works out the caller's IP and awaits its store even for a
+  // request its own `skip` would let through.
+  return (req, res, next) => (UNLIMITED.has(req.path) ? next() : limiter(req, res, next));
+}
+
+function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): RequestHandler {
+  const { windowMs, max } = config.rateLimit;
   return rateLimit({
     windowMs,
     limit: max,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     identifier: 'default',
-    skip: (req) => UNLIMITED.has(req.path),
     keyGenerator: (req) => {
       // Only a configured key earns its own budget: counting any presented token would let a
       // caller mint a fresh budget per request with random tokens.
