@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig, type GatewayConfig } from '../../src/config/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { auditGatewayLog } from './log-audit.js';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -34,9 +35,13 @@ export async function startGateway(env: Record<string, string> = {}, options: Om
 
 export async function startGatewayWith(config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}): Promise<RunningGateway> {
   const lines: string[] = [];
+  const credentials = config.kucoin.credentials;
+  const audit = auditGatewayLog([...(credentials ? [credentials.key, credentials.secret, credentials.passphrase] : []), ...config.apiKeys, ...config.adminApiKeys]);
   const destination = new Writable({
     write(chunk, _encoding, callback) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
+      const written = String(chunk).split('\n').filter(Boolean);
+      lines.push(...written);
+      written.forEach(audit);
       callback();
     },
   });

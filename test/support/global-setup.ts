@@ -7,11 +7,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COVERAGE_DIR_ENV, listOperations } from './http-contract.js';
+import { findLeakedSecrets, LOG_AUDIT_DIR_ENV } from './log-audit.js';
 
 export default function setup(): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'contract-coverage-'));
   // Set before any worker starts: vitest forks workers with this process's environment.
   process.env[COVERAGE_DIR_ENV] = dir;
+  const auditDir = mkdtempSync(join(tmpdir(), 'gateway-log-audit-'));
+  process.env[LOG_AUDIT_DIR_ENV] = auditDir;
 
   return function teardown() {
     try {
@@ -22,6 +25,14 @@ export default function setup(): () => void {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       delete process.env[COVERAGE_DIR_ENV];
+    }
+    try {
+      reportLeakedSecrets(auditDir);
+    } catch (error) {
+      fail(`the log audit could not be checked: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      rmSync(auditDir, { recursive: true, force: true });
+      delete process.env[LOG_AUDIT_DIR_ENV];
     }
   };
 }
@@ -40,6 +51,15 @@ function reportUnexercised(dir: string): void {
     `contract coverage: ${missing.length} operation(s) of openapi.yaml exercised by no test:\n` +
       missing.map((op) => `  - ${op.operationId} (${op.method.toUpperCase()} ${op.pathTemplate})`).join('\n'),
   );
+}
+
+function reportLeakedSecrets(dir: string): void {
+  const { lines, gateways, leaks } = findLeakedSecrets(dir);
+  if (leaks.length === 0) {
+    console.log(`log audit: no configured secret in any of ${lines} log lines from ${gateways} gateways`);
+    return;
+  }
+  fail(`log audit: ${leaks.length} log line(s) hold a configured secret:\n${leaks.slice(0, 20).map((l) => `  - ${l}`).join('\n')}`);
 }
 
 /** vitest 4 only logs an error thrown by a global teardown ("error during close") and still

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { auditGatewayLog, secretsOfProcess } from './log-audit.js';
 
 export interface Exit {
   code: number | null;
@@ -89,6 +90,12 @@ export function spawnGatewayProcess(options: GatewayProcessOptions = {}): Spawne
   const pid = child.pid;
   const stdout = collectLines(child.stdout!);
   const stderr = collectLines(child.stderr!);
+  // The simulator is not the gateway: only gateway processes are held to the no-secrets rule.
+  if (!args.some((arg) => arg.includes('simulator'))) {
+    const audit = auditGatewayLog(secretsOfProcess(env, cwd));
+    stdout.subscribe(audit);
+    stderr.subscribe(audit);
+  }
 
   let done = false;
   const exited = new Promise<Exit>((resolve) => {
