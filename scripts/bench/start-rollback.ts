@@ -262,12 +262,13 @@ async function notOff(port: number, agent: Agent | false): Promise<string[] | nu
 }
 
 /** Polls until every futures operation answers 404 and the upgrade is refused; ms since `from`. */
-async function untilOff(port: number, agent: Agent | false, from: number): Promise<number> {
+async function untilOff(port: number, agent: Agent | false, from: number, server: Child): Promise<number> {
   const deadline = from + OFF_TIMEOUT_MS;
   let last: string[] | null = null;
   for (;;) {
     last = await notOff(port, agent);
     if (last !== null && last.length === 0) return performance.now() - from;
+    if (server.done()) throw new Error(`pid ${server.pid} exited before futures were off:\n${server.output()}`);
     if (performance.now() > deadline) throw new Error(`futures still not off after ${OFF_TIMEOUT_MS} ms: ${last === null ? 'connection refused' : last.join(', ')}`);
     await sleep(POLL_MS);
   }
@@ -383,7 +384,7 @@ async function measureFlip(problems: string[]): Promise<{ off: number[]; put: nu
       const t0 = performance.now();
       await flip(false);
       put.push(performance.now() - t0);
-      off.push(await untilOff(port, agent, t0));
+      off.push(await untilOff(port, agent, t0, gateway));
     }
     problems.push(...(await checkNotFoundBodies(port, agent)).map((w) => `after the flip, ${w} (want 404 NOT_FOUND)`));
   } finally {
@@ -407,7 +408,7 @@ async function measureRestart(problems: string[]): Promise<{ off: number[]; exit
     const next = spawnGateway(port, { FEATURE_FUTURES: 'false' });
     try {
       // Fresh connections only: a kept-alive one could still reach the old process.
-      off.push(await untilOff(port, false, t0));
+      off.push(await untilOff(port, false, t0, next));
       if (i === RUNS - 1) problems.push(...(await checkNotFoundBodies(port, false)).map((w) => `after the restart, ${w} (want 404 NOT_FOUND)`));
     } finally {
       await stop(next);
