@@ -46,7 +46,7 @@ describe('benchmark 4: start and rollback (smoke mode)', () => {
     expect(report.benchmark).toBe('start-rollback');
     expect(report.problems).toEqual([]);
     const names = report.figures.map((f) => f.name);
-    for (const part of ['start: spawn → first 200', 'start: spawn → `listening`', 'flip: PUT futures-switch off', 'flip: the PUT alone', 'restart: SIGTERM → all futures 404', 'restart: SIGTERM → old process exited']) {
+    for (const part of ['start: spawn → first 200', 'start: spawn → `listening`', 'start: main-thread CPU', 'start: whole-process CPU', 'flip: PUT futures-switch off', 'flip: the PUT alone', 'restart: SIGTERM → all futures 404', 'restart: SIGTERM → old process exited']) {
       expect(names.some((n) => n.startsWith(part)), part).toBe(true);
     }
     for (const f of report.figures) expect(typeof f.value, f.name).toBe('number');
