@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -19,3 +19,6 @@ function findProjectRoot(): string {
 export const projectRoot = findProjectRoot();
 export const openapiPath = join(projectRoot, 'openapi.yaml');
 export const asyncapiPath = join(projectRoot, 'asyncapi.yaml');
+
+/** Where `npm run build` puts a contract as JSON (see src/http/contract.ts): dist/contracts/openapi.json. */
+export const builtContractPath = (yamlPath: string): string => join(projectRoot, 'dist', 'contracts', basename(yamlPath).replace(/\.yaml$/, '.json'));

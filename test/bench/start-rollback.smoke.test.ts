@@ -1,0 +1,54 @@
+/**
+ * Smoke test of benchmark 4 (scripts/bench/start-rollback.ts): two runs of each measurement end
+ * to end against the built gateway (`npm test` builds before vitest runs), every figure has a
+ * value and nothing was broken. Never a speed assertion: speed is what the benchmark reports.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchReport } from '../../scripts/bench/figures.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/start-rollback.ts'], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    // SIGTERM first: the script then stops its own gateways before exiting.
+    const timer = setTimeout(() => child.kill('SIGTERM'), 50_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('benchmark 4: start and rollback (smoke mode)', () => {
+  it('measures every figure without a problem and writes the report', async () => {
+    const output = join(dir, 'start-rollback.json');
+    const run = await runBench({ BENCH_START_RUNS: '2', BENCH_SKIP_BUILD: '1', BENCH_OUTPUT: output });
+    expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('| figure');
+
+    const report = JSON.parse(readFileSync(output, 'utf8')) as BenchReport;
+    expect(report.benchmark).toBe('start-rollback');
+    expect(report.problems).toEqual([]);
+    const names = report.figures.map((f) => f.name);
+    for (const part of ['start: spawn → first 200', 'start: spawn → `listening`', 'start: main-thread CPU', 'start: whole-process CPU', 'flip: PUT futures-switch off', 'flip: the PUT alone', 'restart: SIGTERM → all futures 404', 'restart: SIGTERM → old process exited']) {
+      expect(names.some((n) => n.startsWith(part)), part).toBe(true);
+    }
+    for (const f of report.figures) expect(typeof f.value, f.name).toBe('number');
+  }, 60_000);
+});
