@@ -10,7 +10,7 @@ import { expressServerClasses } from './http/express-server.js';
 import { bundleAsyncApiDocument, loadOpenApiDocument } from './http/contract.js';
 import { renderDocsPage } from './http/docs-page.js';
 import type { HandlerDeps } from './http/handlers/context.js';
-import { createOpenApiBackend } from './http/openapi-backend.js';
+import { compileValidatorsSoon, createOpenApiBackend } from './http/openapi-backend.js';
 import { createFuturesServices } from './futures/services.js';
 import { KucoinClient } from './kucoin/client.js';
 import { UpstreamSupervisor } from './kucoin/stream/supervisor.js';
@@ -152,6 +152,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           server.off('error', reject);
           const address = server.address() as AddressInfo;
           logger.info({ event: 'listening', host: address.address, port: address.port, futures: futuresSwitch.enabled, version }, 'gateway listening');
+          // openapi.yaml is linted in CI and every operation's validators compiled by a test, so a
+          // failure here is a bug to log, not a reason to stop a gateway that already answers.
+          compileValidatorsSoon(api).catch((error: unknown) => logger.error({ err: error }, 'request validators failed to compile'));
           resolve(address);
         });
       }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
+import { compileValidatorsSoon, createOpenApiBackend } from '../../src/http/openapi-backend.js';
 import { loadOpenApiDocument } from '../../src/http/contract.js';
 
 const doc = (paths: Record<string, unknown>) => ({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths });
@@ -13,6 +13,14 @@ describe('createOpenApiBackend', () => {
     const api = await createOpenApiBackend(loadOpenApiDocument());
     expect(api.getOperations().map((op) => op.operationId)).toContain('createOrder');
     expect(api.getOperations()).toHaveLength(19);
+  });
+
+  it("compiles every operation's request validators (what the gateway does just after it listens)", async () => {
+    const api = await createOpenApiBackend(loadOpenApiDocument());
+    await compileValidatorsSoon(api);
+    for (const op of api.getOperations()) {
+      expect(api.validator.requestValidators[op.operationId!], op.operationId).toBeDefined();
+    }
   });
 
   it('checks formats (ajv-formats is wired in)', async () => {
