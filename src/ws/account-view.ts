@@ -14,9 +14,9 @@
  *   but for freshness: a cached position's mark-price fields are as of KuCoin's last push.
  * - Read-your-writes: a write the gateway makes (order, cancel, close) opens a fence before it is
  *   sent; while any fence is open, reads bypass the feed. A fence closes when the feed shows the
- *   write (the order known to the feed, a cancelled order no longer open, a filled order's or
- *   closed position's symbol pushed since the fence opened), or immediately when KuCoin refused the
- *   write (a 4xx: nothing changed). A fence not closed by its deadline makes the feed re-snapshot
+ *   write (the order known to the feed, a MARKET one done; a cancelled order no longer open; a
+ *   filled order's or closed position's symbol pushed since the fence opened), or at once when
+ *   KuCoin refused the write (a 4xx: nothing changed). A fence not closed by its deadline makes the feed re-snapshot
  *   the account from a read that starts then, and reads bypass until that snapshot is installed.
  *   Leverage, margin-mode and risk-limit changes are pushed on no topic the feed holds, so they
  *   always re-snapshot.
@@ -46,7 +46,7 @@ export interface OrderListQuery {
 
 /** What a write may have changed, known once it has answered. */
 export type WriteOutcome =
-  | { kind: 'order'; orderId: string; symbol: string }
+  | { kind: 'order'; orderId: string; symbol: string; type: 'MARKET' | 'LIMIT' }
   | { kind: 'cancel'; orderIds: readonly string[] }
   | { kind: 'close'; orderId: string; symbol: string };
 
@@ -246,8 +246,11 @@ function shownBy(outcome: WriteOutcome, mark: number): (cache: FeedCache) => boo
     case 'order':
       return (cache) => {
         const order = cache.knownOrder(outcome.orderId);
+        if (order === undefined) return false;
+        // A MARKET order's write includes its fill: KuCoin may push `open` before `match`.
+        if (outcome.type === 'MARKET' && order.status === 'open') return false;
         // A fill moved the position too: wait for that push as well.
-        return order !== undefined && (order.filledQty === 0 || cache.positionChangedSince(outcome.symbol, mark));
+        return order.filledQty === 0 || cache.positionChangedSince(outcome.symbol, mark);
       };
     case 'cancel':
       return (cache) => outcome.orderIds.every((orderId) => cache.knownOrder(orderId)?.status !== 'open');

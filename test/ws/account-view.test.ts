@@ -233,6 +233,24 @@ describe('read-your-writes', () => {
     expect(gone.body.data.items.map((o: { orderId: string }) => o.orderId)).not.toContain(PLACED.id);
   });
 
+  it('waits for a MARKET order to be done, and for its position push, before serving from the stream', async () => {
+    await start();
+    await untilStream('/api/futures/positions');
+    const placed = await call('POST', '/api/futures/orders', { json: { symbol: 'XBTUSDTM', side: 'BUY', type: 'MARKET', qty: 1 } });
+    expect(placed.status).toBe(201);
+    const at = Date.now();
+    // KuCoin may push `open` before the fill: the order is known, the fill not yet.
+    upstream.push('/contractMarket/tradeOrders', 'orderChange', orderChange(PLACED, 'open', 'open', at));
+    await sleep(50);
+    expect((await call('GET', '/api/futures/positions')).headers.get('x-served-from')).toBe('upstream');
+    upstream.push('/contractMarket/tradeOrders', 'orderChange', { ...orderChange(PLACED, 'filled', 'done', at + 1), filledSize: String(PLACED.size), remainSize: '0' });
+    await sleep(50);
+    expect((await call('GET', '/api/futures/positions')).headers.get('x-served-from')).toBe('upstream');
+    upstream.push(`/contract/position:${POSITION.symbol}`, 'position.change', { ...POSITION, currentQty: POSITION.currentQty + 1, changeReason: 'positionChange' });
+    const shown = await untilStream('/api/futures/positions');
+    expect(shown.body.data[0].qty).toBe(POSITION.currentQty + 1);
+  });
+
   it('bypasses the stream while a write is in flight', async () => {
     await start();
     await untilStream('/api/futures/orders');

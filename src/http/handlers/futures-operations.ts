@@ -58,7 +58,7 @@ export function futuresOperationHandlers(services: FuturesServices): Record<stri
     createOrder: reply(201, (c) =>
       write(
         () => createOrder(services, c.request.requestBody as Body<'createOrder'>, idempotencyKey(c)),
-        (placed) => ({ kind: 'order', orderId: placed.orderId, symbol: placed.symbol }),
+        (placed) => ({ kind: 'order', orderId: placed.orderId, symbol: placed.symbol, type: placed.type }),
       ),
     ),
     listOrders: list((c, view) => {
