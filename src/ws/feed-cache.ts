@@ -78,7 +78,7 @@ export class FeedCache {
     return this.#positionSeq;
   }
 
-  /** A pushed change of the symbol's position was applied. */
+  /** A pushed change of the symbol's position (one with a `changeReason`, not a mark refresh) was applied. */
   notePositionChange(symbol: string): void {
     this.#positionSeq += 1;
     this.#positionSeen.set(symbol, this.#positionSeq);

@@ -509,7 +509,7 @@ export class FuturesFeed {
       if (again.raw.currentQty === 0) this.#cache.positions.delete(symbol);
       else this.#cache.positions.set(symbol, again.raw);
     });
-    this.#cache.notePositionChange(symbol);
+    if (merged.reason !== 'markPrice') this.#cache.notePositionChange(symbol); // a change, not a mark refresh
     this.#broadcast({ type: 'position_update', snapshot: false, reason: merged.reason, data: [position] });
   }
 

@@ -244,6 +244,8 @@ describe('read-your-writes', () => {
     await sleep(50);
     expect((await call('GET', '/api/futures/positions')).headers.get('x-served-from')).toBe('upstream');
     upstream.push('/contractMarket/tradeOrders', 'orderChange', { ...orderChange(PLACED, 'filled', 'done', at + 1), filledSize: String(PLACED.size), remainSize: '0' });
+    // A mark-price refresh of the position is not the fill's position change.
+    upstream.push(`/contract/position:${POSITION.symbol}`, 'position.change', { symbol: POSITION.symbol, markPrice: 69000, currentTimestamp: at + 2 });
     await sleep(50);
     expect((await call('GET', '/api/futures/positions')).headers.get('x-served-from')).toBe('upstream');
     upstream.push(`/contract/position:${POSITION.symbol}`, 'position.change', { ...POSITION, currentQty: POSITION.currentQty + 1, changeReason: 'positionChange' });
