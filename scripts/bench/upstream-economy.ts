@@ -59,9 +59,16 @@ interface Child {
 }
 
 const children = new Set<ChildProcess>();
-process.on('exit', () => {
+const killChildren = () => {
   for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-});
+};
+process.on('exit', killChildren);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killChildren();
+    process.exit(130);
+  });
+}
 
 /** A free loopback port: the gateway logs at warn, so it never says which port it took. */
 function freePort(): Promise<number> {
