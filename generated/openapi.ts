@@ -129,7 +129,7 @@ export interface paths {
         };
         /**
          * Open positions
-         * @description Upstream: `GET /api/v1/positions`. Needs KuCoin credentials.
+         * @description Upstream: `GET /api/v1/positions`, or none when the live feed's state is current (`X-Served-From: stream`). Needs KuCoin credentials. Sorted by symbol.
          */
         get: operations["listPositions"];
         put?: never;
@@ -230,7 +230,7 @@ export interface paths {
         };
         /**
          * Open orders
-         * @description Upstream: `GET /api/v1/orders?status=active`. Needs KuCoin credentials.
+         * @description Upstream: `GET /api/v1/orders?status=active`, or none when the live feed's state is current (`X-Served-From: stream`). Needs KuCoin credentials. Newest first.
          */
         get: operations["listOrders"];
         put?: never;
@@ -1098,6 +1098,8 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Where the list came from: `stream` (the live feed's state, kept current by KuCoin's private WebSocket; no KuCoin call) or `upstream` (KuCoin REST). See README "Upstream discipline". */
+                    "X-Served-From": "stream" | "upstream";
                     [name: string]: unknown;
                 };
                 content: {
@@ -1291,6 +1293,8 @@ export interface operations {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];
                     "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    /** @description Where the list came from: `stream` (the live feed's state, kept current by KuCoin's private WebSocket; no KuCoin call) or `upstream` (KuCoin REST). See README "Upstream discipline". */
+                    "X-Served-From": "stream" | "upstream";
                     [name: string]: unknown;
                 };
                 content: {

@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
+import { AccountView } from './ws/account-view.js';
 import { FuturesFeed, type UpstreamFeedSource } from './ws/feed.js';
 import { attachFuturesSocket, CloseCode } from './ws/futures-socket.js';
 
@@ -36,6 +37,8 @@ export interface GatewayOptions {
   upstream?: UpstreamFeedSource & { close(): Promise<void> };
   /** Overrides for the live feed (tests use short retries). */
   feed?: { retry?: { initialMs: number; maxMs: number } };
+  /** Overrides for the list reads served from the feed (tests use a short write deadline). */
+  accountView?: { writeDeadlineMs?: number };
 }
 
 export interface Gateway {
@@ -101,6 +104,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     : undefined;
   const upstream = feedUnavailable === undefined ? (options.upstream ?? new UpstreamSupervisor({ client: kucoin, logger, metrics })) : undefined;
   const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, ...options.feed }) : undefined;
+  const { enabled, lingerMs } = config.readsFromStream;
+  futures.accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
 
   const socket = attachFuturesSocket(server, {
     config,
@@ -168,6 +173,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         socket.closeAll(CloseCode.shutdown, 'server shutting down');
         const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref());
         const [outcome] = await Promise.all([Promise.race([closed.then(() => 'closed' as const), timeout]), socket.drain(config.shutdownTimeoutMs)]);
+        futures.accountView?.close();
         feed?.close();
         await upstream?.close();
         if (outcome === 'timeout') {

@@ -27,6 +27,8 @@ export interface GatewayConfig {
   futuresPoolQuota: number;
   /** KuCoin ids a new /ws/futures connection watches before it subscribes (canonical, no repeats). */
   wsDefaultSymbols: string[];
+  /** Position and open-order list reads served from the live feed's state (src/ws/account-view.ts). */
+  readsFromStream: { enabled: boolean; lingerMs: number };
 }
 
 export interface LoadConfigOptions {
@@ -71,6 +73,8 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'UPSTREAM_TIMEOUT_MS', default: '5000', meaning: 'timeout of one call to KuCoin, in ms (504 UPSTREAM_TIMEOUT past it)' },
     { variable: 'KUCOIN_FUTURES_POOL_QUOTA', default: '2000', meaning: "the account's Futures resource-pool quota per 30 s (VIP0 2000; see kucoin-futures.md §2); corrected by KuCoin's gw-ratelimit-limit" },
     { variable: 'WS_DEFAULT_SYMBOLS', default: 'XBTUSDTM,ETHUSDTM', meaning: "comma-separated symbols (any accepted spelling) a new /ws/futures connection watches before it subscribes, at most 50; 'none' for none" },
+    { variable: 'READS_FROM_STREAM', default: 'true', meaning: 'serve the position and open-order lists from the live feed when it is current (no KuCoin call); false sends every read to KuCoin' },
+    { variable: 'READS_FROM_STREAM_LINGER_MS', default: '60000', meaning: "how long the KuCoin stream a REST read of those lists started stays up after the last such read, in ms" },
     { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on the client address in X-Forwarded-For; enable only behind a proxy that overwrites that header" },
   ].map((row) => Object.freeze(row)),
 );
@@ -222,6 +226,10 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', get('UPSTREAM_TIMEOUT_MS'), 100, 120_000),
     futuresPoolQuota: integer('KUCOIN_FUTURES_POOL_QUOTA', get('KUCOIN_FUTURES_POOL_QUOTA'), 100, 1_000_000),
     wsDefaultSymbols: symbolList('WS_DEFAULT_SYMBOLS', read('WS_DEFAULT_SYMBOLS')),
+    readsFromStream: {
+      enabled: boolean('READS_FROM_STREAM', get('READS_FROM_STREAM')),
+      lingerMs: integer('READS_FROM_STREAM_LINGER_MS', get('READS_FROM_STREAM_LINGER_MS'), 1_000, 86_400_000),
+    },
   };
 
   // design.md §10: never serve futures beyond loopback without gateway API keys.

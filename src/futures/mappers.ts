@@ -123,6 +123,12 @@ export function toOrder(kucoinOrder: KucoinOrder, contract: Pick<ContractRef, 'b
   };
 }
 
+/** The order of the position list: by symbol (KuCoin does not document its own). */
+export const positionListOrder = (a: Position, b: Position): number => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
+
+/** The order of an order list: newest first, as KuCoin lists them, then by id for orders of the same ms. */
+export const orderListOrder = (a: Order, b: Order): number => b.createdAt - a.createdAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0);
+
 /** §3.4 page → `OrderPage`; `contractOf` finds each item's contract (the cached contract list). */
 export function toOrderPage(kucoinPage: KucoinOrderPage, contractOf: (symbol: string) => Pick<ContractRef, 'baseCurrency'> | undefined): OrderPage {
   const f = new Fields(kucoinPage, 'orders');

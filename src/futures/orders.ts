@@ -7,7 +7,7 @@ import type { FuturesDeps } from './deps.js';
 import { marginModeOf } from './margin-mode.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
-import { toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
+import { orderListOrder, toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
 import { contractsFor } from './units.js';
 
 type OrderRequest = components['schemas']['OrderRequest'];
@@ -159,7 +159,9 @@ export async function listOrders(
   });
   // Resolve every listed order's contract first (some may have left the active list), then map the page in one go.
   const contracts = await deps.catalog.forHeldAll((Array.isArray(page?.items) ? page.items : []).map((item) => item.symbol));
-  return toOrderPage(page, (symbol) => contracts.get(symbol));
+  const mapped = toOrderPage(page, (symbol) => contracts.get(symbol));
+  // Within the page only: a page is KuCoin's cut of its own newest-first list.
+  return { ...mapped, items: mapped.items.sort(orderListOrder) };
 }
 
 export async function getOrder(deps: FuturesDeps, orderId: string): Promise<Order> {

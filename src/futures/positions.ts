@@ -2,7 +2,7 @@ import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../http/errors.js';
 import type { KucoinContract, KucoinPosition } from '../kucoin/payloads.js';
 import type { FuturesDeps } from './deps.js';
-import { toPosition } from './mappers.js';
+import { positionListOrder, toPosition } from './mappers.js';
 
 type Position = components['schemas']['Position'];
 
@@ -25,7 +25,7 @@ export async function readHeldPositions(deps: FuturesDeps, currency: string | un
 
 export async function listPositions(deps: FuturesDeps, currency: string | undefined): Promise<Position[]> {
   const { positions, contracts } = await readHeldPositions(deps, currency, 'listing positions');
-  return positions.map((p) => toPosition(p, contracts.get(p.symbol)!));
+  return positions.map((p) => toPosition(p, contracts.get(p.symbol)!)).sort(positionListOrder);
 }
 
 /**

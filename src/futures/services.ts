@@ -4,9 +4,13 @@ import { ContractCatalog } from './contract-catalog.js';
 import { IdempotencyStore } from './idempotency.js';
 import { LeverageMemory } from './leverage.js';
 import type { OrdersDeps, Placed } from './orders.js';
+import type { AccountView } from '../ws/account-view.js';
 
 /** Everything the futures handlers need, built once per gateway around one KuCoin client. */
-export type FuturesServices = OrdersDeps;
+export interface FuturesServices extends OrdersDeps {
+  /** The list reads served from the live feed when it is current (src/ws/account-view.ts); set by the gateway. */
+  accountView?: AccountView;
+}
 
 export function createFuturesServices(client: KucoinClient, logger: Logger): FuturesServices {
   return {

@@ -133,6 +133,12 @@ export function createMetrics() {
       help: '/ws/futures clients closed with 4408 because their send buffer passed the bound.',
       registers: [registry],
     }),
+    restReadsServed: new Counter({
+      name: 'gateway_rest_reads_total',
+      help: 'Position-list and open-order-list reads answered, by operation (listPositions, listOrders) and source: "stream" (the live feed\'s state, no KuCoin call) or "upstream" (KuCoin REST).',
+      labelNames: ['operation', 'source'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -29,6 +29,9 @@ export class FeedCache {
    */
   readonly contracts = new Map<string, ContractRef>();
   readonly #doneOrders = new Map<string, Order>();
+  /** Counts position pushes applied; `#positionSeen` has the count at each symbol's latest one. */
+  #positionSeq = 0;
+  readonly #positionSeen = new Map<string, number>();
   readonly #journals = new Map<CachePart, Set<(() => void)[]>>();
   readonly #reads = new Map<CachePart, Promise<void>>();
 
@@ -68,6 +71,22 @@ export class FeedCache {
       });
     this.#reads.set(part, reading);
     return reading;
+  }
+
+  /** A mark for `positionChangedSince`. */
+  get positionSeq(): number {
+    return this.#positionSeq;
+  }
+
+  /** A pushed change of the symbol's position (one with a `changeReason`, not a mark refresh) was applied. */
+  notePositionChange(symbol: string): void {
+    this.#positionSeq += 1;
+    this.#positionSeen.set(symbol, this.#positionSeq);
+  }
+
+  /** Whether a pushed change of the symbol's position was applied after `mark` was taken. */
+  positionChangedSince(symbol: string, mark: number): boolean {
+    return (this.#positionSeen.get(symbol) ?? 0) > mark;
   }
 
   /** An open order, or one that finished recently. */

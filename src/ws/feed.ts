@@ -208,6 +208,34 @@ export class FuturesFeed {
     ).then((found) => found.filter((symbol): symbol is string => symbol !== undefined));
   }
 
+  /**
+   * The account as the feed holds it, for REST reads (src/ws/account-view.ts): only while it is
+   * current for `subscriber`, a member that has had its snapshot (upstream live, no resync or
+   * re-snapshot pending) with no push waiting to be applied; else undefined.
+   */
+  currentAccount(subscriber: FeedSubscriber): FeedCache | undefined {
+    const member = this.#members.get(subscriber);
+    if (!member?.live || !this.#live || this.#closed || this.#queued > 0 || this.#overflowed) return undefined;
+    return this.#cache;
+  }
+
+  /** The feed's account state, current or not (for checks that the stream has shown a change). */
+  get account(): FeedCache {
+    return this.#cache;
+  }
+
+  /**
+   * `subscriber` gets a fresh snapshot from an account read that starts after this call (a read
+   * already in flight is not used), e.g. after a write KuCoin reports on no subscribed topic.
+   */
+  resnapshot(subscriber: FeedSubscriber): void {
+    const member = this.#members.get(subscriber);
+    if (!member) return;
+    member.live = false;
+    this.#epoch += 1; // a round's read in flight counts as older: the round reads again
+    this.#startRound();
+  }
+
   /** Stops listening to the upstream; the gateway closes the upstream itself. */
   close(): void {
     this.#closed = true;
@@ -481,6 +509,7 @@ export class FuturesFeed {
       if (again.raw.currentQty === 0) this.#cache.positions.delete(symbol);
       else this.#cache.positions.set(symbol, again.raw);
     });
+    if (merged.reason !== 'markPrice') this.#cache.notePositionChange(symbol); // a change, not a mark refresh
     this.#broadcast({ type: 'position_update', snapshot: false, reason: merged.reason, data: [position] });
   }
 

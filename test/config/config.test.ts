@@ -52,6 +52,7 @@ describe('defaults', () => {
       upstreamTimeoutMs: 5000,
       futuresPoolQuota: 2000,
       wsDefaultSymbols: ['XBTUSDTM', 'ETHUSDTM'],
+      readsFromStream: { enabled: true, lingerMs: 60000 },
     });
   });
 
@@ -180,6 +181,8 @@ describe('value parsing', () => {
     ['WS_DEFAULT_SYMBOLS', 'BTC-USDT, eth/usdt:usdt,SOLUSDTM,XBTUSDTM,', { wsDefaultSymbols: ['XBTUSDTM', 'ETHUSDTM', 'SOLUSDTM'] }],
     ['WS_DEFAULT_SYMBOLS', 'BTCUSDT', { wsDefaultSymbols: ['XBTUSDTM'] }],
     ['WS_DEFAULT_SYMBOLS', 'none', { wsDefaultSymbols: [] }],
+    ['READS_FROM_STREAM', 'off', { readsFromStream: { enabled: false, lingerMs: 60000 } }],
+    ['READS_FROM_STREAM_LINGER_MS', '5000', { readsFromStream: { enabled: true, lingerMs: 5000 } }],
   ])('accepts %s=%j', (variable, raw, want) => {
     expect(load({ [variable]: raw })).toMatchObject(want);
   });

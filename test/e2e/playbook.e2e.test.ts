@@ -163,10 +163,11 @@ describe('faults at KuCoin become typed answers, never a 500', () => {
     ['429000', 429, 'UPSTREAM_RATE_LIMITED', { type: 'rate-limit', resetMs: 1000 }],
     ['latency past the timeout', 504, 'UPSTREAM_TIMEOUT', { type: 'latency', ms: 2_000 }],
     ['bad JSON', 502, 'UPSTREAM_BAD_RESPONSE', { type: 'bad-body', body: '{"code":"200000","data":[' }],
-  ] as const)('%s on positions → %i %s', async (_name, status, code, action) => {
+  ] as const)('%s on the account read → %i %s', async (_name, status, code, action) => {
     // times: 3 covers the gateway's retries of a read; the breaker needs 5 failures in a row to open.
-    await simControl('POST', '/sim/faults', [{ match: { method: 'GET', path: '/api/v1/positions' }, times: 3, action }]);
-    const res = await call('GET', '/api/futures/positions');
+    // The account, not the position list: that list is served from the live feed once it is up.
+    await simControl('POST', '/sim/faults', [{ match: { method: 'GET', path: '/api/v1/account-overview' }, times: 3, action }]);
+    const res = await call('GET', '/api/futures/account');
     expect(res.status).toBe(status);
     expect(res.body.code).toBe(code);
     if (status === 429) {
@@ -174,7 +175,7 @@ describe('faults at KuCoin become typed answers, never a 500', () => {
       await new Promise((r) => setTimeout(r, 1_100));
     }
     await simControl('DELETE', '/sim/faults');
-    expect((await call('GET', '/api/futures/positions')).status).toBe(200);
+    expect((await call('GET', '/api/futures/account')).status).toBe(200);
   });
 
   it('an order whose answer is lost is found by clientOid: one order at KuCoin, a success for the caller', async () => {

@@ -10,7 +10,9 @@ let running: RunningGateway;
 
 beforeAll(async () => {
   kucoin.listen();
-  running = await startGateway({ FEATURE_FUTURES: 'true', FUTURES_BASE_URL: KUCOIN, UPSTREAM_TIMEOUT_MS: '300', ...TEST_CREDENTIALS });
+  // The REST path's calls to KuCoin are what these tests check; reads served from the live feed
+  // (which would open KuCoin's WebSocket here) are tested in test/ws/account-view*.test.ts.
+  running = await startGateway({ FEATURE_FUTURES: 'true', FUTURES_BASE_URL: KUCOIN, UPSTREAM_TIMEOUT_MS: '300', READS_FROM_STREAM: 'false', ...TEST_CREDENTIALS });
 });
 afterEach(() => kucoin.reset());
 afterAll(async () => {

@@ -161,6 +161,23 @@ describe('control API', () => {
     expect((await control('GET', '/sim/nothing')).status).toBe(404);
   });
 
+  it('GET /sim/usage counts what each pool spent and refused, and every 429 sent; reset clears it', async () => {
+    await control('POST', '/sim/reset', { seed: 9 });
+    for (let i = 0; i < 3; i++) await client.call('positions', { context: 'reading positions' });
+    await fetch(`${sim.url}/api/v1/contracts/XBTUSDTM`);
+    await addFaults([{ match: { path: '/api/v1/status' }, times: 1, action: { type: 'rate-limit', resetMs: 1_000 } }]);
+    expect((await fetch(`${sim.url}/api/v1/status`)).status).toBe(429);
+    const { body } = await control('GET', '/sim/usage');
+    expect(body.pools.futures).toMatchObject({ limit: 2000, calls: 3, weight: 6, refused: 0, maxWindowWeight: 6 });
+    expect(body.pools.futures.perSecond.reduce((sum: number, [, weight]: [number, number]) => sum + weight, 0)).toBe(6);
+    // The contract read, and the clock read the client signs with.
+    expect(body.pools.public.weight).toBeGreaterThanOrEqual(3);
+    expect(body.rateLimited).toBe(1);
+    expect(body.requests['GET /api/v1/positions']).toBe(3);
+    await control('POST', '/sim/reset', { seed: 9 });
+    expect((await control('GET', '/sim/usage')).body).toMatchObject({ pools: { futures: { calls: 0, weight: 0, perSecond: [] } }, rateLimited: 0, requests: {} });
+  });
+
   it('bullet-public, then /sim/ws/drop and /sim/ws/expire-tokens', async () => {
     const response = await fetch(`${sim.url}/api/v1/bullet-public`, { method: 'POST' });
     const { data: bullet } = (await response.json()) as { data: KucoinBullet };

@@ -86,7 +86,8 @@ describe('connecting', () => {
     expect(positions).toMatchObject({ type: 'position_update', snapshot: true, seq: 2, data: [{ symbol: 'XBTUSDTM', side: 'LONG', qty: 1, markPrice: 68900.7 }] });
     expect(positions.reason).toBeUndefined();
     expect(orders).toMatchObject({ type: 'order_update', snapshot: true, seq: 3 });
-    expect(orders.data.map((o: { orderId: string }) => o.orderId)).toEqual([XBT_ORDER.id, ETH_ORDER.id]);
+    // Newest first, as the REST list (the snapshot is read through it).
+    expect(orders.data.map((o: { orderId: string }) => o.orderId)).toEqual([ETH_ORDER.id, XBT_ORDER.id]);
     expect(orders.event).toBeUndefined();
     expect(xbt).toMatchObject({ type: 'funding_tick', snapshot: true, seq: 4, data: { symbol: 'XBTUSDTM', fundingRateSymbol: '.XBTUSDTMFPI8H', rate: FUNDING.value } });
     expect(eth).toMatchObject({ type: 'funding_tick', snapshot: true, seq: 5, data: { symbol: 'ETHUSDTM', baseAsset: 'ETH' } });

@@ -6,6 +6,7 @@ import { setLeverage } from '../../futures/leverage.js';
 import { cancelOrder, closePosition, createOrder, getOrder, listOrders } from '../../futures/orders.js';
 import { getPosition, listPositions } from '../../futures/positions.js';
 import type { FuturesServices } from '../../futures/services.js';
+import type { AccountView, OrderListQuery, Served, WriteOutcome } from '../../ws/account-view.js';
 import { sendData } from '../problem.js';
 
 type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
@@ -17,6 +18,8 @@ const idempotencyKey = (c: Context): string | undefined => {
   return typeof value === 'string' ? value : undefined;
 };
 
+const upstream = async <T>(data: Promise<T>): Promise<Served<T>> => ({ data: await data, source: 'upstream' });
+
 /** Thin wrappers: the typed request in, a service call, the typed reply out (style.md). */
 export function futuresOperationHandlers(services: FuturesServices): Record<string, Handler> {
   const reply =
@@ -26,25 +29,50 @@ export function futuresOperationHandlers(services: FuturesServices): Record<stri
       if (data && typeof data === 'object' && 'replayed' in data) res.setHeader('Idempotent-Replayed', String(data.replayed));
       sendData(res, status, data);
     };
+  /** The two list reads: from the live feed when it is current (X-Served-From says which), else from KuCoin. */
+  const list =
+    <T>(run: (c: Context, view: AccountView | undefined) => Promise<Served<T>>): Handler =>
+    async (c: Context, _req: Request, res: Response) => {
+      const { data, source } = await run(c, services.accountView);
+      res.setHeader('X-Served-From', source);
+      sendData(res, 200, data);
+    };
+  /** A write on the account, fenced so that reads after it see it (src/ws/account-view.ts). */
+  const write = <T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> =>
+    services.accountView ? services.accountView.write(run, outcome) : run();
 
   return {
-    listPositions: reply(200, (c) => listPositions(services, (c.request.query as Query<'listPositions'>).currency)),
+    listPositions: list((c, view) => {
+      const { currency } = c.request.query as Query<'listPositions'>;
+      return view ? view.listPositions(currency) : upstream(listPositions(services, currency));
+    }),
     getPosition: reply(200, (c) => getPosition(services, param(c, 'symbol'))),
-    closePosition: reply(200, (c) => closePosition(services, param(c, 'symbol'), idempotencyKey(c))),
-    setLeverage: reply(200, (c) => setLeverage(services, c.request.requestBody as Body<'setLeverage'>)),
+    closePosition: reply(200, (c) =>
+      write(
+        () => closePosition(services, param(c, 'symbol'), idempotencyKey(c)),
+        (closed) => ({ kind: 'close', orderId: closed.orderId, symbol: closed.symbol }),
+      ),
+    ),
+    setLeverage: reply(200, (c) => write(() => setLeverage(services, c.request.requestBody as Body<'setLeverage'>), 'settings')),
     getFundingRate: reply(200, (c) => getFundingRate(services, param(c, 'symbol'))),
-    createOrder: reply(201, (c) => createOrder(services, c.request.requestBody as Body<'createOrder'>, idempotencyKey(c))),
-    listOrders: reply(200, (c) => {
+    createOrder: reply(201, (c) =>
+      write(
+        () => createOrder(services, c.request.requestBody as Body<'createOrder'>, idempotencyKey(c)),
+        (placed) => ({ kind: 'order', orderId: placed.orderId, symbol: placed.symbol, type: placed.type }),
+      ),
+    ),
+    listOrders: list((c, view) => {
       const q = c.request.query as Record<string, string | undefined>;
-      return listOrders(services, {
+      const query: OrderListQuery = {
         ...(q.symbol === undefined ? {} : { symbol: q.symbol }),
         ...(q.side === undefined ? {} : { side: q.side as 'BUY' | 'SELL' }),
         ...(q.page === undefined ? {} : { page: Number(q.page) }),
         ...(q.pageSize === undefined ? {} : { pageSize: Number(q.pageSize) }),
-      });
+      };
+      return view ? view.listOrders(query) : upstream(listOrders(services, query));
     }),
     getOrder: reply(200, (c) => getOrder(services, param(c, 'orderId'))),
-    cancelOrder: reply(200, (c) => cancelOrder(services, param(c, 'orderId'))),
+    cancelOrder: reply(200, (c) => write(() => cancelOrder(services, param(c, 'orderId')), (cancelled) => ({ kind: 'cancel', orderIds: cancelled.cancelledOrderIds }))),
     getAccount: reply(200, (c) => getAccount(services, (c.request.query as Query<'getAccount'>).currency)),
     listContracts: reply(200, () => listContracts(services)),
     getContract: reply(200, (c) => getContract(services, param(c, 'symbol'))),

@@ -40,6 +40,8 @@ export interface SimRestApp {
   pools: ResourcePools;
   /** Requests seen per `METHOD /path/{template}`. */
   counters: Map<string, number>;
+  /** HTTP 429 answers sent since the last reset (the pools' refusals and fault rules). */
+  stats: { rateLimited: number };
 }
 
 const kucoinError = (status: number, code: string, msg: string, headers: Record<string, string>): Reply => json(status, { code, msg }, headers);
@@ -53,7 +55,8 @@ export function createSimRestApp(options: SimRestOptions): SimRestApp {
     token: options.issueToken(kind),
     instanceServers: [{ endpoint: options.wsEndpoint(), encrypt: false, protocol: 'websocket', pingInterval: options.pingIntervalMs, pingTimeout: options.pingTimeoutMs }],
   });
-  const app: SimRestApp = { listener: () => undefined, faults, pools, counters };
+  const stats = { rateLimited: 0 };
+  const app: SimRestApp = { listener: () => undefined, faults, pools, counters, stats };
 
   /** Applies fault actions; true when one of them answered (or dropped) the request. */
   async function applyFaults(actions: FaultAction[], res: ServerResponse, pool: Pool): Promise<boolean> {
@@ -70,6 +73,7 @@ export function createSimRestApp(options: SimRestOptions): SimRestApp {
       } else if (action.type === 'business') send(res, kucoinError(200, action.code, action.msg, headers));
       else if (action.type === 'rate-limit') {
         const limited = { ...headers, 'gw-ratelimit-remaining': '0', 'gw-ratelimit-reset': String(action.resetMs) };
+        stats.rateLimited += 1;
         send(res, kucoinError(429, '429000', 'Too Many Requests', limited));
       } else send(res, { status: 200, body: action.body, headers });
       return true;
@@ -104,6 +108,7 @@ export function createSimRestApp(options: SimRestOptions): SimRestApp {
       if (failure) return send(res, kucoinError(failure.status, failure.code, failure.msg, pools.headers(pool)));
     }
     if (!pools.take(pool, route.weight)) {
+      stats.rateLimited += 1;
       return send(res, kucoinError(429, '429000', 'Too Many Requests', { ...pools.headers(pool), 'gw-ratelimit-remaining': '0' }));
     }
 

@@ -6,7 +6,10 @@
  *                                    orders: {active, done} (§3.4), markets, funding, settings, fundingHistory,
  *                                    requests: {"GET /api/v1/orders": n, …}, faults: [...], ws: {connections} }
  *   POST   /sim/reset            { seed?: number }  → a fresh account (same seed by default); also clears
- *                                    faults, request counters and rate-limit windows. → { seed }
+ *                                    faults, request counters, rate-limit windows and usage. → { seed }
+ *   GET    /sim/usage            → { pools: { futures, public: { limit, calls, weight, refused, maxWindowWeight,
+ *                                    perSecond: [[epochSecond, weight], …] } }, rateLimited: n (every 429 sent,
+ *                                    fault rules included), requests: {"GET /api/v1/orders": n, …} }
  *   POST   /sim/faults           [rule, …] (or one rule, or { rules: [...] }) → { added: [rule+id], faults: [...] }
  *   GET    /sim/faults           → { faults: [...] }
  *   DELETE /sim/faults           → { cleared: n }
@@ -85,8 +88,10 @@ const handlers: Record<string, Handler> = {
     app.faults.clear();
     app.counters.clear();
     app.pools.reset();
+    app.stats.rateLimited = 0;
     return { seed: engine.seed };
   },
+  'GET /sim/usage': ({ app }) => ({ pools: app.pools.usage(), rateLimited: app.stats.rateLimited, requests: Object.fromEntries(app.counters) }),
   'POST /sim/faults': ({ app }, body) => ({ added: app.faults.add(body), faults: app.faults.list() }),
   'GET /sim/faults': ({ app }) => ({ faults: app.faults.list() }),
   'DELETE /sim/faults': ({ app }) => ({ cleared: app.faults.clear() }),

@@ -13,11 +13,26 @@ interface Window {
   resetAt: number;
 }
 
+/** What a pool has spent and refused since the last reset (`GET /sim/usage`). */
+export interface PoolUsage {
+  limit: number;
+  /** Calls that spent weight. */
+  calls: number;
+  weight: number;
+  /** Calls refused with 429000 because the pool could not afford them. */
+  refused: number;
+  /** The most weight spent in one of the pool's own windows. */
+  maxWindowWeight: number;
+  /** Weight spent per second: [epoch second, weight], oldest first. */
+  perSecond: Array<[number, number]>;
+}
+
 export class ResourcePools {
   readonly #limits: Record<Pool, number>;
   readonly #windowMs: number;
   readonly #now: () => number;
   readonly #windows = new Map<Pool, Window>();
+  readonly #usage = new Map<Pool, PoolUsage>();
 
   constructor(options: { limits: Record<Pool, number>; windowMs?: number; now: () => number }) {
     this.#limits = options.limits;
@@ -38,9 +53,34 @@ export class ResourcePools {
       window = { remaining: this.#limits[pool], resetAt: this.#now() + this.#windowMs };
       this.#windows.set(pool, window);
     }
-    if (window.remaining < weight) return false;
+    const usage = this.#usageOf(pool);
+    if (window.remaining < weight) {
+      usage.refused += 1;
+      return false;
+    }
     window.remaining -= weight;
+    usage.calls += 1;
+    usage.weight += weight;
+    usage.maxWindowWeight = Math.max(usage.maxWindowWeight, this.#limits[pool] - window.remaining);
+    const second = Math.floor(this.#now() / 1000);
+    const last = usage.perSecond.at(-1);
+    if (last?.[0] === second) last[1] += weight;
+    else usage.perSecond.push([second, weight]);
     return true;
+  }
+
+  #usageOf(pool: Pool): PoolUsage {
+    let usage = this.#usage.get(pool);
+    if (!usage) {
+      usage = { limit: this.#limits[pool], calls: 0, weight: 0, refused: 0, maxWindowWeight: 0, perSecond: [] };
+      this.#usage.set(pool, usage);
+    }
+    return usage;
+  }
+
+  /** Every pool's usage since the last reset. */
+  usage(): Record<Pool, PoolUsage> {
+    return { futures: structuredClone(this.#usageOf('futures')), public: structuredClone(this.#usageOf('public')) };
   }
 
   headers(pool: Pool): Record<string, string> {
@@ -54,5 +94,6 @@ export class ResourcePools {
 
   reset(): void {
     this.#windows.clear();
+    this.#usage.clear();
   }
 }

@@ -1,0 +1,263 @@
+/**
+ * REST reads of the position list and the open-order list served from the live feed's account
+ * state (src/ws/feed.ts) when it is current, else from KuCoin over REST (coalesced by the client).
+ *
+ * Decisions:
+ * - The feed's state is trusted only while it is current for this view's own feed member: the
+ *   upstream stream is subscribed, the member has had its account snapshot, no resync or
+ *   re-snapshot is pending and no push is waiting to be applied (FuturesFeed.currentAccount).
+ * - The first REST read of either list makes the view a member of the feed (an internal one,
+ *   with no watched symbols), which brings the KuCoin stream up as a /ws/futures client does; the
+ *   view leaves the feed `lingerMs` after the last such read. An idle gateway opens nothing.
+ * - Answers from the feed go through the REST path's own mappers and filters, and both paths sort
+ *   alike (positions by symbol; orders newest first, then by id), so the two are indistinguishable
+ *   but for freshness: a cached position's mark-price fields are as of KuCoin's last push.
+ * - Read-your-writes: a write the gateway makes (order, cancel, close) opens a fence before it is
+ *   sent; while any fence is open, reads bypass the feed. A fence closes when the feed shows the
+ *   write (the order known to the feed, a MARKET one done; a cancelled order no longer open; a
+ *   filled order's or closed position's symbol pushed since the fence opened), or at once when
+ *   KuCoin refused the write (a 4xx: nothing changed). A fence not closed by its deadline makes the feed re-snapshot
+ *   the account from a read that starts then, and reads bypass until that snapshot is installed.
+ *   Leverage, margin-mode and risk-limit changes are pushed on no topic the feed holds, so they
+ *   always re-snapshot.
+ */
+import type { Metrics } from '../observability/metrics.js';
+import { GatewayError } from '../http/errors.js';
+import { orderListOrder, positionListOrder, toPosition, UpstreamShapeError, type OrderPage, type Position } from '../futures/mappers.js';
+import { listOrders } from '../futures/orders.js';
+import { listPositions } from '../futures/positions.js';
+import type { FuturesServices } from '../futures/services.js';
+import type { FeedCache } from './feed-cache.js';
+import type { FeedSubscriber, FuturesFeed } from './feed.js';
+
+export type ReadSource = 'stream' | 'upstream';
+
+export interface Served<T> {
+  data: T;
+  source: ReadSource;
+}
+
+export interface OrderListQuery {
+  symbol?: string;
+  side?: 'BUY' | 'SELL';
+  page?: number;
+  pageSize?: number;
+}
+
+/** What a write may have changed, known once it has answered. */
+export type WriteOutcome =
+  | { kind: 'order'; orderId: string; symbol: string; type: 'MARKET' | 'LIMIT' }
+  | { kind: 'cancel'; orderIds: readonly string[] }
+  | { kind: 'close'; orderId: string; symbol: string };
+
+export interface AccountViewOptions {
+  /** Undefined without a live feed (no credentials, provider off): every read goes to KuCoin. */
+  feed: FuturesFeed | undefined;
+  services: FuturesServices;
+  metrics: Metrics;
+  /** READS_FROM_STREAM: false sends every read to KuCoin and never joins the feed. */
+  enabled: boolean;
+  /** How long the view stays a feed member after the last list read. */
+  lingerMs: number;
+  /** How long a write may go unseen by the feed before the feed re-snapshots; default 3000. */
+  writeDeadlineMs?: number;
+  now?: () => number;
+}
+
+interface Fence {
+  /** FeedCache.positionSeq when the write started. */
+  mark: number;
+  deadline: number;
+  /** Undefined until the write has answered. */
+  shown: ((cache: FeedCache) => boolean) | undefined;
+}
+
+export class AccountView {
+  readonly #feed: FuturesFeed | undefined;
+  readonly #services: FuturesServices;
+  readonly #metrics: Metrics;
+  readonly #enabled: boolean;
+  readonly #lingerMs: number;
+  readonly #deadlineMs: number;
+  readonly #now: () => number;
+  /** The view's own feed membership: no symbols, nothing to send. */
+  readonly #member: FeedSubscriber = { symbols: new Set<string>(), send: () => undefined };
+  #joined = false;
+  #lastRead = 0;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  readonly #fences = new Set<Fence>();
+  #closed = false;
+
+  constructor(options: AccountViewOptions) {
+    this.#feed = options.feed;
+    this.#services = options.services;
+    this.#metrics = options.metrics;
+    this.#enabled = options.enabled;
+    this.#lingerMs = options.lingerMs;
+    this.#deadlineMs = options.writeDeadlineMs ?? 3_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** `GET /api/futures/positions`. */
+  async listPositions(currency: string | undefined): Promise<Served<Position[]>> {
+    const cache = this.#current();
+    const fromStream = cache && this.#positionsFrom(cache, currency);
+    if (fromStream) return this.#count('listPositions', { data: fromStream, source: 'stream' });
+    return this.#count('listPositions', { data: await listPositions(this.#services, currency), source: 'upstream' });
+  }
+
+  /** `GET /api/futures/orders` (open orders). */
+  async listOrders(query: OrderListQuery): Promise<Served<OrderPage>> {
+    const cache = this.#current();
+    if (cache) {
+      // An unknown symbol is 404 UNKNOWN_SYMBOL on both paths; resolving may read the contract list.
+      const contract = query.symbol === undefined ? undefined : await this.#services.catalog.resolve(query.symbol);
+      const again = this.#current(); // the resolve may have waited: check again
+      if (again) return this.#count('listOrders', { data: this.#ordersFrom(again, { ...query, symbol: contract?.symbol }), source: 'stream' });
+    }
+    return this.#count('listOrders', { data: await listOrders(this.#services, query), source: 'upstream' });
+  }
+
+  /**
+   * Runs a write the gateway makes on the account, with its read-your-writes fence (see the top
+   * of this file). `outcome` says what the write changed, from its answer; 'settings' for a
+   * leverage, margin-mode or risk-limit change, after which the feed always re-snapshots.
+   */
+  async write<T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> {
+    const feed = this.#enabled ? this.#feed : undefined;
+    if (!feed || this.#closed) return run();
+    const fence: Fence = { mark: feed.account.positionSeq, deadline: Number.POSITIVE_INFINITY, shown: undefined };
+    this.#fences.add(fence);
+    let result: T;
+    try {
+      result = await run();
+    } catch (error) {
+      this.#fences.delete(fence);
+      // Not a member: the snapshot taken when it joins is read after now anyway.
+      if (!this.#joined) throw error;
+      // A 4xx is a refusal before anything changed (but a leverage change is several calls).
+      if (outcome === 'settings') feed.resnapshot(this.#member);
+      else if (!(error instanceof GatewayError && error.status < 500)) this.#fences.add({ ...fence, deadline: this.#now() + this.#deadlineMs });
+      throw error;
+    }
+    this.#fences.delete(fence);
+    if (!this.#joined) return result;
+    if (outcome === 'settings') feed.resnapshot(this.#member);
+    else this.#fences.add({ ...fence, shown: shownBy(outcome(result), fence.mark), deadline: this.#now() + this.#deadlineMs });
+    return result;
+  }
+
+  /** Leaves the feed; the gateway closes the feed itself. */
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+    this.#leave();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** The feed's state when reads may be served from it; joins the feed (or stays in it) either way. */
+  #current(): FeedCache | undefined {
+    const feed = this.#feed;
+    if (!this.#enabled || !feed || this.#closed) return undefined;
+    this.#touch(feed);
+    const cache = feed.currentAccount(this.#member);
+    if (!cache || !this.#fencesClear(feed, cache)) return undefined;
+    return cache;
+  }
+
+  #fencesClear(feed: FuturesFeed, cache: FeedCache): boolean {
+    let clear = true;
+    const now = this.#now();
+    for (const fence of this.#fences) {
+      if (fence.shown?.(cache)) {
+        this.#fences.delete(fence);
+      } else if (now >= fence.deadline) {
+        // Not shown in time: only a snapshot read from now on is sure to hold the write.
+        this.#fences.delete(fence);
+        feed.resnapshot(this.#member);
+        clear = false;
+      } else clear = false;
+    }
+    return clear;
+  }
+
+  #touch(feed: FuturesFeed): void {
+    this.#lastRead = this.#now();
+    if (this.#joined) return;
+    this.#joined = true;
+    feed.add(this.#member);
+    this.#armLinger(this.#lingerMs);
+  }
+
+  #armLinger(ms: number): void {
+    this.#lingerTimer = setTimeout(() => {
+      this.#lingerTimer = undefined;
+      const idle = this.#now() - this.#lastRead;
+      if (idle >= this.#lingerMs) this.#leave();
+      else this.#armLinger(this.#lingerMs - idle);
+    }, ms);
+    this.#lingerTimer.unref();
+  }
+
+  #leave(): void {
+    if (!this.#joined) return;
+    this.#joined = false;
+    // The snapshot taken when it joins again is read after every write that has answered.
+    for (const fence of this.#fences) if (fence.deadline !== Number.POSITIVE_INFINITY) this.#fences.delete(fence);
+    this.#feed?.remove(this.#member);
+  }
+
+  /** The REST path's answer made from the feed's state; undefined when a position cannot be mapped. */
+  #positionsFrom(cache: FeedCache, currency: string | undefined): Position[] | undefined {
+    const wanted = currency?.toUpperCase();
+    const positions: Position[] = [];
+    for (const [symbol, raw] of cache.positions) {
+      if (wanted !== undefined && raw.settleCurrency !== wanted) continue;
+      const contract = cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
+      if (!contract) return undefined;
+      try {
+        positions.push(toPosition(raw, contract));
+      } catch (error) {
+        if (error instanceof UpstreamShapeError) return undefined;
+        throw error;
+      }
+    }
+    return positions.sort(positionListOrder);
+  }
+
+  #ordersFrom(cache: FeedCache, query: OrderListQuery): OrderPage {
+    const page = query.page ?? 1;
+    const pageSize = query.pageSize ?? 50;
+    const matching = [...cache.orders.values()].filter((order) => (query.symbol === undefined || order.symbol === query.symbol) && (query.side === undefined || order.side === query.side)).sort(orderListOrder);
+    return { page, pageSize, total: matching.length, items: matching.slice((page - 1) * pageSize, page * pageSize) };
+  }
+
+  #count<T>(operation: 'listPositions' | 'listOrders', served: Served<T>): Served<T> {
+    this.#metrics.restReadsServed.inc({ operation, source: served.source });
+    return served;
+  }
+}
+
+/** Whether the feed's state holds what the write did. */
+function shownBy(outcome: WriteOutcome, mark: number): (cache: FeedCache) => boolean {
+  switch (outcome.kind) {
+    case 'order':
+      return (cache) => {
+        const order = cache.knownOrder(outcome.orderId);
+        if (order === undefined) return false;
+        // A MARKET order's write includes its fill: KuCoin may push `open` before `match`.
+        if (outcome.type === 'MARKET' && order.status === 'open') return false;
+        // A fill moved the position too: wait for that push as well.
+        return order.filledQty === 0 || cache.positionChangedSince(outcome.symbol, mark);
+      };
+    case 'cancel':
+      return (cache) => outcome.orderIds.every((orderId) => cache.knownOrder(orderId)?.status !== 'open');
+    case 'close':
+      return (cache) => {
+        const order = cache.knownOrder(outcome.orderId);
+        return order !== undefined && order.status !== 'open' && (cache.positionChangedSince(outcome.symbol, mark) || !cache.positions.has(outcome.symbol));
+      };
+  }
+}
