@@ -54,6 +54,10 @@ const deliveredCount = new Map<number, number>();
 /** Live messages that were neither the awaited pushes nor errors, by type/reason (informational). */
 const otherLive = new Map<string, number>();
 let sampledChecked = 0;
+/** upstream_status messages by status, the clients told `down`, and why. */
+const upstreamStatus = new Map<string, number>();
+const downClients = new Set<number>();
+const downReasons = new Map<string, number>();
 let closing = false;
 let closedEarly = 0;
 let failedToOpen = 0;
@@ -100,7 +104,14 @@ function onMessage(client: Client, raw: WebSocket.RawData): void {
       else bump(`funding_tick/${msg.event}`);
       break;
     case 'upstream_status':
-      problem(`client ${client.index}: upstream_status ${msg.status} (${msg.reason ?? ''})`);
+      // Not a client problem: the gateway telling the truth about KuCoin. Counted and reported apart.
+      upstreamStatus.set(msg.status, (upstreamStatus.get(msg.status) ?? 0) + 1);
+      if (msg.status === 'down') {
+        if (client.ready) problem(`client ${client.index}: upstream_status down after its snapshots (${msg.reason ?? ''})`);
+        downClients.add(client.index);
+        const reason = String(msg.reason ?? '');
+        downReasons.set(reason, (downReasons.get(reason) ?? 0) + 1);
+      }
       break;
     default:
       problem(`client ${client.index}: unexpected message ${msg.type}`);
@@ -232,6 +243,9 @@ process.on('message', (raw) => {
         sampledClients: clients.filter((c) => c.sampled).length,
         sampledChecked,
         otherLive: Object.fromEntries(otherLive),
+        upstreamStatus: Object.fromEntries(upstreamStatus),
+        downClients: downClients.size,
+        downReasons: Object.fromEntries(downReasons),
         problemCount,
         problems,
         memory: process.memoryUsage().rss,

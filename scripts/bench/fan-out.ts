@@ -28,13 +28,15 @@
  * Environment: BENCH_FANOUT_CLIENTS (5000), BENCH_FANOUT_PUSHES (20), BENCH_FANOUT_WORKERS (2),
  * BENCH_FANOUT_CONCURRENCY (handshakes in flight per worker, 50), BENCH_FANOUT_GAP_MS (300),
  * BENCH_FANOUT_IDLE_MS (settle time before the idle reading, 3000), BENCH_FANOUT_OPEN_TIMEOUT_MS
- * (120000), BENCH_OUTPUT (bench-results/fan-out.json), BENCH_SKIP_BUILD=1.
+ * (120000), BENCH_OUTPUT (bench-results/fan-out.json), BENCH_SKIP_BUILD=1, BENCH_GATEWAY_NODE_ARGS
+ * (extra node flags for the gateway, diagnostics only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  *
  * Exit 0 whatever the figures; 1 when the run is broken (a process did not start, a client was
  * refused, closed, or missed a push, a message broke the contract). Every child is stopped by pid,
  * also on failure.
  */
 import { spawnSync, fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -58,6 +60,8 @@ const OPEN_TIMEOUT_MS = int('BENCH_FANOUT_OPEN_TIMEOUT_MS', 120_000);
 const DELIVERY_TIMEOUT_MS = int('BENCH_FANOUT_DELIVERY_TIMEOUT_MS', 15_000);
 const OUTPUT = resolve(root, process.env.BENCH_OUTPUT ?? 'bench-results/fan-out.json');
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
+/** Extra node flags for the gateway, diagnostics only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); recorded in the report. */
+const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
 /** Every client of a sample this size checks every message it gets against asyncapi.yaml. */
 const SAMPLE_EVERY = Math.max(1, Math.floor(CLIENTS / 50));
 const SYMBOL = 'XBTUSDTM';
@@ -224,6 +228,18 @@ async function json(method: string, url: string, body?: unknown): Promise<{ stat
   return { status: res.status, body: parsed };
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks; Linux). */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state is field 3, utime 14 and stime 15 (proc(5)); 100 ticks per second on Linux.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Nearest-rank percentile of sorted values. */
 function percentile(sorted: number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -268,7 +284,7 @@ async function run(): Promise<number> {
   });
   const preload = pathToFileURL(join(root, 'scripts/bench/gc-on-signal.mjs')).href;
   const gateway = await startGatewayProcess({
-    args: ['--expose-gc', '--import', preload, ...builtGateway()],
+    args: ['--expose-gc', ...GATEWAY_NODE_ARGS, '--import', preload, ...builtGateway()],
     env: {
       FEATURE_FUTURES: 'true',
       FUTURES_BASE_URL: sim.baseUrl,
@@ -330,6 +346,9 @@ async function run(): Promise<number> {
   log(`${ready} idle clients: RSS ${(memoryIdle.rss / 2 ** 20).toFixed(1)} MiB, heap used ${(memoryIdle.heapUsed / 2 ** 20).toFixed(1)} MiB`);
 
   // Pushes.
+  const cpuPids = { gateway: gateway.pid, simulator: sim.pid, workers: workers.map((w) => w.pid) };
+  const cpuOf = () => ({ gateway: cpuMs(cpuPids.gateway), simulator: cpuMs(cpuPids.simulator), workers: cpuPids.workers.map(cpuMs) });
+  const cpuBefore = cpuOf();
   const pushes: Array<{ price: number; t0: bigint; answeredMs: number; complete: boolean }> = [];
   for (let i = 0; i < PUSHES; i += 1) {
     const wanted = base + (i + 1) * 5;
@@ -353,6 +372,15 @@ async function run(): Promise<number> {
     if (!complete) log(`push ${i + 1} (mark ${price}) did not reach every client within ${DELIVERY_TIMEOUT_MS} ms`);
     await sleep(GAP_MS);
   }
+
+  const cpuAfter = cpuOf();
+  const perPush = (after: number | null | undefined, before: number | null | undefined) => (after == null || before == null ? null : (after - before) / PUSHES);
+  const cpuPerPush = {
+    gateway: perPush(cpuAfter.gateway, cpuBefore.gateway),
+    simulator: perPush(cpuAfter.simulator, cpuBefore.simulator),
+    workers: cpuAfter.workers.map((after, i) => perPush(after, cpuBefore.workers[i])),
+  };
+  log(`CPU per push: gateway ${cpuPerPush.gateway} ms, simulator ${cpuPerPush.simulator} ms, workers ${cpuPerPush.workers.join(', ')} ms`);
 
   // Reports from the workers.
   const reports = await Promise.all(workers.map((worker) => {
@@ -380,6 +408,10 @@ async function run(): Promise<number> {
   const sampledClients = reports.reduce((sum, r) => sum + r.sampledClients, 0);
   if (sampledChecked === 0) problems.push('no message was checked against asyncapi.yaml');
 
+  const downClients = reports.reduce((sum, r) => sum + r.downClients, 0);
+  const downReasons: Record<string, number> = {};
+  for (const r of reports) for (const [reason, n] of Object.entries(r.downReasons as Record<string, number>)) downReasons[reason] = (downReasons[reason] ?? 0) + n;
+
   const perClientKiB = (after: number, before: number) => (ready > 0 ? (after - before) / ready / KiB : null);
   const round = (n: number | null, digits = 2) => (n === null ? null : Number(n.toFixed(digits)));
   const figures: Figure[] = [
@@ -394,6 +426,12 @@ async function run(): Promise<number> {
     figure('push delay to the last client, p50 over pushes', round(percentile(lastSorted, 50)), 'ms', null),
     figure('push delay to the last client, p99 over pushes', round(percentile(lastSorted, 99)), 'ms', { op: '<', value: 100 }, {
       note: `${lastSorted.length} pushes; simulator, gateway and ${WORKERS} client processes share ${cpus().length} cores`,
+    }),
+    figure('gateway CPU per push', round(cpuPerPush.gateway, 1), 'ms', null, {
+      note: `user+system over the push phase / pushes (/proc, 10 ms ticks); client workers ${cpuPerPush.workers.map((w) => round(w, 1)).join(' + ')} ms, simulator ${round(cpuPerPush.simulator, 1)} ms`,
+    }),
+    figure('clients told upstream_status down while connecting', downClients, 'clients', { op: '=', value: 0 }, {
+      note: downClients === 0 ? 'none' : `they waited for a retry, then got up and snapshots; why: ${Object.keys(downReasons).slice(0, 3).join(' / ')}`,
     }),
     figure('deliveries missed', missed, 'deliveries', { op: '=', value: 0 }),
   ];
@@ -412,7 +450,7 @@ async function run(): Promise<number> {
       idleMs: IDLE_MS,
       sampleEvery: SAMPLE_EVERY,
       pushSymbol: SYMBOL,
-      gatewayNodeArgs: ['--expose-gc', '--import', 'scripts/bench/gc-on-signal.mjs'],
+      gatewayNodeArgs: ['--expose-gc', ...GATEWAY_NODE_ARGS, '--import', 'scripts/bench/gc-on-signal.mjs'],
       gatewayLimitsChanged: 'none',
       gatewayLimitsNote:
         'Nothing needed raising: the /ws/futures upgrade is handled on the HTTP server\'s upgrade event, before express, so RATE_LIMIT_MAX (HTTP requests only) does not apply to it, ' +
@@ -428,6 +466,8 @@ async function run(): Promise<number> {
     pushes: pushes.map((push, i) => ({ price: push.price, controlAnswerMs: round(push.answeredMs), lastClientMs: round(lastPerPush[i] ?? null), complete: push.complete })),
     contract: { sampledClients, messagesChecked: sampledChecked },
     otherLiveMessages: reports.map((r) => r.otherLive),
+    upstreamStatus: { messages: reports.map((r) => r.upstreamStatus), clientsToldDown: downClients, reasons: downReasons },
+    cpuPerPushMs: cpuPerPush,
     workerRss: reports.map((r) => r.memory),
   };
   const path = writeReport(report, OUTPUT);
