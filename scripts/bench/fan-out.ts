@@ -306,6 +306,10 @@ async function run(): Promise<number> {
   const memoryBefore = await settledMemory(gateway);
   log(`before any client: RSS ${(memoryBefore.rss / 2 ** 20).toFixed(1)} MiB, heap used ${(memoryBefore.heapUsed / 2 ** 20).toFixed(1)} MiB`);
 
+  // KuCoin REST calls the gateway makes while the clients connect (the simulator counts them per route).
+  const simRequests = async (): Promise<Record<string, number>> => (await simCall('GET', '/sim/state')).body?.requests ?? {};
+  const requestsBefore = await simRequests();
+
   // Clients.
   await Promise.all(Array.from({ length: WORKERS }, () => startWorker()));
   const clock = await checkClock();
@@ -352,6 +356,12 @@ async function run(): Promise<number> {
   const ready = opened.reduce((sum, o) => sum + o.ready, 0);
   log(`${ready} of ${CLIENTS} clients live after ${openSeconds.toFixed(1)} s`);
   if (ready !== CLIENTS) problems.push(`${CLIENTS - ready} of ${CLIENTS} clients did not get live (refused, closed or no snapshots)`);
+
+  const requestsAfter = await simRequests();
+  const connectCalls: Record<string, number> = {};
+  for (const [route, n] of Object.entries(requestsAfter)) if (n - (requestsBefore[route] ?? 0) > 0) connectCalls[route] = n - (requestsBefore[route] ?? 0);
+  const connectCallsTotal = Object.values(connectCalls).reduce((sum, n) => sum + n, 0);
+  log(`KuCoin REST calls while connecting: ${JSON.stringify(connectCalls)}`);
 
   await sleep(IDLE_MS);
   const memoryIdle = await settledMemory(gateway);
@@ -452,6 +462,9 @@ async function run(): Promise<number> {
     figure('clients told upstream_status down while connecting', downClients, 'clients', { op: '=', value: 0 }, {
       note: downClients === 0 ? 'none' : `they waited for a retry, then got up and snapshots; why: ${Object.keys(downReasons).slice(0, 3).join(' / ')}`,
     }),
+    figure('KuCoin REST calls while the clients connected', connectCallsTotal, 'calls', null, {
+      note: Object.entries(connectCalls).map(([route, n]) => `${route} ${n}`).join(', '),
+    }),
     figure('deliveries missed', missed, 'deliveries', { op: '=', value: 0 }),
   ];
 
@@ -487,6 +500,7 @@ async function run(): Promise<number> {
     otherLiveMessages: reports.map((r) => r.otherLive),
     upstreamStatus: { messages: reports.map((r) => r.upstreamStatus), clientsToldDown: downClients, reasons: downReasons },
     cpuPerPushMs: cpuPerPush,
+    kucoinCallsWhileConnecting: connectCalls,
     workerRss: reports.map((r) => r.memory),
   };
   const path = writeReport(report, OUTPUT);

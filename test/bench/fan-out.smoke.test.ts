@@ -70,6 +70,7 @@ describe('benchmark 3: fan-out (40 clients, 3 pushes)', () => {
       'push delay to the last client, p99 over pushes',
       'gateway CPU per push',
       'clients told upstream_status down while connecting',
+      'KuCoin REST calls while the clients connected',
       'deliveries missed',
     ]);
     for (const f of report.figures as { name: string; value: unknown; unit: string }[]) {
