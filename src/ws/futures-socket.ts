@@ -73,6 +73,23 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes, clientTracking: true });
   const clients = new Map<WebSocket, ClientState>();
 
+  /**
+   * The feed hands the same message object to every client in one synchronous loop: it is
+   * serialised once for that loop (everything but the closing brace), and each client's frame is
+   * that text plus its own `timestamp` and `seq`. The cache lasts until the loop ends (a microtask),
+   * so a message object reused later is serialised afresh. Same bytes as
+   * `JSON.stringify({ ...message, timestamp, seq })` (Outgoing has no timestamp or seq of its own).
+   */
+  let serialised: { message: Outgoing; head: string } | undefined;
+  const headOf = (message: Outgoing): string => {
+    if (serialised?.message === message) return serialised.head;
+    const json = JSON.stringify(message);
+    const head = json.length > 2 ? `${json.slice(0, -1)},` : '{';
+    if (serialised === undefined) queueMicrotask(() => (serialised = undefined));
+    serialised = { message, head };
+    return head;
+  };
+
   const send = (ws: WebSocket, message: Outgoing): void => {
     const state = clients.get(ws);
     if (!state || ws.readyState !== WebSocket.OPEN) return;
@@ -84,7 +101,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
     }
     state.seq += 1;
     metrics.wsMessagesSent.inc({ type: message.type });
-    ws.send(JSON.stringify({ ...message, timestamp: Date.now(), seq: state.seq }));
+    ws.send(`${headOf(message)}"timestamp":${Date.now()},"seq":${state.seq}}`);
   };
 
   const close = (ws: WebSocket, code: number, reason: string): void => {

@@ -177,6 +177,25 @@ describe('positions', () => {
     expect(update).toMatchObject({ snapshot: false, reason: 'markPrice', data: [{ symbol: 'XBTUSDTM', qty: 1, markPrice: 70000.5, unrealisedPnl: 2.5, entryPrice: POSITION.avgEntryPrice, updatedAt: 1764200000000 }] });
   });
 
+  it('sends one push to every client as the same message, each with its own seq, timestamp and seq last', async () => {
+    await start();
+    const first = await connectedWithSnapshots();
+    first.send({ type: 'ping', id: 'p' }); // puts the first client's seq ahead of the second's
+    await first.waitFor((m) => m.type === 'pong');
+    const second = await connectedWithSnapshots();
+    const frames: string[] = [];
+    second.ws.on('message', (data) => frames.push(String(data)));
+    positionPush({ ...POSITION, currentQty: 4, markPrice: 68000, changeReason: 'positionChange' });
+    const [a, b] = await Promise.all([first, second].map((c) => c.waitFor((m) => m.type === 'position_update')));
+    expect([a.seq, b.seq]).toEqual([7, 6]);
+    const { seq: _a, timestamp: _ta, ...restA } = a;
+    const { seq: _b, timestamp: _tb, ...restB } = b;
+    expect(restA).toEqual(restB);
+    expect(restA).toMatchObject({ type: 'position_update', snapshot: false, reason: 'positionChange', data: [{ qty: 4, markPrice: 68000 }] });
+    expect(Object.keys(JSON.parse(frames[0]!)).slice(-2)).toEqual(['timestamp', 'seq']);
+    expect(frames[0]).toBe(JSON.stringify({ ...restB, timestamp: b.timestamp, seq: b.seq }));
+  });
+
   it('sends a closed position once with qty 0, then drops it from snapshots and ignores its mark pushes', async () => {
     await start();
     const client = await connectedWithSnapshots();

@@ -1,0 +1,88 @@
+/**
+ * Smoke test of benchmark 3 (scripts/bench/fan-out.ts) with a handful of clients: it runs end to
+ * end, stops its children, writes a report whose every figure is a number, and finds no problem.
+ * Never a speed or memory assertion: those are what the benchmark reports, not what CI judges.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-smoke-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/fan-out.ts'], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
+    // Bounded: SIGTERM lets the bench stop its children by pid; SIGKILL if even that hangs.
+    const term = setTimeout(() => child.kill('SIGTERM'), 50_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 56_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(term);
+      clearTimeout(kill);
+      resolveRun({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('benchmark 3: fan-out (40 clients, 3 pushes)', () => {
+  it('completes, reports every figure as a number, and finds no problem', async () => {
+    const output = join(dir, 'fan-out.json');
+    const run = await runBench({
+      BENCH_FANOUT_CLIENTS: '40',
+      BENCH_FANOUT_PUSHES: '3',
+      BENCH_FANOUT_GAP_MS: '50',
+      BENCH_FANOUT_IDLE_MS: '200',
+      BENCH_OUTPUT: output,
+      // `npm test` builds before the tests (as the e2e tests need); a fresh checkout builds here.
+      BENCH_SKIP_BUILD: existsSync(join(root, 'dist', 'main.js')) ? '1' : '0',
+    });
+    expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('| figure');
+
+    const report = JSON.parse(readFileSync(output, 'utf8')) as Record<string, any>;
+    expect(report.benchmark).toBe('fan-out');
+    for (const field of ['title', 'startedAt', 'finishedAt', 'settings', 'figures', 'problems', 'memory', 'clock', 'pushes', 'contract']) {
+      expect(report, field).toHaveProperty(field);
+    }
+    expect(report.problems).toEqual([]);
+    const names = (report.figures as { name: string }[]).map((f) => f.name);
+    expect(names).toEqual([
+      'clients live (greeted and snapshotted)',
+      'RSS per idle client, from N/2 to N clients',
+      'RSS per idle client, from no client to N',
+      'JS heap used per idle client, from no client to N',
+      'external memory per idle client',
+      'push delay p50, every delivery',
+      'push delay p99, every delivery',
+      'push delay to the last client, p50 over pushes',
+      'push delay to the last client, p99 over pushes',
+      'gateway CPU per push',
+      'clients told upstream_status down while connecting',
+      'KuCoin REST calls while the clients connected',
+      'deliveries missed',
+    ]);
+    for (const f of report.figures as { name: string; value: unknown; unit: string }[]) {
+      expect(typeof f.value, f.name).toBe('number');
+      expect(Number.isFinite(f.value), f.name).toBe(true);
+      expect(typeof f.unit, f.name).toBe('string');
+    }
+    const byName = (name: string) => (report.figures as { name: string; value: number }[]).find((f) => f.name === name)!.value;
+    expect(byName('clients live (greeted and snapshotted)')).toBe(40);
+    expect(byName('deliveries missed')).toBe(0);
+    expect(report.pushes).toHaveLength(3);
+    expect(report.clock.consistent).toBe(true);
+    expect(report.contract.messagesChecked).toBeGreaterThan(0);
+  }, 60_000);
+});
