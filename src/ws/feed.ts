@@ -36,6 +36,7 @@ import { getFundingRate } from '../futures/market.js';
 import { toPosition, UpstreamShapeError, type ContractRef, type Order, type Position } from '../futures/mappers.js';
 import { getOrder } from '../futures/orders.js';
 import type { FuturesServices } from '../futures/services.js';
+import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
 import {
   announcement,
@@ -108,6 +109,7 @@ export class FuturesFeed {
   readonly #retry: { initialMs: number; maxMs: number };
   readonly #maxQueued: number;
   readonly #members = new Map<FeedSubscriber, Member>();
+  readonly #watches = new WatchCounts<FeedSubscriber>();
   readonly #cache = new FeedCache();
   /** Topics acked since the upstream last came up. */
   #live: boolean;
@@ -150,6 +152,7 @@ export class FuturesFeed {
     if (this.#closed || this.#members.has(subscriber)) return;
     const member: Member = { live: false, told: undefined, pendingFunding: new Set() };
     this.#members.set(subscriber, member);
+    this.#watches.set(subscriber, subscriber.symbols);
     this.#syncTopics();
     if (!this.#acquired) {
       this.#acquired = true;
@@ -164,6 +167,7 @@ export class FuturesFeed {
 
   remove(subscriber: FeedSubscriber): void {
     if (!this.#members.delete(subscriber)) return;
+    this.#watches.delete(subscriber);
     this.#syncTopics();
     if (this.#members.size === 0) {
       this.#clearRetry();
@@ -180,6 +184,7 @@ export class FuturesFeed {
     const member = this.#members.get(subscriber);
     if (!member) return;
     for (const symbol of removed) member.pendingFunding.delete(symbol);
+    this.#watches.set(subscriber, subscriber.symbols);
     this.#syncTopics();
     // A client still waiting gets every watched symbol's tick with its snapshots.
     if (!member.live || added.length === 0) return;
@@ -305,19 +310,26 @@ export class FuturesFeed {
 
   /**
    * Until every client is live: read what the waiting ones need, then snapshot each that is
-   * covered. Every round reads the account over REST once, so a client's snapshot never rests on
-   * the cache alone; a later pass (for symbols a client added meanwhile) reads only their funding,
-   * unless the upstream went and came back since the account was read.
+   * covered. A round reads the account over REST unless the cache is current (`#cacheCurrent`):
+   * clients arriving while others are live get their snapshot from the cache that serves those
+   * others (one REST read per arrival cost ~4 KuCoin calls each, and 5,000 arrivals spent the
+   * quota: benchmark 3). A later pass (for symbols a client added meanwhile) reads only their
+   * funding, unless the upstream went and came back since the account was read.
    */
   async #runRound(): Promise<void> {
-    this.#accountEpoch = -1;
+    const current = this.#cacheCurrent();
+    if (!current) this.#accountEpoch = -1;
     for (;;) {
       const waiting = [...this.#members].filter(([, member]) => !member.live);
       if (waiting.length === 0 || !this.#live || this.#closed) return;
       const symbols = new Set(waiting.flatMap(([subscriber]) => [...subscriber.symbols]));
+      // A watched symbol's cached funding follows its instrument pushes. (Between a first watcher's
+      // read and KuCoin's ack of the widened topic, a change could be missed; funding moves slowly
+      // and the next settlement push corrects it.)
+      const toRead = [...symbols].filter((symbol) => !(current && this.#cache.funding.has(symbol)));
       const epoch = this.#epoch;
       try {
-        await Promise.all([this.#accountEpoch === epoch ? undefined : this.#readAccount(epoch), ...[...symbols].map((symbol) => this.#readFunding(symbol))]);
+        await Promise.all([this.#accountEpoch === epoch ? undefined : this.#readAccount(epoch), ...toRead.map((symbol) => this.#readFunding(symbol))]);
       } catch (error) {
         if (this.#live) this.#snapshotFailed(error);
         return;
@@ -333,6 +345,16 @@ export class FuturesFeed {
         this.#deliver(subscriber, member, snapshot);
       }
     }
+  }
+
+  /**
+   * The cache has followed every push since its account read in this upstream epoch, and clients
+   * are live on it: the same trust REST list reads put in it (account-view.ts).
+   */
+  #cacheCurrent(): boolean {
+    if (!this.#live || this.#overflowed || this.#closed || this.#accountEpoch !== this.#epoch) return false;
+    for (const member of this.#members.values()) if (member.live) return true;
+    return false;
   }
 
   async #readAccount(epoch: number): Promise<void> {
@@ -424,9 +446,7 @@ export class FuturesFeed {
   // --- topics --------------------------------------------------------------------------------
 
   #watched(): Set<string> {
-    const symbols = new Set<string>();
-    for (const subscriber of this.#members.keys()) for (const symbol of subscriber.symbols) symbols.add(symbol);
-    return symbols;
+    return this.#watches.symbols();
   }
 
   #syncTopics(): void {

@@ -142,6 +142,21 @@ describe('connecting', () => {
     expect(upstream.releases).toBe(1);
   });
 
+  it('snapshots a client arriving while others are live from the cache they share, with no KuCoin call, pushes included', async () => {
+    await start();
+    const first = await connectedWithSnapshots();
+    positionPush({ ...POSITION, currentQty: 3, changeReason: 'positionChange' });
+    expect((await first.take(1))[0]).toMatchObject({ type: 'position_update', data: [{ qty: 3 }] });
+    const before = kucoin.calls.length;
+    const later = await Promise.all(Array.from({ length: 20 }, () => connect()));
+    for (const client of later) {
+      const [, positions, , ...ticks] = await client.take(5);
+      expect(positions).toMatchObject({ type: 'position_update', snapshot: true, data: [{ symbol: 'XBTUSDTM', qty: 3 }] });
+      expect(ticks.map((t) => t.data.symbol)).toEqual(['XBTUSDTM', 'ETHUSDTM']);
+    }
+    expect(kucoin.calls.slice(before)).toEqual([]);
+  });
+
   it('answers upstream_status down when the REST snapshot fails, and snapshots once KuCoin answers again', async () => {
     kucoin.server.use(http.get(`${KUCOIN}/api/v1/positions`, () => HttpResponse.json({ code: '500000', msg: 'internal' }, { status: 500 })));
     await start();
