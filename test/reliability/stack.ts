@@ -7,7 +7,7 @@
  *   ...
  *   await stack.stop(); // both children, by pid
  */
-import { builtGateway, simulator, startGatewayProcess, type GatewayProcess } from '../support/process.js';
+import { builtGateway, logEntries, simulator, startGatewayProcess, type GatewayProcess } from '../support/process.js';
 import { request } from '../support/http-client.js';
 import { simControlAt } from '../support/sim-control.js';
 
@@ -115,3 +115,16 @@ export const metricDelta = (before: Metrics, after: Metrics, name: string, label
   metricSum(after, name, labels) - metricSum(before, name, labels);
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The gateway's log entries at error or fatal that are not the request line of a typed 5xx answer
+ * (those are logged at error by design): a 500, an unhandled error, `ws_feed_bug`,
+ * `ws_message_bug`... each one a gateway bug.
+ */
+export function bugLines(gateway: GatewayProcess): Record<string, any>[] {
+  return logEntries(gateway).filter((entry) => {
+    if (entry.level !== 'error' && entry.level !== 'fatal' && !(typeof entry.level === 'number' && entry.level >= 50)) return false;
+    const status = entry.res?.statusCode;
+    return !(typeof status === 'number' && status > 500 && status < 600);
+  });
+}
