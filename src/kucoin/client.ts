@@ -260,7 +260,9 @@ export class KucoinClient {
       budget.exhaust(endpoint.pool, limits.resetMs);
       metrics.rateLimitHits.inc({ side: 'upstream' });
     }
-    outcome(error.code === 'UPSTREAM_RATE_LIMITED' ? 'rate_limited' : code === undefined ? 'http_error' : 'business');
+    // An HTTP 5xx is KuCoin failing, whatever code its body carries (its outages answer 500000 in
+    // the envelope): 'business' is for refusals only, or the outage would not count as one.
+    outcome(error.code === 'UPSTREAM_RATE_LIMITED' ? 'rate_limited' : code === undefined || response.status >= 500 ? 'http_error' : 'business');
     metrics.providerErrors.inc({ code: code ?? `HTTP ${response.status}` });
     logger.warn({ event: 'upstream_error', endpoint: label, httpStatus: response.status, upstreamCode: code, mapped: error.code }, `KuCoin ${name}: ${error.code}`);
     throw error;

@@ -178,6 +178,23 @@ describe('transport faults', () => {
     await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ code, status });
   });
 
+  it('counts an HTTP 5xx as an http_error call even when its body carries a KuCoin code (not a business refusal)', async () => {
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => fail('500000', 'Internal Server Error', 503)));
+    const { client, metrics } = makeClient({ readAttempts: 1 });
+    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 502 });
+    const calls = await metrics.registry.getSingleMetricAsString('gateway_upstream_calls_total');
+    expect(calls).toContain('outcome="http_error"} 1');
+    expect(calls).not.toContain('outcome="business"');
+    expect(await metrics.registry.getSingleMetricAsString('gateway_provider_errors_total')).toContain('code="500000"} 1');
+  });
+
+  it('still counts a KuCoin refusal in an HTTP 200 as business', async () => {
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => fail('100001', 'bad param')));
+    const { client, metrics } = makeClient({ readAttempts: 1 });
+    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ status: 400 });
+    expect(await metrics.registry.getSingleMetricAsString('gateway_upstream_calls_total')).toContain('outcome="business"} 1');
+  });
+
   it('times out a slow answer with 504 UPSTREAM_TIMEOUT', async () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => (await delay(1_000), ok([]))));
     const { client, metrics } = makeClient({ readAttempts: 1, timeoutMs: 100 });
