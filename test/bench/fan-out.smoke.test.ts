@@ -3,38 +3,16 @@
  * end, stops its children, writes a report whose every figure is a number, and finds no problem.
  * Never a speed or memory assertion: those are what the benchmark reports, not what CI judges.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot as root, runBenchScript } from './run-script.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/fan-out.ts'], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    // Bounded: SIGTERM lets the bench stop its children by pid; SIGKILL if even that hangs.
-    const term = setTimeout(() => child.kill('SIGTERM'), 50_000);
-    const kill = setTimeout(() => child.kill('SIGKILL'), 56_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(term);
-      clearTimeout(kill);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = (env: Record<string, string>) => runBenchScript('fan-out.ts', env, 50_000);
 
 describe('benchmark 3: fan-out (40 clients, 3 pushes)', () => {
   it('completes, reports every figure as a number, and finds no problem', async () => {

@@ -3,36 +3,16 @@
  * measured answer had the expected status, and the JSON report has all its fields.
  * Never a speed assertion: speed is what `npm run bench` reports, not what CI judges.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBenchScript } from './run-script.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/own-overhead.ts'], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    // Bounded: the run's own caps should end it far sooner.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = (env: Record<string, string>) => runBenchScript('own-overhead.ts', env, 55_000);
 
 describe('benchmark 1: own overhead (smoke mode)', () => {
   it('completes, sees only expected statuses and writes a complete JSON report', async () => {

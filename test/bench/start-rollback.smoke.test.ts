@@ -3,37 +3,17 @@
  * to end against the built gateway (`npm test` builds before vitest runs), every figure has a
  * value and nothing was broken. Never a speed assertion: speed is what the benchmark reports.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runBenchScript } from './run-script.js';
 import type { BenchReport } from '../../scripts/bench/figures.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/start-rollback.ts'], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    // SIGTERM first: the script then stops its own gateways before exiting.
-    const timer = setTimeout(() => child.kill('SIGTERM'), 50_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = (env: Record<string, string>) => runBenchScript('start-rollback.ts', env, 50_000);
 
 describe('benchmark 4: start and rollback (smoke mode)', () => {
   it('measures every figure without a problem and writes the report', async () => {

@@ -4,31 +4,16 @@
  * with every figure and no problem. Never a speed or target assertion: those are what the
  * benchmark reports, not what CI judges.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { projectRoot as root, runBenchScript } from './run-script.js';
 
-const root = resolve(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'bench-economy-smoke-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runBench(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench/upstream-economy.ts'], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 170_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolveRun({ code, stdout, stderr });
-    });
-  });
-}
+const runBench = (env: Record<string, string>) => runBenchScript('upstream-economy.ts', env, 170_000);
 
 describe('benchmark 2: upstream economy (smoke mode)', () => {
   it('runs both modes end to end and writes a complete report without problems', async () => {
