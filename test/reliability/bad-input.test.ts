@@ -31,6 +31,9 @@ const ENV = {
   // Admin requests carry this key (see send), so the admin body is validated rather than refused 403.
   ADMIN_API_KEYS: TEST_ADMIN_KEY,
   ...TEST_CREDENTIALS,
+  // A valid list read would start the KuCoin stream (READS_FROM_STREAM), whose token requests and
+  // reconnects then land at any moment among the calls this suite says were never made.
+  READS_FROM_STREAM: 'false',
 };
 
 beforeAll(async () => {
