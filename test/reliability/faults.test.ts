@@ -143,13 +143,16 @@ async function inject(rules: object[]): Promise<{ fired(): Promise<number[]> }> 
 /** Polls until a read and an order succeed (the breaker may hold calls back for 10 s), then re-sends the unknown orders. */
 async function recover(phase: string): Promise<void> {
   const deadline = Date.now() + RECOVERY_DEADLINE_MS;
+  // Every read, not one: the position list may come from the live stream while KuCoin's pool is
+  // still closed for the others (a 429000 closes it until its reset).
   for (;;) {
-    const res = await call(`${phase}/recovery`, 'GET /api/futures/positions', 'GET', '/api/futures/positions');
-    if (res?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`${phase}: reads did not recover within ${RECOVERY_DEADLINE_MS} ms (last ${res?.status} ${res?.text})`);
+    const answers = [];
+    for (const path of READS) answers.push(await call(`${phase}/recovery`, `GET ${path}`, 'GET', path));
+    const failed = answers.find((res) => res?.status !== 200);
+    if (failed === undefined) break;
+    if (Date.now() > deadline) throw new Error(`${phase}: reads did not recover within ${RECOVERY_DEADLINE_MS} ms (last ${failed?.status} ${failed?.text})`);
     await sleep(250);
   }
-  for (const path of READS) expect((await call(`${phase}/after`, `GET ${path}`, 'GET', path))?.status).toBe(200);
   // Before anything is sent again: an order whose outcome was unknown is absent or there once.
   const counts = new Map<string, number>();
   const held = (await stack.simControl('GET', '/sim/state')).orders;
