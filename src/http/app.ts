@@ -158,10 +158,9 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps, keys: KeyRing)
         throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be application/json.');
       }
       await new Promise<void>((resolve, reject) => parseJson(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
-      // What parseRequest would make of a parsed body (body-parser's strict mode only lets objects
-      // and arrays through), without parsing the headers, query and path a second time.
-      // On the request and on its kept parse, which validation reuses (openapi-backend.ts): what
-      // parseRequest would make of a body that body-parser's strict mode let through (an object or array).
+      // Set on the request and on its kept parse, which validation reuses (openapi-backend.ts), as
+      // parseRequest would set a body body-parser's strict mode let through (an object or array);
+      // the headers, query and path are not parsed again.
       plain.body = req.body;
       c.request.body = req.body;
       c.request.requestBody = req.body;
