@@ -220,7 +220,7 @@ export class FuturesFeed {
    */
   currentAccount(subscriber: FeedSubscriber): FeedCache | undefined {
     const member = this.#members.get(subscriber);
-    if (!member?.live || !this.#live || this.#closed || this.#queued > 0 || this.#overflowed) return undefined;
+    if (!member?.live || this.#queued > 0 || !this.#cacheCurrent()) return undefined;
     return this.#cache;
   }
 
@@ -349,7 +349,8 @@ export class FuturesFeed {
 
   /**
    * The cache has followed every push since its account read in this upstream epoch, and clients
-   * are live on it: the same trust REST list reads put in it (account-view.ts).
+   * are live on it. New clients' snapshots rest on this; REST list reads too (`currentAccount`),
+   * which also want no push waiting to be applied.
    */
   #cacheCurrent(): boolean {
     if (!this.#live || this.#overflowed || this.#closed || this.#accountEpoch !== this.#epoch) return false;
