@@ -39,9 +39,9 @@ import { spawnSync, fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
-import { builtGateway, logEntries, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
+import { forceGc, GC_PRELOAD } from './forced-gc.js';
+import { builtGateway, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
 
 const root = benchRoot;
 const int = (name: string, fallback: number, min = 1) => {
@@ -175,16 +175,7 @@ interface Memory {
 }
 
 async function gatewayMemory(gateway: GatewayProcess): Promise<Memory> {
-  const gcLines = () => logEntries(gateway).filter((e) => e.event === 'bench_gc');
-  const before = gcLines().length;
-  gateway.signal('SIGUSR2');
-  const deadline = Date.now() + 10_000;
-  while (gcLines().length === before) {
-    if (Date.now() > deadline) throw new Error('the gateway did not report its forced GC within 10 s');
-    await sleep(20);
-  }
-  const last = gcLines().at(-1);
-  if (last?.ok !== true) throw new Error(`the gateway could not GC: ${JSON.stringify(last)}`);
+  await forceGc(gateway);
   const res = await fetch(`${gateway.baseUrl}/metrics`);
   if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
   const text = await res.text();
@@ -282,9 +273,8 @@ async function run(): Promise<number> {
     args: simulator(),
     env: { SIM_PORT: '0', SIM_MARK_INTERVAL_MS: '3600000', SIM_FUNDING_INTERVAL_MS: '3600000', SIM_LOG_LEVEL: 'warn', ...SIM },
   });
-  const preload = pathToFileURL(join(root, 'scripts/bench/gc-on-signal.mjs')).href;
   const gateway = await startGatewayProcess({
-    args: ['--expose-gc', ...GATEWAY_NODE_ARGS, '--import', preload, ...builtGateway()],
+    args: [...GC_PRELOAD, ...GATEWAY_NODE_ARGS, ...builtGateway()],
     env: {
       FEATURE_FUTURES: 'true',
       FUTURES_BASE_URL: sim.baseUrl,
@@ -482,7 +472,7 @@ async function run(): Promise<number> {
       idleMs: IDLE_MS,
       sampleEvery: SAMPLE_EVERY,
       pushSymbol: SYMBOL,
-      gatewayNodeArgs: ['--expose-gc', ...GATEWAY_NODE_ARGS, '--import', 'scripts/bench/gc-on-signal.mjs'],
+      gatewayNodeArgs: ['--expose-gc', '--import', 'scripts/bench/gc-on-signal.mjs', ...GATEWAY_NODE_ARGS],
       gatewayLimitsChanged: 'none',
       gatewayLimitsNote:
         'Nothing needed raising: the /ws/futures upgrade is handled on the HTTP server\'s upgrade event, before express, so RATE_LIMIT_MAX (HTTP requests only) does not apply to it, ' +

@@ -16,7 +16,7 @@
  *   gateway is idle (no request for a while, so keep-alive sockets have timed out: the server's
  *   5 s, undici's 4 s) before the load (after a warm-up) and after it are within a small margin:
  *   no socket, timer or watcher left behind by thousands of requests and hundreds of WS sessions.
- * - heap: the gateway runs with --expose-gc and a SIGUSR2 hook (GC_PRELOAD below) that runs a
+ * - heap: the gateway runs with --expose-gc and a SIGUSR2 hook (GC_PRELOAD, scripts/bench/forced-gc.ts) that runs a
  *   full GC, so each heap sample is taken right after a forced collection: live objects only, not
  *   whatever garbage the last young-generation GC left. Growth is the lowest such sample of the
  *   last third of the measured run minus the lowest of the first third (minima, so one sample
@@ -24,13 +24,9 @@
  */
 import { request, type HttpResponse } from '../support/http-client.js';
 import { connectFeedClient, type FeedClient } from '../ws/ws-client.js';
+import { forceGc, GC_PRELOAD } from '../../scripts/bench/forced-gc.js';
 import { metricSum, sleep, type Stack, type StackOptions } from './stack.js';
 
-/** Node flags for the gateway child: a full GC on SIGUSR2 (nothing else changes in the gateway). */
-// (No `?` or `#` in the source: the data: URL would read them as a query or a fragment.)
-export const GC_PRELOAD = ['--expose-gc', '--import', 'data:text/javascript,process.on("SIGUSR2",()=>{if(globalThis.gc)globalThis.gc()})'];
-
-/** What the soak needs from the stack (startStack with these options). */
 export const SOAK_STACK: StackOptions = { gatewayNodeArgs: GC_PRELOAD };
 
 export const SOAK_SYMBOL = 'ETHUSDTM';
@@ -194,8 +190,7 @@ export async function runSoak(stack: Stack, options: SoakOptions): Promise<SoakR
 
   let started = 0;
   const sample = async (): Promise<Sample> => {
-    gateway.signal('SIGUSR2'); // a full GC (GC_PRELOAD), so the heap reading holds live objects only
-    await sleep(200);
+    await forceGc(gateway); // so the heap reading holds live objects only
     const metrics = await stack.metrics();
     return {
       t: started === 0 ? 0 : Date.now() - started,
