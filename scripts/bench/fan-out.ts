@@ -42,6 +42,7 @@ import { join, resolve } from 'node:path';
 import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
 import { forceGc, GC_PRELOAD } from './forced-gc.js';
 import { builtGateway, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
+import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 
 const root = benchRoot;
 const int = (name: string, fallback: number, min = 1) => {
@@ -277,10 +278,7 @@ async function run(): Promise<number> {
     args: [...GC_PRELOAD, ...GATEWAY_NODE_ARGS, ...builtGateway()],
     env: {
       FEATURE_FUTURES: 'true',
-      FUTURES_BASE_URL: sim.baseUrl,
-      KUCOIN_FUTURES_KEY: SIM.SIM_KEY,
-      KUCOIN_FUTURES_SECRET: SIM.SIM_SECRET,
-      KUCOIN_FUTURES_PASSPHRASE: SIM.SIM_PASSPHRASE,
+      ...gatewayEnvForSimulator(sim.baseUrl, SIM),
     },
   });
   log(`simulator pid ${sim.pid} at ${sim.baseUrl}; gateway pid ${gateway.pid} at ${gateway.baseUrl}`);

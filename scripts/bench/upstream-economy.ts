@@ -32,6 +32,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { endpoints } from '../../src/kucoin/endpoints.js';
 import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
+import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 
 const num = (name: string, fallback: number) => {
   const raw = process.env[name];
@@ -291,10 +292,7 @@ async function run(mode: 'on' | 'off'): Promise<RunResult> {
         PORT: String(gatewayPort),
         HOST: '127.0.0.1',
         FEATURE_FUTURES: 'true',
-        FUTURES_BASE_URL: `http://127.0.0.1:${sim.port}`,
-        KUCOIN_FUTURES_KEY: SIM.SIM_KEY,
-        KUCOIN_FUTURES_SECRET: SIM.SIM_SECRET,
-        KUCOIN_FUTURES_PASSPHRASE: SIM.SIM_PASSPHRASE,
+        ...gatewayEnvForSimulator(`http://127.0.0.1:${sim.port}`, SIM),
         RATE_LIMIT_MAX: '0',
         LOG_LEVEL: 'warn',
         KUCOIN_FUTURES_POOL_QUOTA: String(QUOTA),

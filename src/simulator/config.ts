@@ -41,6 +41,23 @@ export const SIM_ENV = [
   { variable: 'SIM_WS_SESSION_MS', default: '86400000', meaning: 'token lifetime and forced WS cut (24 h)' },
 ] as const;
 
+/** The simulator's credential variables, as its environment takes them. */
+export interface SimCredentials {
+  SIM_KEY: string;
+  SIM_SECRET: string;
+  SIM_PASSPHRASE: string;
+}
+
+/** The gateway's environment that points it at a simulator at `baseUrl` holding `credentials`. */
+export function gatewayEnvForSimulator(baseUrl: string, credentials: SimCredentials): Record<string, string> {
+  return {
+    FUTURES_BASE_URL: baseUrl,
+    KUCOIN_FUTURES_KEY: credentials.SIM_KEY,
+    KUCOIN_FUTURES_SECRET: credentials.SIM_SECRET,
+    KUCOIN_FUTURES_PASSPHRASE: credentials.SIM_PASSPHRASE,
+  };
+}
+
 type Env = Record<string, string | undefined>;
 
 function get(env: Env, name: (typeof SIM_ENV)[number]['variable']): string {

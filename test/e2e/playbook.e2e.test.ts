@@ -4,6 +4,7 @@ import { request } from '../support/http-client.js';
 import { simControlAt } from '../support/sim-control.js';
 import { assertServerMessage } from '../support/ws-contract.js';
 import { builtGateway, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../support/process.js';
+import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 
 /**
  * The built gateway (`node dist/main.js`, as `npm start` runs it) and the simulator (`npm run sim`)
@@ -40,10 +41,7 @@ beforeAll(async () => {
     args: builtGateway(),
     env: {
       FEATURE_FUTURES: 'false',
-      FUTURES_BASE_URL: simUrl,
-      KUCOIN_FUTURES_KEY: SIM_CREDENTIALS.SIM_KEY,
-      KUCOIN_FUTURES_SECRET: SIM_CREDENTIALS.SIM_SECRET,
-      KUCOIN_FUTURES_PASSPHRASE: SIM_CREDENTIALS.SIM_PASSPHRASE,
+      ...gatewayEnvForSimulator(simUrl, SIM_CREDENTIALS),
       ADMIN_API_KEYS: ADMIN,
       UPSTREAM_TIMEOUT_MS: '800',
     },

@@ -10,6 +10,7 @@
 import { builtGateway, logEntries, simulator, startGatewayProcess, type GatewayProcess } from '../support/process.js';
 import { request } from '../support/http-client.js';
 import { simControlAt } from '../support/sim-control.js';
+import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 
 export const SIM_CREDENTIALS = { SIM_KEY: 'rel-key', SIM_SECRET: 'rel-secret-0123456789abcdef', SIM_PASSPHRASE: 'rel-passphrase' };
 
@@ -52,10 +53,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       args: [...(options.gatewayNodeArgs ?? []), ...builtGateway()],
       env: {
         FEATURE_FUTURES: 'true',
-        FUTURES_BASE_URL: sim.baseUrl,
-        KUCOIN_FUTURES_KEY: SIM_CREDENTIALS.SIM_KEY,
-        KUCOIN_FUTURES_SECRET: SIM_CREDENTIALS.SIM_SECRET,
-        KUCOIN_FUTURES_PASSPHRASE: SIM_CREDENTIALS.SIM_PASSPHRASE,
+        ...gatewayEnvForSimulator(sim.baseUrl, SIM_CREDENTIALS),
         // Every test client comes from 127.0.0.1: one inbound bucket would throttle the load itself.
         RATE_LIMIT_MAX: '0',
         KUCOIN_FUTURES_POOL_QUOTA: '1000000',

@@ -10,6 +10,7 @@ import { request } from '../support/http-client.js';
 import { simControlAt } from '../support/sim-control.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import { simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../support/process.js';
+import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 
 const SIM_CREDENTIALS = { SIM_KEY: 'view-e2e-key', SIM_SECRET: 'view-e2e-secret-0123456789abcdef', SIM_PASSPHRASE: 'view-e2e-passphrase' };
 
@@ -41,10 +42,7 @@ beforeAll(async () => {
   sim = await startGatewayProcess({ args: simulator(), env: { SIM_PORT: '0', SIM_MARK_INTERVAL_MS: '3600000', SIM_FUNDING_INTERVAL_MS: '3600000', ...SIM_CREDENTIALS } });
   const env = {
     FEATURE_FUTURES: 'true',
-    FUTURES_BASE_URL: sim.baseUrl,
-    KUCOIN_FUTURES_KEY: SIM_CREDENTIALS.SIM_KEY,
-    KUCOIN_FUTURES_SECRET: SIM_CREDENTIALS.SIM_SECRET,
-    KUCOIN_FUTURES_PASSPHRASE: SIM_CREDENTIALS.SIM_PASSPHRASE,
+    ...gatewayEnvForSimulator(sim.baseUrl, SIM_CREDENTIALS),
     UPSTREAM_TIMEOUT_MS: '2000',
     RATE_LIMIT_MAX: '0',
   };
