@@ -23,6 +23,20 @@ export const CloseCode = {
   slowConsumer: 4408,
 } as const;
 
+/**
+ * The close code ws sends after its receiver refuses a client frame, by the error's `code`
+ * (ws/lib/receiver.js): 1009 too big, 1007 invalid UTF-8, 1008 too many fragments, 1002 any other
+ * breach of RFC 6455. All documented in asyncapi.yaml `x-close-codes`.
+ */
+export function receiverCloseCode(error: Error): number | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('WS_ERR_')) return undefined;
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' || code === 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH') return 1009;
+  if (code === 'WS_ERR_INVALID_UTF8') return 1007;
+  if (code === 'WS_ERR_TOO_MANY_BUFFERED_PARTS') return 1008;
+  return 1002;
+}
+
 export interface FuturesSocketOptions {
   config: GatewayConfig;
   logger: Logger;
@@ -235,7 +249,12 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       state.alive = true;
     });
     ws.on('message', (data) => onMessage(ws, state, data));
-    ws.on('error', (err) => logger.warn({ err: { message: err.message } }, 'ws client error'));
+    ws.on('error', (err) => {
+      // A frame ws's receiver refuses: ws closes the socket itself, with the code counted here.
+      const code = receiverCloseCode(err);
+      if (code !== undefined) metrics.wsClosed.inc({ code: String(code) });
+      logger.warn({ err: { message: err.message, code: (err as { code?: unknown }).code } }, 'ws client error');
+    });
     ws.on('close', () => {
       clients.delete(ws);
       metrics.wsClients.set(clients.size);

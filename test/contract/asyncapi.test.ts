@@ -1,6 +1,10 @@
 import { DiagnosticSeverity, fromFile, Parser } from '@asyncapi/parser';
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { asyncapiPath } from '../../src/paths.js';
+import { CloseCode, receiverCloseCode } from '../../src/ws/futures-socket.js';
 import {
   assertClientMessage,
   assertServerMessage,
@@ -53,8 +57,22 @@ describe('asyncapi.yaml', () => {
     const channel = document!.channels().get('futures')!;
     const codes = (channel.json()['x-close-codes'] as { code: number }[]).map((c) => c.code);
     const tableCodes = [...channel.description()!.matchAll(/^\| (\d{4}) \|/gm)].map((m) => Number(m[1]));
-    expect(codes).toEqual([1000, 1001, 1008, 1009, 1011, 4401, 4404, 4408]);
+    expect(codes).toEqual([1000, 1001, 1002, 1007, 1008, 1009, 4404, 4408]);
     expect(tableCodes).toEqual(codes);
+  });
+
+  it('documents exactly the close codes the gateway can send: its own, ws\'s receiver\'s, and 1000', () => {
+    const channel = document!.channels().get('futures')!;
+    const documented = new Set((channel.json()['x-close-codes'] as { code: number }[]).map((c) => c.code));
+    // Every error ws's receiver can raise on a client frame, read from the installed ws itself.
+    const receiverSource = readFileSync(join(dirname(createRequire(import.meta.url).resolve('ws')), 'lib', 'receiver.js'), 'utf8');
+    const receiverErrors = [...new Set(receiverSource.match(/'WS_ERR_[A-Z0-9_]+'/g)!.map((q) => q.slice(1, -1)))];
+    expect(receiverErrors.length).toBeGreaterThan(5);
+    const receiverCodes = receiverErrors.map((code) => receiverCloseCode(Object.assign(new Error(code), { code })));
+    expect(receiverCodes).not.toContain(undefined);
+    // 1000: a client's normal close, echoed.
+    const sendable = new Set([1000, ...Object.values(CloseCode), ...(receiverCodes as number[])]);
+    expect([...sendable].sort()).toEqual([...documented].sort());
   });
 });
 

@@ -57,6 +57,13 @@ function connect(url: string, headers: Record<string, string> = {}) {
   };
 }
 
+/** `gateway_ws_closed_total{code}`, once the server side has seen the close. */
+async function closedCount(gateway: RunningGateway, code: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, 20));
+  const metric = await gateway.gateway.metrics.wsClosed.get();
+  return metric.values.find((v) => v.labels.code === String(code))?.value ?? 0;
+}
+
 /** The HTTP status of a refused upgrade, whose answer is checked against the contract like any other. */
 function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -197,6 +204,26 @@ describe('/ws/futures messages', () => {
     await client.greeted();
     client.send({ type: 'subscribe', symbols: Array.from({ length: 40 }, () => 'XBTUSDTM') });
     expect((await client.closed).code).toBe(1009);
+    expect(await closedCount(running, 1009)).toBe(1);
+  });
+
+  it('closes a text frame that is not UTF-8 with 1007, and counts it', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.greeted();
+    client.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await client.closed).code).toBe(1007);
+    expect(await closedCount(running, 1007)).toBe(1);
+  });
+
+  it('closes an unmasked client frame (an RFC 6455 breach) with 1002, and counts it', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true' });
+    const client = connect(`${running.wsUrl}/ws/futures`);
+    await client.greeted();
+    client.ws.send(JSON.stringify({ type: 'ping' }), { mask: false });
+    expect((await client.closed).code).toBe(1002);
+    expect(await closedCount(running, 1002)).toBe(1);
+    expect(client.messages.map((m) => m.type)).toEqual(['futures_connected', 'upstream_status']);
   });
 
   it('terminates a client that stops answering heartbeat pings', async () => {
