@@ -215,6 +215,7 @@ export class KucoinClient {
       });
       text = await response.text();
     } catch (error) {
+      budget.settle(endpoint.pool, endpoint.weight);
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       outcome(timedOut ? 'timeout' : 'network');
       metrics.providerErrors.inc({ code: timedOut ? 'timeout' : 'network' });
@@ -228,7 +229,7 @@ export class KucoinClient {
     }
 
     const limits = rateLimitHeaders(response.headers);
-    budget.observe(endpoint.pool, limits);
+    budget.settle(endpoint.pool, endpoint.weight, limits);
     metrics.upstreamBudgetRemaining.set({ pool: endpoint.pool }, budget.remaining(endpoint.pool));
 
     let envelope: { code?: unknown; msg?: unknown; data?: unknown } | undefined;

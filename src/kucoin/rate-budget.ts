@@ -7,6 +7,13 @@ interface PoolState {
   resetAt: number;
 }
 
+/** What KuCoin's `gw-ratelimit-*` headers said (kucoin-futures.md §2); each may be missing. */
+export interface PoolHeaders {
+  limit?: number;
+  remaining?: number;
+  resetMs?: number;
+}
+
 export interface RateBudgetOptions {
   /** Quota per window of each pool (kucoin-futures.md §2: Futures 2000 at VIP0, Public 2000). */
   limits: Record<Pool, number>;
@@ -19,12 +26,21 @@ export interface RateBudgetOptions {
 
 /**
  * A weight-aware budget for KuCoin's resource pools. Each call reserves its endpoint's weight
- * before it is sent; KuCoin's `gw-ratelimit-*` headers then correct the estimate. When a pool
- * cannot afford a call, the caller gets a typed 429 with the time until the window resets,
- * instead of KuCoin answering 429000 and, repeated, banning the account.
+ * before it is sent and settles it when it ends; KuCoin's `gw-ratelimit-*` headers on an answer
+ * then correct the estimate. When a pool cannot afford a call, the caller gets a typed 429 with
+ * the time until the window resets, instead of KuCoin answering 429000 and, repeated, banning the
+ * account.
+ *
+ * KuCoin's `remaining` on one answer cannot count the calls still in flight that it had not seen
+ * when it answered; taking it as it stands handed their weight back to be spent twice (the busiest
+ * KuCoin window of the quota-500 economy run held 476 against a ceiling of 475). So the weight
+ * reserved by calls not yet settled is taken off KuCoin's figure. A call KuCoin had already counted
+ * is then counted twice until it settles: the error is on the side of sending less.
  */
 export class RateBudget {
   readonly #pools = new Map<Pool, PoolState>();
+  /** Weight reserved by calls sent and not yet settled, per pool (kept across windows). */
+  readonly #inFlight = new Map<Pool, number>();
   readonly #windowMs: number;
   readonly #headroom: number;
   readonly #now: () => number;
@@ -60,14 +76,25 @@ export class RateBudget {
       });
     }
     state.remaining -= weight;
+    this.#inFlight.set(pool, this.inFlight(pool) + weight);
   }
 
-  /** KuCoin's own count wins over ours (U-TRANS `processLimit`: reset is in milliseconds). */
-  observe(pool: Pool, headers: { limit?: number; remaining?: number; resetMs?: number }): void {
+  /**
+   * A call that reserved `weight` has ended. With KuCoin's headers (it answered), KuCoin's own
+   * count wins over ours, less what is still in flight (U-TRANS `processLimit`: reset is in
+   * milliseconds). Without them (no answer), the weight stays spent: KuCoin may have counted it.
+   */
+  settle(pool: Pool, weight: number, headers: PoolHeaders = {}): void {
+    const inFlight = Math.max(0, this.inFlight(pool) - weight);
+    this.#inFlight.set(pool, inFlight);
     const state = this.#state(pool);
     if (headers.limit !== undefined && headers.limit > 0) state.limit = headers.limit;
-    if (headers.remaining !== undefined) state.remaining = headers.remaining;
+    if (headers.remaining !== undefined) state.remaining = Math.max(0, headers.remaining - inFlight);
     if (headers.resetMs !== undefined) state.resetAt = this.#now() + headers.resetMs;
+  }
+
+  inFlight(pool: Pool): number {
+    return this.#inFlight.get(pool) ?? 0;
   }
 
   /** After a 429000 the pool is spent until the reset KuCoin announced. */
