@@ -89,6 +89,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     credentials: config.kucoin.credentials,
     keyVersion: config.kucoin.keyVersion,
     timeoutMs: config.upstreamTimeoutMs,
+    breaker: config.upstreamBreaker,
     logger,
     metrics,
     // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.

@@ -24,6 +24,8 @@ export interface GatewayConfig {
   wsMaxPayloadBytes: number;
   trustProxy: boolean;
   upstreamTimeoutMs: number;
+  /** Outage failures in a row that open the circuit breaker, and how long it stays open. */
+  upstreamBreaker: { consecutiveFailures: number; halfOpenAfterMs: number };
   futuresPoolQuota: number;
   /** KuCoin ids a new /ws/futures connection watches before it subscribes (canonical, no repeats). */
   wsDefaultSymbols: string[];
@@ -71,6 +73,8 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'grace period for in-flight requests and WS clients on shutdown' },
     { variable: 'WS_MAX_PAYLOAD_BYTES', default: '4096', meaning: 'largest WS message accepted from a client' },
     { variable: 'UPSTREAM_TIMEOUT_MS', default: '5000', meaning: 'timeout of one call to KuCoin, in ms (504 UPSTREAM_TIMEOUT past it)' },
+    { variable: 'UPSTREAM_BREAKER_FAILURES', default: '5', meaning: 'outage failures in a row (5xx, timeout, unreachable, unreadable answer) that open the KuCoin circuit breaker' },
+    { variable: 'UPSTREAM_BREAKER_OPEN_MS', default: '10000', meaning: 'how long the open breaker answers 503 UPSTREAM_UNAVAILABLE without calling KuCoin before one trial call, in ms' },
     { variable: 'KUCOIN_FUTURES_POOL_QUOTA', default: '2000', meaning: "the account's Futures resource-pool quota per 30 s (VIP0 2000; see kucoin-futures.md §2); corrected by KuCoin's gw-ratelimit-limit" },
     { variable: 'WS_DEFAULT_SYMBOLS', default: 'XBTUSDTM,ETHUSDTM', meaning: "comma-separated symbols (any accepted spelling) a new /ws/futures connection watches before it subscribes, at most 50; 'none' for none" },
     { variable: 'READS_FROM_STREAM', default: 'true', meaning: 'serve the position and open-order lists from the live feed when it is current (no KuCoin call); false sends every read to KuCoin' },
@@ -224,6 +228,10 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     wsMaxPayloadBytes: integer('WS_MAX_PAYLOAD_BYTES', get('WS_MAX_PAYLOAD_BYTES'), 1, MIB),
     trustProxy: boolean('TRUST_PROXY', get('TRUST_PROXY')),
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', get('UPSTREAM_TIMEOUT_MS'), 100, 120_000),
+    upstreamBreaker: {
+      consecutiveFailures: integer('UPSTREAM_BREAKER_FAILURES', get('UPSTREAM_BREAKER_FAILURES'), 1, 1_000),
+      halfOpenAfterMs: integer('UPSTREAM_BREAKER_OPEN_MS', get('UPSTREAM_BREAKER_OPEN_MS'), 100, 600_000),
+    },
     futuresPoolQuota: integer('KUCOIN_FUTURES_POOL_QUOTA', get('KUCOIN_FUTURES_POOL_QUOTA'), 100, 1_000_000),
     wsDefaultSymbols: symbolList('WS_DEFAULT_SYMBOLS', read('WS_DEFAULT_SYMBOLS')),
     readsFromStream: {

@@ -18,8 +18,9 @@
  *
  * At the end: every clientOid the traders sent is exactly one order at the simulator.
  *
- * Timing: the gateway's circuit breaker opens after 5 outage failures and stays open 10 s (not
- * configurable), so each outage phase costs about 10 s of recovery; recovery is polled (REST up to
+ * Timing: the gateway's circuit breaker opens after 5 outage failures and stays open
+ * UPSTREAM_BREAKER_OPEN_MS (2 s here; 10 s by default), so each outage phase costs about that much
+ * recovery; recovery is polled (REST up to
  * 30 s, the upstream WebSocket, whose reconnect backoff grows while it fails, up to 45 s), never
  * asserted against a clock.
  */
@@ -34,6 +35,8 @@ const LATENCY_MS = 700;
 /** How long the clients run with each phase's faults in place. */
 const PHASE_MS = 1_500;
 const RECOVERY_DEADLINE_MS = 30_000;
+/** The breaker's open time (UPSTREAM_BREAKER_OPEN_MS): short, so recovering from each outage phase is quick. */
+const BREAKER_OPEN_MS = 2_000;
 /** The upstream WebSocket's reconnect backoff is a random delay below a ceiling doubling from 0.5 s to 30 s. */
 const WS_RECOVERY_DEADLINE_MS = 45_000;
 const SYMBOL = 'ETHUSDTM';
@@ -140,7 +143,7 @@ async function inject(rules: object[]): Promise<{ fired(): Promise<number[]> }> 
   };
 }
 
-/** Polls until a read and an order succeed (the breaker may hold calls back for 10 s), then re-sends the unknown orders. */
+/** Polls until a read and an order succeed (the breaker may hold calls back for BREAKER_OPEN_MS), then re-sends the unknown orders. */
 async function recover(phase: string): Promise<void> {
   const deadline = Date.now() + RECOVERY_DEADLINE_MS;
   // Every read, not one: the position list may come from the live stream while KuCoin's pool is
@@ -224,7 +227,7 @@ function expectClean(phase: string): void {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ gatewayEnv: { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS) } });
+  stack = await startStack({ gatewayEnv: { UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), UPSTREAM_BREAKER_OPEN_MS: String(BREAKER_OPEN_MS) } });
   void stack.gateway.exited.then(() => (exited = true));
   await stack.simControl('POST', '/sim/mark', { symbol: SYMBOL, price: MARK, hold: true });
   healthLoop = (async () => {
