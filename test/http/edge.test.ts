@@ -1,4 +1,8 @@
 import { Parser } from '@asyncapi/parser';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from '../support/http-client.js';
 import { futuresOperationIds, sampleRequests } from '../support/samples.js';
@@ -58,6 +62,35 @@ describe('inbound rate limit', () => {
     expect((await send('getHealth')).status).toBe(200);
     const metrics = await send('getMetrics');
     expect(metrics.text).toMatch(/^gateway_rate_limit_hits_total\{side="inbound"\} 2$/m);
+  });
+
+  it('writes the RateLimit headers exactly as express-rate-limit\'s own draft-8 headers read', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
+    // The reference: express-rate-limit writing the headers itself, keyed as the gateway keys a
+    // caller without a configured key (by IP).
+    const reference = express();
+    reference.use(rateLimit({ windowMs: 60_000, limit: 3, standardHeaders: 'draft-8', legacyHeaders: false, identifier: 'default', keyGenerator: (req) => `ip:${ipKeyGenerator(req.ip ?? '')}` }));
+    reference.use((_req, res) => void res.status(204).end());
+    const server = reference.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const referenceUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (let i = 0; i < 4; i += 1) {
+        const ours = await send('listPositions');
+        const theirs = await fetch(`${referenceUrl}/`);
+        expect(ours.headers.get('ratelimit-policy')).toBe(theirs.headers.get('ratelimit-policy'));
+        // t (seconds to the reset) may straddle a second between the two windows' starts.
+        const pattern = /^"default"; r=(\d+); t=(\d+)$/;
+        const mine = pattern.exec(ours.headers.get('ratelimit') ?? '');
+        const ref = pattern.exec(theirs.headers.get('ratelimit') ?? '');
+        expect(mine).not.toBeNull();
+        expect(ref).not.toBeNull();
+        expect(mine![1]).toBe(ref![1]);
+        expect(Math.abs(Number(mine![2]) - Number(ref![2]))).toBeLessThanOrEqual(1);
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('gives each configured key its own budget', async () => {
