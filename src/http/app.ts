@@ -56,15 +56,19 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
       // Added to the completion line only: by then routing has named the route and errors their code.
       customSuccessObject: (_req, res, line) => withOutcome(res as unknown as Response, line),
       customErrorObject: (_req, res, _err, line) => withOutcome(res as unknown as Response, line),
+      // The serializers get node's own request and response: pino's standard wrappers would first
+      // copy every field (headers, Express's `req.query`, which parses the query string on each
+      // read, and `res.getHeaders()`) only for these to pick four of them.
+      wrapSerializers: false,
       serializers: {
-        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+        req: (req: Request) => ({
           id: req.id,
           method: req.method,
           // The query string is dropped: it is the one part of a URL a caller might put a secret in.
-          path: req.url.split('?')[0],
-          remoteAddress: req.remoteAddress,
+          path: (req.originalUrl || req.url).split('?')[0],
+          remoteAddress: req.socket.remoteAddress,
         }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        res: (res: Response) => ({ statusCode: res.statusCode }),
       },
     }),
   );

@@ -130,13 +130,16 @@ describe('request ids, headers, logs and metrics', () => {
   it('logs one JSON line per request with id, route, status and a level by status', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true' });
     await request(running.baseUrl, 'GET', '/api/health', { headers: { 'x-request-id': 'ok-1' } });
-    await request(running.baseUrl, 'GET', '/api/futures/positions', { headers: { 'x-request-id': 'warn-1' } });
+    await request(running.baseUrl, 'GET', '/api/futures/positions?currency=USDT', { headers: { 'x-request-id': 'warn-1' } });
     const lines = running.logLines().map((l) => JSON.parse(l));
     const ok = lines.find((l) => l.req?.id === 'ok-1');
     const warn = lines.find((l) => l.req?.id === 'warn-1');
     expect(ok).toMatchObject({ level: 'info', route: '/api/health', res: { statusCode: 200 } });
     expect(typeof ok.responseTime).toBe('number');
     expect(warn).toMatchObject({ level: 'warn', route: '/api/futures/positions', code: 'CREDENTIALS_MISSING', res: { statusCode: 401 } });
+    // Exactly these request fields: no headers, no query string.
+    expect(warn.req).toEqual({ id: 'warn-1', method: 'GET', path: '/api/futures/positions', remoteAddress: '127.0.0.1' });
+    expect(warn.res).toEqual({ statusCode: 401 });
   });
 
   it('never writes a secret to the log, even when a caller echoes one', async () => {
