@@ -33,24 +33,11 @@ import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, Ups
 import { GatewayError } from '../http/errors.js';
 import type { UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
 import { getFundingRate } from '../futures/market.js';
-import { toPosition, UpstreamShapeError, type ContractRef, type Order, type Position } from '../futures/mappers.js';
-import { getOrder } from '../futures/orders.js';
+import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';
 import type { FuturesServices } from '../futures/services.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
-import {
-  announcement,
-  applyOrderChange,
-  fundingRateChange,
-  mergePositionChange,
-  parseOrderChange,
-  parseSettlement,
-  settlementChange,
-  settlePosition,
-  topicSymbol,
-  type FundingChange,
-  type FundingEvent,
-} from './push-mappers.js';
+import { FeedPushes, INSTRUMENT_TOPIC } from './feed-pushes.js';
 import { readAccount } from './snapshot.js';
 
 /** What the feed needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
@@ -90,8 +77,6 @@ export interface FuturesFeedOptions {
 
 /** The account-wide private topics (kucoin-futures.md §5 "Topics"). */
 export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/announcement'] as const;
-const INSTRUMENT = '/contract/instrument';
-const ORDERS_TOPIC = '/contractMarket/tradeOrders';
 
 interface Member {
   /** Has had its snapshots; gets live messages. */
@@ -111,6 +96,7 @@ export class FuturesFeed {
   readonly #members = new Map<FeedSubscriber, Member>();
   readonly #watches = new WatchCounts<FeedSubscriber>();
   readonly #cache = new FeedCache();
+  readonly #pushes: FeedPushes;
   /** Topics acked since the upstream last came up. */
   #live: boolean;
   /** Counts the upstream's returns to live: a cache read in an older epoch missed the gap's pushes. */
@@ -138,6 +124,7 @@ export class FuturesFeed {
     this.#retryDelay = this.#retry.initialMs;
     this.#maxQueued = options.maxQueuedPushes ?? 10_000;
     this.#live = this.#upstream.state === 'up';
+    this.#pushes = new FeedPushes({ cache: this.#cache, services: this.#services, broadcast: (message, fundingSymbol) => this.#broadcast(message, fundingSymbol) });
     this.#upstream.on('state', this.#onState);
     this.#upstream.on('push', this.#onPush);
     this.#upstream.on('resubscribed', this.#onResubscribed);
@@ -453,7 +440,7 @@ export class FuturesFeed {
   #syncTopics(): void {
     const watched = this.#watched();
     const symbols = [...watched].sort();
-    const topics: string[] = [...ACCOUNT_TOPICS, ...(symbols.length > 0 ? [`${INSTRUMENT}:${symbols.join(',')}`] : [])];
+    const topics: string[] = [...ACCOUNT_TOPICS, ...(symbols.length > 0 ? [`${INSTRUMENT_TOPIC}:${symbols.join(',')}`] : [])];
     // Unwatched symbols are unsubscribed, so their funding would go stale.
     for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
     const key = topics.join('\n');
@@ -462,7 +449,7 @@ export class FuturesFeed {
     this.#upstream.setTopics(topics);
   }
 
-  // --- pushes --------------------------------------------------------------------------------
+  // --- pushes (applied by FeedPushes, src/ws/feed-pushes.ts) ----------------------------------
 
   readonly #onPush = (push: UpstreamPush): void => {
     if (this.#closed) return;
@@ -473,7 +460,7 @@ export class FuturesFeed {
     }
     this.#queued += 1;
     this.#queue = this.#queue
-      .then(() => this.#apply(push))
+      .then(() => this.#pushes.apply(push))
       .catch((error: unknown) => this.#logger.warn({ event: 'ws_push_dropped', subject: push.subject, topic: push.topic, err: errorInfo(error) }, `KuCoin push ${push.subject} could not be applied`))
       .finally(() => {
         this.#queued -= 1;
@@ -489,84 +476,6 @@ export class FuturesFeed {
     this.#startRound();
   }
 
-  async #apply(push: UpstreamPush): Promise<void> {
-    switch (push.subject) {
-      case 'position.change':
-        return this.#applyPositionChange(push);
-      case 'position.settlement':
-        return this.#applySettlement(push);
-      case 'orderChange':
-        // The account-wide form only; `symbolOrderChange` is the per-symbol topic's copy (§5).
-        if (push.topic === ORDERS_TOPIC) return this.#applyOrderChange(push);
-        return;
-      case 'funding.rate': {
-        const symbol = push.topic.startsWith(`${INSTRUMENT}:`) ? topicSymbol(push.topic) : undefined;
-        if (symbol !== undefined) this.#applyFunding(symbol, fundingRateChange(push.data), 'rate');
-        return;
-      }
-      case 'funding.begin':
-      case 'funding.end': {
-        const { symbol, change } = announcement(push.subject, push.data);
-        this.#applyFunding(symbol, change, push.subject === 'funding.begin' ? 'begin' : 'end');
-        return;
-      }
-      default:
-      // mark.index.price, walletBalance.change, position.adjustRiskLimit...: nothing a client message carries.
-    }
-  }
-
-  async #applyPositionChange(push: UpstreamPush): Promise<void> {
-    const given = (push.data as { symbol?: unknown } | null)?.symbol;
-    const symbol = typeof given === 'string' ? given : topicSymbol(push.topic);
-    if (symbol === undefined) throw new UpstreamShapeError('position.change.symbol', 'KuCoin position.change: no symbol in the push or its topic');
-    if (!this.#cache.positions.has(symbol) && !hasChangeReason(push.data)) return; // a mark-price refresh of a position the feed does not hold
-    const contract = await this.#contractFor(symbol);
-    const merged = mergePositionChange(push.topic, push.data, this.#cache.positions.get(symbol));
-    if (!merged) return;
-    const position = toPosition(merged.raw, contract);
-    this.#cache.change('account', () => {
-      const again = mergePositionChange(push.topic, push.data, this.#cache.positions.get(symbol));
-      if (!again) return;
-      if (again.raw.currentQty === 0) this.#cache.positions.delete(symbol);
-      else this.#cache.positions.set(symbol, again.raw);
-    });
-    if (merged.reason !== 'markPrice') this.#cache.notePositionChange(symbol); // a change, not a mark refresh
-    this.#broadcast({ type: 'position_update', snapshot: false, reason: merged.reason, data: [position] });
-  }
-
-  async #applySettlement(push: UpstreamPush): Promise<void> {
-    const symbol = topicSymbol(push.topic);
-    if (symbol === undefined) throw new UpstreamShapeError('position.settlement.topic', `KuCoin position.settlement: no symbol in topic ${push.topic}`);
-    const settlement = parseSettlement(push.data);
-    this.#applyFunding(symbol, settlementChange(settlement), 'settlement');
-    const cached = this.#cache.positions.get(symbol);
-    if (!cached) return;
-    const position = toPosition(settlePosition(cached, settlement), await this.#contractFor(symbol));
-    this.#cache.change('account', () => {
-      const current = this.#cache.positions.get(symbol);
-      if (current) this.#cache.positions.set(symbol, settlePosition(current, settlement));
-    });
-    this.#broadcast({ type: 'position_update', snapshot: false, reason: 'settlement', data: [position] });
-  }
-
-  async #applyOrderChange(push: UpstreamPush): Promise<void> {
-    const change = parseOrderChange(push.data);
-    const known = this.#cache.knownOrder(change.orderId) ?? (await getOrder(this.#services, change.orderId));
-    const order = applyOrderChange(known, change);
-    this.#cache.change('account', () => this.#cache.putOrder(order));
-    this.#broadcast({ type: 'order_update', snapshot: false, event: change.event, data: [order] });
-  }
-
-  #applyFunding(symbol: string, change: FundingChange, event: FundingEvent): void {
-    this.#cache.change(`funding:${symbol}`, () => {
-      const current = this.#cache.funding.get(symbol);
-      if (current) this.#cache.funding.set(symbol, change(current));
-    });
-    const funding = this.#cache.funding.get(symbol);
-    if (!funding) return; // nobody watches it, or its snapshot read is in flight (the change is replayed onto it)
-    this.#broadcast({ type: 'funding_tick', snapshot: false, event, data: funding }, symbol);
-  }
-
   #broadcast(message: FeedMessage, fundingSymbol?: string): void {
     for (const [subscriber, member] of this.#members) {
       if (!member.live) continue;
@@ -576,13 +485,6 @@ export class FuturesFeed {
   }
 
   // --- mapping -------------------------------------------------------------------------------
-
-  async #contractFor(symbol: string): Promise<ContractRef> {
-    const known = this.#cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
-    const contract = known ?? (await this.#services.catalog.forHeld(symbol));
-    this.#cache.contracts.set(symbol, contract);
-    return contract;
-  }
 
   #mapPosition(symbol: string, raw: Parameters<typeof toPosition>[0]): Position | undefined {
     const contract = this.#cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
@@ -594,11 +496,6 @@ export class FuturesFeed {
       return undefined;
     }
   }
-}
-
-function hasChangeReason(data: unknown): boolean {
-  const reason = (data as { changeReason?: unknown } | null)?.changeReason;
-  return reason !== undefined && reason !== null;
 }
 
 /** A failure that is the symbol's own (no such contract, no funding for it), not KuCoin being unavailable. */
