@@ -1,7 +1,8 @@
 /**
  * Faults (issue 6): the simulator's fault injection while clients read, trade and listen through
  * the built gateway. One phase per fault (bursts of 5xx, 429000, latency past UPSTREAM_TIMEOUT_MS,
- * bad JSON, WebSocket drops, expired tokens), then all of them at once. In every phase:
+ * bad JSON, connections cut mid-answer, WebSocket drops, expired tokens), then all of them at once.
+ * In every phase:
  *
  * - the gateway stays up: the same process answers /api/health 200 throughout;
  * - every HTTP answer is checked against openapi.yaml (`request`) and is a typed one: 2xx, or a
@@ -350,6 +351,26 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
     expect(total).toBeGreaterThan(0);
     expect(await delta('gateway_upstream_calls_total', { outcome: 'bad_response' })).toBeGreaterThanOrEqual(total);
     expectClean('bad-json');
+  }, 60_000);
+
+  it('connections cut mid-answer: typed 503 (or ORDER_UNCONFIRMED for an order), counted as network failures', async () => {
+    before = await stack.metrics();
+    const faults = await inject([
+      { match: { method: 'GET', path: '/api/v1/positions' }, action: { type: 'drop' } },
+      // the order is placed, then the connection is cut before its answer
+      { match: { method: 'POST', path: '/api/v1/orders' }, phase: 'after', action: { type: 'drop' } },
+    ]);
+    await runClients('drop', PHASE_MS);
+    const fired = await faults.fired();
+    await stack.simControl('DELETE', '/sim/faults');
+    await recover('drop');
+
+    expect(phaseAnswers('drop').some((a) => a.code === 'UPSTREAM_UNAVAILABLE' || a.code === 'ORDER_UNCONFIRMED')).toBe(true);
+    const total = fired.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThan(0);
+    expect(await delta('gateway_upstream_calls_total', { outcome: 'network' })).toBeGreaterThanOrEqual(total);
+    expect(await delta('gateway_provider_errors_total', { code: 'network' })).toBeGreaterThanOrEqual(total);
+    expectClean('drop');
   }, 60_000);
 
   it('a WebSocket drop: listeners get down, up and fresh snapshots; REST is untouched', async () => {
