@@ -104,7 +104,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     : config.kucoin.credentials === null ? 'KuCoin credentials are not configured: no live positions, orders or funding.'
     : undefined;
   const upstream = feedUnavailable === undefined ? (options.upstream ?? new UpstreamSupervisor({ client: kucoin, logger, metrics })) : undefined;
-  const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, ...options.feed }) : undefined;
+  const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, metrics, ...options.feed }) : undefined;
   const { enabled, lingerMs } = config.readsFromStream;
   futures.accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
 

@@ -128,6 +128,13 @@ export function createMetrics() {
       labelNames: ['type'] as const,
       registers: [registry],
     }),
+    wsBroadcastSeconds: new Histogram({
+      name: 'gateway_ws_broadcast_seconds',
+      help: 'Time the gateway takes to hand one live message to every /ws/futures client due it (each frame serialised and written to its socket), by message type.',
+      labelNames: ['type'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     wsDroppedSlowClients: new Counter({
       name: 'gateway_ws_dropped_slow_clients_total',
       help: '/ws/futures clients closed with 4408 because their send buffer passed the bound.',

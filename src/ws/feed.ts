@@ -28,6 +28,7 @@
  * - A funding read that fails for the symbol's own reason (4xx: no such contract, no funding)
  *   leaves that symbol without a tick and is logged; only availability failures count as "down".
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
 import { GatewayError } from '../http/errors.js';
@@ -35,6 +36,7 @@ import type { UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js
 import { getFundingRate } from '../futures/market.js';
 import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';
 import type { FuturesServices } from '../futures/services.js';
+import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
 import { FeedPushes, INSTRUMENT_TOPIC } from './feed-pushes.js';
@@ -69,6 +71,7 @@ export interface FuturesFeedOptions {
   upstream: UpstreamFeedSource;
   services: FuturesServices;
   logger: Logger;
+  metrics: Metrics;
   /** Backoff of snapshot retries after a failed REST read; default 1000 doubling to 30000. */
   retry?: { initialMs: number; maxMs: number };
   /** Pushes waiting to be applied before the feed gives up on them and re-snapshots; default 10000. */
@@ -91,6 +94,7 @@ export class FuturesFeed {
   readonly #upstream: UpstreamFeedSource;
   readonly #services: FuturesServices;
   readonly #logger: Logger;
+  readonly #metrics: Metrics;
   readonly #retry: { initialMs: number; maxMs: number };
   readonly #maxQueued: number;
   readonly #members = new Map<FeedSubscriber, Member>();
@@ -120,6 +124,7 @@ export class FuturesFeed {
     this.#upstream = options.upstream;
     this.#services = options.services;
     this.#logger = options.logger;
+    this.#metrics = options.metrics;
     this.#retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
     this.#retryDelay = this.#retry.initialMs;
     this.#maxQueued = options.maxQueuedPushes ?? 10_000;
@@ -476,12 +481,15 @@ export class FuturesFeed {
     this.#startRound();
   }
 
+  /** Timed (gateway_ws_broadcast_seconds): with thousands of clients this loop is the fan-out's cost. */
   #broadcast(message: FeedMessage, fundingSymbol?: string): void {
+    const started = performance.now();
     for (const [subscriber, member] of this.#members) {
       if (!member.live) continue;
       if (fundingSymbol !== undefined && (!subscriber.symbols.has(fundingSymbol) || member.pendingFunding.has(fundingSymbol))) continue;
       subscriber.send(message);
     }
+    this.#metrics.wsBroadcastSeconds.observe({ type: message.type }, (performance.now() - started) / 1000);
   }
 
   // --- mapping -------------------------------------------------------------------------------

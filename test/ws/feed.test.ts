@@ -404,6 +404,21 @@ describe('metrics', () => {
     expect(text).toMatch(/^gateway_ws_dropped_slow_clients_total 0$/m);
   });
 
+  it('times each broadcast by message type', async () => {
+    await start();
+    const first = await connectedWithSnapshots();
+    await connectedWithSnapshots();
+    const before = await running!.gateway.metrics.wsBroadcastSeconds.get();
+    expect(before.values.find((v) => v.metricName === 'gateway_ws_broadcast_seconds_count' && v.labels.type === 'position_update')).toBeUndefined();
+    positionPush({ ...POSITION, currentQty: 2, changeReason: 'positionChange' });
+    await first.waitFor((m) => m.type === 'position_update');
+    const after = await running!.gateway.metrics.wsBroadcastSeconds.get();
+    const of = (name: string) => after.values.find((v) => v.metricName === name && v.labels.type === 'position_update')?.value;
+    // One broadcast, to both clients.
+    expect(of('gateway_ws_broadcast_seconds_count')).toBe(1);
+    expect(of('gateway_ws_broadcast_seconds_sum')).toBeGreaterThan(0);
+  });
+
   it('cuts a slow consumer with 4408 and counts it', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true', FUTURES_BASE_URL: KUCOIN, ...TEST_CREDENTIALS }, { upstream, ws: { maxBufferedBytes: 64 * 1024 } });
     const metrics = running.gateway.metrics;
