@@ -23,7 +23,8 @@
  *    the client's receipt time minus the time taken just before that control call, both
  *    process.hrtime.bigint() (CLOCK_MONOTONIC, one clock for every process of the machine; checked
  *    at the start by a round trip to each worker). The next push waits until every client has the
- *    last one, plus BENCH_FANOUT_GAP_MS.
+ *    last one, plus BENCH_FANOUT_GAP_MS. The gateway's own part, its loop writing the frame to every
+ *    client's socket, is read from its gateway_ws_broadcast_seconds before and after the pushes.
  *
  * Environment: BENCH_FANOUT_CLIENTS (5000), BENCH_FANOUT_PUSHES (20), BENCH_FANOUT_WORKERS (2),
  * BENCH_FANOUT_CONCURRENCY (handshakes in flight per worker, 50), BENCH_FANOUT_GAP_MS (300),
@@ -194,6 +195,19 @@ async function gatewayMemory(gateway: GatewayProcess): Promise<Memory> {
   };
 }
 
+/** gateway_ws_broadcast_seconds for position_update: observations, their sum (s), and each bucket's count by `le`. */
+async function broadcastTimes(gateway: GatewayProcess): Promise<{ count: number; sum: number; buckets: Map<number, number> }> {
+  const res = await fetch(`${gateway.baseUrl}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
+  const text = await res.text();
+  const value = (suffix: string) => Number(new RegExp(`^gateway_ws_broadcast_seconds_${suffix}\\{type="position_update"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const buckets = new Map<number, number>();
+  for (const match of text.matchAll(/^gateway_ws_broadcast_seconds_bucket\{le="([^"]+)",type="position_update"\} (\S+)$/gm)) {
+    buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
+  }
+  return { count: value('count'), sum: value('sum'), buckets };
+}
+
 /** Three readings a little apart; the median of each field, so one stray allocation does not decide. */
 async function settledMemory(gateway: GatewayProcess): Promise<Memory & { readings: Memory[] }> {
   const readings: Memory[] = [];
@@ -360,6 +374,7 @@ async function run(): Promise<number> {
   const cpuPids = { gateway: gateway.pid, simulator: sim.pid, workers: workers.map((w) => w.pid) };
   const cpuOf = () => ({ gateway: cpuMs(cpuPids.gateway), simulator: cpuMs(cpuPids.simulator), workers: cpuPids.workers.map(cpuMs) });
   const cpuBefore = cpuOf();
+  const broadcastBefore = await broadcastTimes(gateway);
   const pushes: Array<{ price: number; t0: bigint; answeredMs: number; complete: boolean }> = [];
   for (let i = 0; i < PUSHES; i += 1) {
     const wanted = base + (i + 1) * 5;
@@ -385,6 +400,14 @@ async function run(): Promise<number> {
   }
 
   const cpuAfter = cpuOf();
+  // The gateway's own part of each push: its loop handing the message to every client's socket.
+  const broadcastAfter = await broadcastTimes(gateway);
+  const broadcasts = broadcastAfter.count - broadcastBefore.count;
+  const broadcastMeanMs = broadcasts > 0 ? ((broadcastAfter.sum - broadcastBefore.sum) / broadcasts) * 1000 : null;
+  const broadcastMaxBucketS = [...broadcastAfter.buckets]
+    .sort(([a], [b]) => a - b)
+    .find(([le, n]) => n - (broadcastBefore.buckets.get(le) ?? 0) === broadcasts)?.[0];
+  if (broadcasts !== PUSHES) problems.push(`gateway_ws_broadcast_seconds counted ${broadcasts} position_update broadcasts for ${PUSHES} pushes`);
   const perPush = (after: number | null | undefined, before: number | null | undefined) => (after == null || before == null ? null : (after - before) / PUSHES);
   const cpuPerPush = {
     gateway: perPush(cpuAfter.gateway, cpuBefore.gateway),
@@ -444,6 +467,9 @@ async function run(): Promise<number> {
     figure('push delay to the last client, p99 over pushes', round(percentile(lastSorted, 99)), 'ms', { op: '<', value: 100 }, {
       note: `${lastSorted.length} pushes; simulator, gateway and ${WORKERS} client processes share ${cpus().length} cores`,
     }),
+    figure("gateway's own fan-out per push, mean", round(broadcastMeanMs, 1), 'ms', null, {
+      note: `gateway_ws_broadcast_seconds{type="position_update"}: its loop writing the frame to every client's socket; every one of the ${broadcasts} within ${broadcastMaxBucketS === undefined ? '?' : broadcastMaxBucketS * 1000} ms (bucket bound)`,
+    }),
     figure('gateway CPU per push', round(cpuPerPush.gateway, 1), 'ms', null, {
       note: `user+system over the push phase / pushes (/proc, 10 ms ticks); client workers ${cpuPerPush.workers.map((w) => round(w, 1)).join(' + ')} ms, simulator ${round(cpuPerPush.simulator, 1)} ms`,
     }),
@@ -488,6 +514,7 @@ async function run(): Promise<number> {
     otherLiveMessages: reports.map((r) => r.otherLive),
     upstreamStatus: { messages: reports.map((r) => r.upstreamStatus), clientsToldDown: downClients, reasons: downReasons },
     cpuPerPushMs: cpuPerPush,
+    gatewayBroadcast: { broadcasts, meanMs: broadcastMeanMs, allWithinMs: broadcastMaxBucketS === undefined ? null : broadcastMaxBucketS * 1000 },
     kucoinCallsWhileConnecting: connectCalls,
     workerRss: reports.map((r) => r.memory),
   };
