@@ -13,9 +13,11 @@
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
  * BENCH_FLOOR_NODE_ARGS (the same for the floor child).
  *
- * Each server runs as a child process (scripts/bench/server-child.ts) that reports its own
- * process.cpuUsage(); the parent drives the load with node:http and a keep-alive Agent, floor and
- * gateway alternately per path. Exit 0 whatever the ratios; non-zero only when a server fails to
+ * Three servers answer each path with the same bytes: the floor (bare node:http), the stack (the
+ * chosen Express 5 + pino-http + openapi-backend, set up as the gateway sets them up, with nothing
+ * else of the gateway: the least any gateway on that stack can cost) and the gateway. Each runs as
+ * a child process (scripts/bench/server-child.ts) that reports its own process.cpuUsage(); the
+ * parent drives the load with node:http and a keep-alive Agent, the three alternately per path. Exit 0 whatever the ratios; non-zero only when a server fails to
  * start, answers a wrong status, or the gateway does not log every request.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -73,14 +75,17 @@ const CASES = ALL_CASES.filter((c) => !process.env.BENCH_ONLY || c.name.includes
 // Child servers
 
 interface Server {
-  kind: 'gateway' | 'floor';
+  kind: ServerKind;
   child: ChildProcess;
   port: number;
   cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
-async function startServer(kind: 'gateway' | 'floor', env: Record<string, string>, templates?: FloorTemplates, execArgv: string[] = []): Promise<Server> {
+/** floor: bare node:http; stack: the chosen stack with nothing of the gateway; gateway: the gateway (server-child.ts). */
+type ServerKind = 'gateway' | 'floor' | 'stack';
+
+async function startServer(kind: ServerKind, env: Record<string, string>, templates?: FloorTemplates, execArgv: string[] = []): Promise<Server> {
   const child = fork(join(root, 'scripts/bench/server-child.ts'), [kind], {
     cwd: root,
     execArgv: ['--import', 'tsx', ...execArgv],
@@ -221,7 +226,7 @@ function percentile(sorted: Float64Array, p: number): number {
 
 interface Measurement {
   path: string;
-  server: 'floor' | 'gateway';
+  server: ServerKind;
   expectedStatus: number;
   requests: number;
   wrongStatus: number;
@@ -366,26 +371,33 @@ async function main(): Promise<number> {
 
     const floor = await startServer('floor', {}, templates as FloorTemplates, process.env.BENCH_FLOOR_NODE_ARGS?.split(' ').filter(Boolean));
     servers.push(floor);
+    const stack = await startServer('stack', { BENCH_LOG_FILE: join(tmp, 'stack.log'), BENCH_ADMIN_KEY }, templates as FloorTemplates);
+    servers.push(stack);
 
     const rows: Measurement[] = [];
     for (const c of CASES) {
-      // Warm both, then alternate floor and gateway slices, so both run under the same machine
-      // conditions (other work on the box shows up in both, not in one).
+      // Warm all three, then alternate floor, stack and gateway slices, so all run under the same
+      // machine conditions (other work on the box shows up in each, not in one).
       await load(floor.port, c, WARMUP_SECONDS, CONCURRENCY);
+      await load(stack.port, c, WARMUP_SECONDS, CONCURRENCY);
       await load(gateway.port, c, WARMUP_SECONDS, CONCURRENCY);
       const floorSlices: Slice[] = [];
+      const stackSlices: Slice[] = [];
       const gatewaySlices: Slice[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         floorSlices.push(await measureSlice(floor, c, SECONDS / ROUNDS));
+        stackSlices.push(await measureSlice(stack, c, SECONDS / ROUNDS));
         gatewaySlices.push(await measureSlice(gateway, c, SECONDS / ROUNDS));
       }
       const f = summarise(floor, c, floorSlices);
+      const st = summarise(stack, c, stackSlices);
+      st.ratioToFloor = st.cpuUsPerReq / f.cpuUsPerReq;
       const g = summarise(gateway, c, gatewaySlices);
       g.ratioToFloor = g.cpuUsPerReq / f.cpuUsPerReq;
       g.target = TARGET_RATIO;
       g.met = g.ratioToFloor <= TARGET_RATIO;
-      rows.push(f, g);
-      for (const r of [f, g]) {
+      rows.push(f, st, g);
+      for (const r of [f, st, g]) {
         if (r.requests === 0) problems.push(`${r.server} ${r.path}: no request completed`);
         if (r.wrongStatus > 0) problems.push(`${r.server} ${r.path}: ${r.wrongStatus} of ${r.requests} answers were not ${r.expectedStatus} (first: ${(r as Measurement & { firstWrong?: string }).firstWrong})`);
       }
@@ -393,27 +405,40 @@ async function main(): Promise<number> {
 
     await gateway.stop();
     await floor.stop();
+    await stack.stop();
 
     // Every request the gateway answered (probes and warm-ups included) must have its log line.
     const gatewayRequests = probes + rows.filter((r) => r.server === 'gateway').reduce((sum, r) => sum + r.requests, 0);
     const logged = process.env.BENCH_LOG_FILE === '/dev/null' ? null : countLoggedRequests(logFile);
     // Warm-up requests are logged too, so the log holds at least the measured + probe count.
     if (logged !== null && logged < gatewayRequests) problems.push(`gateway logged ${logged} request lines for at least ${gatewayRequests} requests`);
+    // The stack row logs every request too, or it would not be a floor for a gateway that must.
+    const stackRequests = rows.filter((r) => r.server === 'stack').reduce((sum, r) => sum + r.requests, 0);
+    const stackLogged = countLoggedRequests(join(tmp, 'stack.log'));
+    if (stackLogged < stackRequests) problems.push(`stack logged ${stackLogged} request lines for at least ${stackRequests} requests`);
 
     console.log(`\nBenchmark 1 — own overhead (${SECONDS}s per case and server in ${ROUNDS} alternating slices after ${WARMUP_SECONDS}s warm-up, ${CONCURRENCY} keep-alive connections, node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'})`);
     if (process.env.BENCH_GATEWAY_ENV) console.log(`DIAGNOSTIC RUN: gateway configuration overridden with ${process.env.BENCH_GATEWAY_ENV}; not a benchmark result.`);
-    console.log('CPU µs/req = server process user+system CPU over the measured window / requests answered; ratio = gateway / floor.\n');
+    console.log('CPU µs/req = server process user+system CPU over the measured window / requests answered; ratio = CPU µs/req / the floor\'s.');
+    console.log('floor: bare node:http, same bytes, same ajv check of the order body; stack: Express 5 + pino-http + openapi-backend as the gateway sets them up, answering the same bytes, nothing else of the gateway.\n');
     console.log(table(rows));
     console.log(`\ngateway logging: LOG_LEVEL=info to ${process.env.BENCH_LOG_FILE ?? 'a temp file'}; ${logged === null ? 'not counted (/dev/null)' : `${logged} request lines for ${gatewayRequests} measured+probe requests (warm-ups also logged)`}`);
 
     const figures: Figure[] = rows
       .filter((r) => r.server === 'gateway')
-      .map((r) => {
+      .flatMap((r) => {
         const floorRow = rows.find((f) => f.server === 'floor' && f.path === r.path);
-        return figure(`${r.path}: CPU per request, gateway / floor`, r.ratioToFloor, '×', { op: '<=', value: TARGET_RATIO }, {
-          floor: 1,
-          note: `${fmt(r.cpuUsPerReq, 1)} µs vs ${fmt(floorRow?.cpuUsPerReq ?? null, 1)} µs; p99 ${fmt(r.p99Ms, 2)} vs ${fmt(floorRow?.p99Ms ?? null, 2)} ms`,
-        });
+        const stackRow = rows.find((f) => f.server === 'stack' && f.path === r.path);
+        return [
+          figure(`${r.path}: CPU per request, gateway / floor`, r.ratioToFloor, '×', { op: '<=', value: TARGET_RATIO }, {
+            floor: 1,
+            note: `${fmt(r.cpuUsPerReq, 1)} µs vs ${fmt(floorRow?.cpuUsPerReq ?? null, 1)} µs; p99 ${fmt(r.p99Ms, 2)} vs ${fmt(floorRow?.p99Ms ?? null, 2)} ms`,
+          }),
+          figure(`${r.path}: CPU per request, chosen stack alone / floor`, stackRow?.ratioToFloor ?? null, '×', null, {
+            floor: 1,
+            note: `${fmt(stackRow?.cpuUsPerReq ?? null, 1)} µs: Express 5 + pino-http + openapi-backend answering the same bytes, nothing of the gateway; the least a gateway on this stack can cost`,
+          }),
+        ];
       });
     const result = {
       benchmark: 'own-overhead',
@@ -425,6 +450,8 @@ async function main(): Promise<number> {
       machine: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
       gatewayLogLines: logged,
       gatewayRequests,
+      stackLogLines: stackLogged,
+      stackRequests,
       allStatusesExpected: rows.every((r) => r.wrongStatus === 0 && r.requests > 0),
       allTargetsMet: rows.filter((r) => r.server === 'gateway').every((r) => r.met === true),
       problems,

@@ -1,11 +1,11 @@
 /**
  * One benchmarked server, run as a child process of scripts/bench/own-overhead.ts (forked with IPC).
  *
- *   argv[2] = 'gateway' | 'floor'
+ *   argv[2] = 'gateway' | 'floor' | 'stack'
  *
  * Protocol (process.send / 'message'):
  *   child → parent  { type: 'ready', port }          once listening on 127.0.0.1
- *   parent → child  { type: 'templates', templates } floor only, before it listens
+ *   parent → child  { type: 'templates', templates } floor and stack only, before they listen
  *   parent → child  { type: 'cpu', id }              child answers { type: 'cpu', id, user, system } (µs, cumulative)
  *   parent → child  { type: 'stop' }                 child closes its server, flushes and exits 0
  *
@@ -61,6 +61,8 @@ process.on('message', (raw) => {
     );
   } else if (message.type === 'templates' && kind === 'floor') {
     startFloor(message.templates).catch(fail);
+  } else if (message.type === 'templates' && kind === 'stack') {
+    startStack(message.templates).catch(fail);
   }
 });
 // The parent gone means nobody will stop us: never outlive it.
@@ -72,7 +74,7 @@ function fail(error: unknown): never {
 }
 
 if (kind === 'gateway') startGateway().catch(fail);
-else if (kind !== 'floor') fail(new Error(`unknown server kind ${kind}`));
+else if (kind !== 'floor' && kind !== 'stack') fail(new Error(`unknown server kind ${kind}`));
 
 async function startGateway(): Promise<void> {
   const { loadConfig } = await import('../../src/config/config.js');
@@ -120,6 +122,22 @@ function compileOrderValidator() {
   return validate;
 }
 
+/** The gateway's captured answer, with a fresh requestId and timestamp. */
+function reply(res: ServerResponse, template: Template): void {
+  const requestId = randomUUID();
+  const body = { ...template.body };
+  if ('requestId' in body) body.requestId = requestId;
+  if ('timestamp' in body) body.timestamp = Date.now();
+  const bytes = JSON.stringify(body);
+  res.writeHead(template.status, {
+    ...template.headers,
+    'Content-Type': template.contentType,
+    'Content-Length': Buffer.byteLength(bytes),
+    'X-Request-Id': requestId,
+  });
+  res.end(bytes);
+}
+
 /**
  * The floor: bare node:http, no framework, no logging. Same status, headers and JSON bytes as the
  * gateway (its captured answers, with a fresh requestId and timestamp per request), and the order
@@ -127,20 +145,6 @@ function compileOrderValidator() {
  */
 async function startFloor(templates: FloorTemplates): Promise<void> {
   const validateOrder = compileOrderValidator();
-  const reply = (res: ServerResponse, template: Template) => {
-    const requestId = randomUUID();
-    const body = { ...template.body };
-    if ('requestId' in body) body.requestId = requestId;
-    if ('timestamp' in body) body.timestamp = Date.now();
-    const bytes = JSON.stringify(body);
-    res.writeHead(template.status, {
-      ...template.headers,
-      'Content-Type': template.contentType,
-      'Content-Length': Buffer.byteLength(bytes),
-      'X-Request-Id': requestId,
-    });
-    res.end(bytes);
-  };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/api/health') return reply(res, templates.health);
@@ -169,6 +173,70 @@ async function startFloor(templates: FloorTemplates): Promise<void> {
   stop = () =>
     new Promise<void>((resolve) => {
       server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  send({ type: 'ready', port: (server.address() as { port: number }).port });
+}
+
+/**
+ * The chosen stack with nothing of the gateway on it: Express 5 (on the gateway's request and
+ * response classes, express-server.ts), pino-http logging every request to a file, express.json,
+ * and openapi-backend routing and validating against openapi.yaml as the gateway sets it up
+ * (openapi-backend.ts). Each operation answers the gateway's captured bytes, like the floor: no
+ * limiter, metrics, helmet, kill switch, key ring or problem rendering. What this costs over the
+ * floor is the least any gateway built on the chosen stack can cost (benchmark 1's third row).
+ */
+async function startStack(templates: FloorTemplates): Promise<void> {
+  const { default: express } = await import('express');
+  const { pinoHttp } = await import('pino-http');
+  const { loadOpenApiDocument } = await import('../../src/http/contract.js');
+  const { createOpenApiBackend } = await import('../../src/http/openapi-backend.js');
+  const { expressServerClasses } = await import('../../src/http/express-server.js');
+  const adminKey = process.env.BENCH_ADMIN_KEY ?? '';
+  const api = await createOpenApiBackend(loadOpenApiDocument());
+  type Res = ServerResponse;
+  api.register({
+    getHealth: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.health),
+    listPositions: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.positions),
+    getFuturesSwitch: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.switchState),
+    createOrder: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.orderValid),
+    validationFail: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.orderInvalid),
+    unauthorizedHandler: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.positions),
+    notFound: (_c: unknown, _req: unknown, res: Res) => void res.writeHead(404).end(),
+    notImplemented: (_c: unknown, _req: unknown, res: Res) => void res.writeHead(501).end(),
+  });
+  api.registerSecurityHandler('gatewayApiKey', () => true);
+  api.registerSecurityHandler('adminApiKey', (_c: unknown, req: IncomingMessage) => req.headers.authorization === `Bearer ${adminKey}`);
+
+  const app = express();
+  const logFile = process.env.BENCH_LOG_FILE ?? '/dev/null';
+  const destination = pino.destination({ dest: logFile, sync: false });
+  // The gateway's lean access line (app.ts): the same four request fields and the status.
+  app.use(
+    pinoHttp({
+      logger: pino({ level: 'info' }, destination),
+      wrapSerializers: false,
+      serializers: {
+        req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: (req.url ?? '').split('?')[0], remoteAddress: req.socket.remoteAddress }),
+        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(express.json());
+  app.use((req, res) =>
+    api.handleRequest({ method: req.method, path: req.path, query: (req.url.split('?')[1] ?? ''), headers: req.headers as Record<string, string>, body: req.body }, req, res),
+  );
+  const server = createServer(expressServerClasses(app), app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => {
+        destination.flushSync();
+        resolve();
+      });
       server.closeAllConnections();
     });
   send({ type: 'ready', port: (server.address() as { port: number }).port });

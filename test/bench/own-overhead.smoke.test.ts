@@ -22,7 +22,7 @@ describe('benchmark 1: own overhead (smoke mode)', () => {
     expect(run.stdout).toContain('| path');
 
     const report = JSON.parse(readFileSync(output, 'utf8')) as Record<string, unknown> & { results: Record<string, unknown>[] };
-    for (const field of ['benchmark', 'startedAt', 'finishedAt', 'settings', 'machine', 'gatewayLogLines', 'gatewayRequests', 'allStatusesExpected', 'allTargetsMet', 'problems', 'results', 'figures']) {
+    for (const field of ['benchmark', 'startedAt', 'finishedAt', 'settings', 'machine', 'gatewayLogLines', 'gatewayRequests', 'stackLogLines', 'stackRequests', 'allStatusesExpected', 'allTargetsMet', 'problems', 'results', 'figures']) {
       expect(report, field).toHaveProperty(field);
     }
     expect(report.allStatusesExpected).toBe(true);
@@ -31,9 +31,11 @@ describe('benchmark 1: own overhead (smoke mode)', () => {
     expect(report.gatewayLogLines as number).toBeGreaterThanOrEqual(report.gatewayRequests as number);
 
     const paths = ['POST /api/futures/orders', 'GET /api/health', 'GET /api/futures/positions', 'GET /api/admin/futures-switch'];
-    expect(report.results).toHaveLength(paths.length * 2);
+    expect(report.results).toHaveLength(paths.length * 3);
+    // The chosen stack alone logs every request as well.
+    expect(report.stackLogLines as number).toBeGreaterThanOrEqual(report.stackRequests as number);
     for (const path of paths) {
-      for (const server of ['floor', 'gateway']) {
+      for (const server of ['floor', 'stack', 'gateway']) {
         const row = report.results.find((r) => String(r.path).startsWith(path) && r.server === server);
         expect(row, `${server} ${path}`).toBeDefined();
         for (const field of ['expectedStatus', 'requests', 'wrongStatus', 'seconds', 'reqPerSec', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'cpuUtilisation', 'roundCpuUsPerReq', 'ratioToFloor', 'target', 'met']) {
@@ -42,8 +44,8 @@ describe('benchmark 1: own overhead (smoke mode)', () => {
         expect(row!.requests as number).toBeGreaterThan(0);
         expect(row!.wrongStatus).toBe(0);
         expect(typeof row!.cpuUsPerReq).toBe('number');
+        if (server !== 'floor') expect(typeof row!.ratioToFloor).toBe('number');
         if (server === 'gateway') {
-          expect(typeof row!.ratioToFloor).toBe('number');
           expect(typeof row!.met).toBe('boolean');
         }
       }
