@@ -11,7 +11,7 @@
  * floor/gateway slices), BENCH_ONLY (run only cases whose name contains it),
  * BENCH_GATEWAY_ENV (JSON of gateway env overrides, diagnostics only, flagged in the output),
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
- * BENCH_FLOOR_NODE_ARGS (the same for the floor child).
+ * BENCH_FLOOR_NODE_ARGS and BENCH_STACK_NODE_ARGS (the same for the floor and stack children).
  *
  * Three servers answer each path with the same bytes: the floor (bare node:http), the stack (the
  * chosen Express 5 + pino-http + openapi-backend, set up as the gateway sets them up, with nothing
@@ -371,7 +371,7 @@ async function main(): Promise<number> {
 
     const floor = await startServer('floor', {}, templates as FloorTemplates, process.env.BENCH_FLOOR_NODE_ARGS?.split(' ').filter(Boolean));
     servers.push(floor);
-    const stack = await startServer('stack', { BENCH_LOG_FILE: join(tmp, 'stack.log'), BENCH_ADMIN_KEY }, templates as FloorTemplates);
+    const stack = await startServer('stack', { BENCH_LOG_FILE: join(tmp, 'stack.log'), BENCH_ADMIN_KEY }, templates as FloorTemplates, process.env.BENCH_STACK_NODE_ARGS?.split(' ').filter(Boolean));
     servers.push(stack);
 
     const rows: Measurement[] = [];
