@@ -18,6 +18,10 @@
  *   filled order's or closed position's symbol pushed since the fence opened), or at once when
  *   KuCoin refused the write (a 4xx: nothing changed). A fence not closed by its deadline makes the feed re-snapshot
  *   the account from a read that starts then, and reads bypass until that snapshot is installed.
+ * - A pushed position change cannot be told apart from another write's: when writes that may move
+ *   the same symbol's position overlap in time (or one whose symbol is not known yet), none of them
+ *   counts a position push as its own. Those fences close only by their deadline's re-snapshot, so
+ *   a concurrent second order on a symbol never lets a read show the first order's fill as both.
  *   Leverage, margin-mode and risk-limit changes are pushed on no topic the feed holds, so they
  *   always re-snapshot.
  */
@@ -70,6 +74,11 @@ interface Fence {
   deadline: number;
   /** Undefined until the write has answered. */
   shown: ((cache: FeedCache) => boolean) | undefined;
+  /** Whether the write has answered; then `moves` is the symbol whose position it may move, if any. */
+  answered: boolean;
+  moves: string | undefined;
+  /** The writes that were in flight at some time with this one (kept after they close). */
+  peers: Set<Fence>;
 }
 
 export class AccountView {
@@ -126,24 +135,33 @@ export class AccountView {
   async write<T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> {
     const feed = this.#enabled ? this.#feed : undefined;
     if (!feed || this.#closed) return run();
-    const fence: Fence = { mark: feed.account.positionSeq, deadline: Number.POSITIVE_INFINITY, shown: undefined };
+    const fence: Fence = { mark: feed.account.positionSeq, deadline: Number.POSITIVE_INFINITY, shown: undefined, answered: false, moves: undefined, peers: new Set() };
+    for (const other of this.#fences) {
+      other.peers.add(fence);
+      fence.peers.add(other);
+    }
     this.#fences.add(fence);
     let result: T;
     try {
       result = await run();
     } catch (error) {
-      this.#fences.delete(fence);
       // Not a member: the snapshot taken when it joins is read after now anyway.
-      if (!this.#joined) throw error;
       // A 4xx is a refusal before anything changed (but a leverage change is several calls).
-      if (outcome === 'settings') feed.resnapshot(this.#member);
-      else if (!(error instanceof GatewayError && error.status < 500)) this.#fences.add({ ...fence, deadline: this.#now() + this.#deadlineMs });
+      if (!this.#joined || outcome === 'settings' || (error instanceof GatewayError && error.status < 500)) this.#drop(fence);
+      else fence.deadline = this.#now() + this.#deadlineMs; // unknown: it may have changed anything
+      if (this.#joined && outcome === 'settings') feed.resnapshot(this.#member);
       throw error;
     }
-    this.#fences.delete(fence);
-    if (!this.#joined) return result;
-    if (outcome === 'settings') feed.resnapshot(this.#member);
-    else this.#fences.add({ ...fence, shown: shownBy(outcome(result), fence.mark), deadline: this.#now() + this.#deadlineMs });
+    if (!this.#joined || outcome === 'settings') {
+      this.#drop(fence);
+      if (this.#joined) feed.resnapshot(this.#member);
+      return result;
+    }
+    const done = outcome(result);
+    fence.answered = true;
+    fence.moves = done.kind === 'cancel' ? undefined : done.symbol;
+    fence.shown = shownBy(done, fence);
+    fence.deadline = this.#now() + this.#deadlineMs;
     return result;
   }
 
@@ -172,15 +190,21 @@ export class AccountView {
     const now = this.#now();
     for (const fence of this.#fences) {
       if (fence.shown?.(cache)) {
-        this.#fences.delete(fence);
+        this.#drop(fence);
       } else if (now >= fence.deadline) {
         // Not shown in time: only a snapshot read from now on is sure to hold the write.
-        this.#fences.delete(fence);
+        this.#drop(fence);
         feed.resnapshot(this.#member);
         clear = false;
       } else clear = false;
     }
     return clear;
+  }
+
+  /** A closed fence stays a peer of the open ones it overlapped; its own list of peers is done with. */
+  #drop(fence: Fence): void {
+    this.#fences.delete(fence);
+    fence.peers.clear();
   }
 
   #touch(feed: FuturesFeed): void {
@@ -205,7 +229,7 @@ export class AccountView {
     if (!this.#joined) return;
     this.#joined = false;
     // The snapshot taken when it joins again is read after every write that has answered.
-    for (const fence of this.#fences) if (fence.deadline !== Number.POSITIVE_INFINITY) this.#fences.delete(fence);
+    for (const fence of this.#fences) if (fence.deadline !== Number.POSITIVE_INFINITY) this.#drop(fence);
     this.#feed?.remove(this.#member);
   }
 
@@ -240,8 +264,18 @@ export class AccountView {
   }
 }
 
+/**
+ * Whether another write that overlapped `fence` may have moved the same symbol's position: one on
+ * that symbol, or one whose answer (and so its symbol) never came.
+ */
+function contended(fence: Fence): boolean {
+  for (const peer of fence.peers) if (!peer.answered || (peer.moves !== undefined && peer.moves === fence.moves)) return true;
+  return false;
+}
+
 /** Whether the feed's state holds what the write did. */
-function shownBy(outcome: WriteOutcome, mark: number): (cache: FeedCache) => boolean {
+function shownBy(outcome: WriteOutcome, fence: Fence): (cache: FeedCache) => boolean {
+  const { mark } = fence;
   switch (outcome.kind) {
     case 'order':
       return (cache) => {
@@ -249,15 +283,15 @@ function shownBy(outcome: WriteOutcome, mark: number): (cache: FeedCache) => boo
         if (order === undefined) return false;
         // A MARKET order's write includes its fill: KuCoin may push `open` before `match`.
         if (outcome.type === 'MARKET' && order.status === 'open') return false;
-        // A fill moved the position too: wait for that push as well.
-        return order.filledQty === 0 || cache.positionChangedSince(outcome.symbol, mark);
+        // A fill moved the position too: wait for that push as well (which must be this write's).
+        return order.filledQty === 0 || (!contended(fence) && cache.positionChangedSince(outcome.symbol, mark));
       };
     case 'cancel':
       return (cache) => outcome.orderIds.every((orderId) => cache.knownOrder(orderId)?.status !== 'open');
     case 'close':
       return (cache) => {
         const order = cache.knownOrder(outcome.orderId);
-        return order !== undefined && order.status !== 'open' && (cache.positionChangedSince(outcome.symbol, mark) || !cache.positions.has(outcome.symbol));
+        return order !== undefined && order.status !== 'open' && !contended(fence) && (cache.positionChangedSince(outcome.symbol, mark) || !cache.positions.has(outcome.symbol));
       };
   }
 }

@@ -253,6 +253,66 @@ describe('read-your-writes', () => {
     expect(shown.body.data[0].qty).toBe(POSITION.currentQty + 1);
   });
 
+  describe('overlapping writes', () => {
+    const SECOND = { ...PLACED, id: '900000000000000002', clientOid: 'ryw-2' };
+    /** Both orders in flight at once: KuCoin answers each after a short wait, in order of arrival. */
+    const placeTwo = async (symbols: [string, string]) => {
+      let next = 0;
+      kucoin.server.use(
+        http.post(`${KUCOIN}/api/v1/orders`, async () => {
+          const order = [PLACED, SECOND][next++]!;
+          await delay(50);
+          return json({ orderId: order.id, clientOid: order.clientOid });
+        }),
+        http.get(`${KUCOIN}/api/v1/orders/:orderId`, ({ params }) => {
+          const order = [PLACED, SECOND].find((o) => o.id === params.orderId);
+          return order ? json(order) : HttpResponse.json({ code: '100001', msg: 'order not exist' }, { status: 404 });
+        }),
+      );
+      const [a, b] = await Promise.all(symbols.map((symbol) => call('POST', '/api/futures/orders', { json: { symbol, side: 'BUY', type: 'MARKET', qty: 1 } })));
+      expect([a!.status, b!.status]).toEqual([201, 201]);
+    };
+    const filled = (order: typeof PLACED, symbol: string, at: number) => ({ ...orderChange({ ...order, symbol }, 'filled', 'done', at), filledSize: String(order.size), remainSize: '0' });
+
+    it('on one symbol: the first order\'s position push does not count as the second\'s; the deadline re-snapshots', async () => {
+      await start({}, 300);
+      await untilStream('/api/futures/positions');
+      await placeTwo(['XBTUSDTM', 'XBTUSDTM']);
+      const at = Date.now();
+      upstream.push('/contractMarket/tradeOrders', 'orderChange', filled(PLACED, POSITION.symbol, at));
+      upstream.push(`/contract/position:${POSITION.symbol}`, 'position.change', { ...POSITION, currentQty: POSITION.currentQty + 1, changeReason: 'positionChange' });
+      upstream.push('/contractMarket/tradeOrders', 'orderChange', filled(SECOND, POSITION.symbol, at + 1));
+      await sleep(50);
+      // Both fills are known and a position change came, but it may be either order's: KuCoin is asked.
+      kucoin.server.use(http.get(`${KUCOIN}/api/v1/positions`, () => json([{ ...POSITION, currentQty: POSITION.currentQty + 2 }])));
+      const meanwhile = await call('GET', '/api/futures/positions');
+      expect(meanwhile.headers.get('x-served-from')).toBe('upstream');
+      expect(meanwhile.body.data[0].qty).toBe(POSITION.currentQty + 2);
+      // Past the deadline, the feed reads the account again and serves that.
+      await sleep(300);
+      const fresh = await untilStream('/api/futures/positions');
+      expect(fresh.body.data[0].qty).toBe(POSITION.currentQty + 2);
+    });
+
+    it('on different symbols: each order\'s own position push shows it', async () => {
+      await start();
+      await untilStream('/api/futures/positions');
+      await placeTwo(['XBTUSDTM', 'ETHUSDTM']);
+      const at = Date.now();
+      upstream.push('/contractMarket/tradeOrders', 'orderChange', filled(PLACED, 'XBTUSDTM', at));
+      upstream.push('/contractMarket/tradeOrders', 'orderChange', filled(SECOND, 'ETHUSDTM', at + 1));
+      upstream.push(`/contract/position:${POSITION.symbol}`, 'position.change', { ...POSITION, currentQty: POSITION.currentQty + 1, changeReason: 'positionChange' });
+      await sleep(50);
+      expect((await call('GET', '/api/futures/positions')).headers.get('x-served-from')).toBe('upstream');
+      upstream.push('/contract/position:ETHUSDTM', 'position.change', { ...POSITION, symbol: 'ETHUSDTM', currentQty: 1, changeReason: 'positionChange' });
+      const shown = await untilStream('/api/futures/positions');
+      expect(shown.body.data.map((p: { symbol: string; qty: number }) => [p.symbol, p.qty])).toEqual([
+        ['ETHUSDTM', 1],
+        ['XBTUSDTM', POSITION.currentQty + 1],
+      ]);
+    });
+  });
+
   it('bypasses the stream while a write is in flight', async () => {
     await start();
     await untilStream('/api/futures/orders');
