@@ -107,6 +107,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, metrics, ...options.feed }) : undefined;
   const { enabled, lingerMs } = config.readsFromStream;
   futures.accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
+  // design.md §3, off: no upstream connection. The /ws/futures clients are closed with 4404 by the
+  // flip itself; the stream a REST read started is left now, and the KuCoin connection closes as
+  // soon as the last of those clients is gone, without the supervisor's usual linger.
+  futuresSwitch.onChange((state) => {
+    if (state.enabled) return;
+    futures.accountView?.leave();
+    upstream?.stopWhenReleased();
+  });
 
   const socket = attachFuturesSocket(server, {
     config,

@@ -165,6 +165,16 @@ export class AccountView {
     return result;
   }
 
+  /**
+   * Leaves the feed now rather than `lingerMs` after the last read (the kill switch went off); the
+   * next list read joins it again.
+   */
+  leave(): void {
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+    this.#leave();
+  }
+
   /** Leaves the feed; the gateway closes the feed itself. */
   close(): void {
     this.#closed = true;

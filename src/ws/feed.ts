@@ -48,6 +48,8 @@ export interface UpstreamFeedSource {
   acquire(): void;
   release(): void;
   setTopics(topics: string[]): void;
+  /** Close as soon as nothing holds the connection, without lingering (the kill switch went off). */
+  stopWhenReleased(): void;
   on(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
   on(event: 'push', listener: (push: UpstreamPush) => void): unknown;
   on(event: 'resubscribed', listener: () => void): unknown;

@@ -520,6 +520,27 @@ describe('reference counting', () => {
     expect(states).toEqual(['connecting', 'up', 'idle', 'connecting', 'up']);
   });
 
+  it('after stopWhenReleased, closes at the last release without lingering; the next acquire lingers again', async () => {
+    const sim = await startSim();
+    const bullet = fakeClient(sim.endpoint, () => sim.tokens.issue('private'));
+    const { supervisor } = supervise(bullet.client, { lingerMs: 60_000 });
+    supervisor.acquire();
+    await waitFor('up', () => supervisor.state === 'up');
+    supervisor.stopWhenReleased();
+    expect(supervisor.state).toBe('up'); // still held
+    supervisor.release();
+    expect(supervisor.state).toBe('idle'); // at once, not 60 s later
+    await waitFor('closed upstream', () => sim.socket.connectionCount() === 0);
+
+    supervisor.acquire();
+    await waitFor('up again', () => supervisor.state === 'up');
+    supervisor.release();
+    await sleep(50);
+    expect(supervisor.state).toBe('up'); // lingering as usual
+    supervisor.stopWhenReleased(); // nothing holds it: now
+    expect(supervisor.state).toBe('idle');
+  });
+
   it('stops an attempt in progress when released to zero', async () => {
     const raw = await startRaw(() => ({ welcome: false }));
     const bullet = fakeClient(raw.endpoint, () => 'tok');

@@ -7,7 +7,7 @@
  */
 import { HttpResponse, delay, http } from 'msw';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startGateway, TEST_CREDENTIALS, type RunningGateway } from '../support/gateway.js';
+import { startGateway, TEST_ADMIN_KEY, TEST_CREDENTIALS, type RunningGateway } from '../support/gateway.js';
 import { request } from '../support/http-client.js';
 import { KUCOIN, fixture, json, mockKucoin } from '../support/kucoin-mock.js';
 import { FakeUpstream } from './fake-upstream.js';
@@ -203,6 +203,20 @@ describe('reads served from the stream', () => {
     expect(upstream.releases).toBe(0);
     for (let i = 0; i < 40 && upstream.releases === 0; i++) await sleep(50);
     expect(upstream.releases).toBe(1);
+  });
+});
+
+describe('the kill switch', () => {
+  it('switched off, leaves the stream at once and has the upstream close without lingering', async () => {
+    await start({ ADMIN_API_KEYS: TEST_ADMIN_KEY });
+    await untilStream('/api/futures/positions');
+    expect(upstream.acquires).toBe(1);
+    expect(upstream.releases).toBe(0);
+    const flip = await call('PUT', '/api/admin/futures-switch', { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, json: { enabled: false, reason: 'kill switch test' } });
+    expect(flip.status).toBe(200);
+    // Not READS_FROM_STREAM_LINGER_MS (60 s) later: now.
+    expect(upstream.releases).toBe(1);
+    expect(upstream.stopsWhenReleased).toBe(1);
   });
 });
 

@@ -29,6 +29,13 @@ export class FakeUpstream extends EventEmitter<UpstreamSupervisorEvents> {
     this.releases += 1;
   }
 
+  /** How often the gateway asked it to close once released (the kill switch went off). */
+  stopsWhenReleased = 0;
+
+  stopWhenReleased(): void {
+    this.stopsWhenReleased += 1;
+  }
+
   setTopics(topics: string[]): void {
     this.topicSets.push([...topics]);
   }

@@ -96,6 +96,8 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   readonly #links = new Set<Link>();
   #state: UpstreamState = 'idle';
   #refs = 0;
+  /** Set by stopWhenReleased: the last release stops at once instead of after lingerMs. */
+  #noLinger = false;
   #streak = 0;
   #active: Link | undefined;
   #attempt: Attempt | undefined;
@@ -136,6 +138,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   acquire(): void {
     if (this.#state === 'closed') return;
     this.#refs += 1;
+    this.#noLinger = false;
     this.#clearTimer('linger');
     if (this.#state !== 'idle') return;
     this.#setState('connecting');
@@ -148,6 +151,10 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     if (this.#refs === 0) throw new Error('UpstreamSupervisor.release() without a matching acquire()');
     this.#refs -= 1;
     if (this.#refs > 0) return;
+    if (this.#noLinger) {
+      void this.#stop('idle');
+      return;
+    }
     this.#timers.linger = setTimeout(() => {
       this.#timers.linger = undefined;
       void this.#stop('idle');
@@ -181,6 +188,17 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   }
 
   /** Closes every connection for good; acquire is ignored afterwards. */
+  /**
+   * The kill switch went off (design.md §3: off, no upstream connection): the connection closes as
+   * soon as nothing holds it, now if nothing does, without lingering. The next acquire lingers again.
+   */
+  stopWhenReleased(): void {
+    if (this.#state === 'closed') return;
+    this.#noLinger = true;
+    if (this.#refs > 0 || this.#state === 'idle') return;
+    void this.#stop('idle');
+  }
+
   close(): Promise<void> {
     this.#closing ??= this.#stop('closed');
     return this.#closing;
