@@ -46,6 +46,7 @@ describe('benchmark 3: fan-out (40 clients, 3 pushes)', () => {
       'push delay p99, every delivery',
       'push delay to the last client, p50 over pushes',
       'push delay to the last client, p99 over pushes',
+      "gateway's own fan-out per push, mean",
       'gateway CPU per push',
       'clients told upstream_status down while connecting',
       'KuCoin REST calls while the clients connected',
@@ -60,6 +61,9 @@ describe('benchmark 3: fan-out (40 clients, 3 pushes)', () => {
     expect(byName('clients live (greeted and snapshotted)')).toBe(40);
     expect(byName('deliveries missed')).toBe(0);
     expect(report.pushes).toHaveLength(3);
+    // One timed broadcast per push, read from the gateway's gateway_ws_broadcast_seconds.
+    expect(report.gatewayBroadcast.broadcasts).toBe(3);
+    expect(byName("gateway's own fan-out per push, mean")).toBeGreaterThan(0);
     expect(report.clock.consistent).toBe(true);
     expect(report.contract.messagesChecked).toBeGreaterThan(0);
   }, 60_000);
