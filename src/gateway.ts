@@ -111,9 +111,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // flip itself; the stream a REST read started is left now, and the KuCoin connection closes as
   // soon as the last of those clients is gone, without the supervisor's usual linger.
   futuresSwitch.onChange((state) => {
-    if (state.enabled) return;
-    futures.accountView?.leave();
-    upstream?.stopWhenReleased();
+    upstream?.lingerAfterRelease(state.enabled);
+    if (!state.enabled) futures.accountView?.leave();
   });
 
   const socket = attachFuturesSocket(server, {

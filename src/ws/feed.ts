@@ -48,8 +48,8 @@ export interface UpstreamFeedSource {
   acquire(): void;
   release(): void;
   setTopics(topics: string[]): void;
-  /** Close as soon as nothing holds the connection, without lingering (the kill switch went off). */
-  stopWhenReleased(): void;
+  /** false: close as soon as nothing holds the connection, without lingering (futures are off). */
+  lingerAfterRelease(linger: boolean): void;
   on(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
   on(event: 'push', listener: (push: UpstreamPush) => void): unknown;
   on(event: 'resubscribed', listener: () => void): unknown;

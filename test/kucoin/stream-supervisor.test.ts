@@ -520,24 +520,25 @@ describe('reference counting', () => {
     expect(states).toEqual(['connecting', 'up', 'idle', 'connecting', 'up']);
   });
 
-  it('after stopWhenReleased, closes at the last release without lingering; the next acquire lingers again', async () => {
+  it('with lingerAfterRelease(false), closes at the last release, or at once when unheld; true lingers again', async () => {
     const sim = await startSim();
     const bullet = fakeClient(sim.endpoint, () => sim.tokens.issue('private'));
     const { supervisor } = supervise(bullet.client, { lingerMs: 60_000 });
     supervisor.acquire();
     await waitFor('up', () => supervisor.state === 'up');
-    supervisor.stopWhenReleased();
+    supervisor.lingerAfterRelease(false);
     expect(supervisor.state).toBe('up'); // still held
     supervisor.release();
     expect(supervisor.state).toBe('idle'); // at once, not 60 s later
     await waitFor('closed upstream', () => sim.socket.connectionCount() === 0);
 
+    supervisor.lingerAfterRelease(true);
     supervisor.acquire();
     await waitFor('up again', () => supervisor.state === 'up');
     supervisor.release();
     await sleep(50);
     expect(supervisor.state).toBe('up'); // lingering as usual
-    supervisor.stopWhenReleased(); // nothing holds it: now
+    supervisor.lingerAfterRelease(false); // nothing holds it: now
     expect(supervisor.state).toBe('idle');
   });
 

@@ -216,7 +216,13 @@ describe('the kill switch', () => {
     expect(flip.status).toBe(200);
     // Not READS_FROM_STREAM_LINGER_MS (60 s) later: now.
     expect(upstream.releases).toBe(1);
-    expect(upstream.stopsWhenReleased).toBe(1);
+    expect(upstream.lingerCalls).toEqual([false]);
+    // Back on: lingering as usual, and a read brings the stream up again.
+    const on = await call('PUT', '/api/admin/futures-switch', { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, json: { enabled: true, reason: 'kill switch test' } });
+    expect(on.status).toBe(200);
+    expect(upstream.lingerCalls).toEqual([false, true]);
+    await untilStream('/api/futures/positions');
+    expect(upstream.acquires).toBe(2);
   });
 });
 

@@ -29,11 +29,11 @@ export class FakeUpstream extends EventEmitter<UpstreamSupervisorEvents> {
     this.releases += 1;
   }
 
-  /** How often the gateway asked it to close once released (the kill switch went off). */
-  stopsWhenReleased = 0;
+  /** Every lingerAfterRelease call (the kill switch flipped), in order. */
+  readonly lingerCalls: boolean[] = [];
 
-  stopWhenReleased(): void {
-    this.stopsWhenReleased += 1;
+  lingerAfterRelease(linger: boolean): void {
+    this.lingerCalls.push(linger);
   }
 
   setTopics(topics: string[]): void {

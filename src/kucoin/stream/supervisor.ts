@@ -96,7 +96,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   readonly #links = new Set<Link>();
   #state: UpstreamState = 'idle';
   #refs = 0;
-  /** Set by stopWhenReleased: the last release stops at once instead of after lingerMs. */
+  /** Set by lingerAfterRelease(false): the last release stops at once instead of after lingerMs. */
   #noLinger = false;
   #streak = 0;
   #active: Link | undefined;
@@ -138,7 +138,6 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   acquire(): void {
     if (this.#state === 'closed') return;
     this.#refs += 1;
-    this.#noLinger = false;
     this.#clearTimer('linger');
     if (this.#state !== 'idle') return;
     this.#setState('connecting');
@@ -189,13 +188,13 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
 
   /** Closes every connection for good; acquire is ignored afterwards. */
   /**
-   * The kill switch went off (design.md §3: off, no upstream connection): the connection closes as
-   * soon as nothing holds it, now if nothing does, without lingering. The next acquire lingers again.
+   * Whether the last release leaves the connection up for lingerMs (the default) or closes it at
+   * once. The kill switch turns lingering off while futures are off (design.md §3: off, no upstream
+   * connection); unheld at that moment, the connection closes now.
    */
-  stopWhenReleased(): void {
-    if (this.#state === 'closed') return;
-    this.#noLinger = true;
-    if (this.#refs > 0 || this.#state === 'idle') return;
+  lingerAfterRelease(linger: boolean): void {
+    this.#noLinger = !linger;
+    if (linger || this.#state === 'closed' || this.#state === 'idle' || this.#refs > 0) return;
     void this.#stop('idle');
   }
 
