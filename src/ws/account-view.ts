@@ -18,12 +18,12 @@
  *   filled order's or closed position's symbol pushed since the fence opened), or at once when
  *   KuCoin refused the write (a 4xx: nothing changed). A fence not closed by its deadline makes the feed re-snapshot
  *   the account from a read that starts then, and reads bypass until that snapshot is installed.
- * - A pushed position change cannot be told apart from another write's: when writes that may move
- *   the same symbol's position overlap in time (or one whose symbol is not known yet), none of them
- *   counts a position push as its own. Those fences close only by their deadline's re-snapshot, so
- *   a concurrent second order on a symbol never lets a read show the first order's fill as both.
  *   Leverage, margin-mode and risk-limit changes are pushed on no topic the feed holds, so they
  *   always re-snapshot.
+ * - A pushed position change cannot be told apart from another write's: when writes that may move
+ *   the same symbol's position overlap in time (or one whose outcome is unknown), none of them
+ *   counts a position push as its own. Those fences close only by their deadline's re-snapshot, so
+ *   a concurrent second order on a symbol never lets a read show the first order's fill as both.
  */
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../http/errors.js';
@@ -74,7 +74,10 @@ interface Fence {
   deadline: number;
   /** Undefined until the write has answered. */
   shown: ((cache: FeedCache) => boolean) | undefined;
-  /** Whether the write has answered; then `moves` is the symbol whose position it may move, if any. */
+  /**
+   * Whether the write's outcome is known; then `moves` is the symbol whose position it may have
+   * moved, if any. A write that failed without a refusal (5xx, timeout) stays unknown.
+   */
   answered: boolean;
   moves: string | undefined;
   /** The writes that were in flight at some time with this one (kept after they close). */
@@ -147,12 +150,15 @@ export class AccountView {
     } catch (error) {
       // Not a member: the snapshot taken when it joins is read after now anyway.
       // A 4xx is a refusal before anything changed (but a leverage change is several calls).
-      if (!this.#joined || outcome === 'settings' || (error instanceof GatewayError && error.status < 500)) this.#drop(fence);
-      else fence.deadline = this.#now() + this.#deadlineMs; // unknown: it may have changed anything
+      if (!this.#joined || outcome === 'settings' || (error instanceof GatewayError && error.status < 500)) {
+        fence.answered = true; // moved nothing, or re-snapshots below
+        this.#drop(fence);
+      } else fence.deadline = this.#now() + this.#deadlineMs; // unknown: it may have changed anything
       if (this.#joined && outcome === 'settings') feed.resnapshot(this.#member);
       throw error;
     }
     if (!this.#joined || outcome === 'settings') {
+      fence.answered = true;
       this.#drop(fence);
       if (this.#joined) feed.resnapshot(this.#member);
       return result;

@@ -186,7 +186,6 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     }
   }
 
-  /** Closes every connection for good; acquire is ignored afterwards. */
   /**
    * Whether the last release leaves the connection up for lingerMs (the default) or closes it at
    * once. The kill switch turns lingering off while futures are off (design.md §3: off, no upstream
@@ -198,6 +197,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     void this.#stop('idle');
   }
 
+  /** Closes every connection for good; acquire is ignored afterwards. */
   close(): Promise<void> {
     this.#closing ??= this.#stop('closed');
     return this.#closing;
