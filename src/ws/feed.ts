@@ -42,7 +42,7 @@ import { FeedCache } from './feed-cache.js';
 import { FeedPushes, INSTRUMENT_TOPIC } from './feed-pushes.js';
 import { readAccount } from './snapshot.js';
 
-/** What the feed needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
+/** What the feed (and the kill switch, gateway.ts) needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
 export interface UpstreamFeedSource {
   readonly state: UpstreamState;
   acquire(): void;
