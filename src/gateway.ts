@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config/config.js';
 import express from 'express';
 import { createApp } from './http/app.js';
 import { expressServerClasses } from './http/express-server.js';
+import { KeyRing } from './http/security.js';
 import { bundleAsyncApiDocument, loadOpenApiDocument } from './http/contract.js';
 import { renderDocsPage } from './http/docs-page.js';
 import type { HandlerDeps } from './http/handlers/context.js';
@@ -115,8 +116,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     if (!state.enabled) futures.accountView?.leave();
   });
 
+  // Configured keys, hashed once: the HTTP routes and the /ws/futures upgrade check callers with it.
+  const keys = new KeyRing(config.apiKeys, config.adminApiKeys);
   const socket = attachFuturesSocket(server, {
     config,
+    keys,
     logger,
     metrics,
     futuresSwitch,
@@ -130,6 +134,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     metrics,
     futuresSwitch,
+    keys,
     version,
     startedAt: Date.now(),
     documents: { openapi, asyncapi, docsHtml: renderDocsPage(openapi, asyncapi) },

@@ -14,7 +14,6 @@ import { allowedMethods } from './openapi-backend.js';
 import { notFound, sendProblem } from './problem.js';
 import { createRateLimiter } from './rate-limit.js';
 import { requestIdFrom } from './request-id.js';
-import { KeyRing } from './security.js';
 import { securityHeaders } from './security-headers.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
 
@@ -33,13 +32,12 @@ interface PlainRequest {
 
 /** Configures `app` (a fresh one by default); gateway.ts passes the app its server was built for (express-server.ts). */
 export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.Express = express()): express.Express {
-  const { config, logger, metrics, futuresSwitch } = deps;
+  const { config, logger, metrics, futuresSwitch, keys } = deps;
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
-  const keys = new KeyRing(config.apiKeys, config.adminApiKeys);
-  registerHandlers(api, deps, keys);
+  registerHandlers(api, deps);
 
   app.use(
     pinoHttp({
@@ -134,8 +132,8 @@ function withOutcome(res: Response, line: Record<string, unknown>): Record<strin
   return { ...line, route: res.locals.route ?? 'unmatched', ...(res.locals.errorCode ? { code: res.locals.errorCode } : {}) };
 }
 
-function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps, keys: KeyRing): void {
-  const { config } = deps;
+function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
+  const { config, keys } = deps;
   api.register({
     ...systemHandlers(deps),
     ...adminHandlers(deps),

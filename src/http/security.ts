@@ -9,14 +9,6 @@ export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   return match?.[1];
 }
 
-/**
- * Compares against every key with a constant-time compare of fixed-length digests, so neither the
- * key's length nor the position of the first differing byte leaks through timing.
- */
-export function matchesAnyKey(token: string | undefined, keys: readonly string[]): string | undefined {
-  return token === undefined ? undefined : findKey(sha256(token), keys.map((key) => ({ key, digest: sha256(key) })));
-}
-
 /** A short, non-reversible name for a key, fit for logs and audit trails. */
 export function keyFingerprint(key: string): string {
   return sha256(key).toString('hex').slice(0, 8);
@@ -36,9 +28,10 @@ interface KnownKey {
 }
 
 /**
- * The configured gateway and admin keys, hashed once at start. A request's token is hashed once
- * and compared with every key (the same constant-time rule as `matchesAnyKey`), and the answer is
- * kept for that request, so the rate limiter and the security handlers share one lookup.
+ * The configured gateway and admin keys, hashed once at start; one per gateway. A request's token
+ * is hashed once and compared with every key (constant-time, see `findKey`), and the answer is kept
+ * for that request, so the rate limiter, the security handlers and the /ws/futures upgrade share
+ * one rule and one lookup.
  */
 export class KeyRing {
   readonly #api: KnownKey[];
@@ -73,7 +66,11 @@ export class KeyRing {
   }
 }
 
-/** Visits every key whatever matches, so the time taken does not say which one (or whether one) did. */
+/**
+ * A constant-time compare of fixed-length digests against every key, whatever matches, so neither a
+ * key's length, the position of the first differing byte, nor which key (or whether one) matched
+ * leaks through timing.
+ */
 function findKey(digest: Buffer, keys: readonly KnownKey[]): string | undefined {
   let found: string | undefined;
   for (const known of keys) if (timingSafeEqual(digest, known.digest)) found = known.key;

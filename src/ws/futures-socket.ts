@@ -9,7 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
 import { GatewayError, toProblem } from '../http/errors.js';
 import { requestIdFrom } from '../http/request-id.js';
-import { bearerToken, matchesAnyKey } from '../http/security.js';
+import type { KeyRing } from '../http/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
 import type { FeedMessage, FeedSubscriber, FuturesFeed } from './feed.js';
 
@@ -42,6 +42,8 @@ export interface FuturesSocketOptions {
   logger: Logger;
   metrics: Metrics;
   futuresSwitch: FuturesSwitch;
+  /** Which configured key an upgrade presents (the one KeyRing of the gateway). */
+  keys: KeyRing;
   validateClientMessage: ClientMessageValidator;
   /** Positions, orders and funding for every client; without it clients are told why (feedUnavailable). */
   feed?: FuturesFeed;
@@ -79,7 +81,7 @@ type Outgoing = FeedMessage | { type: 'futures_connected' | 'error' | 'subscript
  * the kill switch is off, 401 without a valid gateway key (design.md §14).
  */
 export function attachFuturesSocket(server: Server, options: FuturesSocketOptions) {
-  const { config, logger, metrics, futuresSwitch, validateClientMessage, feed } = options;
+  const { config, logger, metrics, futuresSwitch, keys, validateClientMessage, feed } = options;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const maxInvalidMessages = options.maxInvalidMessages ?? 5;
@@ -291,7 +293,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
       return refuseUpgrade(req, socket, new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`));
     }
-    if (config.apiKeys.length > 0 && matchesAnyKey(bearerToken(req.headers), config.apiKeys) === undefined) {
+    if (config.apiKeys.length > 0 && keys.caller(req).apiKey === undefined) {
       return refuseUpgrade(
         req,
         socket,

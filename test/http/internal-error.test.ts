@@ -9,6 +9,7 @@ import { RateBudget } from '../../src/kucoin/rate-budget.js';
 import { loadOpenApiDocument } from '../../src/http/contract.js';
 import type { HandlerDeps } from '../../src/http/handlers/context.js';
 import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
+import { KeyRing } from '../../src/http/security.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { FuturesSwitch } from '../../src/switch/futures-switch.js';
@@ -31,6 +32,7 @@ beforeAll(async () => {
     }),
     metrics: createMetrics(),
     futuresSwitch: new FuturesSwitch(false),
+    keys: new KeyRing([], []),
     version: 'test',
     startedAt: Date.now(),
     documents: {

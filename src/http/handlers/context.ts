@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../../config/config.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { FuturesSwitch } from '../../switch/futures-switch.js';
 import type { JsonObject } from '../contract.js';
+import type { KeyRing } from '../security.js';
 
 /** What handlers may use: passed in, never imported as singletons (style.md). */
 export interface HandlerDeps {
@@ -11,6 +12,8 @@ export interface HandlerDeps {
   logger: Logger;
   metrics: Metrics;
   futuresSwitch: FuturesSwitch;
+  /** The configured gateway and admin keys; which one a request presents. */
+  keys: KeyRing;
   version: string;
   startedAt: number;
   documents: { openapi: JsonObject; asyncapi: JsonObject; docsHtml: string };
