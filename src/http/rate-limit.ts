@@ -37,11 +37,17 @@ export function createRateLimiter(config: GatewayConfig, metrics: Metrics, keys:
  * every request: that hash was ~6 µs of each request's CPU (benchmark 1).
  */
 function setRateLimitHeaders(req: Request, res: Response, windowMs: number): void {
-  const info = (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
+  const info = rateLimitOf(req);
   if (info === undefined || res.headersSent) return;
-  const resetSeconds = info.resetTime ? Math.max(0, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
-  res.setHeader('RateLimit', `"${IDENTIFIER}"; r=${info.remaining}; t=${resetSeconds}`);
+  res.setHeader('RateLimit', `"${IDENTIFIER}"; r=${info.remaining}; t=${secondsToReset(info, windowMs)}`);
   res.setHeader('RateLimit-Policy', `"${IDENTIFIER}"; q=${info.limit}; w=${Math.ceil(windowMs / 1000)}; pk=:${partitionKey(info.key)}:`);
+}
+
+const rateLimitOf = (req: Request): RateLimitInfo | undefined => (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
+
+/** Whole seconds until the client's window resets (the whole window when the store gives no time). */
+function secondsToReset(info: RateLimitInfo | undefined, windowMs: number): number {
+  return info?.resetTime ? Math.max(0, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
 }
 
 const IDENTIFIER = 'default';
@@ -64,7 +70,7 @@ function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): 
   return rateLimit({
     windowMs,
     limit: max,
-    // Written by setRateLimitHeaders (below) in the same draft-8 form, on answers and refusals alike.
+    // Written by setRateLimitHeaders (above) in the same draft-8 form, on answers and refusals alike.
     standardHeaders: false,
     legacyHeaders: false,
     keyGenerator: (req) => {
@@ -76,8 +82,7 @@ function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): 
     handler: (req: Request, res: Response) => {
       setRateLimitHeaders(req, res, windowMs);
       metrics.rateLimitHits.inc({ side: 'inbound' });
-      const resetTime = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const retryAfterSeconds = Math.max(1, Math.ceil(((resetTime?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
+      const retryAfterSeconds = Math.max(1, secondsToReset(rateLimitOf(req), windowMs));
       sendProblem(
         req,
         res,
