@@ -184,9 +184,7 @@ export class AccountView {
   /** Leaves the feed; the gateway closes the feed itself. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#lingerTimer);
-    this.#lingerTimer = undefined;
-    this.#leave();
+    this.leave();
   }
 
   // ---------------------------------------------------------------------------------------------
