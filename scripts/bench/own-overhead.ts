@@ -22,10 +22,10 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { figure, type Figure } from './figures.js';
+import { join, resolve } from 'node:path';
+import { figure, markdownTable, writeReport, type Figure } from './figures.js';
 import type { FloorTemplates, Template } from './server-child.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -331,9 +331,7 @@ function table(rows: Measurement[]): string {
     r.met === null ? '' : r.met ? 'yes' : 'NO',
     r.wrongStatus === 0 ? `${r.requests}/${r.requests}` : `${r.requests - r.wrongStatus}/${r.requests}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+  return markdownTable(header, body);
 }
 
 async function main(): Promise<number> {
@@ -457,9 +455,7 @@ async function main(): Promise<number> {
       problems,
       results: rows,
     };
-    mkdirSync(dirname(OUTPUT), { recursive: true });
-    writeFileSync(OUTPUT, `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`\nwrote ${OUTPUT}`);
+    console.log(`\nwrote ${writeReport(result, OUTPUT)}`);
   } catch (error) {
     problems.push(error instanceof Error ? error.message : String(error));
   } finally {
