@@ -40,26 +40,21 @@ import { spawnSync, fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
+import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { forceGc, GC_PRELOAD } from './forced-gc.js';
 import { builtGateway, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
+import { integerAtLeast } from './settings.js';
 
 const root = benchRoot;
-const int = (name: string, fallback: number, min = 1) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got ${raw}`);
-  return value;
-};
-const CLIENTS = int('BENCH_FANOUT_CLIENTS', 5000);
-const PUSHES = int('BENCH_FANOUT_PUSHES', 20);
-const WORKERS = Math.min(int('BENCH_FANOUT_WORKERS', 2), CLIENTS);
-const CONCURRENCY = int('BENCH_FANOUT_CONCURRENCY', 50);
-const GAP_MS = int('BENCH_FANOUT_GAP_MS', 300, 0);
-const IDLE_MS = int('BENCH_FANOUT_IDLE_MS', 3000, 0);
-const OPEN_TIMEOUT_MS = int('BENCH_FANOUT_OPEN_TIMEOUT_MS', 120_000);
-const DELIVERY_TIMEOUT_MS = int('BENCH_FANOUT_DELIVERY_TIMEOUT_MS', 15_000);
+const CLIENTS = integerAtLeast('BENCH_FANOUT_CLIENTS', 5000);
+const PUSHES = integerAtLeast('BENCH_FANOUT_PUSHES', 20);
+const WORKERS = Math.min(integerAtLeast('BENCH_FANOUT_WORKERS', 2), CLIENTS);
+const CONCURRENCY = integerAtLeast('BENCH_FANOUT_CONCURRENCY', 50);
+const GAP_MS = integerAtLeast('BENCH_FANOUT_GAP_MS', 300, 0);
+const IDLE_MS = integerAtLeast('BENCH_FANOUT_IDLE_MS', 3000, 0);
+const OPEN_TIMEOUT_MS = integerAtLeast('BENCH_FANOUT_OPEN_TIMEOUT_MS', 120_000);
+const DELIVERY_TIMEOUT_MS = integerAtLeast('BENCH_FANOUT_DELIVERY_TIMEOUT_MS', 15_000);
 const OUTPUT = resolve(root, process.env.BENCH_OUTPUT ?? 'bench-results/fan-out.json');
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
 /** Extra node flags for the gateway, diagnostics only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); recorded in the report. */
@@ -244,13 +239,6 @@ function cpuMs(pid: number): number | null {
   } catch {
     return null;
   }
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 }
 
 /** Checks that process.hrtime.bigint() is one clock across processes: worker readings fall between the bench's own before and after. */

@@ -62,6 +62,13 @@ export function writeReport(report: BenchReport, output = resolve(benchRoot, 'be
   return output;
 }
 
+/** The nearest-rank p-th percentile (0 < p ≤ 100) of values sorted ascending; null when there are none. */
+export function percentile(sorted: ArrayLike<number>, p: number): number | null {
+  if (sorted.length === 0) return null;
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] ?? null;
+}
+
 export function formatTarget(target: Target | null, unit: string): string {
   return target === null ? '' : `${target.op} ${target.value} ${unit}`.trim();
 }

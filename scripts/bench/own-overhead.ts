@@ -25,22 +25,17 @@ import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { figure, markdownTable, writeReport, type Figure } from './figures.js';
+import { figure, markdownTable, percentile, writeReport, type Figure } from './figures.js';
 import type { FloorTemplates, Template } from './server-child.js';
+import { positiveNumber } from './settings.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return value;
-};
-const SECONDS = num('BENCH_SECONDS', 5);
-const WARMUP_SECONDS = num('BENCH_WARMUP_SECONDS', Math.min(1, SECONDS));
-const CONCURRENCY = Math.floor(num('BENCH_CONCURRENCY', 32));
+const SECONDS = positiveNumber('BENCH_SECONDS', 5);
+const WARMUP_SECONDS = positiveNumber('BENCH_WARMUP_SECONDS', Math.min(1, SECONDS));
+const CONCURRENCY = Math.floor(positiveNumber('BENCH_CONCURRENCY', 32));
 /** The measured time per case and server is split into this many alternating floor/gateway slices. */
-const ROUNDS = Math.floor(num('BENCH_ROUNDS', 3));
-const TARGET_RATIO = num('BENCH_TARGET_RATIO', 3);
+const ROUNDS = Math.floor(positiveNumber('BENCH_ROUNDS', 3));
+const TARGET_RATIO = positiveNumber('BENCH_TARGET_RATIO', 3);
 const OUTPUT = resolve(root, process.env.BENCH_OUTPUT ?? 'bench-results/own-overhead.json');
 /** Hard caps so no loop can run away whatever the settings. */
 const MAX_REQUESTS_PER_CASE = 2_000_000;
@@ -215,12 +210,6 @@ async function load(port: number, c: Case, seconds: number, concurrency: number)
   return { requests, wrongStatus, errors, seconds: elapsed, latenciesMs: latencies.slice(0, Math.min(requests, MAX_REQUESTS_PER_CASE)), firstWrong };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? NaN;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Run
 
@@ -279,8 +268,8 @@ function summarise(server: Server, c: Case, slices: Slice[]): Measurement {
     errors,
     seconds,
     reqPerSec: requests / seconds,
-    p50Ms: percentile(latencies, 50),
-    p99Ms: percentile(latencies, 99),
+    p50Ms: percentile(latencies, 50) ?? NaN,
+    p99Ms: percentile(latencies, 99) ?? NaN,
     cpuUsPerReq: requests > 0 ? cpuUs / requests : NaN,
     cpuUtilisation: cpuUs / 1e6 / seconds,
     roundCpuUsPerReq: slices.map((x) => (x.requests > 0 ? x.cpuUs / x.requests : NaN)),

@@ -20,19 +20,14 @@ import { heapGrowth, runSoak, slopePerMinute, SOAK_STACK, type SoakResult } from
 import { startStack, type Stack } from '../../test/reliability/stack.js';
 import { stopGatewayProcesses } from '../../test/support/process.js';
 import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
+import { numberAtLeast } from './settings.js';
 
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number ≥ 0, got ${raw}`);
-  return value;
-};
-const SECONDS = num('BENCH_SOAK_SECONDS', 300);
-const WARMUP_SECONDS = num('BENCH_SOAK_WARMUP_SECONDS', 20);
-const SAMPLE_SECONDS = num('BENCH_SOAK_SAMPLE_SECONDS', 10);
-const READERS = num('BENCH_SOAK_READERS', 4);
-const TRADERS = num('BENCH_SOAK_TRADERS', 2);
-const CHURNERS = num('BENCH_SOAK_CHURNERS', 2);
+const SECONDS = numberAtLeast('BENCH_SOAK_SECONDS', 300, 0);
+const WARMUP_SECONDS = numberAtLeast('BENCH_SOAK_WARMUP_SECONDS', 20, 0);
+const SAMPLE_SECONDS = numberAtLeast('BENCH_SOAK_SAMPLE_SECONDS', 10, 0);
+const READERS = numberAtLeast('BENCH_SOAK_READERS', 4, 0);
+const TRADERS = numberAtLeast('BENCH_SOAK_TRADERS', 2, 0);
+const CHURNERS = numberAtLeast('BENCH_SOAK_CHURNERS', 2, 0);
 const OUTPUT = process.env.BENCH_OUTPUT ? resolve(benchRoot, process.env.BENCH_OUTPUT) : undefined;
 
 /** "Flat" (see soak-load.ts): idle fds and handles after the load within this of before it. */

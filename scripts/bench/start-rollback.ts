@@ -27,9 +27,10 @@ import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
+import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
+import { integerAtLeast } from './settings.js';
 
-const RUNS = positiveInt('BENCH_START_RUNS', 10);
+const RUNS = integerAtLeast('BENCH_START_RUNS', 10);
 const OUTPUT = resolve(benchRoot, process.env.BENCH_OUTPUT ?? 'bench-results/start-rollback.json');
 const GATEWAY_MAIN = join(benchRoot, 'dist', 'main.js');
 const ADMIN_KEY = `bench-admin-${randomBytes(12).toString('hex')}`;
@@ -38,13 +39,6 @@ const READY_TIMEOUT_MS = 15_000;
 const OFF_TIMEOUT_MS = 15_000;
 const STOP_GRACE_MS = 5_000;
 const POLL_MS = 5;
-
-function positiveInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return value;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Processes: every child is tracked by pid and stopped on the way out, whatever happens.
@@ -435,22 +429,18 @@ async function measureRestart(problems: string[]): Promise<{ off: number[]; exit
 // ---------------------------------------------------------------------------------------------
 // Report
 
-/** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
+/** The nearest-rank percentile of one series (runs are recorded in the order they ran). */
+const percentileOf = (values: number[], p: number) => percentile([...values].sort((a, b) => a - b), p);
 const round = (n: number | null) => (n === null ? null : Math.round(n * 10) / 10);
 
 /** Median (against the target), p90 and max of one series. */
 function spread(label: string, values: number[], target: number | null, floor?: number[]): Figure[] {
   const t = target === null ? null : { op: '<' as const, value: target };
-  const f = (p: number) => (floor ? { floor: round(percentile(floor, p)) } : {});
+  const f = (p: number) => (floor ? { floor: round(percentileOf(floor, p)) } : {});
   return [
-    figure(`${label}, median`, round(percentile(values, 50)), 'ms', t, f(50)),
-    figure(`${label}, p90`, round(percentile(values, 90)), 'ms', null, f(90)),
-    figure(`${label}, max`, round(percentile(values, 100)), 'ms', null, f(100)),
+    figure(`${label}, median`, round(percentileOf(values, 50)), 'ms', t, f(50)),
+    figure(`${label}, p90`, round(percentileOf(values, 90)), 'ms', null, f(90)),
+    figure(`${label}, max`, round(percentileOf(values, 100)), 'ms', null, f(100)),
   ];
 }
 
@@ -467,19 +457,19 @@ async function main(): Promise<number> {
   const ops = `${OPERATIONS.length} futures operations + the /ws/futures upgrade`;
   const figures: Figure[] = [
     ...spread('start: spawn → first 200 on GET /api/health', start.first200, 500, start.floor),
-    figure('start: spawn → `listening` logged (its own clock), median', percentile(start.listening, 50), 'ms', null, { note: 'log timestamps have ms resolution' }),
-    figure('start: main-thread CPU up to the first 200, median', percentile(start.cpu.mainThread, 50), 'ms', null, {
-      floor: percentile(start.floorCpu.mainThread, 50),
+    figure('start: spawn → `listening` logged (its own clock), median', percentileOf(start.listening, 50), 'ms', null, { note: 'log timestamps have ms resolution' }),
+    figure('start: main-thread CPU up to the first 200, median', percentileOf(start.cpu.mainThread, 50), 'ms', null, {
+      floor: percentileOf(start.floorCpu.mainThread, 50),
       note: 'the critical path: about the wall time on an idle machine',
     }),
-    figure('start: whole-process CPU up to the first 200, median', percentile(start.cpu.process, 50), 'ms', null, {
-      floor: percentile(start.floorCpu.process, 50),
+    figure('start: whole-process CPU up to the first 200, median', percentileOf(start.cpu.process, 50), 'ms', null, {
+      floor: percentileOf(start.floorCpu.process, 50),
       note: 'adds GC and compiler threads; /proc, 10 ms ticks',
     }),
     ...spread('flip: PUT futures-switch off → all futures 404', flip.off, 100),
-    figure('flip: the PUT alone, median', round(percentile(flip.put, 50)), 'ms', null, { note: ops }),
+    figure('flip: the PUT alone, median', round(percentileOf(flip.put, 50)), 'ms', null, { note: ops }),
     ...spread('restart: SIGTERM → all futures 404 on the new process', restart.off, 5_000),
-    figure('restart: SIGTERM → old process exited, median', round(percentile(restart.exit, 50)), 'ms', null),
+    figure('restart: SIGTERM → old process exited, median', round(percentileOf(restart.exit, 50)), 'ms', null),
   ];
   writeReport(
     {

@@ -33,19 +33,14 @@ import { join, resolve } from 'node:path';
 import { endpoints } from '../../src/kucoin/endpoints.js';
 import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
+import { positiveNumber } from './settings.js';
 
-const num = (name: string, fallback: number) => {
-  const raw = process.env[name];
-  const value = raw === undefined || raw === '' ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
-  return value;
-};
-const CLIENTS = Math.floor(num('BENCH_ECONOMY_CLIENTS', 200));
-const SECONDS = num('BENCH_ECONOMY_SECONDS', 30);
+const CLIENTS = Math.floor(positiveNumber('BENCH_ECONOMY_CLIENTS', 200));
+const SECONDS = positiveNumber('BENCH_ECONOMY_SECONDS', 30);
 const OUTPUT = resolve(benchRoot, process.env.BENCH_ECONOMY_OUTPUT ?? 'bench-results/upstream-economy.json');
 const MODES = (process.env.BENCH_ECONOMY_MODES ?? 'on,off').split(',').map((m) => m.trim()).filter((m): m is 'on' | 'off' => m === 'on' || m === 'off');
 /** The Futures quota per 30 s, the simulator's and the gateway's (default KuCoin's VIP0, 2000). */
-const QUOTA = Math.floor(num('BENCH_ECONOMY_QUOTA', 2000));
+const QUOTA = Math.floor(positiveNumber('BENCH_ECONOMY_QUOTA', 2000));
 const WINDOW_S = 30;
 const START_TIMEOUT_MS = 30_000;
 const SIM = { SIM_KEY: 'bench-key', SIM_SECRET: 'bench-secret-0123456789abcdef', SIM_PASSPHRASE: 'bench-passphrase' };
