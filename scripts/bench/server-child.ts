@@ -192,6 +192,7 @@ async function startStack(templates: FloorTemplates): Promise<void> {
   const { loadOpenApiDocument } = await import('../../src/http/contract.js');
   const { createOpenApiBackend } = await import('../../src/http/openapi-backend.js');
   const { expressServerClasses } = await import('../../src/http/express-server.js');
+  const { ACCESS_LINE } = await import('../../src/http/app.js');
   const adminKey = process.env.BENCH_ADMIN_KEY ?? '';
   const api = await createOpenApiBackend(loadOpenApiDocument());
   type Res = ServerResponse;
@@ -211,17 +212,8 @@ async function startStack(templates: FloorTemplates): Promise<void> {
   const app = express();
   const logFile = process.env.BENCH_LOG_FILE ?? '/dev/null';
   const destination = pino.destination({ dest: logFile, sync: false });
-  // The gateway's lean access line (app.ts): the same four request fields and the status.
-  app.use(
-    pinoHttp({
-      logger: pino({ level: 'info' }, destination),
-      wrapSerializers: false,
-      serializers: {
-        req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: (req.url ?? '').split('?')[0], remoteAddress: req.socket.remoteAddress }),
-        res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
+  // The gateway's own access line (app.ts ACCESS_LINE): the same request fields and the status.
+  app.use(pinoHttp({ logger: pino({ level: 'info' }, destination), ...ACCESS_LINE }));
   app.use(express.json());
   app.use((req, res) =>
     api.handleRequest({ method: req.method, path: req.path, query: (req.url.split('?')[1] ?? ''), headers: req.headers as Record<string, string>, body: req.body }, req, res),
