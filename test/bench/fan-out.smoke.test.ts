@@ -3,14 +3,12 @@
  * end, stops its children, writes a report whose every figure is a number, and finds no problem.
  * Never a speed or memory assertion: those are what the benchmark reports, not what CI judges.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { projectRoot as root, runBenchScript } from './run-script.js';
+import { describe, expect, it } from 'vitest';
+import { reportDir, runBenchScript, skipBuild } from './run-script.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-fanout-smoke-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = reportDir('bench-fanout-smoke-');
 
 const runBench = (env: Record<string, string>) => runBenchScript('fan-out.ts', env, 50_000);
 
@@ -24,7 +22,7 @@ describe('benchmark 3: fan-out (40 clients, 3 pushes)', () => {
       BENCH_FANOUT_IDLE_MS: '200',
       BENCH_OUTPUT: output,
       // `npm test` builds before the tests (as the e2e tests need); a fresh checkout builds here.
-      BENCH_SKIP_BUILD: existsSync(join(root, 'dist', 'main.js')) ? '1' : '0',
+      BENCH_SKIP_BUILD: skipBuild(),
     });
     expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('| figure');

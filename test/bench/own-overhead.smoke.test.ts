@@ -3,14 +3,12 @@
  * measured answer had the expected status, and the JSON report has all its fields.
  * Never a speed assertion: speed is what `npm run bench` reports, not what CI judges.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runBenchScript } from './run-script.js';
+import { describe, expect, it } from 'vitest';
+import { reportDir, runBenchScript } from './run-script.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = reportDir('bench-smoke-');
 
 const runBench = (env: Record<string, string>) => runBenchScript('own-overhead.ts', env, 55_000);
 

@@ -1,8 +1,21 @@
 /** Runs one benchmark script (scripts/bench/<name>.ts) as `npm run bench` would, bounded in time. */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
 
 export const projectRoot = resolve(import.meta.dirname, '..', '..');
+
+/** A temporary folder for a smoke test's reports, removed after that file's tests. */
+export function reportDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** BENCH_SKIP_BUILD for a smoke test: `npm test` builds dist/ first; a bare vitest run without it builds. */
+export const skipBuild = (): '1' | '0' => (existsSync(join(projectRoot, 'dist', 'main.js')) ? '1' : '0');
 
 export interface ScriptRun {
   code: number | null;

@@ -3,15 +3,13 @@
  * to end against the built gateway (`npm test` builds before vitest runs), every figure has a
  * value and nothing was broken. Never a speed assertion: speed is what the benchmark reports.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runBenchScript } from './run-script.js';
+import { describe, expect, it } from 'vitest';
+import { reportDir, runBenchScript } from './run-script.js';
 import type { BenchReport } from '../../scripts/bench/figures.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = reportDir('bench-smoke-');
 
 const runBench = (env: Record<string, string>) => runBenchScript('start-rollback.ts', env, 50_000);
 

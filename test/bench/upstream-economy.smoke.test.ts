@@ -4,23 +4,19 @@
  * with every figure and no problem. Never a speed or target assertion: those are what the
  * benchmark reports, not what CI judges.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { projectRoot as root, runBenchScript } from './run-script.js';
+import { describe, expect, it } from 'vitest';
+import { reportDir, runBenchScript, skipBuild } from './run-script.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bench-economy-smoke-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = reportDir('bench-economy-smoke-');
 
 const runBench = (env: Record<string, string>) => runBenchScript('upstream-economy.ts', env, 170_000);
 
 describe('benchmark 2: upstream economy (smoke mode)', () => {
   it('runs both modes end to end and writes a complete report without problems', async () => {
     const output = join(dir, 'upstream-economy.json');
-    // `npm test` builds dist/ first; a bare vitest run without it builds here.
-    const skipBuild = existsSync(join(root, 'dist', 'main.js')) ? '1' : '0';
-    const run = await runBench({ BENCH_ECONOMY_CLIENTS: '10', BENCH_ECONOMY_SECONDS: '2', BENCH_ECONOMY_OUTPUT: output, BENCH_SKIP_BUILD: skipBuild });
+    const run = await runBench({ BENCH_ECONOMY_CLIENTS: '10', BENCH_ECONOMY_SECONDS: '2', BENCH_ECONOMY_OUTPUT: output, BENCH_SKIP_BUILD: skipBuild() });
     expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('| figure');
 
