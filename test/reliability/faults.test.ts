@@ -132,6 +132,22 @@ async function runClients(phase: string, ms: number): Promise<void> {
   await Promise.all([reader(phase, until, 0), reader(phase, until, 1), reader(phase, until, 2), trader(phase, until), trader(phase, until)]);
 }
 
+/**
+ * One fault phase: the clients run PHASE_MS with `rules` injected, then the rules are cleared (and
+ * `settleMs` waited) and the clients must recover. Returns how often each rule fired.
+ */
+async function faultPhase(phase: string, rules: object[], settleMs = 0): Promise<number[]> {
+  const faults = await inject(rules);
+  await runClients(phase, PHASE_MS);
+  const fired = await faults.fired();
+  await stack.simControl('DELETE', '/sim/faults');
+  if (settleMs > 0) await sleep(settleMs);
+  await recover(phase);
+  return fired;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+
 /** Adds the rules, each with a large `times` so `fired` can tell how often each one acted. */
 async function inject(rules: object[]): Promise<{ fired(): Promise<number[]> }> {
   const { added } = await stack.simControl('POST', '/sim/faults', rules.map((rule) => ({ times: MANY, ...rule })));
@@ -265,7 +281,7 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
 
   it('a burst of 5xx: typed 502/503 answers, orders reconciled or unconfirmed, then recovery', async () => {
     before = await stack.metrics();
-    const faults = await inject([
+    const fired = await faultPhase('5xx', [
       { match: { method: 'GET', path: '/api/v1/positions' }, action: { type: 'http', status: 503 } },
       { match: { method: 'GET', path: '/api/v1/account-overview' }, action: { type: 'http', status: 502, body: 'bad gateway' } },
       // the order is placed, then its answer is lost in a 500
@@ -273,15 +289,11 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
       // which also fails the look-ups by clientOid that follow: ORDER_UNCONFIRMED for orders that exist
       { match: { method: 'GET', path: '/api/v1/orders' }, action: { type: 'http', status: 504, body: '' } },
     ]);
-    await runClients('5xx', PHASE_MS);
-    const fired = await faults.fired();
-    await stack.simControl('DELETE', '/sim/faults');
-    await recover('5xx');
 
     const seen = phaseAnswers('5xx');
     expect(seen.some((a) => a.status === 502 || a.status === 503)).toBe(true);
     expect(seen.filter((a) => a.op.startsWith('POST')).length).toBeGreaterThan(0);
-    const total = fired.reduce((a, b) => a + b, 0);
+    const total = sum(fired);
     expect(total).toBeGreaterThan(0);
     // Every fire was one call KuCoin answered with a 5xx.
     expect(await delta('gateway_upstream_calls_total', { outcome: 'http_error' })).toBeGreaterThanOrEqual(total);
@@ -291,17 +303,13 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
 
   it('429000: typed 429 UPSTREAM_RATE_LIMITED with Retry-After, counted as upstream rate-limit hits', async () => {
     before = await stack.metrics();
-    const faults = await inject([
+    const fired = await faultPhase('429', [
       { match: { method: 'GET', path: '/api/v1/positions' }, action: { type: 'rate-limit', resetMs: 800 } },
       { match: { method: 'POST', path: '/api/v1/orders' }, action: { type: 'rate-limit', resetMs: 800 } },
     ]);
-    await runClients('429', PHASE_MS);
-    const fired = await faults.fired();
-    await stack.simControl('DELETE', '/sim/faults');
-    await recover('429');
 
     expect(phaseAnswers('429').some((a) => a.code === 'UPSTREAM_RATE_LIMITED')).toBe(true);
-    const total = fired.reduce((a, b) => a + b, 0);
+    const total = sum(fired);
     expect(total).toBeGreaterThan(0);
     expect(await delta('gateway_upstream_calls_total', { outcome: 'rate_limited' })).toBeGreaterThanOrEqual(total);
     expect(await delta('gateway_rate_limit_hits_total', { side: 'upstream' })).toBeGreaterThanOrEqual(total);
@@ -310,23 +318,19 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
 
   it('latency past UPSTREAM_TIMEOUT_MS: typed 504/503/502, counted as timeouts', async () => {
     before = await stack.metrics();
-    const faults = await inject([
+    // LATENCY_MS after the clear: the delayed orders land before they are re-sent.
+    const fired = await faultPhase('latency', [
       { match: { method: 'GET', path: '/api/v1/positions' }, action: { type: 'latency', ms: LATENCY_MS } },
       { match: { method: 'GET', path: '/api/v1/orders' }, action: { type: 'latency', ms: LATENCY_MS } },
       // the simulator still places the order after the wait: the gateway has given up by then
       { match: { method: 'POST', path: '/api/v1/orders' }, action: { type: 'latency', ms: LATENCY_MS } },
-    ]);
-    await runClients('latency', PHASE_MS);
-    const fired = await faults.fired();
-    await stack.simControl('DELETE', '/sim/faults');
-    await sleep(LATENCY_MS); // let the delayed orders land before they are re-sent
-    await recover('latency');
+    ], LATENCY_MS);
 
     // The first timeouts open the breaker, so what the clients get is a mix: 504 UPSTREAM_TIMEOUT,
     // 503 UPSTREAM_UNAVAILABLE once the breaker is open (a read's later attempts too), and 502
     // ORDER_UNCONFIRMED for an order whose look-up timed out as well.
     expect(phaseAnswers('latency').some((a) => ['UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'ORDER_UNCONFIRMED'].includes(a.code ?? ''))).toBe(true);
-    const total = fired.reduce((a, b) => a + b, 0);
+    const total = sum(fired);
     expect(total).toBeGreaterThan(0);
     expect(await delta('gateway_upstream_calls_total', { outcome: 'timeout' })).toBeGreaterThanOrEqual(total);
     expect(await delta('gateway_provider_errors_total', { code: 'timeout' })).toBeGreaterThanOrEqual(total);
@@ -336,18 +340,14 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
   it('bad JSON: typed 502 UPSTREAM_BAD_RESPONSE (or ORDER_UNCONFIRMED for an order), counted as bad_response', async () => {
     before = await stack.metrics();
     const garbled = { type: 'bad-body', body: '{"code":"200000","data":[' };
-    const faults = await inject([
+    const fired = await faultPhase('bad-json', [
       { match: { method: 'GET', path: '/api/v1/positions' }, action: garbled },
       { match: { method: 'GET', path: '/api/v1/account-overview' }, action: { type: 'bad-body', body: '<html>oops</html>' } },
       { match: { method: 'POST', path: '/api/v1/orders' }, phase: 'after', action: garbled },
     ]);
-    await runClients('bad-json', PHASE_MS);
-    const fired = await faults.fired();
-    await stack.simControl('DELETE', '/sim/faults');
-    await recover('bad-json');
 
     expect(phaseAnswers('bad-json').some((a) => a.code === 'UPSTREAM_BAD_RESPONSE')).toBe(true);
-    const total = fired.reduce((a, b) => a + b, 0);
+    const total = sum(fired);
     expect(total).toBeGreaterThan(0);
     expect(await delta('gateway_upstream_calls_total', { outcome: 'bad_response' })).toBeGreaterThanOrEqual(total);
     expectClean('bad-json');
@@ -355,18 +355,14 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
 
   it('connections cut mid-answer: typed 503 (or ORDER_UNCONFIRMED for an order), counted as network failures', async () => {
     before = await stack.metrics();
-    const faults = await inject([
+    const fired = await faultPhase('drop', [
       { match: { method: 'GET', path: '/api/v1/positions' }, action: { type: 'drop' } },
       // the order is placed, then the connection is cut before its answer
       { match: { method: 'POST', path: '/api/v1/orders' }, phase: 'after', action: { type: 'drop' } },
     ]);
-    await runClients('drop', PHASE_MS);
-    const fired = await faults.fired();
-    await stack.simControl('DELETE', '/sim/faults');
-    await recover('drop');
 
     expect(phaseAnswers('drop').some((a) => a.code === 'UPSTREAM_UNAVAILABLE' || a.code === 'ORDER_UNCONFIRMED')).toBe(true);
-    const total = fired.reduce((a, b) => a + b, 0);
+    const total = sum(fired);
     expect(total).toBeGreaterThan(0);
     expect(await delta('gateway_upstream_calls_total', { outcome: 'network' })).toBeGreaterThanOrEqual(total);
     expect(await delta('gateway_provider_errors_total', { code: 'network' })).toBeGreaterThanOrEqual(total);
