@@ -23,12 +23,12 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { integerAtLeast } from './settings.js';
+import { freePort } from '../../test/support/process.js';
 
 const RUNS = integerAtLeast('BENCH_START_RUNS', 10);
 const OUTPUT = resolve(benchRoot, process.env.BENCH_OUTPUT ?? 'bench-results/start-rollback.json');
@@ -141,18 +141,6 @@ function parseJson(line: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A port free right now (the OS's pick, released at once), so a process can be polled from its spawn. */
-function freePort(): Promise<number> {
-  return new Promise((found, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => found(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

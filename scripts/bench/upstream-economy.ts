@@ -26,14 +26,14 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { endpoints } from '../../src/kucoin/endpoints.js';
 import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { positiveNumber } from './settings.js';
+import { freePort } from '../../test/support/process.js';
 
 const CLIENTS = Math.floor(positiveNumber('BENCH_ECONOMY_CLIENTS', 200));
 const SECONDS = positiveNumber('BENCH_ECONOMY_SECONDS', 30);
@@ -65,18 +65,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     killChildren();
     process.exit(130);
-  });
-}
-
-/** A free loopback port: the gateway logs at warn, so it never says which port it took. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => done(port));
-    });
   });
 }
 

@@ -6,7 +6,6 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../src/paths.js';
 import { TEST_ADMIN_KEY, TEST_API_KEY, UNREACHABLE_KUCOIN } from '../support/gateway.js';
 import { request } from '../support/http-client.js';
-import { parseJsonLine } from '../support/process.js';
+import { freePort, parseJsonLine } from '../support/process.js';
 
 const SIMULATOR_ENTRY = join(projectRoot, 'src', 'simulator', 'main.ts');
 const simulatorExists = existsSync(SIMULATOR_ENTRY);
@@ -35,17 +34,6 @@ let simulator: ChildProcess | undefined;
 let simulatorUrl: string | undefined;
 /** Every gateway pid the scripts reported starting, so none outlives the suite. */
 const startedPids = new Set<number>();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The project as a deploy has it: tracked and untracked-but-not-ignored files; node_modules linked. */
 function copyProject(to: string): void {

@@ -8,6 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,21 @@ const STOP_GRACE_MS = 10_000;
 
 const running = new Set<SpawnedGateway>();
 const tempDirs = new Set<string>();
+
+/**
+ * A loopback port free right now (the OS's pick, released at once), for a process that must be
+ * told its port up front (polled from its spawn, or logging too little to say which it took).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((found, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => found(port));
+    });
+  });
+}
 
 /** A fresh empty directory, removed by `stopGatewayProcesses`. */
 export function makeTempDir(prefix = 'gateway-proc-'): string {
