@@ -37,7 +37,6 @@
  * also on failure.
  */
 import { spawnSync, fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
@@ -45,6 +44,7 @@ import { forceGc, GC_PRELOAD } from './forced-gc.js';
 import { builtGateway, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { integerAtLeast } from './settings.js';
+import { processCpuMs } from './proc-cpu.js';
 
 const root = benchRoot;
 const CLIENTS = integerAtLeast('BENCH_FANOUT_CLIENTS', 5000);
@@ -229,18 +229,6 @@ async function json(method: string, url: string, body?: unknown): Promise<{ stat
   return { status: res.status, body: parsed };
 }
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (clock ticks; Linux). */
-function cpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command: state is field 3, utime 14 and stime 15 (proc(5)); 100 ticks per second on Linux.
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return null;
-  }
-}
-
 /** Checks that process.hrtime.bigint() is one clock across processes: worker readings fall between the bench's own before and after. */
 async function checkClock(): Promise<{ consistent: boolean; roundTrips: number; maxRoundTripMs: number }> {
   let consistent = true;
@@ -360,7 +348,7 @@ async function run(): Promise<number> {
 
   // Pushes.
   const cpuPids = { gateway: gateway.pid, simulator: sim.pid, workers: workers.map((w) => w.pid) };
-  const cpuOf = () => ({ gateway: cpuMs(cpuPids.gateway), simulator: cpuMs(cpuPids.simulator), workers: cpuPids.workers.map(cpuMs) });
+  const cpuOf = () => ({ gateway: processCpuMs(cpuPids.gateway), simulator: processCpuMs(cpuPids.simulator), workers: cpuPids.workers.map(processCpuMs) });
   const cpuBefore = cpuOf();
   const broadcastBefore = await broadcastTimes(gateway);
   const pushes: Array<{ price: number; t0: bigint; answeredMs: number; complete: boolean }> = [];

@@ -29,6 +29,7 @@ import { parse } from 'yaml';
 import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { integerAtLeast } from './settings.js';
 import { freePort } from '../../test/support/process.js';
+import { processAndMainThreadCpuMs } from './proc-cpu.js';
 
 const RUNS = integerAtLeast('BENCH_START_RUNS', 10);
 const OUTPUT = resolve(benchRoot, process.env.BENCH_OUTPUT ?? 'bench-results/start-rollback.json');
@@ -279,36 +280,15 @@ async function checkOn(port: number, agent: Agent | false): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // The three measurements
 
-/**
- * CPU time (user + system) used so far, from /proc (Linux; 10 ms ticks): unlike wall time it hardly
- * moves when other work shares the machine. The main thread's is the start's critical path (what
- * wall time would be on an idle machine); the whole process adds GC and compiler threads. null
- * where there is no /proc.
- */
-function cpuMs(pid: number): { process: number; mainThread: number } | null {
-  const read = (path: string) => {
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    const fields = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  };
-  try {
-    return { process: read(`/proc/${pid}/stat`), mainThread: read(`/proc/${pid}/task/${pid}/stat`) };
-  } catch {
-    return null;
-  }
-}
-/** USER_HZ, 100 on every Linux this runs on (`getconf CLK_TCK`). */
-const TICKS_PER_SECOND = 100;
-
 /** Spawn to the first 200 of `path`, polling every ~5 ms from the spawn. */
-async function timeToFirst200(start: (port: number) => Child, path: string): Promise<{ ms: number; cpu: ReturnType<typeof cpuMs>; child: Child; spawnedAt: number }> {
+async function timeToFirst200(start: (port: number) => Child, path: string): Promise<{ ms: number; cpu: ReturnType<typeof processAndMainThreadCpuMs>; child: Child; spawnedAt: number }> {
   const port = await freePort();
   const spawnedAt = Date.now();
   const t0 = performance.now();
   const child = start(port);
   for (;;) {
     const answer = await call(port, 'GET', path).catch(() => null);
-    if (answer?.status === 200) return { ms: performance.now() - t0, cpu: cpuMs(child.pid), child, spawnedAt };
+    if (answer?.status === 200) return { ms: performance.now() - t0, cpu: processAndMainThreadCpuMs(child.pid), child, spawnedAt };
     if (answer !== null) throw new Error(`GET ${path} answered ${answer.status} while starting`);
     if (child.done()) throw new Error(`pid ${child.pid} exited before answering:\n${child.output()}`);
     if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`pid ${child.pid} did not answer within ${READY_TIMEOUT_MS} ms`);
@@ -325,7 +305,7 @@ async function measureStart(): Promise<{ first200: number[]; listening: number[]
   const first200: number[] = [];
   const cpu: CpuSeries = { process: [], mainThread: [] };
   const floorCpu: CpuSeries = { process: [], mainThread: [] };
-  const add = (series: CpuSeries, sample: ReturnType<typeof cpuMs>) => {
+  const add = (series: CpuSeries, sample: ReturnType<typeof processAndMainThreadCpuMs>) => {
     if (sample === null) return;
     series.process.push(sample.process);
     series.mainThread.push(sample.mainThread);
