@@ -43,6 +43,7 @@ import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure }
 import { forceGc, GC_PRELOAD } from './forced-gc.js';
 import { builtGateway, simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
+import { metricSum, parseMetrics, type Metrics } from '../../test/reliability/stack.js';
 import { integerAtLeast } from './settings.js';
 import { processCpuMs } from './proc-cpu.js';
 
@@ -171,15 +172,20 @@ interface Memory {
   wsClients: number;
 }
 
-async function gatewayMemory(gateway: GatewayProcess): Promise<Memory> {
-  await forceGc(gateway);
+/** The gateway's /metrics, parsed (test/reliability/stack.ts). */
+async function gatewayMetrics(gateway: GatewayProcess): Promise<Metrics> {
   const res = await fetch(`${gateway.baseUrl}/metrics`);
   if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
-  const text = await res.text();
+  return parseMetrics(await res.text());
+}
+
+async function gatewayMemory(gateway: GatewayProcess): Promise<Memory> {
+  await forceGc(gateway);
+  const metrics = await gatewayMetrics(gateway);
   const metric = (name: string) => {
-    const match = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-    if (!match?.[1]) throw new Error(`GET /metrics: no ${name}`);
-    return Number(match[1]);
+    const value = metrics.get(name);
+    if (value === undefined) throw new Error(`GET /metrics: no ${name}`);
+    return value;
   };
   return {
     rss: metric('gateway_process_resident_memory_bytes'),
@@ -192,15 +198,14 @@ async function gatewayMemory(gateway: GatewayProcess): Promise<Memory> {
 
 /** gateway_ws_broadcast_seconds for position_update: observations, their sum (s), and each bucket's count by `le`. */
 async function broadcastTimes(gateway: GatewayProcess): Promise<{ count: number; sum: number; buckets: Map<number, number> }> {
-  const res = await fetch(`${gateway.baseUrl}/metrics`);
-  if (!res.ok) throw new Error(`GET /metrics: ${res.status}`);
-  const text = await res.text();
-  const value = (suffix: string) => Number(new RegExp(`^gateway_ws_broadcast_seconds_${suffix}\\{type="position_update"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  const metrics = await gatewayMetrics(gateway);
+  const labels = { type: 'position_update' };
   const buckets = new Map<number, number>();
-  for (const match of text.matchAll(/^gateway_ws_broadcast_seconds_bucket\{le="([^"]+)",type="position_update"\} (\S+)$/gm)) {
-    buckets.set(match[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(match[1]), Number(match[2]));
+  for (const [series, count] of metrics) {
+    const le = /^gateway_ws_broadcast_seconds_bucket\{le="([^"]+)",type="position_update"\}$/.exec(series)?.[1];
+    if (le !== undefined) buckets.set(le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), count);
   }
-  return { count: value('count'), sum: value('sum'), buckets };
+  return { count: metricSum(metrics, 'gateway_ws_broadcast_seconds_count', labels), sum: metricSum(metrics, 'gateway_ws_broadcast_seconds_sum', labels), buckets };
 }
 
 /** Three readings a little apart; the median of each field, so one stray allocation does not decide. */
