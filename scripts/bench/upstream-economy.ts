@@ -24,16 +24,16 @@
  * cross-checked with the gateway's gateway_upstream_calls_total. Exit 0 whatever the figures;
  * non-zero only when the run is broken (a process did not start, answers were wrong).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { endpoints } from '../../src/kucoin/endpoints.js';
-import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
+import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { positiveNumber } from './settings.js';
-import { freePort } from '../../test/support/process.js';
+import { builtGateway, simulator, startGatewayProcess, startQuietGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
 
 const CLIENTS = Math.floor(positiveNumber('BENCH_ECONOMY_CLIENTS', 200));
 const SECONDS = positiveNumber('BENCH_ECONOMY_SECONDS', 30);
@@ -42,94 +42,14 @@ const MODES = (process.env.BENCH_ECONOMY_MODES ?? 'on,off').split(',').map((m) =
 /** The Futures quota per 30 s, the simulator's and the gateway's (default KuCoin's VIP0, 2000). */
 const QUOTA = Math.floor(positiveNumber('BENCH_ECONOMY_QUOTA', 2000));
 const WINDOW_S = 30;
-const START_TIMEOUT_MS = 30_000;
 const SIM = { SIM_KEY: 'bench-key', SIM_SECRET: 'bench-secret-0123456789abcdef', SIM_PASSPHRASE: 'bench-passphrase' };
 const PATHS = ['/api/futures/positions', '/api/futures/orders'] as const;
 
 // ---------------------------------------------------------------------------------------------
-// Child processes, stopped by pid whatever happens
+// Child processes (test/support/process.ts), stopped by pid whatever happens
 
-interface Child {
-  name: string;
-  child: ChildProcess;
-  port: number;
-  stderr: () => string;
-}
-
-const children = new Set<ChildProcess>();
-const killChildren = () => {
-  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-};
-process.on('exit', killChildren);
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    killChildren();
-    process.exit(130);
-  });
-}
-
-/** Resolves once GET /api/health answers 200 (the gateway at LOG_LEVEL=warn writes no listening line). */
-async function untilHealthy(name: string, child: ChildProcess, port: number, stderr: () => string): Promise<void> {
-  const until = Date.now() + START_TIMEOUT_MS;
-  const agent = new Agent({ keepAlive: false });
-  try {
-    while (Date.now() < until) {
-      if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}) before listening\n${stderr()}`);
-      const ok = await http(agent, port, 'GET', '/api/health').then((a) => a.status === 200, () => false);
-      if (ok) return;
-      await new Promise((done) => setTimeout(done, 100));
-    }
-    throw new Error(`${name} did not answer /api/health within ${START_TIMEOUT_MS} ms\n${stderr()}`);
-  } finally {
-    agent.destroy();
-  }
-}
-
-function startChild(name: string, args: string[], env: Record<string, string>, cwd: string, port?: number): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? cwd, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  child.once('close', () => children.delete(child));
-  let stderr = '';
-  let stdout = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + String(chunk)).slice(-4000)));
-  if (port !== undefined) {
-    child.stdout!.on('data', (chunk: Buffer) => (stdout = (stdout + String(chunk)).slice(-4000)));
-    return untilHealthy(name, child, port, () => `${stderr}\n${stdout}`).then(() => ({ name, child, port, stderr: () => stderr }));
-  }
-  return new Promise((resolveStart, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not say "listening" within ${START_TIMEOUT_MS} ms\n${stderr}`)), START_TIMEOUT_MS);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${code}) before listening\n${stderr}\n${stdout.slice(-2000)}`));
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      stdout += String(chunk);
-      for (const line of stdout.split('\n')) {
-        try {
-          const entry = JSON.parse(line) as { event?: string; port?: number };
-          if (entry.event === 'listening' && typeof entry.port === 'number') {
-            clearTimeout(timer);
-            child.removeAllListeners('exit');
-            child.stdout!.removeAllListeners('data');
-            child.stdout!.resume();
-            resolveStart({ name, child, port: entry.port, stderr: () => stderr });
-            return;
-          }
-        } catch {
-          /* not a JSON line */
-        }
-      }
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const closed = new Promise<void>((done) => child.once('close', () => done()));
-  process.kill(child.pid, 'SIGTERM');
-  const late = await Promise.race([closed.then(() => false), new Promise<boolean>((done) => setTimeout(() => done(true), 10_000).unref())]);
-  if (late && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-  await closed;
+  process.once(signal, () => void stopGatewayProcesses().finally(() => process.exit(130)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,11 +144,6 @@ interface RunResult {
   problems: string[];
 }
 
-function quantile(sorted: number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
-
 /** The most weight in any WINDOW_S consecutive seconds from `from` (epoch s) on. */
 function busiestWindow(perSecond: Array<[number, number]>, from: number): number {
   const seconds = perSecond.filter(([second]) => second >= from);
@@ -262,28 +177,22 @@ async function seed(port: number, problems: string[]): Promise<void> {
 
 async function run(mode: 'on' | 'off'): Promise<RunResult> {
   const problems: string[] = [];
-  const cwd = mkdtempSync(join(tmpdir(), 'bench-economy-'));
-  let sim: Child | undefined;
-  let gateway: Child | undefined;
+  let sim: GatewayProcess | undefined;
+  let gateway: GatewayProcess | undefined;
   try {
-    sim = await startChild('simulator', ['--import', 'tsx', join(benchRoot, 'src/simulator/main.ts')], { SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_LOG_LEVEL: 'warn', SIM_FUTURES_QUOTA: String(QUOTA), ...SIM }, benchRoot);
-    const gatewayPort = await freePort();
-    gateway = await startChild(
-      'gateway',
-      [join(benchRoot, 'dist/main.js')],
-      {
-        PORT: String(gatewayPort),
-        HOST: '127.0.0.1',
+    sim = await startGatewayProcess({ args: simulator(), env: { SIM_PORT: '0', SIM_HOST: '127.0.0.1', SIM_LOG_LEVEL: 'warn', SIM_FUTURES_QUOTA: String(QUOTA), ...SIM } });
+    // At LOG_LEVEL=warn the gateway writes no `listening` line: it is ready when its health answers.
+    gateway = await startQuietGatewayProcess({
+      args: builtGateway(),
+      env: {
         FEATURE_FUTURES: 'true',
-        ...gatewayEnvForSimulator(`http://127.0.0.1:${sim.port}`, SIM),
+        ...gatewayEnvForSimulator(sim.baseUrl, SIM),
         RATE_LIMIT_MAX: '0',
         LOG_LEVEL: 'warn',
         KUCOIN_FUTURES_POOL_QUOTA: String(QUOTA),
         READS_FROM_STREAM: mode === 'on' ? 'true' : 'false',
       },
-      cwd,
-      gatewayPort,
-    );
+    });
     await seed(gateway.port, problems);
     // The busiest-window figure counts whole seconds from the load's first: leave the seeding's behind.
     await new Promise((done) => setTimeout(done, 1000 - (Date.now() % 1000) + 10));
@@ -333,8 +242,8 @@ async function run(mode: 'on' | 'off'): Promise<RunResult> {
       byStatus,
       bySource,
       readsPerSecond: latencies.length / seconds,
-      p50Ms: quantile(latencies, 0.5),
-      p99Ms: quantile(latencies, 0.99),
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
       upstream: { futures: pool('futures'), public: pool('public') },
       upstream429: usage.rateLimited - usageBefore.rateLimited,
       simMaxWindowWeight: usage.pools.futures.maxWindowWeight,
@@ -346,9 +255,9 @@ async function run(mode: 'on' | 'off'): Promise<RunResult> {
       problems,
     };
   } finally {
-    if (gateway) await stopChild(gateway.child);
-    if (sim) await stopChild(sim.child);
-    rmSync(cwd, { recursive: true, force: true });
+    await gateway?.stop(10_000);
+    await sim?.stop(10_000);
+    await stopGatewayProcesses(); // and their temp directories
   }
 }
 

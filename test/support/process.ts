@@ -185,6 +185,32 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   return { ...spawned, port, baseUrl: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}` };
 }
 
+/**
+ * For a gateway too quiet to log `listening` (LOG_LEVEL=warn): spawns it on a port free right now
+ * and resolves once GET /api/health answers 200; rejects, with what it wrote, when it exits first
+ * or has not answered after 15 s.
+ */
+export async function startQuietGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
+  const port = await freePort();
+  const spawned = spawnGatewayProcess({ ...options, env: { ...options.env, PORT: String(port) } });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  let exited = false;
+  void spawned.exited.then(() => (exited = true));
+  const deadline = Date.now() + LISTEN_TIMEOUT_MS;
+  for (;;) {
+    const healthy = await fetch(`${baseUrl}/api/health`).then(
+      async (res) => (await res.arrayBuffer(), res.status === 200),
+      () => false,
+    );
+    if (healthy) return { ...spawned, port, baseUrl, wsUrl: `ws://127.0.0.1:${port}` };
+    if (exited || Date.now() > deadline) {
+      if (!exited) await spawned.stop(1_000);
+      throw new Error(`gateway process ${spawned.pid} ${exited ? 'exited before answering' : `did not answer within ${LISTEN_TIMEOUT_MS} ms on`} /api/health\nstderr:\n${spawned.stderrLines().join('\n') || '(empty)'}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Stops every child started by this module (by pid) and removes the temp dirs; for afterEach. */
 export async function stopGatewayProcesses(): Promise<void> {
   await Promise.all([...running].map((p) => p.stop()));
