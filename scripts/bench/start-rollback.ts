@@ -19,7 +19,7 @@
  * closed loopback port, so nothing leaves this machine. Exit 0 whatever the speed; non-zero only
  * when something is broken (a process that does not start, a wrong status), listed in `problems`.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -28,7 +28,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { integerAtLeast } from './settings.js';
-import { freePort } from '../../test/support/process.js';
+import { freePort, parseJsonLine, spawnGatewayProcess, startGatewayProcess, stopGatewayProcesses, waitForLogEntry, type SpawnedGateway } from '../../test/support/process.js';
 import { processAndMainThreadCpuMs } from './proc-cpu.js';
 
 const RUNS = integerAtLeast('BENCH_START_RUNS', 10);
@@ -42,106 +42,38 @@ const STOP_GRACE_MS = 5_000;
 const POLL_MS = 5;
 
 // ---------------------------------------------------------------------------------------------
-// Processes: every child is tracked by pid and stopped on the way out, whatever happens.
+// Processes (test/support/process.ts): every child is tracked by pid and stopped on the way out.
 
-interface Child {
-  proc: ChildProcess;
-  pid: number;
-  /** The `listening` log entry, once written. */
-  listening: Promise<Record<string, unknown>>;
-  exited: Promise<void>;
-  done(): boolean;
-  output(): string;
-}
-
-const children = new Set<Child>();
+type Child = SpawnedGateway;
 const workDir = mkdtempSync(join(tmpdir(), 'bench-start-'));
 
-function kill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void stopGatewayProcesses().finally(() => process.exit(130)));
 }
 
-function spawnNode(args: string[], env: Record<string, string>): Child {
-  // A minimal environment: the caller's NODE_OPTIONS (tsx's loader, say) would change what is measured.
-  const proc = spawn(process.execPath, args, {
-    cwd: workDir,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: workDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  if (proc.pid === undefined) throw new Error(`could not spawn node ${args.join(' ')}`);
-  let out = '';
-  let exited = false;
-  const exitedP = new Promise<void>((done) => proc.once('close', () => ((exited = true), done())));
-  const listening = new Promise<Record<string, unknown>>((found, fail) => {
-    let partial = '';
-    proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk;
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop()!;
-      for (const line of lines) {
-        const entry = parseJson(line);
-        if (entry?.event === 'listening') found(entry);
-      }
-    });
-    void exitedP.then(() => fail(new Error(`pid ${proc.pid} exited before listening`)));
-  });
-  listening.catch(() => {});
-  proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const child: Child = { proc, pid: proc.pid, listening, exited: exitedP, done: () => exited, output: () => out };
-  children.add(child);
-  void exitedP.then(() => children.delete(child));
-  return child;
-}
+const exited = (child: Child): boolean => child.child.exitCode !== null || child.child.signalCode !== null;
+const output = (child: Child): string => [...child.stdoutLines(), ...child.stderrLines()].join('\n');
 
-function spawnGateway(port: number, env: Record<string, string>): Child {
-  return spawnNode([GATEWAY_MAIN], {
+function gatewayEnv(port: number, env: Record<string, string>): Record<string, string> {
+  return {
     PORT: String(port),
-    HOST: '127.0.0.1',
     // A closed loopback port: no request can reach beyond this machine.
     FUTURES_BASE_URL: 'http://127.0.0.1:9',
     ADMIN_API_KEYS: ADMIN_KEY,
     LOG_LEVEL: 'info',
     ...env,
-  });
+  };
+}
+
+/** The built gateway in an empty directory, a minimal environment (no NODE_OPTIONS), on `port`. */
+function spawnGateway(port: number, env: Record<string, string>): Child {
+  return spawnGatewayProcess({ args: [GATEWAY_MAIN], cwd: workDir, env: gatewayEnv(port, env) });
 }
 
 /** The floor: a bare node:http server that answers 200, started the same way. */
 function spawnFloor(port: number): Child {
   const source = `require('node:http').createServer((q, s) => s.end('{}')).listen(${port}, '127.0.0.1')`;
-  return spawnNode(['-e', source], {});
-}
-
-/** SIGTERM, then SIGKILL after a grace period. */
-async function stop(child: Child): Promise<void> {
-  if (child.done()) return;
-  kill(child.pid, 'SIGTERM');
-  const timer = setTimeout(() => kill(child.pid, 'SIGKILL'), STOP_GRACE_MS);
-  await child.exited;
-  clearTimeout(timer);
-}
-
-function stopAllNow(): void {
-  for (const child of children) kill(child.pid, 'SIGKILL');
-}
-process.once('exit', stopAllNow);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    stopAllNow();
-    process.exit(130);
-  });
-}
-
-function parseJson(line: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(line);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
+  return spawnGatewayProcess({ args: ['-e', source], cwd: workDir });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -251,7 +183,7 @@ async function untilOff(port: number, agent: Agent | false, from: number, server
   for (;;) {
     last = await notOff(port, agent);
     if (last !== null && last.length === 0) return performance.now() - from;
-    if (server.done()) throw new Error(`pid ${server.pid} exited before futures were off:\n${server.output()}`);
+    if (exited(server)) throw new Error(`pid ${server.pid} exited before futures were off:\n${output(server)}`);
     if (performance.now() > deadline) throw new Error(`futures still not off after ${OFF_TIMEOUT_MS} ms: ${last === null ? 'connection refused' : last.join(', ')}`);
     await sleep(POLL_MS);
   }
@@ -262,7 +194,7 @@ async function checkNotFoundBodies(port: number, agent: Agent | false): Promise<
   const wrong: string[] = [];
   for (const op of OPERATIONS) {
     const answer = await call(port, op.method, op.path, { agent, ...(op.method === 'GET' || op.method === 'DELETE' ? {} : { body: {} }) });
-    const code = parseJson(answer.body)?.code;
+    const code = parseJsonLine(answer.body)?.code;
     if (answer.status !== 404 || code !== 'NOT_FOUND') wrong.push(`${name(op)} → ${answer.status} ${String(code)}`);
   }
   return wrong;
@@ -290,7 +222,7 @@ async function timeToFirst200(start: (port: number) => Child, path: string): Pro
     const answer = await call(port, 'GET', path).catch(() => null);
     if (answer?.status === 200) return { ms: performance.now() - t0, cpu: processAndMainThreadCpuMs(child.pid), child, spawnedAt };
     if (answer !== null) throw new Error(`GET ${path} answered ${answer.status} while starting`);
-    if (child.done()) throw new Error(`pid ${child.pid} exited before answering:\n${child.output()}`);
+    if (exited(child)) throw new Error(`pid ${child.pid} exited before answering:\n${output(child)}`);
     if (performance.now() - t0 > READY_TIMEOUT_MS) throw new Error(`pid ${child.pid} did not answer within ${READY_TIMEOUT_MS} ms`);
     await sleep(POLL_MS);
   }
@@ -317,29 +249,21 @@ async function measureStart(): Promise<{ first200: number[]; listening: number[]
     first200.push(gw.ms);
     add(cpu, gw.cpu);
     // The process's own clock: when it logged `listening`, against when it was spawned (ms resolution).
-    const entry = await gw.child.listening;
+    const entry = await waitForLogEntry(gw.child, (e) => e.event === 'listening', READY_TIMEOUT_MS);
     listening.push(Date.parse(String(entry.time)) - gw.spawnedAt);
-    await stop(gw.child);
+    await gw.child.stop(STOP_GRACE_MS);
 
     const bare = await timeToFirst200(spawnFloor, '/');
     floor.push(bare.ms);
     add(floorCpu, bare.cpu);
-    await stop(bare.child);
+    await bare.child.stop(STOP_GRACE_MS);
   }
   return { first200, listening, cpu, floor, floorCpu };
 }
 
-async function startOn(port: number): Promise<Child> {
-  const child = spawnGateway(port, { FEATURE_FUTURES: 'true' });
-  const timer = setTimeout(() => kill(child.pid, 'SIGKILL'), READY_TIMEOUT_MS);
-  try {
-    await child.listening;
-  } catch {
-    throw new Error(`gateway did not start:\n${child.output()}`);
-  } finally {
-    clearTimeout(timer);
-  }
-  return child;
+/** A gateway with futures on, once it has logged `listening`. */
+function startOn(port: number): Promise<Child> {
+  return startGatewayProcess({ args: [GATEWAY_MAIN], cwd: workDir, env: gatewayEnv(port, { FEATURE_FUTURES: 'true' }) });
 }
 
 async function measureFlip(problems: string[]): Promise<{ off: number[]; put: number[] }> {
@@ -349,7 +273,7 @@ async function measureFlip(problems: string[]): Promise<{ off: number[]; put: nu
   const agent = new Agent({ keepAlive: true, maxSockets: OPERATIONS.length + 2 });
   const flip = async (enabled: boolean) => {
     const answer = await call(port, 'PUT', '/api/admin/futures-switch', { agent, key: ADMIN_KEY, body: { enabled, reason: 'bench: start-rollback' } });
-    const data = (parseJson(answer.body)?.data ?? {}) as { enabled?: boolean };
+    const data = (parseJsonLine(answer.body)?.data ?? {}) as { enabled?: boolean };
     if (answer.status !== 200 || data.enabled !== enabled) throw new Error(`PUT /api/admin/futures-switch enabled:${enabled} answered ${answer.status} ${answer.body}`);
   };
   const off: number[] = [];
@@ -366,7 +290,7 @@ async function measureFlip(problems: string[]): Promise<{ off: number[]; put: nu
     problems.push(...(await checkNotFoundBodies(port, agent)).map((w) => `after the flip, ${w} (want 404 NOT_FOUND)`));
   } finally {
     agent.destroy();
-    await stop(gateway);
+    await gateway.stop(STOP_GRACE_MS);
   }
   return { off, put };
 }
@@ -379,7 +303,7 @@ async function measureRestart(problems: string[]): Promise<{ off: number[]; exit
     const old = await startOn(port);
     await checkOn(port, false);
     const t0 = performance.now();
-    kill(old.pid, 'SIGTERM');
+    old.signal('SIGTERM');
     await old.exited;
     exit.push(performance.now() - t0);
     const next = spawnGateway(port, { FEATURE_FUTURES: 'false' });
@@ -388,7 +312,7 @@ async function measureRestart(problems: string[]): Promise<{ off: number[]; exit
       off.push(await untilOff(port, false, t0, next));
       if (i === RUNS - 1) problems.push(...(await checkNotFoundBodies(port, false)).map((w) => `after the restart, ${w} (want 404 NOT_FOUND)`));
     } finally {
-      await stop(next);
+      await next.stop(STOP_GRACE_MS);
     }
   }
   return { off, exit };
@@ -467,6 +391,6 @@ main()
     },
   )
   .finally(async () => {
-    await Promise.all([...children].map(stop));
+    await stopGatewayProcesses();
     rmSync(workDir, { recursive: true, force: true });
   });
