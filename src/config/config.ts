@@ -24,6 +24,8 @@ export interface GatewayConfig {
   wsMaxPayloadBytes: number;
   trustProxy: boolean;
   upstreamTimeoutMs: number;
+  /** Time a client request may take in all, every KuCoin call, retry and reconciliation included. */
+  upstreamDeadlineMs: number;
   /** Outage failures in a row that open the circuit breaker, and how long it stays open. */
   upstreamBreaker: { consecutiveFailures: number; halfOpenAfterMs: number };
   futuresPoolQuota: number;
@@ -73,6 +75,7 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'grace period for in-flight requests and WS clients on shutdown' },
     { variable: 'WS_MAX_PAYLOAD_BYTES', default: '4096', meaning: 'largest WS message accepted from a client' },
     { variable: 'UPSTREAM_TIMEOUT_MS', default: '5000', meaning: 'timeout of one call to KuCoin, in ms (504 UPSTREAM_TIMEOUT past it)' },
+    { variable: 'UPSTREAM_DEADLINE_MS', default: '8000', meaning: 'time one client request may spend in all on KuCoin (every try, clock sync, contract read and reconciliation), in ms; the client has its typed answer by then' },
     { variable: 'UPSTREAM_BREAKER_FAILURES', default: '5', meaning: 'outage failures in a row (5xx, timeout, unreachable, unreadable answer) that open the KuCoin circuit breaker' },
     { variable: 'UPSTREAM_BREAKER_OPEN_MS', default: '10000', meaning: 'how long the open breaker answers 503 UPSTREAM_UNAVAILABLE without calling KuCoin before one trial call, in ms' },
     { variable: 'KUCOIN_FUTURES_POOL_QUOTA', default: '2000', meaning: "the account's Futures resource-pool quota per 30 s (VIP0 2000; see kucoin-futures.md §2); corrected by KuCoin's gw-ratelimit-limit" },
@@ -228,6 +231,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     wsMaxPayloadBytes: integer('WS_MAX_PAYLOAD_BYTES', get('WS_MAX_PAYLOAD_BYTES'), 1, MIB),
     trustProxy: boolean('TRUST_PROXY', get('TRUST_PROXY')),
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', get('UPSTREAM_TIMEOUT_MS'), 100, 120_000),
+    upstreamDeadlineMs: integer('UPSTREAM_DEADLINE_MS', get('UPSTREAM_DEADLINE_MS'), 100, 600_000),
     upstreamBreaker: {
       consecutiveFailures: integer('UPSTREAM_BREAKER_FAILURES', get('UPSTREAM_BREAKER_FAILURES'), 1, 1_000),
       halfOpenAfterMs: integer('UPSTREAM_BREAKER_OPEN_MS', get('UPSTREAM_BREAKER_OPEN_MS'), 100, 600_000),

@@ -5,6 +5,7 @@ import type { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/mappers.js';
+import { runInScope } from '../request-scope.js';
 import { GatewayError } from './errors.js';
 import type { HandlerDeps } from './handlers/context.js';
 import { adminHandlers } from './handlers/admin.js';
@@ -13,7 +14,7 @@ import { futuresOperationHandlers } from './handlers/futures-operations.js';
 import { systemHandlers } from './handlers/system.js';
 import { allowedMethods } from './openapi-backend.js';
 import { notFound, sendProblem } from './problem.js';
-import { createRateLimiter } from './rate-limit.js';
+import { callerKey, createRateLimiter } from './rate-limit.js';
 import { requestIdFrom } from './request-id.js';
 import { securityHeaders } from './security-headers.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
@@ -77,6 +78,11 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     next();
   });
   app.use(createRateLimiter(config, metrics, keys));
+  // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
+  // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
+  app.use((req, _res, next) => {
+    runInScope({ caller: callerKey(req, keys), deadline: Date.now() + config.upstreamDeadlineMs }, next);
+  });
 
   const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
 

@@ -65,6 +65,16 @@ function partitionKey(key: string): string {
   return pk;
 }
 
+/**
+ * Who a request counts as, for the inbound limit and the shares of KuCoin's budget: a configured
+ * key by its fingerprint, anyone else by address (/56 for IPv6). Only a configured key earns its own
+ * budget: counting any presented token would let a caller mint a fresh budget per request.
+ */
+export function callerKey(req: Request, keys: KeyRing): string {
+  const { fingerprint } = keys.caller(req);
+  return fingerprint ? `key:${fingerprint}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+}
+
 function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): RequestHandler {
   const { windowMs, max } = config.rateLimit;
   return rateLimit({
@@ -73,12 +83,7 @@ function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): 
     // Written by setRateLimitHeaders (above) in the same draft-8 form, on answers and refusals alike.
     standardHeaders: false,
     legacyHeaders: false,
-    keyGenerator: (req) => {
-      // Only a configured key earns its own budget: counting any presented token would let a
-      // caller mint a fresh budget per request with random tokens.
-      const { fingerprint } = keys.caller(req);
-      return fingerprint ? `key:${fingerprint}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
-    },
+    keyGenerator: (req) => callerKey(req, keys),
     handler: (req: Request, res: Response) => {
       setRateLimitHeaders(req, res, windowMs);
       metrics.rateLimitHits.inc({ side: 'inbound' });
