@@ -12,10 +12,12 @@ export interface Endpoint {
   pool: Pool;
   weight: number;
   idempotent: boolean;
+  /** What it spends of the rate budget: writes may use the part reads cannot (src/kucoin/rate-budget.ts). */
+  spend: 'read' | 'write';
 }
 
-const read = (path: string, pool: Pool, weight: number, signed = true): Endpoint => ({ method: 'GET', path, signed, pool, weight, idempotent: true });
-const write = (method: 'POST' | 'DELETE', path: string, weight: number): Endpoint => ({ method, path, signed: true, pool: 'futures', weight, idempotent: false });
+const read = (path: string, pool: Pool, weight: number, signed = true): Endpoint => ({ method: 'GET', path, signed, pool, weight, idempotent: true, spend: 'read' });
+const write = (method: 'POST' | 'DELETE', path: string, weight: number): Endpoint => ({ method, path, signed: true, pool: 'futures', weight, idempotent: false, spend: 'write' });
 
 export const endpoints = {
   timestamp: read('/api/v1/timestamp', 'public', 2, false),
@@ -26,7 +28,8 @@ export const endpoints = {
   cancelOrder: write('DELETE', '/api/v1/orders/{orderId}', 1),
   listOrders: read('/api/v1/orders', 'futures', 2),
   getOrder: read('/api/v1/orders/{orderId}', 'futures', 5),
-  getOrderByClientOid: read('/api/v1/orders/byClientOid', 'futures', 5),
+  // Only ever the lookup that settles an order placement whose answer was lost: it belongs to the write.
+  getOrderByClientOid: { ...read('/api/v1/orders/byClientOid', 'futures', 5), spend: 'write' },
   getMarginMode: read('/api/v2/position/getMarginMode', 'futures', 2),
   changeMarginMode: write('POST', '/api/v2/position/changeMarginMode', 2),
   getCrossLeverage: read('/api/v2/getCrossUserLeverage', 'futures', 2),
