@@ -28,14 +28,17 @@ export const endpoints = {
   cancelOrder: write('DELETE', '/api/v1/orders/{orderId}', 1),
   listOrders: read('/api/v1/orders', 'futures', 2),
   getOrder: read('/api/v1/orders/{orderId}', 'futures', 5),
-  // Only ever the lookup that settles an order placement whose answer was lost: it belongs to the write.
+  // The reads below serve only a write (src/futures): the lookup that settles an order placement
+  // whose answer was lost, the margin mode an order, close or leverage change must match, the tiers
+  // a leverage change picks from. They spend as the write they belong to, so no client's reads can
+  // leave an order, close or leverage change without them.
   getOrderByClientOid: { ...read('/api/v1/orders/byClientOid', 'futures', 5), spend: 'write' },
-  getMarginMode: read('/api/v2/position/getMarginMode', 'futures', 2),
+  getMarginMode: { ...read('/api/v2/position/getMarginMode', 'futures', 2), spend: 'write' },
   changeMarginMode: write('POST', '/api/v2/position/changeMarginMode', 2),
   getCrossLeverage: read('/api/v2/getCrossUserLeverage', 'futures', 2),
   changeCrossLeverage: write('POST', '/api/v2/changeCrossUserLeverage', 2),
   // Marked private with no permission in the SDK spec; TS and CCXT sign it (kucoin-futures.md §3 note *).
-  riskLimitTiers: read('/api/v1/contracts/risk-limit/{symbol}', 'public', 5),
+  riskLimitTiers: { ...read('/api/v1/contracts/risk-limit/{symbol}', 'public', 5), spend: 'write' },
   changeRiskLimitLevel: write('POST', '/api/v1/position/risk-limit-level/change', 5),
   // Public, but with permission "Futures" in the spec; signed when credentials exist (note †).
   fundingRate: read('/api/v1/funding-rate/{symbol}/current', 'public', 2, false),
