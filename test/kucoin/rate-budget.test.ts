@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/http/errors.js';
+import { endpoints } from '../../src/kucoin/endpoints.js';
 import { RateBudget, type Claim, type RefusalKind } from '../../src/kucoin/rate-budget.js';
 
 const budget = (futures: number, now = () => 0) => new RateBudget({ limits: { futures, public: 2000 }, now });
@@ -216,6 +217,13 @@ describe('RateBudget', () => {
       drain(b, 100, read('key:b'));
       drain(b, 10, write('key:b'));
       expect(refused).toEqual(['read_share', 'read_reserve', 'pool']);
+    });
+
+    it('spends every write, and only the reads that serve a write, as writes', () => {
+      const asWrites = Object.entries(endpoints).filter(([, e]) => e.spend === 'write').map(([name]) => name);
+      expect(asWrites.sort()).toEqual(
+        [...Object.entries(endpoints).filter(([, e]) => e.method !== 'GET').map(([name]) => name), 'getMarginMode', 'getOrderByClientOid', 'riskLimitTiers'].sort(),
+      );
     });
 
     it('refuses a reserve and headroom that leave nothing to read', () => {
