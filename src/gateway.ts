@@ -94,7 +94,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     metrics,
     // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.
-    budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 } }),
+    budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, metrics }),
   });
   const futures = createFuturesServices(kucoin, logger);
 

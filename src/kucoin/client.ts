@@ -12,9 +12,10 @@ import {
 import type { Logger } from 'pino';
 import { GatewayError, type ErrorCode } from '../http/errors.js';
 import type { Metrics } from '../observability/metrics.js';
+import { currentScope } from '../request-scope.js';
 import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';
 import { toGatewayError } from './error-map.js';
-import { RateBudget } from './rate-budget.js';
+import { GATEWAY_CALLER, RateBudget } from './rate-budget.js';
 import { signedHeaders, type KucoinCredentials } from './signer.js';
 
 export interface KucoinClientOptions {
@@ -191,7 +192,8 @@ export class KucoinClient {
     }
 
     try {
-      budget.reserve(endpoint.pool, endpoint.weight, context);
+      // Outside a request (the live feed, its token) the call is the gateway's own, made for every client.
+      budget.reserve(endpoint.pool, endpoint.weight, context, { caller: currentScope()?.caller ?? GATEWAY_CALLER, spend: endpoint.spend });
     } catch (error) {
       metrics.upstreamCalls.inc({ endpoint: label, outcome: 'budget' });
       metrics.rateLimitHits.inc({ side: 'upstream' });

@@ -12,10 +12,12 @@ export interface Endpoint {
   pool: Pool;
   weight: number;
   idempotent: boolean;
+  /** What it spends of the rate budget: writes may use the part reads cannot (src/kucoin/rate-budget.ts). */
+  spend: 'read' | 'write';
 }
 
-const read = (path: string, pool: Pool, weight: number, signed = true): Endpoint => ({ method: 'GET', path, signed, pool, weight, idempotent: true });
-const write = (method: 'POST' | 'DELETE', path: string, weight: number): Endpoint => ({ method, path, signed: true, pool: 'futures', weight, idempotent: false });
+const read = (path: string, pool: Pool, weight: number, signed = true): Endpoint => ({ method: 'GET', path, signed, pool, weight, idempotent: true, spend: 'read' });
+const write = (method: 'POST' | 'DELETE', path: string, weight: number): Endpoint => ({ method, path, signed: true, pool: 'futures', weight, idempotent: false, spend: 'write' });
 
 export const endpoints = {
   timestamp: read('/api/v1/timestamp', 'public', 2, false),
@@ -26,13 +28,17 @@ export const endpoints = {
   cancelOrder: write('DELETE', '/api/v1/orders/{orderId}', 1),
   listOrders: read('/api/v1/orders', 'futures', 2),
   getOrder: read('/api/v1/orders/{orderId}', 'futures', 5),
-  getOrderByClientOid: read('/api/v1/orders/byClientOid', 'futures', 5),
-  getMarginMode: read('/api/v2/position/getMarginMode', 'futures', 2),
+  // The reads below serve only a write (src/futures): the lookup that settles an order placement
+  // whose answer was lost, the margin mode an order, close or leverage change must match, the tiers
+  // a leverage change picks from. They spend as the write they belong to, so no client's reads can
+  // leave an order, close or leverage change without them.
+  getOrderByClientOid: { ...read('/api/v1/orders/byClientOid', 'futures', 5), spend: 'write' },
+  getMarginMode: { ...read('/api/v2/position/getMarginMode', 'futures', 2), spend: 'write' },
   changeMarginMode: write('POST', '/api/v2/position/changeMarginMode', 2),
   getCrossLeverage: read('/api/v2/getCrossUserLeverage', 'futures', 2),
   changeCrossLeverage: write('POST', '/api/v2/changeCrossUserLeverage', 2),
   // Marked private with no permission in the SDK spec; TS and CCXT sign it (kucoin-futures.md §3 note *).
-  riskLimitTiers: read('/api/v1/contracts/risk-limit/{symbol}', 'public', 5),
+  riskLimitTiers: { ...read('/api/v1/contracts/risk-limit/{symbol}', 'public', 5), spend: 'write' },
   changeRiskLimitLevel: write('POST', '/api/v1/position/risk-limit-level/change', 5),
   // Public, but with permission "Futures" in the spec; signed when credentials exist (note †).
   fundingRate: read('/api/v1/funding-rate/{symbol}/current', 'public', 2, false),

@@ -1,13 +1,42 @@
 import { GatewayError } from '../http/errors.js';
 import type { Pool } from './endpoints.js';
 
+/**
+ * What a call spends. `write` is what acts on the account (orders, cancels, closes, margin and
+ * leverage changes, the private stream's token, the lookup that settles an uncertain order): it may
+ * spend the write reserve. `read` is everything else, shared between callers.
+ */
+export type Spend = 'read' | 'write';
+
+/** Who spends: the request scope's caller (`key:<fingerprint>` / `ip:<addr>`), or the gateway's own. */
+export interface Claim {
+  caller: string;
+  spend: Spend;
+}
+
+/** Work that serves no request (the live feed, its token): it serves every client. */
+export const GATEWAY_CALLER = 'gateway';
+
+/** Why a call was refused: the pool itself, the reads' part of it, or this caller's share of that. */
+export type RefusalKind = 'pool' | 'read_reserve' | 'read_share';
+
+/** The metrics the budget feeds (src/observability/metrics.ts). */
+export interface BudgetMetrics {
+  upstreamBudgetWriteReserve: { set(labels: { pool: Pool }, value: number): void };
+  upstreamBudgetRefusals: { inc(labels: { pool: Pool; kind: RefusalKind }): void };
+}
+
 interface PoolState {
   limit: number;
   remaining: number;
   resetAt: number;
+  /** Read weight each caller spent in this window (0 for one that was refused every time). */
+  readers: Map<string, number>;
+  /** Callers that tried to read in this window or the one before: the share's divisor. */
+  recentReaders: Set<string>;
 }
 
-/** What KuCoin's `gw-ratelimit-*` headers said (kucoin-futures.md §2); each may be missing. */
+/** What KuCoin's `gw-ratelimit-*` headers said (KuCoin REST rate limit docs); each may be missing. */
 export interface PoolHeaders {
   limit?: number;
   remaining?: number;
@@ -15,14 +44,24 @@ export interface PoolHeaders {
 }
 
 export interface RateBudgetOptions {
-  /** Quota per window of each pool (kucoin-futures.md §2: Futures 2000 at VIP0, Public 2000). */
+  /** Quota per window of each pool (KuCoin: Futures 2000 at VIP0, Public 2000). */
   limits: Record<Pool, number>;
-  /** KuCoin's window, counted from the first request (§2): 30 s. */
+  /** KuCoin's window, counted from the first request: 30 s. */
   windowMs?: number;
   /** Share of the quota never spent, so other users of the key (or our own estimate's error) cannot push the account into a 429000. */
   headroom?: number;
+  /** Share of the quota above the headroom that only writes may spend (UPSTREAM_WRITE_RESERVE / 100). */
+  writeReserve?: number;
+  metrics?: BudgetMetrics;
   now?: () => number;
 }
+
+/**
+ * Share of the readable budget a caller that has already read that much may not take from the last
+ * part of it: kept for a caller that arrives while another has been reading alone, which would
+ * otherwise wait for the next window.
+ */
+const NEWCOMER_SHARE = 0.1;
 
 /**
  * A weight-aware budget for KuCoin's resource pools. Each call reserves its endpoint's weight
@@ -36,6 +75,17 @@ export interface RateBudgetOptions {
  * KuCoin window of the quota-500 economy run held 476 against a ceiling of 475). So the weight
  * reserved by calls not yet settled is taken off KuCoin's figure. A call KuCoin had already counted
  * is then counted twice until it settles: the error is on the side of sending less.
+ *
+ * The quota is one account's, shared by every client of the gateway, so one client reading flat out
+ * used to leave nothing for another's order or close. Two rules keep them apart:
+ * - Writes may spend down to the headroom; reads only down to the headroom plus the write reserve.
+ *   Whatever reads do, the reserve is there for orders, cancels and closes.
+ * - The readable part (quota less headroom and reserve) is shared: a caller may spend at most
+ *   readable / n in a window, n being the callers that tried to read in this window or the one
+ *   before (one alone gets it all, two half each; one refused in a flooded window counts in the
+ *   next). A caller past NEWCOMER_SHARE of the readable part may not spend its last
+ *   NEWCOMER_SHARE, so a caller arriving mid-window is served at once rather than after the reset.
+ * Both are checked in O(1); the per-caller counts are dropped when the window rolls over.
  */
 export class RateBudget {
   readonly #pools = new Map<Pool, PoolState>();
@@ -43,6 +93,8 @@ export class RateBudget {
   readonly #inFlight = new Map<Pool, number>();
   readonly #windowMs: number;
   readonly #headroom: number;
+  readonly #writeReserve: number;
+  readonly #metrics: BudgetMetrics | undefined;
   readonly #now: () => number;
   readonly #limits: Record<Pool, number>;
 
@@ -50,7 +102,11 @@ export class RateBudget {
     this.#limits = options.limits;
     this.#windowMs = options.windowMs ?? 30_000;
     this.#headroom = options.headroom ?? 0.05;
+    this.#writeReserve = options.writeReserve ?? 0.2;
+    if (!(this.#headroom + this.#writeReserve < 1)) throw new RangeError('headroom and write reserve leave nothing to read');
+    this.#metrics = options.metrics;
     this.#now = options.now ?? Date.now;
+    for (const pool of Object.keys(this.#limits) as Pool[]) this.#metrics?.upstreamBudgetWriteReserve.set({ pool }, this.writeReserve(pool));
   }
 
   #state(pool: Pool): PoolState {
@@ -58,25 +114,63 @@ export class RateBudget {
     let state = this.#pools.get(pool);
     if (!state || now >= state.resetAt) {
       const limit = state?.limit ?? this.#limits[pool];
-      state = { limit, remaining: limit, resetAt: now + this.#windowMs };
+      // Readers of the window just ended (not of an older one) still count towards the divisor.
+      const recent = state && now < state.resetAt + this.#windowMs ? state.readers.keys() : [];
+      state = { limit, remaining: limit, resetAt: now + this.#windowMs, readers: new Map(), recentReaders: new Set(recent) };
       this.#pools.set(pool, state);
     }
     return state;
   }
 
-  /** Takes `weight` from the pool or throws UPSTREAM_RATE_LIMITED without spending anything. */
-  reserve(pool: Pool, weight: number, context: string): void {
+  #refuse(pool: Pool, state: PoolState, kind: RefusalKind, detail: string): never {
+    this.#metrics?.upstreamBudgetRefusals.inc({ pool, kind });
+    const retryAfterSeconds = Math.max(1, Math.ceil((state.resetAt - this.#now()) / 1000));
+    throw new GatewayError('UPSTREAM_RATE_LIMITED', detail, { retryAfterSeconds, notSent: true });
+  }
+
+  /**
+   * Takes `weight` from the pool for `claim` or throws UPSTREAM_RATE_LIMITED without spending
+   * anything. Without a claim the call is the gateway's own write.
+   */
+  reserve(pool: Pool, weight: number, context: string, claim: Claim = { caller: GATEWAY_CALLER, spend: 'write' }): void {
     const state = this.#state(pool);
     const floor = Math.ceil(state.limit * this.#headroom);
-    if (state.remaining - weight < floor) {
-      const retryAfterSeconds = Math.max(1, Math.ceil((state.resetAt - this.#now()) / 1000));
-      throw new GatewayError('UPSTREAM_RATE_LIMITED', `KuCoin's ${pool} quota for this account is spent for now; ${context} was not sent.`, {
-        retryAfterSeconds,
-        notSent: true,
-      });
+    if (claim.spend === 'write') {
+      if (state.remaining - weight < floor) {
+        this.#refuse(pool, state, 'pool', `KuCoin's ${pool} quota for this account is spent for now; ${context} was not sent.`);
+      }
+    } else {
+      const reserve = this.#reserveOf(state.limit);
+      const readable = state.limit - floor - reserve;
+      const spent = state.readers.get(claim.caller) ?? 0;
+      state.readers.set(claim.caller, spent);
+      state.recentReaders.add(claim.caller);
+      if (state.remaining - weight < floor + reserve) {
+        this.#refuse(pool, state, 'read_reserve', `KuCoin's ${pool} quota for reads is spent for now (the rest is kept for orders, cancels and closes); ${context} was not sent.`);
+      }
+      const share = readable / state.recentReaders.size;
+      const newcomers = Math.ceil(readable * NEWCOMER_SHARE);
+      if (spent + weight > share || (spent + weight > newcomers && state.remaining - weight < floor + reserve + newcomers)) {
+        this.#refuse(
+          pool,
+          state,
+          'read_share',
+          `This caller's share of KuCoin's ${pool} read quota is spent for now (shared between ${state.recentReaders.size} callers reading); ${context} was not sent.`,
+        );
+      }
+      state.readers.set(claim.caller, spent + weight);
     }
     state.remaining -= weight;
     this.#inFlight.set(pool, this.inFlight(pool) + weight);
+  }
+
+  #reserveOf(limit: number): number {
+    return Math.ceil(limit * this.#writeReserve);
+  }
+
+  /** Weight of the pool's current quota that reads may never spend. */
+  writeReserve(pool: Pool): number {
+    return this.#reserveOf(this.#pools.get(pool)?.limit ?? this.#limits[pool]);
   }
 
   /**
@@ -88,7 +182,10 @@ export class RateBudget {
     const inFlight = Math.max(0, this.inFlight(pool) - weight);
     this.#inFlight.set(pool, inFlight);
     const state = this.#state(pool);
-    if (headers.limit !== undefined && headers.limit > 0) state.limit = headers.limit;
+    if (headers.limit !== undefined && headers.limit > 0 && headers.limit !== state.limit) {
+      state.limit = headers.limit;
+      this.#metrics?.upstreamBudgetWriteReserve.set({ pool }, this.writeReserve(pool));
+    }
     if (headers.remaining !== undefined) state.remaining = Math.max(0, headers.remaining - inFlight);
     if (headers.resetMs !== undefined) state.resetAt = this.#now() + headers.resetMs;
   }

@@ -80,6 +80,18 @@ export function createMetrics() {
       labelNames: ['pool'] as const,
       registers: [registry],
     }),
+    upstreamBudgetWriteReserve: new Gauge({
+      name: 'gateway_upstream_budget_write_reserve',
+      help: "Weight of each KuCoin pool's quota per window that reads may never spend, kept for orders, cancels and closes (UPSTREAM_WRITE_RESERVE).",
+      labelNames: ['pool'] as const,
+      registers: [registry],
+    }),
+    upstreamBudgetRefusals: new Counter({
+      name: 'gateway_upstream_budget_refusals_total',
+      help: 'KuCoin calls the rate budget refused (not sent), by pool and kind: "pool" (a write; the quota is spent), "read_reserve" (reads reached the write reserve), "read_share" (the caller read its share).',
+      labelNames: ['pool', 'kind'] as const,
+      registers: [registry],
+    }),
     wsClosed: new Counter({
       name: 'gateway_ws_closed_total',
       help: '/ws/futures sockets closed by the gateway, by close code.',

@@ -53,6 +53,7 @@ describe('defaults', () => {
       upstreamDeadlineMs: 8000,
       upstreamBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 10000 },
       futuresPoolQuota: 2000,
+      upstreamWriteReservePercent: 20,
       wsDefaultSymbols: ['XBTUSDTM', 'ETHUSDTM'],
       readsFromStream: { enabled: true, lingerMs: 60000 },
     });
@@ -172,6 +173,7 @@ describe('value parsing', () => {
     ['UPSTREAM_DEADLINE_MS', '2000', { upstreamDeadlineMs: 2000 }],
     ['UPSTREAM_TIMEOUT_MS', '250', { upstreamTimeoutMs: 250 }],
     ['KUCOIN_FUTURES_POOL_QUOTA', '4000', { futuresPoolQuota: 4000 }],
+    ['UPSTREAM_WRITE_RESERVE', '0', { upstreamWriteReservePercent: 0 }],
     ['UPSTREAM_BREAKER_FAILURES', '1', { upstreamBreaker: { consecutiveFailures: 1, halfOpenAfterMs: 10000 } }],
     ['UPSTREAM_BREAKER_OPEN_MS', '2500', { upstreamBreaker: { consecutiveFailures: 5, halfOpenAfterMs: 2500 } }],
     ['LOG_LEVEL', 'silent', { logLevel: 'silent' }],
@@ -214,6 +216,7 @@ describe('bad values stop loading with one line naming the variable', () => {
     ['SHUTDOWN_TIMEOUT_MS', '10s', /SHUTDOWN_TIMEOUT_MS must be an integer/],
     ['UPSTREAM_TIMEOUT_MS', '50', /UPSTREAM_TIMEOUT_MS must be an integer between 100 and 120000/],
     ['KUCOIN_FUTURES_POOL_QUOTA', '-1', /KUCOIN_FUTURES_POOL_QUOTA must be an integer/],
+    ['UPSTREAM_WRITE_RESERVE', '81', /UPSTREAM_WRITE_RESERVE must be an integer between 0 and 80/],
     ['UPSTREAM_BREAKER_FAILURES', '0', /UPSTREAM_BREAKER_FAILURES must be an integer between 1 and 1000/],
     ['UPSTREAM_BREAKER_OPEN_MS', '50', /UPSTREAM_BREAKER_OPEN_MS must be an integer between 100 and 600000/],
     ['WS_MAX_PAYLOAD_BYTES', '2097152', /WS_MAX_PAYLOAD_BYTES must be an integer between 1 and 1048576/],

@@ -286,7 +286,7 @@ describe('rate budget', () => {
   it('counts weights locally when KuCoin sends no headers', async () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), ok([]))));
-    const { client } = makeClient({ readAttempts: 1, budget: new RateBudget({ limits: { futures: 100, public: 10 }, headroom: 0 }) });
+    const { client } = makeClient({ readAttempts: 1, budget: new RateBudget({ limits: { futures: 100, public: 10 }, headroom: 0, writeReserve: 0 }) });
     for (let i = 0; i < 3; i += 1) await client.call('contractsActive', { context: 'x' }); // 10 → 7 → 4 → 1
     await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
     expect(calls).toBe(3);
