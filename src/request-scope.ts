@@ -24,3 +24,12 @@ export function runInScope<T>(scope: RequestScope, work: () => T): T {
 export function currentScope(): RequestScope | undefined {
   return storage.getStore();
 }
+
+/**
+ * Runs `work` outside any request's scope: for long-lived work a request merely starts (the live
+ * feed a list read brings up, its timers and reconnects), which must not inherit that request's
+ * caller or deadline, nor end with it.
+ */
+export function outsideAnyRequest<T>(work: () => T): T {
+  return storage.run(undefined as unknown as RequestScope, work);
+}

@@ -27,6 +27,7 @@
  */
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../http/errors.js';
+import { outsideAnyRequest } from '../request-scope.js';
 import { orderListOrder, positionListOrder, toPosition, UpstreamShapeError, type OrderPage, type Position } from '../futures/mappers.js';
 import { listOrders } from '../futures/orders.js';
 import { listPositions } from '../futures/positions.js';
@@ -154,13 +155,13 @@ export class AccountView {
         fence.answered = true; // moved nothing, or re-snapshots below
         this.#drop(fence);
       } else fence.deadline = this.#now() + this.#deadlineMs; // unknown: it may have changed anything
-      if (this.#joined && outcome === 'settings') feed.resnapshot(this.#member);
+      if (this.#joined && outcome === 'settings') this.#resnapshot(feed);
       throw error;
     }
     if (!this.#joined || outcome === 'settings') {
       fence.answered = true;
       this.#drop(fence);
-      if (this.#joined) feed.resnapshot(this.#member);
+      if (this.#joined) this.#resnapshot(feed);
       return result;
     }
     const done = outcome(result);
@@ -208,7 +209,7 @@ export class AccountView {
       } else if (now >= fence.deadline) {
         // Not shown in time: only a snapshot read from now on is sure to hold the write.
         this.#drop(fence);
-        feed.resnapshot(this.#member);
+        this.#resnapshot(feed);
         clear = false;
       } else clear = false;
     }
@@ -225,8 +226,16 @@ export class AccountView {
     this.#lastRead = this.#now();
     if (this.#joined) return;
     this.#joined = true;
-    feed.add(this.#member);
-    this.#armLinger(this.#lingerMs);
+    // The feed a read brings up serves every later read and client: it must not carry this
+    // request's caller or deadline (src/request-scope.ts), nor its linger timer.
+    outsideAnyRequest(() => {
+      feed.add(this.#member);
+      this.#armLinger(this.#lingerMs);
+    });
+  }
+
+  #resnapshot(feed: FuturesFeed): void {
+    outsideAnyRequest(() => feed.resnapshot(this.#member));
   }
 
   #armLinger(ms: number): void {

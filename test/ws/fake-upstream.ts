@@ -1,3 +1,4 @@
+import { currentScope } from '../../src/request-scope.js';
 import { EventEmitter } from 'node:events';
 import type { UpstreamState, UpstreamSupervisorEvents } from '../../src/kucoin/stream/supervisor.js';
 
@@ -18,8 +19,12 @@ export class FakeUpstream extends EventEmitter<UpstreamSupervisorEvents> {
     return this.topicSets.at(-1);
   }
 
+  /** The request scope each acquire ran in (src/request-scope.ts): the feed must run outside any. */
+  readonly acquireScopes: unknown[] = [];
+
   acquire(): void {
     this.acquires += 1;
+    this.acquireScopes.push(currentScope());
     if (this.state !== 'idle') return;
     this.setState('connecting');
     if (this.autoUp) setTimeout(() => this.comeUp(), 1);
