@@ -345,7 +345,9 @@ describe('read-your-writes', () => {
     await untilStream('/api/futures/orders');
     kucoin.server.use(http.post(`${KUCOIN}/api/v1/orders`, async () => (await delay(200), json({ orderId: PLACED.id, clientOid: PLACED.clientOid }))));
     const placing = call('POST', '/api/futures/orders', { json: { symbol: 'XBTUSDTM', side: 'BUY', type: 'LIMIT', qty: 1, price: 60000 } });
-    await sleep(50);
+    // Until the POST is at KuCoin (not a fixed sleep: on a busy machine the handler's earlier
+    // reads can take longer than one), whose answer takes 200 ms more.
+    for (let i = 0; i < 200 && !kucoin.calls.some((c) => c.method === 'POST' && c.path === '/api/v1/orders'); i++) await sleep(5);
     expect((await call('GET', '/api/futures/orders')).headers.get('x-served-from')).toBe('upstream');
     expect((await placing).status).toBe(201);
   });
