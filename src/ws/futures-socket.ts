@@ -288,6 +288,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   heartbeat.unref();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    keepSocketErrorsLocal(socket);
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path !== WS_PATH || !futuresSwitch.enabled) {
       // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
@@ -330,7 +331,23 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
 
 export type FuturesSocket = ReturnType<typeof attachFuturesSocket>;
 
-/** A refused upgrade is a complete HTTP/1.1 answer (design.md §14), with our problem body. */
+/**
+ * node:http hands an upgrade's socket over with its own listeners removed, `error` included: a
+ * write to a socket the client has reset (ECONNRESET, EPIPE) would then be an uncaught error that
+ * ends the process. The client is gone either way: its socket is destroyed and nothing else.
+ */
+function keepSocketErrorsLocal(socket: Duplex): void {
+  if (!socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+/** How long a refused client has to read its answer before the socket is dropped anyway. */
+const REFUSAL_LINGER_MS = 5_000;
+
+/** A refused upgrade is a complete HTTP/1.1 answer, with our problem body. */
 function refuseUpgrade(req: IncomingMessage, socket: Duplex, error: GatewayError): void {
   const requestId = requestIdFrom(req.headers);
   const path = (req.url ?? '').split('?')[0] ?? '';
@@ -343,5 +360,10 @@ function refuseUpgrade(req: IncomingMessage, socket: Duplex, error: GatewayError
     ...error.options.headers,
   };
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  // The server keeps half-open connections (allowHalfOpen): without the destroy a client that
+  // never closes its side, or never reads, would keep the socket for good.
+  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(linger));
+  socket.once('finish', () => socket.destroy());
   socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${lines}\r\n${body}`);
 }
