@@ -56,6 +56,15 @@ export interface FuturesSocketOptions {
   maxInvalidMessages?: number;
   /** Client messages accepted per second; more are answered RATE_LIMITED and dropped. */
   maxMessagesPerSecond?: number;
+  /** Counts an upgrade in its caller's inbound window (rate-limit.ts): the 429 once it is spent. */
+  countUpgrade: (req: IncomingMessage) => Promise<GatewayError | undefined>;
+  /** Who an upgrade counts as for the socket cap: the caller key of the inbound limit. */
+  callerOf: (req: IncomingMessage) => string;
+  /**
+   * Answers, as plain HTTP/1.1, a request whose `Upgrade` asks for another protocol (h2c...):
+   * node hands every request with `Connection: Upgrade` to the `upgrade` listener.
+   */
+  serveAsHttp: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** Symbols one connection may watch (asyncapi.yaml, "Limits"). */
@@ -81,7 +90,7 @@ type Outgoing = FeedMessage | { type: 'futures_connected' | 'error' | 'subscript
  * the kill switch is off, 401 without a valid gateway key (design.md §14).
  */
 export function attachFuturesSocket(server: Server, options: FuturesSocketOptions) {
-  const { config, logger, metrics, futuresSwitch, keys, validateClientMessage, feed } = options;
+  const { config, logger, metrics, futuresSwitch, keys, validateClientMessage, feed, countUpgrade, callerOf } = options;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const maxInvalidMessages = options.maxInvalidMessages ?? 5;
@@ -113,6 +122,10 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       metrics.wsDroppedSlowClients.inc();
       logger.warn({ event: 'ws_slow_consumer', bufferedBytes: ws.bufferedAmount }, 'ws client cut off: its send buffer passed the bound');
       close(ws, CloseCode.slowConsumer, 'slow consumer');
+      // The close frame queues behind the megabyte the client is not reading, and ws would hold
+      // the socket and its buffers for its 30 s close timeout waiting for an answer that cannot
+      // come: dropped now, the memory is released now (the client sees 1006).
+      ws.terminate();
       return;
     }
     state.seq += 1;
@@ -287,23 +300,57 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   }, heartbeatIntervalMs);
   heartbeat.unref();
 
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    keepSocketErrorsLocal(socket);
+  /** Open (and opening) sockets by caller, for WS_MAX_CONNECTIONS_PER_CLIENT. */
+  const openByCaller = new Map<string, number>();
+  const holdSocket = (caller: string, socket: Duplex): void => {
+    openByCaller.set(caller, (openByCaller.get(caller) ?? 0) + 1);
+    socket.once('close', () => {
+      const left = (openByCaller.get(caller) ?? 1) - 1;
+      if (left > 0) openByCaller.set(caller, left);
+      else openByCaller.delete(caller);
+    });
+  };
+
+  /** Why an upgrade is refused, in the order HTTP requests meet the same checks; undefined to accept. */
+  const refusalOf = async (req: IncomingMessage, socket: Duplex): Promise<[UpgradeRefusal, GatewayError] | undefined> => {
+    const limited = await countUpgrade(req);
+    if (limited) return ['rate_limited', limited];
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path !== WS_PATH || !futuresSwitch.enabled) {
       // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
-      return refuseUpgrade(req, socket, new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`));
+      return ['not_found', new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`)];
     }
     if (config.apiKeys.length > 0 && keys.caller(req).apiKey === undefined) {
-      return refuseUpgrade(
-        req,
-        socket,
-        new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
-          headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
-        }),
-      );
+      const error = new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
+      });
+      return ['unauthorized', error];
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const caller = callerOf(req);
+    if ((openByCaller.get(caller) ?? 0) >= config.wsMaxConnectionsPerClient) {
+      // A socket frees up when its client leaves; a dead one is noticed within two heartbeats.
+      const retryAfterSeconds = Math.max(1, Math.ceil(heartbeatIntervalMs / 1000));
+      const message = `Too many open sockets: at most ${config.wsMaxConnectionsPerClient} per client.`;
+      return ['too_many_connections', new GatewayError('RATE_LIMITED', message, { retryAfterSeconds })];
+    }
+    holdSocket(caller, socket);
+    return undefined;
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    keepSocketErrorsLocal(socket);
+    if (!isWebSocketUpgrade(req)) return options.serveAsHttp(req, socket, head);
+    refusalOf(req, socket).then(
+      (refusal) => {
+        if (refusal === undefined) return wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+        metrics.wsUpgradesRefused.inc({ reason: refusal[0] });
+        refuseUpgrade(req, socket, refusal[1]);
+      },
+      (error: unknown) => {
+        logger.error({ event: 'ws_upgrade_bug', err: { message: error instanceof Error ? error.message : String(error) } }, 'ws upgrade handling failed');
+        socket.destroy();
+      },
+    );
   };
   server.on('upgrade', onUpgrade);
 
@@ -327,6 +374,13 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+type UpgradeRefusal = 'rate_limited' | 'not_found' | 'unauthorized' | 'too_many_connections';
+
+/** RFC 7230 §6.7: `Upgrade` lists protocols; this socket speaks only `websocket` (RFC 6455 §4.1). */
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return (req.headers.upgrade ?? '').split(',').some((protocol) => protocol.trim().toLowerCase() === 'websocket');
 }
 
 export type FuturesSocket = ReturnType<typeof attachFuturesSocket>;
@@ -357,6 +411,7 @@ function refuseUpgrade(req: IncomingMessage, socket: Duplex, error: GatewayError
     'Content-Type': 'application/problem+json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
     'X-Request-Id': requestId,
+    ...(error.options.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.options.retryAfterSeconds) }),
     ...error.options.headers,
   };
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');

@@ -20,7 +20,9 @@ let exitedEarly: string | undefined;
 beforeAll(async () => {
   gateway = await startGatewayProcess({
     args: builtGateway(),
-    env: { FEATURE_FUTURES: 'true', GATEWAY_API_KEYS: TEST_API_KEY },
+    // No inbound limit and room for every socket: these clients must reach the code that answers
+    // them (a 404, a 401, a greeting), not a 429.
+    env: { FEATURE_FUTURES: 'true', GATEWAY_API_KEYS: TEST_API_KEY, RATE_LIMIT_MAX: '0', WS_MAX_CONNECTIONS_PER_CLIENT: '100000' },
   });
   void gateway.exited.then(({ code, signal }) => {
     exitedEarly = `exited with code ${code}, signal ${signal}; stderr:\n${gateway.stderrLines().slice(-20).join('\n')}`;
