@@ -303,6 +303,8 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   /** Open (and opening) sockets by caller, for WS_MAX_CONNECTIONS_PER_CLIENT. */
   const openByCaller = new Map<string, number>();
   const holdSocket = (caller: string, socket: Duplex): void => {
+    // Already closed (reset while its upgrade was counted): its `close` is past, nothing to hold.
+    if (socket.destroyed) return;
     openByCaller.set(caller, (openByCaller.get(caller) ?? 0) + 1);
     socket.once('close', () => {
       const left = (openByCaller.get(caller) ?? 1) - 1;
