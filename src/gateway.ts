@@ -7,6 +7,8 @@ import type { GatewayConfig } from './config/config.js';
 import express from 'express';
 import { createApp } from './http/app.js';
 import { expressServerClasses } from './http/express-server.js';
+import { createPlainUpgradeServer } from './http/plain-upgrade.js';
+import { callerKey, createUpgradeCounter } from './http/rate-limit.js';
 import { KeyRing } from './http/security.js';
 import { bundleAsyncApiDocument, loadOpenApiDocument } from './http/contract.js';
 import { renderDocsPage } from './http/docs-page.js';
@@ -76,8 +78,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const asyncapi = bundleAsyncApiDocument(openapi);
   const api = await createOpenApiBackend(openapi);
   const app = express();
+  const serverClasses = expressServerClasses(app);
   const server = createServer({
-    ...expressServerClasses(app),
+    ...serverClasses,
     requestTimeout: 30_000,
     headersTimeout: 10_000,
     // Node enforces both timeouts only when this timer fires (30 s by default), which let a
@@ -125,6 +128,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     metrics,
     futuresSwitch,
     validateClientMessage: createClientMessageValidator(asyncapi),
+    countUpgrade: createUpgradeCounter(config, metrics, keys),
+    callerOf: (req) => callerKey(req as express.Request, keys),
+    serveAsHttp: createPlainUpgradeServer(server, serverClasses),
     ...(feed ? { feed } : { feedUnavailable }),
     ...options.ws,
   });

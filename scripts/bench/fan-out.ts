@@ -274,6 +274,10 @@ async function run(): Promise<number> {
     env: {
       FEATURE_FUTURES: 'true',
       ...gatewayEnvForSimulator(sim.baseUrl, SIM),
+      // Every benchmark client comes from 127.0.0.1: one caller, for the inbound limit (upgrades
+      // count in it) and the per-client socket cap alike.
+      RATE_LIMIT_MAX: '0',
+      WS_MAX_CONNECTIONS_PER_CLIENT: '100000',
     },
   });
   log(`simulator pid ${sim.pid} at ${sim.baseUrl}; gateway pid ${gateway.pid} at ${gateway.baseUrl}`);
@@ -478,10 +482,10 @@ async function run(): Promise<number> {
       sampleEvery: SAMPLE_EVERY,
       pushSymbol: SYMBOL,
       gatewayNodeArgs: ['--expose-gc', '--import', 'scripts/bench/gc-on-signal.mjs', ...GATEWAY_NODE_ARGS],
-      gatewayLimitsChanged: 'none',
+      gatewayLimitsChanged: 'RATE_LIMIT_MAX=0, WS_MAX_CONNECTIONS_PER_CLIENT=100000',
       gatewayLimitsNote:
-        'Nothing needed raising: the /ws/futures upgrade is handled on the HTTP server\'s upgrade event, before express, so RATE_LIMIT_MAX (HTTP requests only) does not apply to it, ' +
-        'and the gateway has no per-IP or total connection limit (no server.maxConnections, no count in src/ws/futures-socket.ts). The gateway runs with its defaults (LOG_LEVEL info, WS_DEFAULT_SYMBOLS XBTUSDTM,ETHUSDTM), no GATEWAY_API_KEYS (loopback).',
+        'Every client comes from 127.0.0.1, one caller: its /ws/futures upgrades count in its inbound limit and its open sockets against WS_MAX_CONNECTIONS_PER_CLIENT, so both are lifted. ' +
+        'Otherwise the gateway runs with its defaults (LOG_LEVEL info, WS_DEFAULT_SYMBOLS XBTUSDTM,ETHUSDTM), no GATEWAY_API_KEYS (loopback).',
       simulator: 'SIM_MARK_INTERVAL_MS and SIM_FUNDING_INTERVAL_MS 3600000 so the only pushes are the benchmark\'s',
     },
     machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg(), node: process.version },

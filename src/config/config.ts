@@ -22,6 +22,8 @@ export interface GatewayConfig {
   bodyLimitBytes: number;
   shutdownTimeoutMs: number;
   wsMaxPayloadBytes: number;
+  /** /ws/futures sockets one caller (key, or address without one) may hold open at once. */
+  wsMaxConnectionsPerClient: number;
   trustProxy: boolean;
   upstreamTimeoutMs: number;
   /** Time a client request may take in all, every KuCoin call, retry and reconciliation included. */
@@ -76,6 +78,7 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'BODY_LIMIT_BYTES', default: '16384', meaning: 'largest accepted request body' },
     { variable: 'SHUTDOWN_TIMEOUT_MS', default: '10000', meaning: 'grace period for in-flight requests and WS clients on shutdown' },
     { variable: 'WS_MAX_PAYLOAD_BYTES', default: '4096', meaning: 'largest WS message accepted from a client' },
+    { variable: 'WS_MAX_CONNECTIONS_PER_CLIENT', default: '20', meaning: 'open /ws/futures sockets per client (gateway key, or address without one); one more is refused with HTTP 429' },
     { variable: 'UPSTREAM_TIMEOUT_MS', default: '5000', meaning: 'timeout of one call to KuCoin, in ms (504 UPSTREAM_TIMEOUT past it)' },
     { variable: 'UPSTREAM_DEADLINE_MS', default: '8000', meaning: 'time one client request may spend in all on KuCoin (every try, clock sync, contract read and reconciliation), in ms; the client has its typed answer by then' },
     { variable: 'UPSTREAM_BREAKER_FAILURES', default: '5', meaning: 'outage failures in a row (5xx, timeout, unreachable, unreadable answer) that open the KuCoin circuit breaker' },
@@ -232,6 +235,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     bodyLimitBytes: integer('BODY_LIMIT_BYTES', get('BODY_LIMIT_BYTES'), 1, 10 * MIB),
     shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', get('SHUTDOWN_TIMEOUT_MS'), 0, 600_000),
     wsMaxPayloadBytes: integer('WS_MAX_PAYLOAD_BYTES', get('WS_MAX_PAYLOAD_BYTES'), 1, MIB),
+    wsMaxConnectionsPerClient: integer('WS_MAX_CONNECTIONS_PER_CLIENT', get('WS_MAX_CONNECTIONS_PER_CLIENT'), 1, 100_000),
     trustProxy: boolean('TRUST_PROXY', get('TRUST_PROXY')),
     upstreamTimeoutMs: integer('UPSTREAM_TIMEOUT_MS', get('UPSTREAM_TIMEOUT_MS'), 100, 120_000),
     upstreamDeadlineMs: integer('UPSTREAM_DEADLINE_MS', get('UPSTREAM_DEADLINE_MS'), 100, 600_000),

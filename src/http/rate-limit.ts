@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type RateLimitInfo } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit';
 import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from './errors.js';
@@ -46,7 +47,7 @@ function setRateLimitHeaders(req: Request, res: Response, windowMs: number): voi
 const rateLimitOf = (req: Request): RateLimitInfo | undefined => (req as Request & { rateLimit?: RateLimitInfo }).rateLimit;
 
 /** Whole seconds until the client's window resets (the whole window when the store gives no time). */
-function secondsToReset(info: RateLimitInfo | undefined, windowMs: number): number {
+function secondsToReset(info: Pick<RateLimitInfo, 'resetTime'> | undefined, windowMs: number): number {
   return info?.resetTime ? Math.max(0, Math.ceil((info.resetTime.getTime() - Date.now()) / 1000)) : Math.ceil(windowMs / 1000);
 }
 
@@ -75,11 +76,53 @@ export function callerKey(req: Request, keys: KeyRing): string {
   return fingerprint ? `key:${fingerprint}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
 }
 
+/**
+ * The callers' windows of the inbound limit, one store per gateway (per KeyRing, which each gateway
+ * builds once): its HTTP requests and its /ws/futures upgrades count in the same window, so
+ * sockets cannot be opened past the request budget.
+ */
+const windowsOfGateway = new WeakMap<KeyRing, MemoryStore>();
+
+function inboundWindows(keys: KeyRing, windowMs: number): MemoryStore {
+  let store = windowsOfGateway.get(keys);
+  if (store === undefined) {
+    store = new MemoryStore();
+    // express-rate-limit calls init again with the same window when the HTTP limiter is built.
+    store.init({ windowMs } as Options);
+    windowsOfGateway.set(keys, store);
+  }
+  return store;
+}
+
+const tooMany = (max: number, windowMs: number, retryAfterSeconds: number) =>
+  new GatewayError('RATE_LIMITED', `Too many requests: at most ${max} per ${windowMs / 1000} s per client.`, { retryAfterSeconds });
+
+/**
+ * Counts a WebSocket upgrade in its caller's inbound window, as one request: resolves with the
+ * 429 to answer once the window is spent, undefined otherwise. Health and metrics paths are not
+ * counted, as over HTTP.
+ */
+export function createUpgradeCounter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): (req: IncomingMessage) => Promise<GatewayError | undefined> {
+  const { windowMs, max } = config.rateLimit;
+  if (max === 0) return () => Promise.resolve(undefined);
+  const store = inboundWindows(keys, windowMs);
+  return async (req) => {
+    if (UNLIMITED.has((req.url ?? '').split('?')[0] ?? '')) return undefined;
+    // The gateway's server builds its requests on Express's prototype (express-server.ts), so
+    // `req.ip` honours TRUST_PROXY exactly as for HTTP requests.
+    const { totalHits, resetTime } = await store.increment(callerKey(req as Request, keys));
+    if (totalHits <= max) return undefined;
+    metrics.rateLimitHits.inc({ side: 'inbound' });
+    return tooMany(max, windowMs, Math.max(1, secondsToReset({ resetTime }, windowMs)));
+  };
+}
+
 function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): RequestHandler {
   const { windowMs, max } = config.rateLimit;
   return rateLimit({
     windowMs,
     limit: max,
+    store: inboundWindows(keys, windowMs),
     // Written by setRateLimitHeaders (above) in the same draft-8 form, on answers and refusals alike.
     standardHeaders: false,
     legacyHeaders: false,
@@ -88,11 +131,7 @@ function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): 
       setRateLimitHeaders(req, res, windowMs);
       metrics.rateLimitHits.inc({ side: 'inbound' });
       const retryAfterSeconds = Math.max(1, secondsToReset(rateLimitOf(req), windowMs));
-      sendProblem(
-        req,
-        res,
-        new GatewayError('RATE_LIMITED', `Too many requests: at most ${max} per ${windowMs / 1000} s per client.`, { retryAfterSeconds }),
-      );
+      sendProblem(req, res, tooMany(max, windowMs, retryAfterSeconds));
     },
   });
 }

@@ -147,6 +147,12 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
+    wsUpgradesRefused: new Counter({
+      name: 'gateway_ws_upgrades_refused_total',
+      help: '/ws/futures upgrades answered with an HTTP refusal, by reason: not_found, unauthorized, rate_limited, too_many_connections.',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     wsDroppedSlowClients: new Counter({
       name: 'gateway_ws_dropped_slow_clients_total',
       help: '/ws/futures clients closed with 4408 because their send buffer passed the bound.',

@@ -56,6 +56,15 @@ export interface FuturesSocketOptions {
   maxInvalidMessages?: number;
   /** Client messages accepted per second; more are answered RATE_LIMITED and dropped. */
   maxMessagesPerSecond?: number;
+  /** Counts an upgrade in its caller's inbound window (rate-limit.ts): the 429 once it is spent. */
+  countUpgrade: (req: IncomingMessage) => Promise<GatewayError | undefined>;
+  /** Who an upgrade counts as for the socket cap: the caller key of the inbound limit. */
+  callerOf: (req: IncomingMessage) => string;
+  /**
+   * Answers, as plain HTTP/1.1, a request whose `Upgrade` asks for another protocol (h2c...):
+   * node hands every request with `Connection: Upgrade` to the `upgrade` listener.
+   */
+  serveAsHttp: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 }
 
 /** Symbols one connection may watch (asyncapi.yaml, "Limits"). */
@@ -81,7 +90,7 @@ type Outgoing = FeedMessage | { type: 'futures_connected' | 'error' | 'subscript
  * the kill switch is off, 401 without a valid gateway key (design.md §14).
  */
 export function attachFuturesSocket(server: Server, options: FuturesSocketOptions) {
-  const { config, logger, metrics, futuresSwitch, keys, validateClientMessage, feed } = options;
+  const { config, logger, metrics, futuresSwitch, keys, validateClientMessage, feed, countUpgrade, callerOf } = options;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
   const maxBufferedBytes = options.maxBufferedBytes ?? 1024 * 1024;
   const maxInvalidMessages = options.maxInvalidMessages ?? 5;
@@ -113,6 +122,10 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       metrics.wsDroppedSlowClients.inc();
       logger.warn({ event: 'ws_slow_consumer', bufferedBytes: ws.bufferedAmount }, 'ws client cut off: its send buffer passed the bound');
       close(ws, CloseCode.slowConsumer, 'slow consumer');
+      // The close frame queues behind the megabyte the client is not reading, and ws would hold
+      // the socket and its buffers for its 30 s close timeout waiting for an answer that cannot
+      // come: dropped now, the memory is released now (the client sees 1006).
+      ws.terminate();
       return;
     }
     state.seq += 1;
@@ -287,22 +300,59 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   }, heartbeatIntervalMs);
   heartbeat.unref();
 
-  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  /** Open (and opening) sockets by caller, for WS_MAX_CONNECTIONS_PER_CLIENT. */
+  const openByCaller = new Map<string, number>();
+  const holdSocket = (caller: string, socket: Duplex): void => {
+    // Already closed (reset while its upgrade was counted): its `close` is past, nothing to hold.
+    if (socket.destroyed) return;
+    openByCaller.set(caller, (openByCaller.get(caller) ?? 0) + 1);
+    socket.once('close', () => {
+      const left = (openByCaller.get(caller) ?? 1) - 1;
+      if (left > 0) openByCaller.set(caller, left);
+      else openByCaller.delete(caller);
+    });
+  };
+
+  /** Why an upgrade is refused, in the order HTTP requests meet the same checks; undefined to accept. */
+  const refusalOf = async (req: IncomingMessage, socket: Duplex): Promise<[UpgradeRefusal, GatewayError] | undefined> => {
+    const limited = await countUpgrade(req);
+    if (limited) return ['rate_limited', limited];
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path !== WS_PATH || !futuresSwitch.enabled) {
       // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
-      return refuseUpgrade(req, socket, new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`));
+      return ['not_found', new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`)];
     }
     if (config.apiKeys.length > 0 && keys.caller(req).apiKey === undefined) {
-      return refuseUpgrade(
-        req,
-        socket,
-        new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
-          headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
-        }),
-      );
+      const error = new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
+        headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
+      });
+      return ['unauthorized', error];
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const caller = callerOf(req);
+    if ((openByCaller.get(caller) ?? 0) >= config.wsMaxConnectionsPerClient) {
+      // A socket frees up when its client leaves; a dead one is noticed within two heartbeats.
+      const retryAfterSeconds = Math.max(1, Math.ceil(heartbeatIntervalMs / 1000));
+      const message = `Too many open sockets: at most ${config.wsMaxConnectionsPerClient} per client.`;
+      return ['too_many_connections', new GatewayError('RATE_LIMITED', message, { retryAfterSeconds })];
+    }
+    holdSocket(caller, socket);
+    return undefined;
+  };
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    keepSocketErrorsLocal(socket);
+    if (!isWebSocketUpgrade(req)) return options.serveAsHttp(req, socket, head);
+    refusalOf(req, socket).then(
+      (refusal) => {
+        if (refusal === undefined) return wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+        metrics.wsUpgradesRefused.inc({ reason: refusal[0] });
+        refuseUpgrade(req, socket, refusal[1]);
+      },
+      (error: unknown) => {
+        logger.error({ event: 'ws_upgrade_bug', err: { message: error instanceof Error ? error.message : String(error) } }, 'ws upgrade handling failed');
+        socket.destroy();
+      },
+    );
   };
   server.on('upgrade', onUpgrade);
 
@@ -328,9 +378,32 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   };
 }
 
+type UpgradeRefusal = 'rate_limited' | 'not_found' | 'unauthorized' | 'too_many_connections';
+
+/** RFC 7230 §6.7: `Upgrade` lists protocols; this socket speaks only `websocket` (RFC 6455 §4.1). */
+function isWebSocketUpgrade(req: IncomingMessage): boolean {
+  return (req.headers.upgrade ?? '').split(',').some((protocol) => protocol.trim().toLowerCase() === 'websocket');
+}
+
 export type FuturesSocket = ReturnType<typeof attachFuturesSocket>;
 
-/** A refused upgrade is a complete HTTP/1.1 answer (design.md §14), with our problem body. */
+/**
+ * node:http hands an upgrade's socket over with its own listeners removed, `error` included: a
+ * write to a socket the client has reset (ECONNRESET, EPIPE) would then be an uncaught error that
+ * ends the process. The client is gone either way: its socket is destroyed and nothing else.
+ */
+function keepSocketErrorsLocal(socket: Duplex): void {
+  if (!socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
+/** How long a refused client has to read its answer before the socket is dropped anyway. */
+const REFUSAL_LINGER_MS = 5_000;
+
+/** A refused upgrade is a complete HTTP/1.1 answer, with our problem body. */
 function refuseUpgrade(req: IncomingMessage, socket: Duplex, error: GatewayError): void {
   const requestId = requestIdFrom(req.headers);
   const path = (req.url ?? '').split('?')[0] ?? '';
@@ -340,8 +413,14 @@ function refuseUpgrade(req: IncomingMessage, socket: Duplex, error: GatewayError
     'Content-Type': 'application/problem+json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
     'X-Request-Id': requestId,
+    ...(error.options.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.options.retryAfterSeconds) }),
     ...error.options.headers,
   };
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  // The server keeps half-open connections (allowHalfOpen): without the destroy a client that
+  // never closes its side, or never reads, would keep the socket for good.
+  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+  socket.once('close', () => clearTimeout(linger));
+  socket.once('finish', () => socket.destroy());
   socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${lines}\r\n${body}`);
 }

@@ -28,6 +28,8 @@ beforeAll(async () => {
     FEATURE_FUTURES: 'true',
     ...gatewayEnvForSimulator(sim.baseUrl, SIM_CREDENTIALS),
     UPSTREAM_TIMEOUT_MS: '2000',
+    // Every test client comes from 127.0.0.1, and one test opens 50 more.
+    WS_MAX_CONNECTIONS_PER_CLIENT: '100',
   });
   await call('PUT', '/api/futures/leverage', { json: { symbol: 'ETHUSDTM', leverage: 5, marginMode: 'cross' } });
   await simControl('POST', '/sim/mark', { symbol: 'ETHUSDTM', price: 3000, hold: true });

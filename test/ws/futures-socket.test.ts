@@ -64,8 +64,15 @@ async function closedCount(gateway: RunningGateway, code: number): Promise<numbe
   return metric.values.find((v) => v.labels.code === String(code))?.value ?? 0;
 }
 
+const REFUSAL_CODES: Record<number, string> = { 404: 'NOT_FOUND', 401: 'UNAUTHORIZED', 429: 'RATE_LIMITED' };
+
 /** The HTTP status of a refused upgrade, whose answer is checked against the contract like any other. */
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return (await upgradeRefusal(url, headers)).status;
+}
+
+/** A refused upgrade's answer, checked against the contract like any other. */
+function upgradeRefusal(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; problem: any }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
     ws.on('unexpected-response', (_req, res) => {
@@ -76,8 +83,8 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
         try {
           assertResponseMatchesContract({ method: 'GET', path: new URL(url).pathname, status, headers: res.headers as Record<string, string>, body });
           const problem = JSON.parse(body);
-          if (problem.status !== status || problem.code !== (status === 404 ? 'NOT_FOUND' : 'UNAUTHORIZED')) throw new Error(`unexpected problem ${body}`);
-          resolve(status);
+          if (problem.status !== status || problem.code !== REFUSAL_CODES[status]) throw new Error(`unexpected problem ${body}`);
+          resolve({ status, headers: res.headers, problem });
         } catch (error) {
           reject(error);
         }
@@ -111,6 +118,47 @@ describe('/ws/futures upgrade', () => {
     const client = connect(`${running.wsUrl}/ws/futures`, { authorization: `Bearer ${TEST_API_KEY}` });
     expect((await client.greeted()).type).toBe('futures_connected');
     client.ws.close();
+  });
+});
+
+describe('/ws/futures upgrade limits', () => {
+  /** `gateway_ws_upgrades_refused_total{reason}`. */
+  const refusedCount = async (gateway: RunningGateway, reason: string) =>
+    (await gateway.gateway.metrics.wsUpgradesRefused.get()).values.find((v) => v.labels.reason === reason)?.value ?? 0;
+
+  it("count against the caller's inbound limit, in the same window as its HTTP requests", async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '60000' });
+    for (let i = 0; i < 3; i += 1) expect((await request(running.baseUrl, 'GET', '/api/openapi.json')).status).toBe(200);
+    const clients = [connect(`${running.wsUrl}/ws/futures`), connect(`${running.wsUrl}/ws/futures`)];
+    await Promise.all(clients.map((c) => c.greeted()));
+    // The sixth request of the window, and an upgrade: refused like an HTTP request would be.
+    const refused = await upgradeRefusal(`${running.wsUrl}/ws/futures`);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.problem.retryAfterSeconds).toBe(Number(refused.headers['retry-after']));
+    expect((await request(running.baseUrl, 'GET', '/api/openapi.json')).status).toBe(429);
+    expect(await refusedCount(running, 'rate_limited')).toBe(1);
+    for (const c of clients) c.ws.close();
+  });
+
+  it('cap the open sockets of one caller at WS_MAX_CONNECTIONS_PER_CLIENT', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'true', WS_MAX_CONNECTIONS_PER_CLIENT: '2' });
+    const clients = [connect(`${running.wsUrl}/ws/futures`), connect(`${running.wsUrl}/ws/futures`)];
+    await Promise.all(clients.map((c) => c.greeted()));
+    const refused = await upgradeRefusal(`${running.wsUrl}/ws/futures`);
+    expect(refused.status).toBe(429);
+    expect(refused.problem.detail).toMatch(/at most 2 per client/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(await refusedCount(running, 'too_many_connections')).toBe(1);
+    // A socket that closes frees its place.
+    clients[0]!.ws.close();
+    await clients[0]!.closed;
+    // The server side sees the close a moment later (its TCP socket's close frees the place first).
+    for (let i = 0; i < 200 && (await running.gateway.metrics.wsClients.get()).values[0]?.value !== 1; i += 1) await new Promise((r) => setTimeout(r, 10));
+    const again = connect(`${running.wsUrl}/ws/futures`);
+    expect((await again.greeted()).type).toBe('futures_connected');
+    again.ws.close();
+    clients[1]!.ws.close();
   });
 });
 
