@@ -19,8 +19,8 @@
  *
  * At the end: every clientOid the traders sent is exactly one order at the simulator.
  *
- * Timing: the gateway's circuit breaker opens after 5 outage failures and stays open
- * UPSTREAM_BREAKER_OPEN_MS (2 s here; 10 s by default), so each outage phase costs about that much
+ * Timing: a gateway circuit breaker (one per KuCoin endpoint group) opens after 5 outage failures
+ * in its group and stays open UPSTREAM_BREAKER_OPEN_MS (2 s here; 10 s by default), so each outage phase costs about that much
  * recovery; recovery is polled (REST up to
  * 30 s, the upstream WebSocket, whose reconnect backoff grows while it fails, up to 45 s), never
  * asserted against a clock.
@@ -326,8 +326,8 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
       { match: { method: 'POST', path: '/api/v1/orders' }, action: { type: 'latency', ms: LATENCY_MS } },
     ], LATENCY_MS);
 
-    // The first timeouts open the breaker, so what the clients get is a mix: 504 UPSTREAM_TIMEOUT,
-    // 503 UPSTREAM_UNAVAILABLE once the breaker is open (a read's later attempts too), and 502
+    // The first timeouts open their groups' breakers, so what the clients get is a mix: 504
+    // UPSTREAM_TIMEOUT, 503 UPSTREAM_UNAVAILABLE once a breaker is open (a read's later attempts too), and 502
     // ORDER_UNCONFIRMED for an order whose look-up timed out as well.
     expect(phaseAnswers('latency').some((a) => ['UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'ORDER_UNCONFIRMED'].includes(a.code ?? ''))).toBe(true);
     const total = sum(fired);
