@@ -160,7 +160,7 @@ async function inject(rules: object[]): Promise<{ fired(): Promise<number[]> }> 
   };
 }
 
-/** Polls until a read and an order succeed (the breaker may hold calls back for BREAKER_OPEN_MS), then re-sends the unknown orders. */
+/** Polls until the reads succeed, then re-sends the unknown orders (each group's breaker may hold calls back for BREAKER_OPEN_MS). */
 async function recover(phase: string): Promise<void> {
   const deadline = Date.now() + RECOVERY_DEADLINE_MS;
   // Every read, not one: the position list may come from the live stream while KuCoin's pool is
@@ -184,10 +184,17 @@ async function recover(phase: string): Promise<void> {
   // The documented way out of ORDER_UNCONFIRMED and friends: the same request with the same key.
   for (const [clientOid, entry] of sent) {
     if (!entry.uncertain) continue;
-    const res = await call(`${phase}/after`, 'POST /api/futures/orders (same key)', 'POST', '/api/futures/orders', {
-      json: entry.body,
-      headers: entry.byHeader ? { 'idempotency-key': clientOid } : {},
-    });
+    // The order writes have their own breaker: the reads recovering does not mean it has closed.
+    // While it is open the order is not sent (503), so sending it again with the same key is safe.
+    let res: HttpResponse | undefined;
+    for (;;) {
+      res = await call(`${phase}/after`, 'POST /api/futures/orders (same key)', 'POST', '/api/futures/orders', {
+        json: entry.body,
+        headers: entry.byHeader ? { 'idempotency-key': clientOid } : {},
+      });
+      if (!(res?.status === 503 && /circuit breaker/.test(res.text)) || Date.now() > deadline) break;
+      await sleep(250);
+    }
     expect(res?.status, `${clientOid}: ${res?.text}`).toBe(201);
     expect(res!.body.data.clientOid).toBe(clientOid);
     entry.orderId = res!.body.data.orderId;
