@@ -131,14 +131,16 @@ describe('the kill switch and requests admitted before the flip', () => {
     }
   });
 
-  it('a POST whose body arrives after the flip is 404 NOT_FOUND, and nothing is sent', async () => {
+  it.each([
+    ['a valid order', JSON.stringify({ ...ORDER, marginMode: 'isolated' })],
+    ['malformed JSON', '{"symbol":'],
+  ])('a POST whose body (%s) arrives after the flip is 404 NOT_FOUND, and nothing is sent', async (_name, body) => {
     useKucoin();
     // Warm the contract list, so the late order would need no read before its POST.
     expect((await order('warm', { marginMode: 'isolated' })).status).toBe(201);
     posted.clear();
     const unknown = await unknownRoute404();
 
-    const body = JSON.stringify({ ...ORDER, marginMode: 'isolated' });
     const routed = new Promise<void>((resolve) => {
       const seen = (req: { url?: string }) => {
         if (req.url !== '/api/futures/orders') return;
