@@ -55,6 +55,9 @@ export interface Gateway {
   shutdown(): Promise<void>;
 }
 
+/** Time past UPSTREAM_DEADLINE_MS for the answer made at the deadline to be written out. */
+const SHUTDOWN_DEADLINE_MARGIN_MS = 500;
+
 const version = (JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
@@ -94,6 +97,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     keyVersion: config.kucoin.keyVersion,
     timeoutMs: config.upstreamTimeoutMs,
     breaker: config.upstreamBreaker,
+    // Off means no futures traffic at all: a request admitted before the flip but not yet sent is
+    // refused at the door (and answered as an unknown route), as is the feed's token request.
+    admits: () => futuresSwitch.enabled,
     logger,
     metrics,
     // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.
@@ -190,13 +196,16 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         socket.closeAll(CloseCode.shutdown, 'server shutting down');
-        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs).unref());
+        // A request in flight has its answer by its deadline (an order sent to KuCoin included, with
+        // its lookup by clientOid): cutting it sooner could leave an order placed and unanswered.
+        const graceMs = Math.max(config.shutdownTimeoutMs, config.upstreamDeadlineMs + SHUTDOWN_DEADLINE_MARGIN_MS);
+        const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
         const [outcome] = await Promise.all([Promise.race([closed.then(() => 'closed' as const), timeout]), socket.drain(config.shutdownTimeoutMs)]);
         futures.accountView?.close();
         feed?.close();
         await upstream?.close();
         if (outcome === 'timeout') {
-          logger.warn({ event: 'shutdown_timeout' }, 'in-flight requests outlived SHUTDOWN_TIMEOUT_MS; closing them');
+          logger.warn({ event: 'shutdown_timeout', graceMs }, 'in-flight requests outlived the shutdown grace period; closing them');
           server.closeAllConnections();
           await closed;
         }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../http/errors.js';
+import { UpstreamRefused } from '../kucoin/client.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
@@ -30,8 +31,12 @@ export interface Placed {
 /** Outcomes after which the order may or may not exist at KuCoin: look it up before answering. */
 const UNCERTAIN = new Set(['UPSTREAM_TIMEOUT', 'UPSTREAM_ERROR', 'UPSTREAM_BAD_RESPONSE', 'UPSTREAM_UNAVAILABLE']);
 
-/** A final outcome is worth replaying: a success or KuCoin's business "no" (any 4xx). */
-const isFinal = (error: unknown): boolean => error instanceof GatewayError && error.status < 500 && error.code !== 'UPSTREAM_RATE_LIMITED';
+/**
+ * A final outcome is worth replaying: a success or KuCoin's business "no" (any 4xx). A call the
+ * kill switch held back is not one: once futures are on again the same key places the order.
+ */
+const isFinal = (error: unknown): boolean =>
+  error instanceof GatewayError && error.status < 500 && error.code !== 'UPSTREAM_RATE_LIMITED' && !(error instanceof UpstreamRefused);
 
 const fieldError = (field: string, message: string) =>
   new GatewayError('VALIDATION_FAILED', `body.${field} ${message}`, { errors: [{ location: 'body', field, message }] });
@@ -104,10 +109,13 @@ export async function closePosition(deps: OrdersDeps, symbolInput: string, idemp
  * One POST, never retried (kucoin-futures.md §6 pitfall 4). When the outcome is unknown, the order
  * is looked up by clientOid: found means it was placed; not found is ORDER_UNCONFIRMED with the
  * clientOid, so the caller can reconcile (or retry with the same key, which KuCoin deduplicates).
+ * The POST leaves part of the request's deadline unspent so that lookup still fits. A POST that
+ * was never sent (gate closed, deadline spent, breaker open) is answered as such: nothing to
+ * reconcile.
  */
 async function placeOnce(deps: FuturesDeps, upstreamBody: { clientOid: string }, context: string): Promise<Placed> {
   try {
-    const placed = await deps.client.call<Placed>('placeOrder', { body: upstreamBody, context });
+    const placed = await deps.client.call<Placed>('placeOrder', { body: upstreamBody, context, leaveMs: deps.client.reconcileReserveMs });
     if (!placed || typeof placed.orderId !== 'string' || placed.orderId === '') {
       throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin accepted ${context} without an order id.`);
     }

@@ -5,6 +5,7 @@ import type { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/mappers.js';
+import { UpstreamRefused } from '../kucoin/client.js';
 import { runInScope } from '../request-scope.js';
 import { GatewayError } from './errors.js';
 import type { HandlerDeps } from './handlers/context.js';
@@ -103,6 +104,12 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   });
 
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // Admitted before a kill-switch flip but held back at KuCoin's door, or refused by the edge
+    // after it (a body that arrived late): answered as every request after the flip is.
+    if (error instanceof UpstreamRefused || (isFuturesPath(req.path) && !futuresSwitch.enabled && isEdgeRefusal(error))) {
+      sendProblem(req, res, notFound(req));
+      return;
+    }
     const known = toGatewayError(error);
     if (known) {
       sendProblem(req, res, known);
@@ -217,6 +224,13 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
     }
   }
 }
+
+/** The edge's own refusals of a request's form (nothing was sent to KuCoin for it). */
+const EDGE_REFUSALS: ReadonlySet<string> = new Set(['VALIDATION_FAILED', 'MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'UNAUTHORIZED', 'METHOD_NOT_ALLOWED']);
+const isEdgeRefusal = (error: unknown): boolean => {
+  const known = toGatewayError(error);
+  return known !== undefined && EDGE_REFUSALS.has(known.code);
+};
 
 /** body-parser's errors carry `type`; everything else expected is already a GatewayError. */
 function toGatewayError(error: unknown): GatewayError | undefined {

@@ -5,9 +5,8 @@ import {
   ExponentialBackoff,
   circuitBreaker,
   handleWhen,
-  retry,
   type CircuitBreakerPolicy,
-  type RetryPolicy,
+  type IBackoff,
 } from 'cockatiel';
 import type { Logger } from 'pino';
 import { GatewayError, type ErrorCode } from '../http/errors.js';
@@ -31,6 +30,12 @@ export interface KucoinClientOptions {
   readAttempts?: number;
   retryDelayMs?: { initial: number; max: number };
   breaker?: { consecutiveFailures: number; halfOpenAfterMs: number };
+  /**
+   * Asked synchronously right before every request leaves for KuCoin (each try, the clock sync,
+   * lookups, the stream's token): false refuses it with `UpstreamRefused`, nothing sent. The
+   * gateway wires the kill switch here, so once a flip has answered no new call goes out.
+   */
+  admits?: () => boolean;
 }
 
 export interface CallOptions {
@@ -41,23 +46,76 @@ export interface CallOptions {
   body?: unknown;
   /** What the caller was doing, for error details: "listing positions". */
   context: string;
+  /**
+   * Milliseconds of the request's deadline this call must leave unspent for what follows it (an
+   * order POST leaves room for its lookup by clientOid): its timeout is cut short to keep them.
+   */
+  leaveMs?: number;
 }
+
+/**
+ * A call the gate (`admits`) refused: it never left the gateway. A 503 not-sent outage to code that
+ * does not know it (so nothing retries it, reconciles it or keeps it as an order's outcome); the
+ * HTTP edge answers it as the unknown route the switched-off surface is.
+ */
+export class UpstreamRefused extends GatewayError {
+  constructor(context: string) {
+    super('UPSTREAM_UNAVAILABLE', `KuCoin calls are switched off; ${context} was not sent.`, { notSent: true });
+    this.name = 'UpstreamRefused';
+    ownRefusals.add(this);
+  }
+}
+
+/**
+ * Circuit-breaker groups: KuCoin endpoints that fail together (one path family, one backend
+ * service). A group's outage opens its own breaker only, so failing position reads do not stop
+ * cancels, and failing market data does not stop orders.
+ */
+export type BreakerGroup = 'account' | 'order-reads' | 'order-writes' | 'margin' | 'market' | 'stream';
+
+export const breakerGroups: Readonly<Record<EndpointName, BreakerGroup>> = {
+  accountOverview: 'account',
+  positions: 'account',
+  position: 'account',
+  listOrders: 'order-reads',
+  getOrder: 'order-reads',
+  getOrderByClientOid: 'order-reads',
+  placeOrder: 'order-writes',
+  cancelOrder: 'order-writes',
+  // Read and written around orders and position closes: kept apart from the account reads.
+  getMarginMode: 'margin',
+  changeMarginMode: 'margin',
+  getCrossLeverage: 'margin',
+  changeCrossLeverage: 'margin',
+  riskLimitTiers: 'margin',
+  changeRiskLimitLevel: 'margin',
+  timestamp: 'market',
+  fundingRate: 'market',
+  contractsActive: 'market',
+  contract: 'market',
+  bulletPrivate: 'stream',
+};
 
 /** Failures that say KuCoin (or the way to it) is unwell, as opposed to it answering "no". */
 const OUTAGE: ReadonlySet<ErrorCode> = new Set(['UPSTREAM_ERROR', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_BAD_RESPONSE']);
-const isOutage = (error: unknown): boolean => error instanceof GatewayError && OUTAGE.has(error.code);
+/** Refusals the gateway makes itself (the gate, a spent deadline): they say nothing about KuCoin's health. */
+const ownRefusals = new WeakSet<GatewayError>();
+const isOutage = (error: unknown): boolean => error instanceof GatewayError && OUTAGE.has(error.code) && !ownRefusals.has(error);
 
 /**
  * The one door to KuCoin's REST API: signs exactly the bytes it sends, checks the envelope, maps
  * every failure to a typed error, keeps the account inside its rate budget, measures everything.
  * Reads are retried with jittered backoff and coalesced; writes are sent once (an order POST is
  * never retried blindly: the orders service reconciles by clientOid instead).
+ * Inside a request scope every try, clock sync and retry delay fits the request's deadline; work
+ * outside any scope (the live feed) has only the per-try timeout.
  */
 export class KucoinClient {
   readonly #options: KucoinClientOptions;
   readonly #now: () => number;
-  readonly #breaker: CircuitBreakerPolicy;
-  readonly #readRetry: RetryPolicy;
+  readonly #breakers: ReadonlyMap<BreakerGroup, CircuitBreakerPolicy>;
+  readonly #backoff: ExponentialBackoff<unknown>;
+  readonly #readAttempts: number;
   readonly #inflight = new Map<string, Promise<unknown>>();
   #clockOffsetMs: number | undefined;
   #clockSync: Promise<void> | undefined;
@@ -66,20 +124,32 @@ export class KucoinClient {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     const breaker = options.breaker ?? { consecutiveFailures: 5, halfOpenAfterMs: 10_000 };
-    this.#breaker = circuitBreaker(handleWhen(isOutage), {
-      halfOpenAfter: breaker.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
-    });
-    this.#breaker.onStateChange((state) => {
-      options.metrics.upstreamBreakerOpen.set(state === CircuitState.Open ? 1 : 0);
-      options.logger.warn({ event: 'upstream_breaker', state: CircuitState[state] }, `KuCoin circuit breaker ${CircuitState[state]}`);
-    });
+    const breakers = new Map<BreakerGroup, CircuitBreakerPolicy>();
+    for (const group of new Set(Object.values(breakerGroups))) {
+      const policy = circuitBreaker(handleWhen(isOutage), {
+        halfOpenAfter: breaker.halfOpenAfterMs,
+        breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
+      });
+      options.metrics.upstreamBreakerOpen.set({ group }, 0);
+      policy.onStateChange((state) => {
+        options.metrics.upstreamBreakerOpen.set({ group }, state === CircuitState.Open ? 1 : 0);
+        options.logger.warn({ event: 'upstream_breaker', group, state: CircuitState[state] }, `KuCoin circuit breaker (${group}) ${CircuitState[state]}`);
+      });
+      breakers.set(group, policy);
+    }
+    this.#breakers = breakers;
     const delays = options.retryDelayMs ?? { initial: 100, max: 1_000 };
     // ExponentialBackoff's default generator is decorrelated jitter, so retries from many callers spread out.
-    this.#readRetry = retry(handleWhen(isOutage), {
-      maxAttempts: Math.max(0, (options.readAttempts ?? 3) - 1),
-      backoff: new ExponentialBackoff({ initialDelay: delays.initial, maxDelay: delays.max }),
-    });
+    this.#backoff = new ExponentialBackoff({ initialDelay: delays.initial, maxDelay: delays.max });
+    this.#readAttempts = Math.max(1, options.readAttempts ?? 3);
+  }
+
+  /**
+   * What an order POST leaves of its request's deadline for the lookup by clientOid that follows
+   * a lost answer: half a try. The POST's own timeout is cut to keep it.
+   */
+  get reconcileReserveMs(): number {
+    return Math.ceil(this.#options.timeoutMs / 2);
   }
 
   get hasCredentials(): boolean {
@@ -105,20 +175,23 @@ export class KucoinClient {
       sentPath: encodedQuery ? `${path}?${encodedQuery}` : path,
       body: options.body === undefined ? '' : JSON.stringify(options.body),
       context: options.context,
+      deadline: currentScope()?.deadline,
+      leaveMs: options.leaveMs ?? 0,
     };
+    const breaker = this.#breakers.get(breakerGroups[name])!;
 
     if (!endpoint.idempotent) {
-      return (await this.#breaker.execute(() => this.#sendWithClock(request)).catch((error: unknown) => {
+      return (await breaker.execute(() => this.#sendWithClock(request)).catch((error: unknown) => {
         throw this.#fromPolicy(error, request);
       })) as T;
     }
 
-    // Identical concurrent reads share one upstream call.
-    const key = `${endpoint.method} ${request.sentPath}`;
+    // Identical concurrent reads share one upstream call. A request's read does not join the live
+    // feed's (which has no deadline), so it never waits past its own.
+    const key = `${request.deadline === undefined ? 'unscoped' : 'scoped'} ${endpoint.method} ${request.sentPath}`;
     const pending = this.#inflight.get(key);
     if (pending) return pending as Promise<T>;
-    const promise = this.#readRetry
-      .execute(() => this.#breaker.execute(() => this.#sendWithClock(request)))
+    const promise = this.#withRetries(request, breaker)
       .catch((error: unknown) => {
         throw this.#fromPolicy(error, request);
       })
@@ -127,11 +200,31 @@ export class KucoinClient {
     return promise as Promise<T>;
   }
 
+  /**
+   * Up to `readAttempts` tries after outage failures, with jittered backoff. Inside a deadline a
+   * retry is made only when its delay plus one full `timeoutMs` still fit: a try cut short by the
+   * deadline would only turn a 504 now into the same 504 later.
+   */
+  async #withRetries(request: SendRequest, breaker: CircuitBreakerPolicy): Promise<unknown> {
+    let backoff: IBackoff<unknown> | undefined;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await breaker.execute(() => this.#sendWithClock(request));
+      } catch (error) {
+        if (attempt >= this.#readAttempts || !isOutage(error)) throw error;
+        backoff = backoff === undefined ? this.#backoff.next() : backoff.next(undefined);
+        const delay = backoff.duration;
+        if (request.deadline !== undefined && request.deadline - this.#now() < delay + this.#options.timeoutMs) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   #fromPolicy(error: unknown, request: SendRequest): unknown {
     if (error instanceof BrokenCircuitError) {
       const seconds = Math.ceil((this.#options.breaker?.halfOpenAfterMs ?? 10_000) / 1000);
       this.#options.metrics.upstreamCalls.inc({ endpoint: `${request.endpoint.method} ${request.endpoint.path}`, outcome: 'breaker_open' });
-      return new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin is failing; ${request.context} was not sent (circuit breaker open).`, {
+      return new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin is failing; ${request.context} was not sent (circuit breaker ${breakerGroups[request.name]} open).`, {
         retryAfterSeconds: seconds,
         notSent: true,
       });
@@ -167,6 +260,9 @@ export class KucoinClient {
         sentPath: endpoints.timestamp.path,
         body: '',
         context: 'reading the server time',
+        // Shared by whoever needs the clock: the first caller's deadline is the earliest.
+        deadline: currentScope()?.deadline,
+        leaveMs: 0,
       });
       const after = this.#now();
       if (typeof serverTime !== 'number') throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'KuCoin sent a server time that is not a number.');
@@ -182,6 +278,15 @@ export class KucoinClient {
     const { endpoint, name, context } = request;
     const { metrics, budget, logger } = this.#options;
     const label = `${endpoint.method} ${endpoint.path}`;
+    // From here to fetch() nothing awaits: what the gate and the deadline allow is what is sent.
+    if (this.#options.admits?.() === false) throw new UpstreamRefused(context);
+    const timeoutMs = this.#tryTimeout(request);
+    if (timeoutMs <= 0) {
+      metrics.upstreamCalls.inc({ endpoint: label, outcome: 'deadline' });
+      const spent = new GatewayError('UPSTREAM_TIMEOUT', `The request's time for KuCoin ran out before ${context}; nothing was sent.`, { notSent: true });
+      ownRefusals.add(spent);
+      throw spent;
+    }
     const headers: Record<string, string> = { accept: 'application/json' };
     if (request.body !== '') headers['content-type'] = 'application/json';
     if (endpoint.signed) {
@@ -212,7 +317,7 @@ export class KucoinClient {
         method: endpoint.method,
         headers,
         ...(request.body === '' ? {} : { body: request.body }),
-        signal: AbortSignal.timeout(this.#options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
         redirect: 'error',
       });
       text = await response.text();
@@ -223,7 +328,7 @@ export class KucoinClient {
       metrics.providerErrors.inc({ code: timedOut ? 'timeout' : 'network' });
       logger.warn({ event: 'upstream_failure', endpoint: label, kind: timedOut ? 'timeout' : 'network', cause: causeOf(error) }, `KuCoin ${label} failed`);
       if (timedOut) {
-        throw new GatewayError('UPSTREAM_TIMEOUT', `KuCoin did not answer within ${this.#options.timeoutMs} ms while ${context}.`);
+        throw new GatewayError('UPSTREAM_TIMEOUT', `KuCoin did not answer within ${timeoutMs} ms while ${context}.`);
       }
       // A refused connection delivered nothing; any other transport failure may have delivered the request.
       const refused = causeOf(error) === 'ECONNREFUSED';
@@ -270,6 +375,12 @@ export class KucoinClient {
     logger.warn({ event: 'upstream_error', endpoint: label, httpStatus: response.status, upstreamCode: code, mapped: error.code }, `KuCoin ${name}: ${error.code}`);
     throw error;
   }
+
+  /** One try's timeout: UPSTREAM_TIMEOUT_MS, cut to what the request's deadline leaves (minus what the caller keeps for later). */
+  #tryTimeout(request: SendRequest): number {
+    if (request.deadline === undefined) return this.#options.timeoutMs;
+    return Math.min(this.#options.timeoutMs, request.deadline - request.leaveMs - this.#now());
+  }
 }
 
 interface SendRequest {
@@ -279,6 +390,9 @@ interface SendRequest {
   sentPath: string;
   body: string;
   context: string;
+  /** Epoch ms by which the client request this call serves must be answered; undefined outside any request. */
+  deadline: number | undefined;
+  leaveMs: number;
 }
 
 function rateLimitHeaders(headers: Headers): { limit?: number; remaining?: number; resetMs?: number } {

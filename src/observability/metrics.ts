@@ -47,7 +47,7 @@ export function createMetrics() {
     }),
     upstreamCalls: new Counter({
       name: 'gateway_upstream_calls_total',
-      help: 'Calls to KuCoin by endpoint (method and path template) and outcome (ok, business, rate_limited, http_error, timeout, network, bad_response, breaker_open, budget).',
+      help: 'Calls to KuCoin by endpoint (method and path template) and outcome (ok, business, rate_limited, http_error, timeout, network, bad_response, breaker_open, budget, deadline).',
       labelNames: ['endpoint', 'outcome'] as const,
       registers: [registry],
     }),
@@ -66,7 +66,8 @@ export function createMetrics() {
     }),
     upstreamBreakerOpen: new Gauge({
       name: 'gateway_upstream_breaker_open',
-      help: 'The KuCoin circuit breaker: 1 open (calls refused fast), 0 closed or half-open.',
+      help: 'The KuCoin circuit breakers, by endpoint group (account, order-reads, order-writes, margin, market, stream): 1 open (calls refused fast), 0 closed or half-open.',
+      labelNames: ['group'] as const,
       registers: [registry],
     }),
     upstreamClockOffset: new Gauge({

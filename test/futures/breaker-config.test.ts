@@ -1,6 +1,6 @@
 /**
- * UPSTREAM_BREAKER_FAILURES and UPSTREAM_BREAKER_OPEN_MS reach the gateway's KuCoin client: the
- * breaker opens after that many outage failures in a row, answers 503 with a Retry-After of that
+ * UPSTREAM_BREAKER_FAILURES and UPSTREAM_BREAKER_OPEN_MS reach the gateway's KuCoin client: a
+ * group's breaker (here the account reads') opens after that many outage failures in a row, answers 503 with a Retry-After of that
  * many seconds without calling KuCoin, and tries again once the time is up.
  */
 import { HttpResponse, http } from 'msw';

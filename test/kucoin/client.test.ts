@@ -6,7 +6,10 @@ import { pino } from 'pino';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { errorCatalogue } from '../../src/http/errors.js';
-import { KucoinClient, type KucoinClientOptions } from '../../src/kucoin/client.js';
+import { breakerGroups, KucoinClient, UpstreamRefused, type KucoinClientOptions } from '../../src/kucoin/client.js';
+import { endpoints } from '../../src/kucoin/endpoints.js';
+import type { Metrics } from '../../src/observability/metrics.js';
+import { runInScope } from '../../src/request-scope.js';
 import { kucoinCodeTable } from '../../src/kucoin/error-map.js';
 import { RateBudget } from '../../src/kucoin/rate-budget.js';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -40,6 +43,10 @@ function makeClient(overrides: Partial<KucoinClientOptions> = {}) {
     ...overrides,
   });
   return { client, metrics };
+}
+
+async function breakerGauge(metrics: Metrics, group: string): Promise<number | undefined> {
+  return (await metrics.upstreamBreakerOpen.get()).values.find((v) => v.labels.group === group)?.value;
 }
 
 /** Checks KuCoin's signature rule with its own HMAC code, not the gateway's signer. */
@@ -237,12 +244,38 @@ describe('circuit breaker', () => {
     expect(calls).toBe(3);
     await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503, options: { retryAfterSeconds: 1 } });
     expect(calls).toBe(3);
-    expect((await metrics.upstreamBreakerOpen.get()).values[0]?.value).toBe(1);
+    expect(await breakerGauge(metrics, 'market')).toBe(1);
+    expect(await breakerGauge(metrics, 'order-writes')).toBe(0);
 
     healthy = true;
     await new Promise((r) => setTimeout(r, 200));
     await expect(client.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
-    expect((await metrics.upstreamBreakerOpen.get()).values[0]?.value).toBe(0);
+    expect(await breakerGauge(metrics, 'market')).toBe(0);
+  });
+
+  it('is one per endpoint group: failing position reads do not block cancels, orders or market data', async () => {
+    let positionCalls = 0;
+    server.use(
+      timestampHandler(),
+      http.get(`${BASE}/api/v1/positions`, () => ((positionCalls += 1), new HttpResponse('down', { status: 502 }))),
+      http.delete(`${BASE}/api/v1/orders/o1`, () => ok({ cancelledOrderIds: ['o1'] })),
+      http.post(`${BASE}/api/v1/orders`, () => ok({ orderId: 'o2', clientOid: 'c2' })),
+      http.get(`${BASE}/api/v1/contracts/active`, () => ok([])),
+    );
+    const { client, metrics } = makeClient({ readAttempts: 1, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
+    for (let i = 0; i < 2; i += 1) await expect(client.call('positions', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    await expect(client.call('positions', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
+    expect(positionCalls).toBe(2);
+    expect(await breakerGauge(metrics, 'account')).toBe(1);
+
+    await expect(client.call('cancelOrder', { params: { orderId: 'o1' }, context: 'x' })).resolves.toEqual({ cancelledOrderIds: ['o1'] });
+    await expect(client.call('placeOrder', { body: { clientOid: 'c2' }, context: 'x' })).resolves.toEqual({ orderId: 'o2', clientOid: 'c2' });
+    await expect(client.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    for (const group of ['order-reads', 'order-writes', 'margin', 'market', 'stream']) expect(await breakerGauge(metrics, group)).toBe(0);
+  });
+
+  it('every endpoint belongs to a group', () => {
+    expect(Object.keys(breakerGroups).sort()).toEqual(Object.keys(endpoints).sort());
   });
 
   it('is not tripped by business rejections', async () => {
@@ -303,5 +336,72 @@ describe('coalescing', () => {
     expect(calls).toBe(1);
     await client.call('contractsActive', { context: 'x' });
     expect(calls).toBe(2);
+  });
+});
+
+describe('the gate (admits)', () => {
+  it('refuses every call while closed, before anything is sent, and does not count it as an outage', async () => {
+    let calls = 0;
+    server.use(
+      http.get(`${BASE}/api/v1/timestamp`, () => ((calls += 1), ok(Date.now()))),
+      http.post(`${BASE}/api/v1/orders`, () => ((calls += 1), ok({ orderId: '1', clientOid: 'c1' }))),
+      http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), ok([]))),
+    );
+    let open = false;
+    const { client, metrics } = makeClient({ admits: () => open, breaker: { consecutiveFailures: 1, halfOpenAfterMs: 10_000 } });
+    for (const name of ['placeOrder', 'contractsActive', 'bulletPrivate'] as const) {
+      const error = await client.call(name, { body: {}, context: 'x' }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UpstreamRefused);
+      expect(error).toMatchObject({ options: { notSent: true } });
+    }
+    expect(calls).toBe(0);
+    expect(await breakerGauge(metrics, 'order-writes')).toBe(0);
+    open = true;
+    await expect(client.call('placeOrder', { body: {}, context: 'x' })).resolves.toEqual({ orderId: '1', clientOid: 'c1' });
+  });
+});
+
+describe('the request deadline', () => {
+  const hang = () => new Promise<never>(() => {});
+
+  it('cuts every try to the time left and stops retrying when another try cannot fit', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => ((calls += 1), await hang())));
+    const { client } = makeClient({ timeoutMs: 300, readAttempts: 3, retryDelayMs: { initial: 10, max: 20 } });
+    const started = Date.now();
+    const error = await runInScope({ caller: 'ip:test', deadline: started + 500 }, () => client.call('contractsActive', { context: 'x' }).catch((e: unknown) => e));
+    expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
+    // A 300 ms try, then only ~200 ms left: no second full try fits, so no retry.
+    expect(calls).toBe(1);
+    expect(Date.now() - started).toBeLessThan(500 + 300);
+  });
+
+  it('fails at once, marked not sent, when no time is left', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), ok([]))));
+    const { client } = makeClient();
+    const error = await runInScope({ caller: 'ip:test', deadline: Date.now() - 1 }, () => client.call('contractsActive', { context: 'x' }).catch((e: unknown) => e));
+    expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504, options: { notSent: true } });
+    expect(calls).toBe(0);
+  });
+
+  it('leaves the time a caller asks for (an order POST keeps room for its lookup)', async () => {
+    server.use(timestampHandler(), http.post(`${BASE}/api/v1/orders`, async () => await hang()));
+    const { client } = makeClient({ timeoutMs: 1_000 });
+    const started = Date.now();
+    const error = await runInScope({ caller: 'ip:test', deadline: started + 800 }, () =>
+      client.call('placeOrder', { body: {}, context: 'x', leaveMs: 500 }).catch((e: unknown) => e),
+    );
+    expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    // Cut at ~300 ms (800 - 500), not at the 800 ms deadline or the 1 s timeout.
+    expect(Date.now() - started).toBeLessThan(650);
+  });
+
+  it('outside any request, keeps the per-try timeout and its retries', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => ((calls += 1), await hang())));
+    const { client } = makeClient({ timeoutMs: 100, readAttempts: 3 });
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(calls).toBe(3);
   });
 });

@@ -19,8 +19,8 @@
  *
  * At the end: every clientOid the traders sent is exactly one order at the simulator.
  *
- * Timing: the gateway's circuit breaker opens after 5 outage failures and stays open
- * UPSTREAM_BREAKER_OPEN_MS (2 s here; 10 s by default), so each outage phase costs about that much
+ * Timing: a gateway circuit breaker (one per KuCoin endpoint group) opens after 5 outage failures
+ * in its group and stays open UPSTREAM_BREAKER_OPEN_MS (2 s here; 10 s by default), so each outage phase costs about that much
  * recovery; recovery is polled (REST up to
  * 30 s, the upstream WebSocket, whose reconnect backoff grows while it fails, up to 45 s), never
  * asserted against a clock.
@@ -160,7 +160,7 @@ async function inject(rules: object[]): Promise<{ fired(): Promise<number[]> }> 
   };
 }
 
-/** Polls until a read and an order succeed (the breaker may hold calls back for BREAKER_OPEN_MS), then re-sends the unknown orders. */
+/** Polls until the reads succeed, then re-sends the unknown orders (each group's breaker may hold calls back for BREAKER_OPEN_MS). */
 async function recover(phase: string): Promise<void> {
   const deadline = Date.now() + RECOVERY_DEADLINE_MS;
   // Every read, not one: the position list may come from the live stream while KuCoin's pool is
@@ -184,10 +184,17 @@ async function recover(phase: string): Promise<void> {
   // The documented way out of ORDER_UNCONFIRMED and friends: the same request with the same key.
   for (const [clientOid, entry] of sent) {
     if (!entry.uncertain) continue;
-    const res = await call(`${phase}/after`, 'POST /api/futures/orders (same key)', 'POST', '/api/futures/orders', {
-      json: entry.body,
-      headers: entry.byHeader ? { 'idempotency-key': clientOid } : {},
-    });
+    // The order writes have their own breaker: the reads recovering does not mean it has closed.
+    // While it is open the order is not sent (503), so sending it again with the same key is safe.
+    let res: HttpResponse | undefined;
+    for (;;) {
+      res = await call(`${phase}/after`, 'POST /api/futures/orders (same key)', 'POST', '/api/futures/orders', {
+        json: entry.body,
+        headers: entry.byHeader ? { 'idempotency-key': clientOid } : {},
+      });
+      if (!(res?.status === 503 && /circuit breaker/.test(res.text)) || Date.now() > deadline) break;
+      await sleep(250);
+    }
     expect(res?.status, `${clientOid}: ${res?.text}`).toBe(201);
     expect(res!.body.data.clientOid).toBe(clientOid);
     entry.orderId = res!.body.data.orderId;
@@ -326,8 +333,8 @@ describe('faults at KuCoin while clients read, trade and listen', () => {
       { match: { method: 'POST', path: '/api/v1/orders' }, action: { type: 'latency', ms: LATENCY_MS } },
     ], LATENCY_MS);
 
-    // The first timeouts open the breaker, so what the clients get is a mix: 504 UPSTREAM_TIMEOUT,
-    // 503 UPSTREAM_UNAVAILABLE once the breaker is open (a read's later attempts too), and 502
+    // The first timeouts open their groups' breakers, so what the clients get is a mix: 504
+    // UPSTREAM_TIMEOUT, 503 UPSTREAM_UNAVAILABLE once a breaker is open (a read's later attempts too), and 502
     // ORDER_UNCONFIRMED for an order whose look-up timed out as well.
     expect(phaseAnswers('latency').some((a) => ['UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'ORDER_UNCONFIRMED'].includes(a.code ?? ''))).toBe(true);
     const total = sum(fired);
