@@ -7,6 +7,7 @@ import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/mappers.js';
 import { runInScope } from '../request-scope.js';
 import { GatewayError } from './errors.js';
+import { hostAllowed, misdirected, originAllowed, originRefused } from './host-origin.js';
 import type { HandlerDeps } from './handlers/context.js';
 import { adminHandlers } from './handlers/admin.js';
 import { futuresPreconditions, isFuturesPath, notImplemented } from './handlers/futures.js';
@@ -77,6 +78,12 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     res.setHeaders(headers);
     next();
   });
+  // Before anything else answers, on every route known or not: a Host outside ALLOWED_HOSTS is how
+  // a DNS-rebinding page reaches a loopback gateway (host-origin.ts). Not charged to the rate limit.
+  app.use((req, res, next) => {
+    if (hostAllowed(config, req)) return next();
+    sendProblem(req, res, misdirected(req));
+  });
   app.use(createRateLimiter(config, metrics, keys));
   // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
   // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
@@ -91,6 +98,12 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     // exactly what an unknown path answers, whatever its method, headers or body.
     if (isFuturesPath(req.path) && !futuresSwitch.enabled) {
       sendProblem(req, res, notFound(req));
+      return;
+    }
+    // After the switch (off, a futures path must not reveal itself), before auth and KuCoin: a
+    // browser page from another site may not drive futures routes (host-origin.ts).
+    if (isFuturesPath(req.path) && !originAllowed(config, req)) {
+      sendProblem(req, res, originRefused(req));
       return;
     }
     const plain: PlainRequest = {

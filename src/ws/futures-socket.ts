@@ -8,6 +8,7 @@ import { toKucoinSymbol } from '../kucoin/symbols.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
 import { GatewayError, toProblem } from '../http/errors.js';
+import { hostAllowed, misdirected, originAllowed, originRefused } from '../http/host-origin.js';
 import { requestIdFrom } from '../http/request-id.js';
 import type { KeyRing } from '../http/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
@@ -288,11 +289,15 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   heartbeat.unref();
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    // Host first, as every HTTP route; Origin only once the socket is known to exist (the kill
+    // switch's 404 must not be told apart from an unknown path's), then the key (host-origin.ts).
+    if (!hostAllowed(config, req)) return refuseUpgrade(req, socket, misdirected(req));
     const path = (req.url ?? '').split('?')[0] ?? '';
     if (path !== WS_PATH || !futuresSwitch.enabled) {
       // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
       return refuseUpgrade(req, socket, new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`));
     }
+    if (!originAllowed(config, req)) return refuseUpgrade(req, socket, originRefused(req));
     if (config.apiKeys.length > 0 && keys.caller(req).apiKey === undefined) {
       return refuseUpgrade(
         req,

@@ -39,6 +39,7 @@ describe('assertResponse accepts', () => {
     ['an unknown path answered as NotFound', response('GET', '/api/nope', 404, PROBLEM_HEADERS, problem(404))],
     ['a known path with another method answered as MethodNotAllowed', response('PUT', '/api/orders', 405, { ...PROBLEM_HEADERS, allow: 'GET, POST' }, problem(405))],
     ['any other status on an unknown route, as a Problem', response('GET', '/api/nope', 401, PROBLEM_HEADERS, problem(401))],
+    ['a Host refused (421) on an unknown path, as a Problem', response('GET', '/api/nope', 421, PROBLEM_HEADERS, problem(421))],
   ])('%s', (_title, given) => {
     expect(() => contract.assertResponse(given)).not.toThrow();
   });

@@ -108,7 +108,7 @@ export function createContract(spec: Json, options: ContractOptions = {}): Contr
       label = route ? `none: no ${response.method.toUpperCase()} operation on this path` : 'none: unknown path';
       documented = unknownRouteResponse(response.status);
       if (documented) where = documented.pointer === SYNTHESISED ? '#/components/schemas/Problem' : `#${documented.pointer}`;
-      else problems.push('the spec defines neither components.responses.NotFound/MethodNotAllowed nor components.schemas.Problem');
+      else problems.push('the spec defines neither components.responses.NotFound/MethodNotAllowed/MisdirectedRequest nor components.schemas.Problem');
     }
 
     if (documented) {
@@ -119,7 +119,8 @@ export function createContract(spec: Json, options: ContractOptions = {}): Contr
   }
 
   function unknownRouteResponse(status: number): Located | undefined {
-    const name = status === 404 ? 'NotFound' : status === 405 ? 'MethodNotAllowed' : undefined;
+    // 421: the Host check comes before routing, so any path, known or not, may answer it.
+    const name = status === 404 ? 'NotFound' : status === 405 ? 'MethodNotAllowed' : status === 421 ? 'MisdirectedRequest' : undefined;
     if (name && spec.components?.responses?.[name]) {
       return resolve(spec.components.responses[name], `/components/responses/${name}`);
     }
