@@ -107,7 +107,10 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
       return;
     }
     const plain: PlainRequest = {
-      method: req.method,
+      // RFC 9110 §9.3.2: HEAD is GET without the body. The contract has no HEAD operations, so it
+      // is routed, authorised and validated as the GET; node's ServerResponse leaves the body out
+      // of an answer to HEAD and keeps the Content-Length the GET's body set.
+      method: req.method === 'HEAD' ? 'GET' : req.method,
       path: req.path,
       query: queryString(req.url),
       headers: req.headers as PlainRequest['headers'],

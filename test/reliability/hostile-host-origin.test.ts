@@ -1,15 +1,17 @@
 /**
  * A hostile web page against a trader's gateway: DNS rebinding (a foreign `Host`), cross-site
- * requests and WebSockets (a foreign `Origin`).
+ * requests and WebSockets (a foreign `Origin`), and HEAD, which every GET route must answer
+ * (RFC 9110 §9.3.2) instead of 405.
  */
 import { connect } from 'node:net';
-import { http } from 'msw';
+import { http, HttpResponse } from 'msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { request } from '../support/http-client.js';
 import { assertResponseMatchesContract } from '../support/http-contract.js';
 import { assertServerMessage } from '../support/ws-contract.js';
 import { startGateway, startGatewayWith, testConfig, TEST_API_KEY, TEST_CREDENTIALS, type RunningGateway } from '../support/gateway.js';
-import { json, KUCOIN, mockKucoin, silenceUnhandledKucoinCalls } from '../support/kucoin-mock.js';
+import { fixture, json, KUCOIN, mockKucoin, silenceUnhandledKucoinCalls } from '../support/kucoin-mock.js';
 import { checkedRawRequest } from './raw-http.js';
 
 const kucoin = mockKucoin();
@@ -220,6 +222,72 @@ describe('Origin: a foreign web page gets 403 ORIGIN_NOT_ALLOWED on futures rout
     } finally {
       ws.terminate();
     }
+  });
+});
+
+describe('HEAD: answered as the GET, without the body', () => {
+  it('HEAD /api/health: 200, the GET\'s Content-Type, a Content-Length, no body', async () => {
+    const head = await checkedRawRequest(trader.baseUrl, 'HEAD', '/api/health');
+    const get = await request(trader.baseUrl, 'GET', '/api/health');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+    expect(Number(head.headers.get('content-length'))).toBeGreaterThan(0);
+    expect(head.headers.get('x-request-id')).toBeTruthy();
+  });
+
+  it.each(['/api/docs', '/metrics', '/api/asyncapi.json'])('HEAD %s: 200, the GET\'s Content-Type, no body', async (path) => {
+    const head = await checkedRawRequest(trader.baseUrl, 'HEAD', path);
+    const get = await request(trader.baseUrl, 'GET', path);
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+  });
+
+  it('HEAD /api/openapi.json carries the GET\'s exact Content-Length', async () => {
+    const head = await checkedRawRequest(trader.baseUrl, 'HEAD', '/api/openapi.json');
+    const get = await request(trader.baseUrl, 'GET', '/api/openapi.json');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(get.text)));
+  });
+
+  it('HEAD on a futures GET route reads KuCoin like the GET, and answers its status without the body', async () => {
+    kucoin.server.use(http.get(`${KUCOIN}/api/v1/account-overview`, () => HttpResponse.json(fixture('account-overview'))));
+    const head = await checkedRawRequest(trader.baseUrl, 'HEAD', '/api/futures/account');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(head.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await businessCalls()).toEqual(['GET /api/v1/account-overview']);
+  });
+
+  it('HEAD on a futures GET route is guarded like the GET (401 with WWW-Authenticate)', async () => {
+    const keyed = await startGateway({ FEATURE_FUTURES: 'true', GATEWAY_API_KEYS: TEST_API_KEY, RATE_LIMIT_MAX: '0' });
+    try {
+      const res = await checkedRawRequest(keyed.baseUrl, 'HEAD', '/api/futures/positions');
+      expect(res.status).toBe(401);
+      expect(res.text).toBe('');
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="futures-gateway"');
+    } finally {
+      await keyed.stop();
+    }
+  });
+
+  it('HEAD on a path without GET: 405 with Allow; on an unknown path: 404', async () => {
+    const put = await checkedRawRequest(trader.baseUrl, 'HEAD', '/api/futures/leverage');
+    expect(put.status).toBe(405);
+    expect(put.headers.get('allow')).toBe('PUT');
+    expect(put.text).toBe('');
+    const unknown = await checkedRawRequest(trader.baseUrl, 'HEAD', '/api/nope');
+    expect(unknown.status).toBe(404);
+  });
+
+  it('switch off: HEAD on a futures path answers exactly like HEAD on an unknown path', async () => {
+    const futures = await checkedRawRequest(switchedOff.baseUrl, 'HEAD', '/api/futures/positions');
+    const unknown = await checkedRawRequest(switchedOff.baseUrl, 'HEAD', '/api/futures-nope');
+    expect(futures.status).toBe(404);
+    expect(futures.text).toBe('');
+    expect(strip(futures)).toEqual(strip(unknown));
   });
 });
 

@@ -93,8 +93,11 @@ export function createContract(spec: Json, options: ContractOptions = {}): Contr
     let where = '';
 
     if (route && 'operationId' in route) {
-      options.onExercised?.(route.operationId);
-      label = `${route.operationId} (${route.method.toUpperCase()} ${route.pathTemplate})`;
+      // An answer to HEAD is the GET's without its body: it shows nothing of the body's schema, so
+      // it does not count as exercising the operation.
+      const headAsGet = response.method.toUpperCase() === 'HEAD' && route.method === 'get';
+      if (!headAsGet) options.onExercised?.(route.operationId);
+      label = `${route.operationId} (${route.method.toUpperCase()} ${route.pathTemplate})${headAsGet ? ', answering HEAD' : ''}`;
       const responses: Json = route.node.responses ?? {};
       const key = responseKey(responses, response.status);
       if (key === undefined) {
@@ -192,12 +195,14 @@ function routeTable(operations: LocatedOperation[]): RouteEntry[] {
 }
 
 /** The operation for method + path, or `{ pathOnly }` when some template matches the path but
- *  none with this method (a 405 case), or undefined for an unknown path. */
+ *  none with this method (a 405 case), or undefined for an unknown path. HEAD without an operation
+ *  of its own is the GET operation (RFC 9110 §9.3.2), as the gateway routes it. */
 function findRoute(routes: RouteEntry[], method: string, rawPath: string): LocatedOperation | { pathOnly: true } | undefined {
   const path = rawPath.split(/[?#]/)[0]!;
   const candidates = routes.filter((route) => route.regex.test(path));
   for (const route of candidates) {
-    const operation = route.operations.get(method.toLowerCase());
+    const wanted = method.toLowerCase();
+    const operation = route.operations.get(wanted) ?? (wanted === 'head' ? route.operations.get('get') : undefined);
     if (operation) return operation;
   }
   return candidates.length > 0 ? { pathOnly: true } : undefined;
@@ -236,13 +241,14 @@ function checkBody(
   if (mediaTypes.length === 0) {
     return empty ? [] : ['the documented response has no content, but the body is not empty'];
   }
-  if (response.method.toUpperCase() === 'HEAD') return [];
 
   const contentType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const mediaType = mediaTypes.find((m) => mediaTypeMatches(m, contentType));
   if (!mediaType) {
     return [`content-type "${contentType || '(none)'}" is not documented (documented: ${mediaTypes.join(', ')})`];
   }
+  // RFC 9110 §9.3.2: the GET's headers, Content-Type included, and no content at all.
+  if (response.method.toUpperCase() === 'HEAD') return empty ? [] : ['an answer to HEAD has a body'];
   const media = resolve(content[mediaType], `${documented.pointer}/content/${esc(mediaType)}`)!;
 
   if (!isJson(contentType)) {
