@@ -664,7 +664,7 @@ export interface components {
          *     KuCoin's server time and retrying once; only a second `400002` becomes `UPSTREAM_ERROR`.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISDIRECTED_REQUEST" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
         FieldError: {
             /**
              * @description Where the field is.
@@ -729,7 +729,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `FORBIDDEN` (admin operations without configured admin keys), `UPSTREAM_FORBIDDEN` (KuCoin: IP not whitelisted, key lacks permission, account frozen). */
+        /** @description `FORBIDDEN` (admin operations without configured admin keys), `UPSTREAM_FORBIDDEN` (KuCoin: IP not whitelisted, key lacks permission, account frozen), `ORIGIN_NOT_ALLOWED` (futures routes: the request carries a browser `Origin` that is neither the gateway's own nor in `ALLOWED_ORIGINS`; checked after the kill switch, before the API key, and nothing is sent to KuCoin). */
         Forbidden: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -758,6 +758,16 @@ export interface components {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 /** @description The methods the path supports. */
                 Allow: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `MISDIRECTED_REQUEST` (RFC 9110 §15.5.20): the `Host` header names a host outside `ALLOWED_HOSTS` (by default, while the gateway listens on loopback, anything but `localhost`, `127.0.0.1` and `[::1]`, any port), or no host at all. Checked on every route, known or not, before anything else: it is what turns away a DNS-rebinding page. */
+        MisdirectedRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
@@ -913,6 +923,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -941,6 +952,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -970,6 +982,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -994,6 +1007,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -1018,6 +1032,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            421: components["responses"]["MisdirectedRequest"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1043,6 +1058,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -1076,6 +1092,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };
@@ -1110,6 +1127,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1146,6 +1164,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1187,6 +1206,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -1228,6 +1248,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -1263,7 +1284,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1305,6 +1328,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1349,6 +1373,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -1386,6 +1411,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1423,6 +1449,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1458,6 +1485,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1489,7 +1517,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
@@ -1524,7 +1554,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];

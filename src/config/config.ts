@@ -1,5 +1,6 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
+import { canonicalHost } from '../http/host-origin.js';
 import { toKucoinSymbol } from '../kucoin/symbols.js';
 import { readEnvFile } from './env-file.js';
 
@@ -37,6 +38,10 @@ export interface GatewayConfig {
   wsDefaultSymbols: string[];
   /** Position and open-order list reads served from the live feed's state (src/ws/account-view.ts). */
   readsFromStream: { enabled: boolean; lingerMs: number };
+  /** Host names (canonical, IPv6 in brackets, no port) requests may name; `any` for no check. */
+  allowedHosts: 'any' | string[];
+  /** Web origins besides the gateway's own whose pages may use the futures routes and socket. */
+  allowedOrigins: string[];
 }
 
 export interface LoadConfigOptions {
@@ -57,6 +62,10 @@ export class ConfigError extends Error {
 }
 
 const NONE = 'none';
+/** ALLOWED_HOSTS's default is worked out from HOST (see allowedHosts below). */
+const LOOPBACK_OR_ANY = 'loopback names when HOST is loopback, else any';
+/** The names loopback is reached by, any port. */
+export const LOOPBACK_HOST_NAMES: readonly string[] = Object.freeze(['localhost', '127.0.0.1', '[::1]']);
 
 /** The single source of the defaults, so the README table (checked against this) cannot drift. */
 export const configTable: ReadonlyArray<{ variable: string; default: string; meaning: string }> = Object.freeze(
@@ -88,6 +97,8 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'WS_DEFAULT_SYMBOLS', default: 'XBTUSDTM,ETHUSDTM', meaning: "comma-separated symbols (any accepted spelling) a new /ws/futures connection watches before it subscribes, at most 50; 'none' for none" },
     { variable: 'READS_FROM_STREAM', default: 'true', meaning: 'serve the position and open-order lists from the live feed when it is current (no KuCoin call); false sends every read to KuCoin' },
     { variable: 'READS_FROM_STREAM_LINGER_MS', default: '60000', meaning: "how long the KuCoin stream a REST read of those lists started stays up after the last such read, in ms" },
+    { variable: 'ALLOWED_HOSTS', default: LOOPBACK_OR_ANY, meaning: "comma-separated host names the Host header may name, any port (IPv6 in brackets; '*' for any); other hosts get 421 MISDIRECTED_REQUEST on every route and the socket" },
+    { variable: 'ALLOWED_ORIGINS', default: NONE, meaning: "comma-separated web origins (https://app.example.com) besides the gateway's own whose pages may call futures routes and open /ws/futures; another browser Origin gets 403 ORIGIN_NOT_ALLOWED" },
     { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on the client address in X-Forwarded-For; enable only behind a proxy that overwrites that header" },
   ].map((row) => Object.freeze(row)),
 );
@@ -150,6 +161,44 @@ function keyList(variable: string, raw: string | undefined): string[] {
     if (!BEARER_TOKEN.test(key)) throw invalid(variable, `key #${index + 1} must be a bearer token (A-Z a-z 0-9 - . _ ~ + / then optional =)`, key);
   });
   return [...new Set(keys)];
+}
+
+/**
+ * ALLOWED_HOSTS. Unset: on loopback the loopback names (and HOST itself), which is what shuts out a
+ * DNS-rebinding page; beyond loopback, where futures need gateway API keys anyway, any host, as the
+ * names the gateway is reached by there are the operator's to list.
+ */
+function allowedHosts(variable: string, raw: string | undefined, bindHost: string): GatewayConfig['allowedHosts'] {
+  if (raw === undefined || raw === LOOPBACK_OR_ANY) {
+    if (!isLoopbackHost(bindHost)) return 'any';
+    const own = canonicalHost(isIPv6(bindHost) ? `[${bindHost}]` : bindHost)?.name;
+    return [...new Set([...LOOPBACK_HOST_NAMES, ...(own === undefined ? [] : [own])])];
+  }
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (entries.includes('*')) return 'any';
+  if (entries.length === 0) throw invalid(variable, "must list at least one host name, or '*'", raw);
+  const names = entries.map((entry) => {
+    const host = canonicalHost(isIPv6(entry) ? `[${entry}]` : entry);
+    if (host === undefined || host.port !== '' || entry.endsWith(':')) {
+      throw invalid(variable, `lists ${JSON.stringify(entry)}, which is not a host name or IP address (no scheme or port)`, raw);
+    }
+    return host.name;
+  });
+  return [...new Set(names)];
+}
+
+/** ALLOWED_ORIGINS: each an http(s) origin, nothing after the port; kept as browsers serialise it (RFC 6454 §6.2). */
+function originList(variable: string, raw: string | undefined): string[] {
+  const entries = (raw ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const origins = entries.map((entry) => {
+    const url = URL.canParse(entry) ? new URL(entry) : undefined;
+    const bare = url !== undefined && url.username === '' && url.password === '' && url.search === '' && url.hash === '' && url.pathname === '/' && !entry.endsWith('/');
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || !bare) {
+      throw invalid(variable, `lists ${JSON.stringify(entry)}, which is not an origin like https://app.example.com (scheme, host, optional port; no path)`, raw ?? '');
+    }
+    return url.origin;
+  });
+  return [...new Set(origins)];
 }
 
 /** The WS connection's limit (asyncapi.yaml "Limits"); a default list past it could never be answered. */
@@ -250,6 +299,8 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
       enabled: boolean('READS_FROM_STREAM', get('READS_FROM_STREAM')),
       lingerMs: integer('READS_FROM_STREAM_LINGER_MS', get('READS_FROM_STREAM_LINGER_MS'), 1_000, 86_400_000),
     },
+    allowedHosts: allowedHosts('ALLOWED_HOSTS', read('ALLOWED_HOSTS'), get('HOST')),
+    allowedOrigins: originList('ALLOWED_ORIGINS', read('ALLOWED_ORIGINS')),
   };
 
   // design.md §10: never serve futures beyond loopback without gateway API keys.

@@ -8,6 +8,7 @@ import { UpstreamShapeError } from '../futures/mappers.js';
 import { UpstreamRefused } from '../kucoin/client.js';
 import { runInScope } from '../request-scope.js';
 import { GatewayError } from './errors.js';
+import { hostAllowed, misdirected, originAllowed, originRefused } from './host-origin.js';
 import type { HandlerDeps } from './handlers/context.js';
 import { adminHandlers } from './handlers/admin.js';
 import { futuresPreconditions, isFuturesPath, notImplemented } from './handlers/futures.js';
@@ -78,6 +79,12 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     res.setHeaders(headers);
     next();
   });
+  // Before anything else answers, on every route known or not: a Host outside ALLOWED_HOSTS is how
+  // a DNS-rebinding page reaches a loopback gateway (host-origin.ts). Not charged to the rate limit.
+  app.use((req, res, next) => {
+    if (hostAllowed(config, req)) return next();
+    sendProblem(req, res, misdirected(req));
+  });
   app.use(createRateLimiter(config, metrics, keys));
   // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
   // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
@@ -94,8 +101,17 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
       sendProblem(req, res, notFound(req));
       return;
     }
+    // After the switch (off, a futures path must not reveal itself), before auth and KuCoin: a
+    // browser page from another site may not drive futures routes (host-origin.ts).
+    if (isFuturesPath(req.path) && !originAllowed(config, req)) {
+      sendProblem(req, res, originRefused(req));
+      return;
+    }
     const plain: PlainRequest = {
-      method: req.method,
+      // RFC 9110 §9.3.2: HEAD is GET without the body. The contract has no HEAD operations, so it
+      // is routed, authorised and validated as the GET; node's ServerResponse leaves the body out
+      // of an answer to HEAD and keeps the Content-Length the GET's body set.
+      method: req.method === 'HEAD' ? 'GET' : req.method,
       path: req.path,
       query: queryString(req.url),
       headers: req.headers as PlainRequest['headers'],

@@ -150,7 +150,7 @@ export function createMetrics() {
     }),
     wsUpgradesRefused: new Counter({
       name: 'gateway_ws_upgrades_refused_total',
-      help: '/ws/futures upgrades answered with an HTTP refusal, by reason: not_found, unauthorized, rate_limited, too_many_connections.',
+      help: '/ws/futures upgrades answered with an HTTP refusal, by reason: misdirected, rate_limited, not_found, origin_not_allowed, unauthorized, too_many_connections.',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

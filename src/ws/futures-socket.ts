@@ -8,6 +8,7 @@ import { toKucoinSymbol } from '../kucoin/symbols.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
 import { GatewayError, toProblem } from '../http/errors.js';
+import { hostAllowed, misdirected, originAllowed, originRefused } from '../http/host-origin.js';
 import { requestIdFrom } from '../http/request-id.js';
 import type { KeyRing } from '../http/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
@@ -315,6 +316,10 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
 
   /** Why an upgrade is refused, in the order HTTP requests meet the same checks; undefined to accept. */
   const refusalOf = async (req: IncomingMessage, socket: Duplex): Promise<[UpgradeRefusal, GatewayError] | undefined> => {
+    // Host first, as on every HTTP route (and, as there, not charged to the caller's window);
+    // Origin only once the socket is known to exist (the kill switch's 404 must not be told apart
+    // from an unknown path's), then the key (host-origin.ts).
+    if (!hostAllowed(config, req)) return ['misdirected', misdirected(req)];
     const limited = await countUpgrade(req);
     if (limited) return ['rate_limited', limited];
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -322,6 +327,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
       return ['not_found', new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`)];
     }
+    if (!originAllowed(config, req)) return ['origin_not_allowed', originRefused(req)];
     if (config.apiKeys.length > 0 && keys.caller(req).apiKey === undefined) {
       const error = new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
         headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
@@ -378,7 +384,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   };
 }
 
-type UpgradeRefusal = 'rate_limited' | 'not_found' | 'unauthorized' | 'too_many_connections';
+type UpgradeRefusal = 'misdirected' | 'rate_limited' | 'not_found' | 'origin_not_allowed' | 'unauthorized' | 'too_many_connections';
 
 /** RFC 7230 §6.7: `Upgrade` lists protocols; this socket speaks only `websocket` (RFC 6455 §4.1). */
 function isWebSocketUpgrade(req: IncomingMessage): boolean {

@@ -57,6 +57,8 @@ describe('defaults', () => {
       upstreamWriteReservePercent: 20,
       wsDefaultSymbols: ['XBTUSDTM', 'ETHUSDTM'],
       readsFromStream: { enabled: true, lingerMs: 60000 },
+      allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
+      allowedOrigins: [],
     });
   });
 
@@ -192,6 +194,9 @@ describe('value parsing', () => {
     ['WS_DEFAULT_SYMBOLS', 'none', { wsDefaultSymbols: [] }],
     ['READS_FROM_STREAM', 'off', { readsFromStream: { enabled: false, lingerMs: 60000 } }],
     ['READS_FROM_STREAM_LINGER_MS', '5000', { readsFromStream: { enabled: true, lingerMs: 5000 } }],
+    ['ALLOWED_HOSTS', ' Gateway.Example.COM., 10.0.0.5,::1,[::1],gateway.example.com ', { allowedHosts: ['gateway.example.com', '10.0.0.5', '[::1]'] }],
+    ['ALLOWED_HOSTS', 'localhost,*', { allowedHosts: 'any' }],
+    ['ALLOWED_ORIGINS', 'https://App.Example.com:443, http://127.0.0.1:5173,https://app.example.com', { allowedOrigins: ['https://app.example.com', 'http://127.0.0.1:5173'] }],
   ])('accepts %s=%j', (variable, raw, want) => {
     expect(load({ [variable]: raw })).toMatchObject(want);
   });
@@ -239,6 +244,15 @@ describe('bad values stop loading with one line naming the variable', () => {
     ['GATEWAY_API_KEYS', `${KEY_A},abcdefghijklmno`, /GATEWAY_API_KEYS key #2 must be at least 16 characters/],
     ['GATEWAY_API_KEYS', 'has space inside the key', /GATEWAY_API_KEYS key #1 must be a bearer token/],
     ['ADMIN_API_KEYS', 'tooshort', /ADMIN_API_KEYS key #1 must be at least 16 characters \(value hidden\)/],
+    ['ALLOWED_HOSTS', 'localhost:3001', /^invalid configuration: ALLOWED_HOSTS lists "localhost:3001", which is not a host name or IP address \(no scheme or port\)/],
+    ['ALLOWED_HOSTS', 'https://gateway.example.com', /ALLOWED_HOSTS lists "https:\/\/gateway.example.com", which is not a host name/],
+    ['ALLOWED_HOSTS', 'user@127.0.0.1', /ALLOWED_HOSTS lists "user@127.0.0.1", which is not a host name/],
+    ['ALLOWED_HOSTS', ' , ', /ALLOWED_HOSTS must list at least one host name, or '\*'/],
+    ['ALLOWED_ORIGINS', 'app.example.com', /^invalid configuration: ALLOWED_ORIGINS lists "app.example.com", which is not an origin like https:\/\/app.example.com/],
+    ['ALLOWED_ORIGINS', 'https://app.example.com/', /ALLOWED_ORIGINS lists "https:\/\/app.example.com\/", which is not an origin/],
+    ['ALLOWED_ORIGINS', 'https://app.example.com/path', /ALLOWED_ORIGINS lists .* which is not an origin/],
+    ['ALLOWED_ORIGINS', 'null', /ALLOWED_ORIGINS lists "null", which is not an origin/],
+    ['ALLOWED_ORIGINS', 'ws://app.example.com', /ALLOWED_ORIGINS lists "ws:\/\/app.example.com", which is not an origin/],
     ['WS_DEFAULT_SYMBOLS', 'XBTUSDTM,NOPE', /^invalid configuration: WS_DEFAULT_SYMBOLS lists "NOPE", which is not a futures symbol .*\(got "XBTUSDTM,NOPE"\)$/],
     ['WS_DEFAULT_SYMBOLS', Array.from({ length: 51 }, (_, i) => `C${i}USDTM`).join(','), /WS_DEFAULT_SYMBOLS must list at most 50 symbols/],
   ])('%s=%j', (variable, raw, message) => {
@@ -258,6 +272,22 @@ describe('bad values stop loading with one line naming the variable', () => {
   it('shortens very long values', () => {
     const error = errorOf(() => load({ HOST: 'x'.repeat(500) + '/' }));
     expect(error.message.length).toBeLessThan(200);
+  });
+});
+
+describe('ALLOWED_HOSTS default: worked out from HOST', () => {
+  it.each([
+    ['127.0.0.1', ['localhost', '127.0.0.1', '[::1]']],
+    ['localhost', ['localhost', '127.0.0.1', '[::1]']],
+    ['::1', ['localhost', '127.0.0.1', '[::1]']],
+    ['127.0.0.2', ['localhost', '127.0.0.1', '[::1]', '127.0.0.2']],
+  ])('HOST=%s (loopback): the loopback names and HOST itself', (host, names) => {
+    expect(load({ HOST: host }).allowedHosts).toEqual(names);
+  });
+
+  it.each(['0.0.0.0', '::', '10.0.0.5', 'gateway.internal'])('HOST=%s (beyond loopback): any host', (host) => {
+    expect(load({ HOST: host }).allowedHosts).toBe('any');
+    expect(load({ HOST: host, ALLOWED_HOSTS: 'gateway.internal' }).allowedHosts).toEqual(['gateway.internal']);
   });
 });
 

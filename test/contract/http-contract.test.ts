@@ -39,6 +39,10 @@ describe('assertResponse accepts', () => {
     ['an unknown path answered as NotFound', response('GET', '/api/nope', 404, PROBLEM_HEADERS, problem(404))],
     ['a known path with another method answered as MethodNotAllowed', response('PUT', '/api/orders', 405, { ...PROBLEM_HEADERS, allow: 'GET, POST' }, problem(405))],
     ['any other status on an unknown route, as a Problem', response('GET', '/api/nope', 401, PROBLEM_HEADERS, problem(401))],
+    ['HEAD answered as the GET operation, without a body', response('HEAD', '/api/orders/o-1', 200, { ...JSON_HEADERS, 'content-length': '80' }, '')],
+    ['HEAD answered with one of the GET operation\'s other statuses', response('HEAD', '/api/orders', 503, PROBLEM_HEADERS, '')],
+    ['HEAD on an unknown path answered as NotFound, without a body', response('HEAD', '/api/nope', 404, PROBLEM_HEADERS, '')],
+    ['a Host refused (421) on an unknown path, as a Problem', response('GET', '/api/nope', 421, PROBLEM_HEADERS, problem(421))],
   ])('%s', (_title, given) => {
     expect(() => contract.assertResponse(given)).not.toThrow();
   });
@@ -59,6 +63,9 @@ describe('assertResponse rejects', () => {
     ['an unknown route answered with a body that is not a Problem', response('GET', '/api/nope', 404, PROBLEM_HEADERS, { error: 'nope' }), /must have required property 'status'/],
     ['an unknown route answered 200', response('GET', '/api/nope', 200, JSON_HEADERS, { success: true }), /application\/problem\+json/],
     ['a MethodNotAllowed without Allow', response('PUT', '/api/orders', 405, PROBLEM_HEADERS, problem(405)), /required header Allow is missing/],
+    ['an answer to HEAD with a body', response('HEAD', '/api/orders/o-1', 200, JSON_HEADERS, order), /an answer to HEAD has a body/],
+    ['an answer to HEAD with a status the GET does not document', response('HEAD', '/api/orders/o-1', 404, PROBLEM_HEADERS, ''), /status 404 is not documented \(documented: 200\)/],
+    ['an answer to HEAD without the GET\'s Content-Type', response('HEAD', '/api/orders/o-1', 200, {}, ''), /content-type "\(none\)" is not documented/],
   ])('%s', (_title, given, want) => {
     expect(() => contract.assertResponse(given)).toThrow(want);
   });
@@ -112,6 +119,13 @@ describe('operation coverage', () => {
     expect(() => recorder.assertResponse(response('GET', '/api/orders/o-1', 500, {}, ''))).toThrow();
     recorder.assertResponse(response('GET', '/api/nope', 404, PROBLEM_HEADERS, problem(404)));
     expect(recording).toEqual(['getMetrics', 'getOrder']);
+  });
+
+  it('does not count an answer to HEAD as exercising the GET operation (its body is never seen)', () => {
+    const recording: string[] = [];
+    const recorder = createContract(spec, { onExercised: (id) => recording.push(id) });
+    recorder.assertResponse(response('HEAD', '/api/tree', 200, JSON_HEADERS, ''));
+    expect(recording).toEqual([]);
   });
 });
 

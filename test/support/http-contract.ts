@@ -93,8 +93,11 @@ export function createContract(spec: Json, options: ContractOptions = {}): Contr
     let where = '';
 
     if (route && 'operationId' in route) {
-      options.onExercised?.(route.operationId);
-      label = `${route.operationId} (${route.method.toUpperCase()} ${route.pathTemplate})`;
+      // An answer to HEAD is the GET's without its body: it shows nothing of the body's schema, so
+      // it does not count as exercising the operation.
+      const headAsGet = response.method.toUpperCase() === 'HEAD' && route.method === 'get';
+      if (!headAsGet) options.onExercised?.(route.operationId);
+      label = `${route.operationId} (${route.method.toUpperCase()} ${route.pathTemplate})${headAsGet ? ', answering HEAD' : ''}`;
       const responses: Json = route.node.responses ?? {};
       const key = responseKey(responses, response.status);
       if (key === undefined) {
@@ -108,7 +111,7 @@ export function createContract(spec: Json, options: ContractOptions = {}): Contr
       label = route ? `none: no ${response.method.toUpperCase()} operation on this path` : 'none: unknown path';
       documented = unknownRouteResponse(response.status);
       if (documented) where = documented.pointer === SYNTHESISED ? '#/components/schemas/Problem' : `#${documented.pointer}`;
-      else problems.push('the spec defines neither components.responses.NotFound/MethodNotAllowed nor components.schemas.Problem');
+      else problems.push('the spec defines neither components.responses.NotFound/MethodNotAllowed/MisdirectedRequest nor components.schemas.Problem');
     }
 
     if (documented) {
@@ -119,7 +122,8 @@ export function createContract(spec: Json, options: ContractOptions = {}): Contr
   }
 
   function unknownRouteResponse(status: number): Located | undefined {
-    const name = status === 404 ? 'NotFound' : status === 405 ? 'MethodNotAllowed' : undefined;
+    // 421: the Host check comes before routing, so any path, known or not, may answer it.
+    const name = status === 404 ? 'NotFound' : status === 405 ? 'MethodNotAllowed' : status === 421 ? 'MisdirectedRequest' : undefined;
     if (name && spec.components?.responses?.[name]) {
       return resolve(spec.components.responses[name], `/components/responses/${name}`);
     }
@@ -191,12 +195,14 @@ function routeTable(operations: LocatedOperation[]): RouteEntry[] {
 }
 
 /** The operation for method + path, or `{ pathOnly }` when some template matches the path but
- *  none with this method (a 405 case), or undefined for an unknown path. */
+ *  none with this method (a 405 case), or undefined for an unknown path. HEAD without an operation
+ *  of its own is the GET operation (RFC 9110 §9.3.2), as the gateway routes it. */
 function findRoute(routes: RouteEntry[], method: string, rawPath: string): LocatedOperation | { pathOnly: true } | undefined {
   const path = rawPath.split(/[?#]/)[0]!;
   const candidates = routes.filter((route) => route.regex.test(path));
   for (const route of candidates) {
-    const operation = route.operations.get(method.toLowerCase());
+    const wanted = method.toLowerCase();
+    const operation = route.operations.get(wanted) ?? (wanted === 'head' ? route.operations.get('get') : undefined);
     if (operation) return operation;
   }
   return candidates.length > 0 ? { pathOnly: true } : undefined;
@@ -235,13 +241,14 @@ function checkBody(
   if (mediaTypes.length === 0) {
     return empty ? [] : ['the documented response has no content, but the body is not empty'];
   }
-  if (response.method.toUpperCase() === 'HEAD') return [];
 
   const contentType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const mediaType = mediaTypes.find((m) => mediaTypeMatches(m, contentType));
   if (!mediaType) {
     return [`content-type "${contentType || '(none)'}" is not documented (documented: ${mediaTypes.join(', ')})`];
   }
+  // RFC 9110 §9.3.2: the GET's headers, Content-Type included, and no content at all.
+  if (response.method.toUpperCase() === 'HEAD') return empty ? [] : ['an answer to HEAD has a body'];
   const media = resolve(content[mediaType], `${documented.pointer}/content/${esc(mediaType)}`)!;
 
   if (!isJson(contentType)) {
