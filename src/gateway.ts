@@ -86,6 +86,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...serverClasses,
     requestTimeout: 30_000,
     headersTimeout: 10_000,
+    // RFC 9112 §3.2 makes a missing Host a 400; node would send that bare, before the app runs.
+    // Left to the app, it is the same typed 421 as any host outside ALLOWED_HOSTS.
+    requireHostHeader: false,
     // Node enforces both timeouts only when this timer fires (30 s by default), which let a
     // slow-loris client hold a connection for 30 s instead of 10.
     connectionsCheckingInterval: 1_000,

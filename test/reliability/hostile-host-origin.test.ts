@@ -98,6 +98,7 @@ describe('Host: a foreign host gets 421 MISDIRECTED_REQUEST on every route (loop
   it.each([
     ['HTTP/1.0 without Host', 'GET /api/health HTTP/1.0\r\n\r\n'],
     ['an empty Host', 'GET /api/health HTTP/1.1\r\nHost: \r\nConnection: close\r\n\r\n'],
+    ['HTTP/1.1 without Host', 'GET /api/health HTTP/1.1\r\nConnection: close\r\n\r\n'],
   ])('refuses a request naming no host at all (%s)', async (_label, text) => {
     const res = await rawExchange(trader, text);
     expect(res.status).toBe(421);
