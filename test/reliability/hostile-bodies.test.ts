@@ -1,7 +1,7 @@
 /**
  * Hostile request bodies against real gateways: compressed bodies that do not decode, codings and
  * charsets the gateway does not read, bodies that inflate past BODY_LIMIT_BYTES, a Content-Length
- * over the limit (answered from the headers alone).
+ * over the limit (answered from the headers alone) and leverage below the contract's minimum.
  * Every answer is a typed 4xx checked against openapi.yaml, and nothing reaches KuCoin.
  */
 import { connect } from 'node:net';
@@ -255,3 +255,25 @@ describe('a Content-Length over BODY_LIMIT_BYTES is refused from the headers alo
   });
 });
 
+describe('leverage below the contract minimum of 1', () => {
+  for (const leverage of [0.5, 0.0001]) {
+    it(`PUT /api/futures/leverage with ${leverage}: 400 VALIDATION_FAILED naming leverage, nothing sent upstream`, async () => {
+      kucoin.calls.length = 0;
+      const res = await send(on, TARGETS.leverage!, {}, JSON.stringify({ symbol: 'XBTUSDTM', leverage, marginMode: 'isolated' }));
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ location: 'body', field: 'leverage' })]));
+      expect(await businessCalls()).toEqual([]);
+    });
+  }
+
+  it('an isolated order with leverage 0.5: 400 VALIDATION_FAILED naming leverage, nothing sent upstream', async () => {
+    kucoin.calls.length = 0;
+    const order = { symbol: 'XBTUSDTM', side: 'BUY', type: 'LIMIT', qty: 1, price: 60000, leverage: 0.5, marginMode: 'isolated' };
+    const res = await send(on, TARGETS.order!, {}, JSON.stringify(order));
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+    expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ location: 'body', field: 'leverage' })]));
+    expect(await businessCalls()).toEqual([]);
+  });
+});
