@@ -16,7 +16,7 @@ import { allowedMethods } from './openapi-backend.js';
 import { notFound, sendProblem } from './problem.js';
 import { callerKey, createRateLimiter } from './rate-limit.js';
 import { requestIdFrom } from './request-id.js';
-import { bodyReadError, contentCodingOf, refuseEncoding, refuseOversize } from './request-body.js';
+import { bodyReadError, contentCodingOf, refuseEncoding, refuseOversize, typedBodyError } from './request-body.js';
 import { securityHeaders } from './security-headers.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
 
@@ -240,5 +240,5 @@ function toGatewayError(error: unknown): GatewayError | undefined {
     return new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin's answer had an unexpected shape: ${error.message}`);
   }
   // body-parser's own errors, should one reach here without passing postSecurityHandler's mapping.
-  return bodyReadError(error, 'identity');
+  return typedBodyError(error);
 }

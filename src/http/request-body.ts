@@ -42,11 +42,8 @@ export function refuseEncoding(headers: IncomingHttpHeaders): GatewayError | und
   return undefined;
 }
 
-/**
- * What went wrong reading a body, as the caller's error. Everything body-parser reports comes
- * from the caller's bytes (their size, coding, syntax or an aborted upload), so each is a 4xx.
- */
-export function bodyReadError(error: unknown, coding: string): GatewayError | undefined {
+/** body-parser's typed errors (their `type`), as the caller's errors. */
+export function typedBodyError(error: unknown): GatewayError | undefined {
   const type = (error as { type?: unknown } | null)?.type;
   switch (type) {
     case 'entity.too.large':
@@ -61,12 +58,24 @@ export function bodyReadError(error: unknown, coding: string): GatewayError | un
       return new GatewayError('VALIDATION_FAILED', 'The request body was incomplete.', {
         errors: [{ location: 'body', field: '', message: 'is incomplete' }],
       });
+    default:
+      return undefined;
   }
+}
+
+/**
+ * Whatever reading a body failed with, as the caller's error: it comes from the caller's bytes
+ * (their size, coding or syntax) or their side of the connection, so each is a 4xx.
+ */
+export function bodyReadError(error: unknown, coding: string): GatewayError | undefined {
+  const typed = typedBodyError(error);
+  if (typed || !(error instanceof Error) || (error as { type?: unknown }).type !== undefined) return typed;
   // The decompression stream's own errors (zlib's Z_DATA_ERROR for a corrupt body, Z_BUF_ERROR
   // "unexpected end of file" for a truncated one, brotli's decoder errors) carry no `type`.
-  if (coding !== 'identity' && type === undefined && error instanceof Error) {
-    return new GatewayError('MALFORMED_JSON', `The request body could not be decoded (${coding}).`);
-  }
+  if (coding !== 'identity') return new GatewayError('MALFORMED_JSON', `The request body could not be decoded (${coding}).`);
+  // Any other failure of the request stream while it is read (a reset connection): body-parser
+  // marks each one 400.
+  if ((error as { status?: unknown }).status === 400) return new GatewayError('MALFORMED_JSON', 'The request body could not be read.');
   return undefined;
 }
 
