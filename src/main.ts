@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { createGateway } from './gateway.js';
+import { handleShutdownSignals } from './shutdown-signals.js';
 
 /** Entry point: configuration errors end the process with one line naming the variable (design.md §2). */
 async function main(): Promise<void> {
@@ -16,18 +17,12 @@ async function main(): Promise<void> {
   const gateway = await createGateway({ config });
   await gateway.listen();
 
-  const stop = (signal: NodeJS.Signals) => {
-    gateway.logger.info({ event: 'signal', signal }, `received ${signal}`);
-    gateway.shutdown().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        gateway.logger.fatal({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  handleShutdownSignals({
+    on: (signal, listener) => process.on(signal, listener),
+    shutdown: () => gateway.shutdown(),
+    logger: gateway.logger,
+    exit: (code) => process.exit(code),
+  });
 }
 
 main().catch((error: unknown) => {

@@ -142,16 +142,22 @@ function host(variable: string, raw: string): string {
 
 function baseUrl(variable: string, raw: string): string {
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  // Shown without its user-info, query or fragment, the parts a token travels in (a signed proxy
+  // URL, `?apiKey=`), so the error line that names the variable does not leak one.
   if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-    throw invalid(variable, 'must be an http(s) URL', raw);
+    throw invalid(variable, 'must be an http(s) URL', redactUrl(raw));
   }
-  // User info would end up in logs and error messages with the rest of the URL.
   if (url.username !== '' || url.password !== '') {
     throw new ConfigError(variable, `${variable} must not embed credentials (value hidden)`);
   }
   // Upstream paths are appended to the base, so a query or fragment would corrupt every call.
-  if (url.search !== '' || url.hash !== '') throw invalid(variable, 'must not have a query or fragment', raw);
+  if (url.search !== '' || url.hash !== '') throw invalid(variable, 'must not have a query or fragment', redactUrl(raw));
   return url.href.replace(/\/+$/, '');
+}
+
+/** `raw` with any user-info, query and fragment replaced by placeholders; works on text that is not a URL too. */
+function redactUrl(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:[\\/]*)?[^/\\?#]*@/i, '$1<user-info hidden>@').replace(/([?#]).*$/s, '$1<hidden>');
 }
 
 function keyList(variable: string, raw: string | undefined): string[] {

@@ -18,6 +18,7 @@ import { allowedMethods } from './openapi-backend.js';
 import { notFound, sendProblem } from './problem.js';
 import { callerKey, createRateLimiter } from './rate-limit.js';
 import { requestIdFrom } from './request-id.js';
+import { bodyReadError, contentCodingOf, refuseEncoding, refuseOversize, typedBodyError } from './request-body.js';
 import { securityHeaders } from './security-headers.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
 
@@ -193,10 +194,16 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
       if (!c.operation.requestBody) return;
       const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
       if (!hasBody) return;
+      // Refusals the headers decide come before a byte of the body is read (request-body.ts).
+      const oversize = refuseOversize(req.headers, config.bodyLimitBytes);
+      if (oversize) throw oversize;
       if (!req.is('application/json')) {
         throw new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be application/json.');
       }
-      await new Promise<void>((resolve, reject) => parseJson(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
+      const unreadable = refuseEncoding(req.headers);
+      if (unreadable) throw unreadable;
+      const coding = contentCodingOf(req.headers);
+      await new Promise<void>((resolve, reject) => parseJson(req, res, (err?: unknown) => (err ? reject(bodyReadError(err, coding) ?? err) : resolve())));
       // Set on the request and on its kept parse, which validation reuses (openapi-backend.ts), as
       // parseRequest would set a body body-parser's strict mode let through (an object or array);
       // the headers, query and path are not parsed again.
@@ -248,7 +255,7 @@ const isEdgeRefusal = (error: unknown): boolean => {
   return known !== undefined && EDGE_REFUSALS.has(known.code);
 };
 
-/** body-parser's errors carry `type`; everything else expected is already a GatewayError. */
+/** Errors the gateway expects, as their typed answers; anything else is a bug (500). */
 function toGatewayError(error: unknown): GatewayError | undefined {
   if (error instanceof GatewayError) return error;
   // A path segment that is not valid percent-encoding (`%zz`, a lone surrogate) cannot name anything:
@@ -262,19 +269,6 @@ function toGatewayError(error: unknown): GatewayError | undefined {
   if (error instanceof UpstreamShapeError) {
     return new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin's answer had an unexpected shape: ${error.message}`);
   }
-  const type = (error as { type?: unknown } | null)?.type;
-  switch (type) {
-    case 'entity.too.large':
-      return new GatewayError('PAYLOAD_TOO_LARGE', 'The request body is larger than the gateway accepts.');
-    case 'entity.parse.failed':
-      return new GatewayError('MALFORMED_JSON', 'The request body is not valid JSON.');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Request bodies must be UTF-8 application/json.');
-    case 'request.aborted':
-    case 'request.size.invalid':
-      return new GatewayError('VALIDATION_FAILED', 'The request body was incomplete.');
-    default:
-      return undefined;
-  }
+  // body-parser's own errors, should one reach here without passing postSecurityHandler's mapping.
+  return typedBodyError(error);
 }

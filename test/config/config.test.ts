@@ -143,7 +143,7 @@ describe('.env file syntax', () => {
 
   it('keeps a # inside quotes as part of the value', () => {
     const error = errorOf(() => loadConfig({ env: {}, cwd: dirWithEnvFile('FUTURES_BASE_URL="https://x.test/#frag"\n') }));
-    expect(error.message).toContain('FUTURES_BASE_URL must not have a query or fragment (got "https://x.test/#frag")');
+    expect(error.message).toContain('FUTURES_BASE_URL must not have a query or fragment (got "https://x.test/#<hidden>")');
   });
 
   it('lets env override an appended .env line', () => {
@@ -332,6 +332,27 @@ describe('secrets never appear in error messages', () => {
     expect(error.message).not.toContain(secret);
     expect(error.message).not.toContain(secret.slice(0, 10));
     expect(error.message).not.toContain('kc-secret-456');
+  });
+
+  // A token in FUTURES_BASE_URL's query, fragment or user-info (a signed proxy URL) stays out of the
+  // error line; the rest of the URL is shown so the operator can see which value is meant.
+  const token = 'tok3n-0123456789abcdef';
+  it.each([
+    ['a query', `https://proxy.test/kucoin?token=${token}`, '(got "https://proxy.test/kucoin?<hidden>")'],
+    ['a fragment', `https://proxy.test/#access_token=${token}`, '(got "https://proxy.test/#<hidden>")'],
+    ['a query and user-info', `https://ops:${token}@proxy.test/?k=${token}`, '(value hidden)'],
+    ['user-info with an @ in the password', `https://ops:${token}@x@proxy.test`, '(value hidden)'],
+    ['user-info on a scheme that is not http(s)', `ftp://ops:${token}@proxy.test/`, '(got "ftp://<user-info hidden>@proxy.test/")'],
+    ['user-info behind backslashes', `ftp:\\\\ops:${token}@proxy.test/`, '<user-info hidden>@proxy.test/'],
+    ['a query on a value that is not a URL', `proxy.test/kucoin?apiKey=${token}`, '(got "proxy.test/kucoin?<hidden>")'],
+    ['user-info on a value that is not a URL', `ops:${token}@proxy.test`, '(got "ops:<user-info hidden>@proxy.test")'],
+    ['user-info without a scheme', `${token}@proxy.test/kucoin`, '(got "<user-info hidden>@proxy.test/kucoin")'],
+  ])('FUTURES_BASE_URL with %s', (_title, raw, shown) => {
+    const error = errorOf(() => load({ FUTURES_BASE_URL: raw }));
+    expect(error.variable).toBe('FUTURES_BASE_URL');
+    expect(error.message).not.toContain(token);
+    expect(error.message).not.toContain(token.slice(0, 8));
+    expect(error.message).toContain(shown);
   });
 });
 

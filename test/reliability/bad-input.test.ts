@@ -4,6 +4,7 @@
  * contract-list handlers, so any business call is recorded and fails the property) and one with it off.
  * Seeds are fixed: a failure prints its seed and path and replays the same way.
  */
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpResponse } from '../support/http-client.js';
@@ -116,6 +117,41 @@ describe('mutated requests (switch on): 4xx problem, never 500, nothing sent to 
           expect(await businessCallsOf(), describeReq(req)).toEqual([]);
         }),
         { seed: SEED, numRuns: 100, endOnFailure: true },
+      );
+    });
+  }
+});
+
+describe('compressed and garbled bodies (switch on): 4xx problem, never 500, nothing sent to KuCoin', () => {
+  // Found by an outside attacker test: a gzip/deflate/br body that did not decode was a 500.
+  const compress: Record<string, (b: Uint8Array) => Buffer> = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+  const bytes = fc.uint8Array({ minLength: 1, maxLength: 512 });
+  const payload = fc.oneof(
+    bytes.map((b) => ({ how: 'random bytes', data: Buffer.from(b) })),
+    fc.tuple(fc.constantFrom(...Object.keys(compress)), bytes).map(([c, b]) => ({ how: `${c} of random bytes`, data: compress[c]!(b) })),
+    fc.tuple(fc.constantFrom(...Object.keys(compress)), bytes, fc.double({ min: 0, max: 0.99, noNaN: true })).map(([c, b, cut]) => {
+      const whole = compress[c]!(b);
+      return { how: `${c} cut at ${cut.toFixed(2)}`, data: whole.subarray(0, Math.max(1, Math.floor(whole.length * cut))) };
+    }),
+  );
+  const coding = fc.constantFrom('gzip', 'deflate', 'br', 'GZIP', 'identity', 'x-gzip', 'compress', 'zstd', 'gzip, br', 'identity, gzip', '');
+  const charset = fc.constantFrom('', '; charset=utf-8', '; charset=utf-16', '; charset=utf-7', '; charset=latin1');
+  for (const op of ops.filter((o) => o.body)) {
+    it(`${op.operationId}`, async () => {
+      await fc.assert(
+        fc.asyncProperty(payload, coding, charset, async (body, enc, cs) => {
+          kucoin.calls.length = 0;
+          const note = `${op.operationId} Content-Encoding ${JSON.stringify(enc)}${cs}, ${body.how} (${body.data.length} bytes)`;
+          const headers: Record<string, string> = { 'content-type': `application/json${cs}`, 'content-encoding': enc };
+          if (op.pathTemplate.startsWith('/api/admin/')) headers.authorization = `Bearer ${TEST_ADMIN_KEY}`;
+          const path = op.pathTemplate.replace(/\{[^}]+\}/g, 'XBTUSDTM');
+          const res = await checkedRawRequest(on.baseUrl, op.method, path, headers, body.data);
+          expect(res.status, `${note} -> ${res.text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+          expect(res.status, `${note} -> ${res.text.slice(0, 200)}`).toBeLessThan(500);
+          expect(res.body).toMatchObject({ success: false, status: res.status });
+          expect(await businessCallsOf(), note).toEqual([]);
+        }),
+        { seed: SEED, numRuns: 60, endOnFailure: true },
       );
     });
   }
