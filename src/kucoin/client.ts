@@ -207,10 +207,15 @@ export class KucoinClient {
    */
   async #withRetries(request: SendRequest, breaker: CircuitBreakerPolicy): Promise<unknown> {
     let backoff: IBackoff<unknown> | undefined;
+    let failure: unknown;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await breaker.execute(() => this.#sendWithClock(request));
       } catch (error) {
+        // A retry refused by the breaker this read's own tries helped open: KuCoin's failure is
+        // the truer answer (a 502 that reached KuCoin, not a 503 that sent nothing).
+        if (error instanceof BrokenCircuitError && failure !== undefined) throw failure;
+        failure = error;
         if (attempt >= this.#readAttempts || !isOutage(error)) throw error;
         backoff = backoff === undefined ? this.#backoff.next() : backoff.next(undefined);
         const delay = backoff.duration;

@@ -274,6 +274,17 @@ describe('circuit breaker', () => {
     for (const group of ['order-reads', 'order-writes', 'margin', 'market', 'stream']) expect(await breakerGauge(metrics, group)).toBe(0);
   });
 
+  it("answers a read whose own tries opened the breaker with KuCoin's failure, not the breaker's", async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), new HttpResponse('<html>oops</html>', { status: 200 }))));
+    const { client } = makeClient({ readAttempts: 3, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
+    // Tries 1 and 2 get the bad body and open the breaker; try 3 is refused by it, unsent.
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
+    expect(calls).toBe(2);
+    // A later read that sends nothing is told about the breaker.
+    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
+  });
+
   it('every endpoint belongs to a group', () => {
     expect(Object.keys(breakerGroups).sort()).toEqual(Object.keys(endpoints).sort());
   });
