@@ -87,7 +87,7 @@ export const DOCS_SCRIPT = `'use strict';
 `;
 
 export const DOCS_STYLE = `body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",sans-serif;color:#1b1b1b}
-.docs-bar{display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.5rem;padding:.7rem 1.5rem;background:#1b2a3a;color:#fff}
+.docs-bar{position:sticky;top:0;z-index:10;display:flex;flex-wrap:wrap;align-items:baseline;gap:.5rem 1.5rem;padding:.7rem 1.5rem;background:#1b2a3a;color:#fff}
 .docs-bar .docs-title{font-weight:600;font-size:1.1rem}.docs-bar small{font-weight:400;opacity:.75}
 .docs-bar nav{display:flex;flex-wrap:wrap;gap:1rem}.docs-bar a{color:#cfe3ff;text-decoration:none}
 .docs-bar a:hover,.docs-bar a[aria-current]{color:#fff;text-decoration:underline}
