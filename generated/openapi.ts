@@ -62,8 +62,56 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Human-readable reference of the operations, the WebSocket messages and the error codes */
+        /**
+         * Interactive reference of the REST operations, with links to the WebSocket reference and the error codes
+         * @description Swagger UI rendering of `/api/openapi.json` (parameters, schemas, examples, and "Try it out"
+         *     calls sent to this gateway), followed by the error catalogue. Every file it loads comes from
+         *     this gateway (`/api/docs/assets/*`), so it works on a closed network.
+         */
         get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/docs/websocket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Human-readable reference of the WebSocket `/ws/futures`
+         * @description The AsyncAPI contract (`/api/asyncapi.json`) rendered as a page: the channel, its close codes,
+         *     and every message in both directions with its payload schema and examples.
+         */
+        get: operations["getWebSocketDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/docs/assets/{asset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A static file of the reference page
+         * @description Swagger UI's script and style sheet (from the `swagger-ui-dist` package installed with the
+         *     gateway), the page's own start-up script and style sheet, and its icon. Any other name
+         *     answers `404` `NOT_FOUND`.
+         */
+        get: operations["getDocsAsset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -996,7 +1044,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A self-contained HTML page (no external scripts). */
+            /** @description An HTML page (no external resources). */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1008,6 +1056,62 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             421: components["responses"]["MisdirectedRequest"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getWebSocketDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An HTML page (no external resources). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDocsAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description `swagger-ui-bundle.js`, `swagger-ui.css`, `docs.js`, `docs.css` or `favicon.png`. */
+                asset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    /** @description The files change only with the gateway's version. */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/javascript": string;
+                    "text/css": string;
+                    "image/png": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
         };

@@ -74,10 +74,15 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     next();
   });
 
-  // helmet's headers are the same for every answer: worked out once, set in one call per request.
-  const headers = securityHeaders(helmet());
-  app.use((_req, res, next) => {
-    res.setHeaders(headers);
+  // helmet's headers are worked out once, set in one call per request. Two sets: CSP's
+  // `upgrade-insecure-requests` makes a browser fetch the page's own links over https, which a
+  // gateway reached over plain HTTP at a non-localhost host cannot answer (ERR_SSL_PROTOCOL_ERROR),
+  // so it goes only on answers to requests that came over TLS: `req.secure` is the socket's own
+  // TLS or, with TRUST_PROXY, the trusted proxy's `X-Forwarded-Proto: https`.
+  const overHttps = securityHeaders(helmet());
+  const overHttp = securityHeaders(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use((req, res, next) => {
+    res.setHeaders(req.secure ? overHttps : overHttp);
     next();
   });
   // Before anything else answers, on every route known or not: a Host outside ALLOWED_HOSTS is how

@@ -13,6 +13,8 @@ export const sampleRequests: Record<string, SampleRequest> = {
   getOpenApiDocument: { method: 'GET', path: '/api/openapi.json' },
   getAsyncApiDocument: { method: 'GET', path: '/api/asyncapi.json' },
   getDocs: { method: 'GET', path: '/api/docs' },
+  getWebSocketDocs: { method: 'GET', path: '/api/docs/websocket' },
+  getDocsAsset: { method: 'GET', path: '/api/docs/assets/docs.js' },
   getMetrics: { method: 'GET', path: '/metrics' },
   getFuturesSwitch: { method: 'GET', path: '/api/admin/futures-switch' },
   setFuturesSwitch: { method: 'PUT', path: '/api/admin/futures-switch', json: { enabled: true, reason: 'test' } },

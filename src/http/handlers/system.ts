@@ -1,15 +1,20 @@
 import type { Handler } from 'openapi-backend';
 import type { Request, Response } from 'express';
 import type { components } from '../../../generated/openapi.js';
-import { sendData } from '../problem.js';
+import { docsAssets } from '../docs-assets.js';
+import { notFound, sendData } from '../problem.js';
+import { servedOpenApiDocument } from '../served-contract.js';
 import type { HandlerDeps } from './context.js';
 
 type Health = components['schemas']['Health'];
 
 export function systemHandlers(deps: HandlerDeps): Record<string, Handler> {
   const { config, futuresSwitch, documents } = deps;
-  const openapiJson = JSON.stringify(documents.openapi);
+  const openapiJson = JSON.stringify(servedOpenApiDocument(documents.openapi, { gatewayApiKeys: config.apiKeys.length > 0 }));
   const asyncapiJson = JSON.stringify(documents.asyncapi);
+  const asset = docsAssets();
+  // Rendered on its first request: the Markdown renderer is loaded only by a gateway whose WebSocket reference is read.
+  let websocketDocs: Promise<string> | undefined;
 
   return {
     getHealth: (_c, _req: Request, res: Response) => {
@@ -37,6 +42,20 @@ export function systemHandlers(deps: HandlerDeps): Record<string, Handler> {
     },
     getDocs: (_c, _req: Request, res: Response) => {
       res.status(200).type('text/html').send(documents.docsHtml);
+    },
+    getWebSocketDocs: async (_c, _req: Request, res: Response) => {
+      websocketDocs ??= import('../websocket-docs-page.js').then((page) => page.renderWebSocketDocsPage(documents.asyncapi));
+      // A failed render is not kept: the next request tries again (and logs again).
+      const html = await websocketDocs.catch((error: unknown) => {
+        websocketDocs = undefined;
+        throw error;
+      });
+      res.status(200).type('text/html').send(html);
+    },
+    getDocsAsset: (c, req: Request, res: Response) => {
+      const file = asset(String(c.request.params.asset));
+      if (!file) throw notFound(req);
+      res.status(200).set({ 'Content-Type': file.contentType, 'Cache-Control': 'public, max-age=3600' }).send(file.body);
     },
     getMetrics: async (_c, _req: Request, res: Response) => {
       const body = await deps.metrics.registry.metrics();
