@@ -31,7 +31,8 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y --no-install-recommends chromium\` (or set CHROMIUM_PATH)`);
   }
-  gateway = await startGateway({ FEATURE_FUTURES: 'true' });
+  // The page is served under a name other than loopback's, which the Host check admits only when listed.
+  gateway = await startGateway({ FEATURE_FUTURES: 'true', ALLOWED_HOSTS: `localhost,127.0.0.1,${HOST}` });
   base = `http://${HOST}:${new URL(gateway.baseUrl).port}`;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: [`--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
 }, 30_000);
