@@ -36,15 +36,18 @@ describe('the circuit breaker follows its settings', () => {
     let healthy = false;
     kucoin.server.use(http.get(`${KUCOIN}/api/v1/positions`, () => (healthy ? json([]) : HttpResponse.json({ code: '500000', msg: 'down' }, { status: 500 }))));
 
-    // A read is tried up to 3 times: the first two fail and open the breaker, the third is not sent.
+    // A read is tried up to 3 times: the first two fail and open the breaker, the third is not
+    // sent; the read answers KuCoin's own failure, which it did reach.
     const first = await request(running.baseUrl, 'GET', '/api/futures/positions');
-    expect(first.status).toBe(503);
-    expect(first.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
-    expect(first.headers.get('retry-after')).toBe('2'); // OPEN_MS rounded up to whole seconds
+    expect(first.status).toBe(502);
+    expect(first.body).toMatchObject({ code: 'UPSTREAM_ERROR' });
     expect(positionCalls()).toBe(2);
 
+    // The next read sends nothing while the breaker is open.
     const held = await request(running.baseUrl, 'GET', '/api/futures/positions');
     expect(held.status).toBe(503);
+    expect(held.body).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
+    expect(held.headers.get('retry-after')).toBe('2'); // OPEN_MS rounded up to whole seconds
     expect(positionCalls()).toBe(2);
 
     healthy = true;

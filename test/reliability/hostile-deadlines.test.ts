@@ -100,8 +100,9 @@ describe('breakers per endpoint group', () => {
       http.delete(`${KUCOIN}/api/v1/orders/:orderId`, ({ params }) => json({ cancelledOrderIds: [params.orderId] })),
       http.post(`${KUCOIN}/api/v1/orders`, () => json({ orderId: 'o-after', clientOid: 'after-1' })),
     );
+    // Its two tries open the breaker: KuCoin's 502; then the breaker's 503, nothing sent.
     const first = await request(running!.baseUrl, 'GET', '/api/futures/positions');
-    expect(first.status).toBe(503);
+    expect(first.status).toBe(502);
     const blocked = await request(running!.baseUrl, 'GET', '/api/futures/positions');
     expect(blocked.status).toBe(503);
     expect(kucoin.calls.filter((c) => c.path === '/api/v1/positions')).toHaveLength(2);
