@@ -29,8 +29,6 @@ GATEWAY_LOG=${GATEWAY_LOG:-$GATEWAY_DIR/logs/gateway.log}
 GIT_REF=${GIT_REF:-origin/main}
 HEALTH_TIMEOUT_SECONDS=${HEALTH_TIMEOUT_SECONDS:-60}
 HTTP_TIMEOUT_SECONDS=${HTTP_TIMEOUT_SECONDS:-30}
-# SIGTERM lets in-flight requests finish (SHUTDOWN_TIMEOUT_MS, 10 s by default); past this, SIGKILL.
-STOP_GRACE_SECONDS=15
 
 ROLLOUT_PASSED=0
 ROLLOUT_FAILED=0
@@ -248,8 +246,23 @@ managed_pid() {
   return 0
 }
 
+# stop_grace_seconds: how long stop_gateway waits after SIGTERM before SIGKILL. The gateway drains
+# in-flight requests for max(SHUTDOWN_TIMEOUT_MS, UPSTREAM_DEADLINE_MS + 500) ms (an order already
+# sent to KuCoin gets its answer); the wait is that, from the environment or $ENV_FILE as the
+# gateway reads them (defaults 10000 and 8000), plus 5 s for the process to exit.
+stop_grace_seconds() {
+  local shutdown_ms deadline_ms grace_ms
+  shutdown_ms=${SHUTDOWN_TIMEOUT_MS:-$(env_file_value "$ENV_FILE" SHUTDOWN_TIMEOUT_MS)}
+  deadline_ms=${UPSTREAM_DEADLINE_MS:-$(env_file_value "$ENV_FILE" UPSTREAM_DEADLINE_MS)}
+  [[ $shutdown_ms =~ ^[0-9]+$ ]] || shutdown_ms=10000
+  [[ $deadline_ms =~ ^[0-9]+$ ]] || deadline_ms=8000
+  grace_ms=$((deadline_ms + 500 > shutdown_ms ? deadline_ms + 500 : shutdown_ms))
+  printf '%s\n' $(((grace_ms + 999) / 1000 + 5))
+}
+
 stop_gateway() {
-  local pid waited=0
+  local pid waited=0 grace
+  grace=$(stop_grace_seconds)
   pid=$(managed_pid)
   if [[ -z $pid ]]; then
     note "no running gateway in $PID_FILE"
@@ -257,13 +270,13 @@ stop_gateway() {
     return 0
   fi
   kill -TERM "$pid" 2>/dev/null || true
-  while pid_alive "$pid" && ((waited < STOP_GRACE_SECONDS * 10)); do
+  while pid_alive "$pid" && ((waited < grace * 10)); do
     sleep 0.1
     waited=$((waited + 1))
   done
   if pid_alive "$pid"; then
     kill -KILL "$pid" 2>/dev/null || true
-    note "gateway pid $pid outlived SIGTERM by ${STOP_GRACE_SECONDS} s: sent SIGKILL"
+    note "gateway pid $pid outlived SIGTERM by ${grace} s: sent SIGKILL"
   fi
   rm -f "$PID_FILE"
   pass "stopped gateway" "pid $pid"

@@ -216,6 +216,25 @@ describe('env_set', () => {
   });
 });
 
+describe('stop_grace_seconds', () => {
+  it.each([
+    ['the defaults', '', {}, '15'],
+    ['a long deadline in .env', 'UPSTREAM_DEADLINE_MS=30000\n', {}, '36'],
+    ['a long shutdown timeout in .env', 'SHUTDOWN_TIMEOUT_MS=20000\nUPSTREAM_DEADLINE_MS=1000\n', {}, '25'],
+    ['the environment over .env', 'UPSTREAM_DEADLINE_MS=30000\n', { UPSTREAM_DEADLINE_MS: '2000' }, '15'],
+  ])('outlasts the gateway\'s own drain (%s)', async (_label, dotenv, env, want) => {
+    const scratch = mkdtempSync(join(tmpdir(), 'rollout-grace-'));
+    try {
+      writeFileSync(join(scratch, '.env'), dotenv);
+      const run = await runLib('stop_grace_seconds', { GATEWAY_DIR: scratch, ...env });
+      expectExit(run, 'zero');
+      expect(run.stdout.trim()).toBe(want);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the rollout playbook, phase by phase', { timeout: PHASE_TIMEOUT_MS }, () => {
   it('phase 1: staging-flag-off builds, turns futures off, restarts and passes the off checks', async () => {
     const run = await runScript('staging-flag-off.sh');
