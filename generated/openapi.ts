@@ -311,14 +311,14 @@ export interface paths {
         };
         /**
          * One order
-         * @description Upstream: `GET /api/v1/orders/{orderId}`. Needs KuCoin credentials.
+         * @description Upstream: `GET /api/v1/orders/{orderId}`. An id KuCoin does not know (its `100001` `error.getOrder.orderNotExist`) is 404 `ORDER_NOT_FOUND`. Needs KuCoin credentials.
          */
         get: operations["getOrder"];
         put?: never;
         post?: never;
         /**
          * Cancel an order
-         * @description Upstream: `DELETE /api/v1/orders/{orderId}`. An order that is already done is 409 `ORDER_NOT_CANCELABLE`. Needs KuCoin credentials.
+         * @description Upstream: `DELETE /api/v1/orders/{orderId}`. An order that is already done is 409 `ORDER_NOT_CANCELABLE`; an id KuCoin does not know is 404 `ORDER_NOT_FOUND`. Never retried: when KuCoin's answer is lost (timeout, 5xx, network) the order is read back before answering: cancelled is 200 with `reconciled: true`, filled is 409 `ORDER_NOT_CANCELABLE`, still open or unreadable is 502 `CANCEL_UNCONFIRMED`. Needs KuCoin credentials.
          */
         delete: operations["cancelOrder"];
         options?: never;
@@ -417,6 +417,15 @@ export interface components {
         Side: "BUY" | "SELL";
         /** @enum {string} */
         OrderType: "MARKET" | "LIMIT";
+        /**
+         * @description An order's type as KuCoin reports it, upper-cased. The documented ones (KuCoin's Get Order
+         *     List `type`, https://www.kucoin.com/docs-new/api-3470244) are `LIMIT`, `MARKET`,
+         *     `LIMIT_STOP`, `MARKET_STOP`, `OCO_LIMIT` and `OCO_STOP`; only `LIMIT` and `MARKET` can be
+         *     placed through the gateway. The set is open: a type KuCoin adds later is passed on
+         *     upper-cased (letters, digits, `_`) rather than failing the order, the list or the live
+         *     feed's snapshot, so clients should treat an unknown value as "some other kind of order".
+         */
+        OrderKind: ("LIMIT" | "MARKET" | "LIMIT_STOP" | "MARKET_STOP" | "OCO_LIMIT" | "OCO_STOP") | string;
         /**
          * @description Our spelling of KuCoin's `ISOLATED`/`CROSS`.
          * @enum {string}
@@ -531,7 +540,7 @@ export interface components {
         };
         LeverageChange: {
             symbol: components["schemas"]["SymbolInput"];
-            /** @description At most the symbol's `maxLeverage` (400 `LEVERAGE_TOO_HIGH` otherwise). */
+            /** @description A whole number: KuCoin takes cross leverage as a string holding an integer and order leverage as an integer. At most the symbol's `maxLeverage` (400 `LEVERAGE_TOO_HIGH` otherwise). */
             leverage: number;
             marginMode: components["schemas"]["MarginModeInput"];
         };
@@ -580,16 +589,16 @@ export interface components {
             qtyUnit: "contracts" | "base" | "quote";
             /** @description LIMIT only; a multiple of the tick size. */
             price?: number;
-            /** @description Isolated orders; defaults to the leverage set with PUT /api/futures/leverage, else 1. */
+            /** @description A whole number (KuCoin's Add Order types it integer). Isolated orders; defaults to the leverage set with PUT /api/futures/leverage, else 1. */
             leverage?: number;
             marginMode?: components["schemas"]["MarginModeInput"];
             /**
-             * @default GTC
+             * @description LIMIT only (KuCoin: "Optional for type is 'limit' order"); a MARKET order with it is 400 `VALIDATION_FAILED` naming the field. KuCoin's default, GTC, when omitted.
              * @enum {string}
              */
-            timeInForce: "GTC" | "IOC";
-            /** @default false */
-            postOnly: boolean;
+            timeInForce?: "GTC" | "IOC";
+            /** @description LIMIT only; a MARKET order with it is 400 `VALIDATION_FAILED` naming the field. Not post-only when omitted. */
+            postOnly?: boolean;
             /** @default false */
             reduceOnly: boolean;
             /** @description Your id for the order; overrides `Idempotency-Key`. */
@@ -616,13 +625,13 @@ export interface components {
             symbol: components["schemas"]["Symbol"];
             baseAsset: components["schemas"]["Asset"];
             side: components["schemas"]["Side"];
-            type: components["schemas"]["OrderType"];
+            type: components["schemas"]["OrderKind"];
             /**
              * @description `open` while resting; `filled` when done with everything filled; `canceled` when done otherwise (partly filled orders report `filledQty`).
              * @enum {string}
              */
             status: "open" | "filled" | "canceled";
-            /** @description null for market orders. */
+            /** @description null for `MARKET` and `MARKET_STOP` orders. */
             price: number | null;
             /** @description Contracts. */
             qty: number;
@@ -657,6 +666,11 @@ export interface components {
         };
         CancelResult: {
             cancelledOrderIds: string[];
+            /**
+             * @description Present when KuCoin's answer to the cancel was lost and the order, read back afterwards, was cancelled.
+             * @constant
+             */
+            reconciled?: true;
         };
         CancelEnvelope: components["schemas"]["SuccessBase"] & {
             data?: components["schemas"]["CancelResult"];
@@ -708,11 +722,13 @@ export interface components {
          *     `src/http/errors.ts` is checked against it in CI). The `kucoin` lists say which KuCoin
          *     business codes become which of ours. Two are not the caller's doing and become 502: `415000`
          *     and `404000` (KuCoin refusing the request's form or path would be a gateway bug or an API
-         *     change). `400002` (timestamp out of tolerance) is first answered by resyncing the clock with
+         *     change). `100001` is `UPSTREAM_INVALID_REQUEST` except on a read or cancel of one order
+         *     whose message is `error.getOrder.orderNotExist`: KuCoin's answer for an id it does not know,
+         *     which is `ORDER_NOT_FOUND`. `400002` (timestamp out of tolerance) is first answered by resyncing the clock with
          *     KuCoin's server time and retrying once; only a second `400002` becomes `UPSTREAM_ERROR`.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISDIRECTED_REQUEST" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISDIRECTED_REQUEST" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "CANCEL_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
         FieldError: {
             /**
              * @description Where the field is.
@@ -895,7 +911,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `ORDER_UNCONFIRMED` (an order POST failed in transit and no order with its `clientOid` was found: reconcile with `clientOid`). */
+        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `ORDER_UNCONFIRMED` (an order POST failed in transit and no order with its `clientOid` was found: reconcile with `clientOid`), `CANCEL_UNCONFIRMED` (a cancel failed in transit and the order, read back, is still open or could not be read: the cancel may still be applied). */
         BadGateway: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1204,7 +1220,7 @@ export interface operations {
     listPositions: {
         parameters: {
             query?: {
-                /** @description Settlement currency to filter by (`USDT`, `XBT`, `BTC`...). All when absent. */
+                /** @description Settlement currency to filter by (`USDT`, `XBT`...), any case. `BTC` is taken as KuCoin's `XBT`, the only rename (responses show `XBT` as `BTC`). All when absent. */
                 currency?: string;
             };
             header?: never;
@@ -1565,6 +1581,7 @@ export interface operations {
     getAccount: {
         parameters: {
             query?: {
+                /** @description The account's currency, any case. `BTC` is taken as KuCoin's `XBT` (the inverse contracts' account). */
                 currency?: string;
             };
             header?: never;

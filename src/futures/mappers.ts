@@ -104,7 +104,7 @@ export function toOrder(kucoinOrder: KucoinOrder, contract: Pick<ContractRef, 'b
     type,
     status,
     // KuCoin sends "0" (or "") as the price of market orders (§3.10; CCXT fetchOrder fixture).
-    price: type === 'MARKET' ? null : f.optionalPrice('price'),
+    price: isMarketKind(type) ? null : f.optionalPrice('price'),
     qty,
     filledQty,
     // A done order has nothing left to fill, whatever it did not fill was cancelled.
@@ -233,11 +233,26 @@ function positionMarginMode(f: Fields): 'isolated' | 'cross' {
   return f.boolean('crossMode') ? 'cross' : 'isolated';
 }
 
-/** KuCoin `limit`/`market`; stop and OCO variants map by their base (`limit_stop` → LIMIT). */
-function orderTypeOf(f: Fields): 'MARKET' | 'LIMIT' {
-  const type = f.oneOf('type', ['limit', 'market', 'limit_stop', 'market_stop', 'oco_limit'] as const);
-  return type === 'market' || type === 'market_stop' ? 'MARKET' : 'LIMIT';
+/**
+ * The order types KuCoin documents (Get Order List's `type`, https://www.kucoin.com/docs-new/api-3470244),
+ * as the contract's `OrderKind` spells them.
+ */
+export const DOCUMENTED_ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_STOP', 'MARKET_STOP', 'OCO_LIMIT', 'OCO_STOP'] as const;
+
+// The open half of `OrderKind`: a type KuCoin adds later is passed on upper-cased, not refused, so
+// one such order cannot fail a whole list or snapshot.
+const ORDER_KIND = /^[A-Z][A-Z0-9_]{0,31}$/;
+
+/** KuCoin's `type` upper-cased (`limit_stop` → LIMIT_STOP); a value that is not even a type name is a shape error. */
+function orderTypeOf(f: Fields): Order['type'] {
+  const raw = f.string('type');
+  const type = raw.toUpperCase();
+  if (!ORDER_KIND.test(type)) throw f.error('type', `${preview(raw)} is not an order type name`);
+  return type;
 }
+
+/** MARKET and MARKET_STOP carry no price of their own (KuCoin sends "0" or ""). */
+const isMarketKind = (type: string): boolean => type === 'MARKET' || type === 'MARKET_STOP';
 
 function multiplierOf(contract: Pick<ContractRef, 'multiplier'>): number {
   const { multiplier } = contract;

@@ -1,5 +1,6 @@
 import type { components } from '../../generated/openapi.js';
 import type { KucoinAccountOverview, KucoinContract, KucoinFundingRate } from '../kucoin/payloads.js';
+import { toKucoinAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { toAccount, toContract, toFundingRate } from './mappers.js';
 
@@ -28,7 +29,7 @@ export async function getContract(deps: FuturesDeps, symbolInput: string): Promi
 /** KuCoin defaults to the XBT account; our contract defaults to USDT (kucoin-futures.md §3.1). */
 export async function getAccount(deps: FuturesDeps, currency: string | undefined): Promise<Account> {
   const raw = await deps.client.call<KucoinAccountOverview>('accountOverview', {
-    query: { currency: (currency ?? 'USDT').toUpperCase() },
+    query: { currency: toKucoinAsset(currency ?? 'USDT') },
     context: 'reading the account overview',
   });
   return toAccount(raw);

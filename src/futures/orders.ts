@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../http/errors.js';
 import { UpstreamRefused } from '../kucoin/client.js';
+import { isUnknownOrder } from '../kucoin/error-map.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
@@ -9,12 +10,13 @@ import { marginModeOf } from './margin-mode.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
 import { orderListOrder, toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
-import { contractsFor } from './units.js';
+import { contractsFor, plainDecimal } from './units.js';
 
 type OrderRequest = components['schemas']['OrderRequest'];
 type OrderAccepted = components['schemas']['OrderAccepted'];
 type Order = components['schemas']['Order'];
 type OrderPage = components['schemas']['OrderPage'];
+type CancelResult = components['schemas']['CancelResult'];
 type ClosePositionResult = components['schemas']['ClosePositionResult'];
 
 export interface OrdersDeps extends FuturesDeps {
@@ -41,7 +43,24 @@ const isFinal = (error: unknown): boolean =>
 const fieldError = (field: string, message: string) =>
   new GatewayError('VALIDATION_FAILED', `body.${field} ${message}`, { errors: [{ location: 'body', field, message }] });
 
+/**
+ * Fields KuCoin takes only in a form the contract's types cannot say, checked before anything is
+ * sent: `timeInForce` and `postOnly` are limit-order parameters (Add Order,
+ * https://www.kucoin.com/docs-new/api-3470235: "Optional for type is 'limit' order"; ccxt drops
+ * `timeInForce` on market orders because KuCoin errors on market + GTC), and `leverage` is an
+ * integer there (the contract says so too; this keeps a caller of the function honest).
+ */
+function checkOrderFields(body: OrderRequest): void {
+  if (body.type === 'MARKET') {
+    for (const field of ['timeInForce', 'postOnly'] as const) {
+      if (body[field] !== undefined) throw fieldError(field, 'applies to LIMIT orders only; leave it out of a MARKET order');
+    }
+  }
+  if (body.leverage !== undefined && !Number.isInteger(body.leverage)) throw fieldError('leverage', 'must be a whole number');
+}
+
 export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempotencyKey: string | undefined): Promise<OrderAccepted> {
+  checkOrderFields(body);
   // An unknown symbol in a body is bad input naming the field (design.md §7), not a missing resource.
   const contract = await deps.catalog.resolve(body.symbol).catch((error: unknown) => {
     if (error instanceof GatewayError && error.code === 'UNKNOWN_SYMBOL') throw fieldError('symbol', `is not a known futures symbol (${body.symbol})`);
@@ -66,12 +85,13 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
     side: body.side.toLowerCase(),
     symbol: contract.symbol,
     type: body.type.toLowerCase(),
-    ...(body.type === 'LIMIT' ? { price: String(body.price) } : {}),
+    ...(body.type === 'LIMIT' ? { price: plainDecimal(body.price!) } : {}),
     size: size.contracts,
     leverage,
     marginMode,
-    ...(body.timeInForce ? { timeInForce: body.timeInForce } : {}),
-    ...(body.postOnly ? { postOnly: true } : {}),
+    // LIMIT only (checkOrderFields refuses them on MARKET).
+    ...(body.type === 'LIMIT' && body.timeInForce ? { timeInForce: body.timeInForce } : {}),
+    ...(body.type === 'LIMIT' && body.postOnly ? { postOnly: true } : {}),
     ...(body.reduceOnly ? { reduceOnly: true } : {}),
   };
 
@@ -172,15 +192,62 @@ export async function listOrders(
   return { ...mapped, items: mapped.items.sort(orderListOrder) };
 }
 
+const orderNotFound = (orderId: string, upstream?: { code: string; message: string }) =>
+  new GatewayError('ORDER_NOT_FOUND', `There is no order ${orderId}.`, upstream ? { upstream } : {});
+
 export async function getOrder(deps: FuturesDeps, orderId: string): Promise<Order> {
-  const order = await deps.client.call<KucoinOrder | null>('getOrder', { params: { orderId }, context: `reading order ${orderId}` });
-  if (!order || typeof order !== 'object') throw new GatewayError('ORDER_NOT_FOUND', `There is no order ${orderId}.`);
+  const order = await deps.client.call<KucoinOrder | null>('getOrder', { params: { orderId }, context: `reading order ${orderId}` }).catch((error: unknown) => {
+    if (isUnknownOrder(error)) throw orderNotFound(orderId, error.options.upstream);
+    throw error;
+  });
+  if (!order || typeof order !== 'object') throw orderNotFound(orderId);
   return toOrder(order, await deps.catalog.forHeld(order.symbol));
 }
 
-export async function cancelOrder(deps: FuturesDeps, orderId: string): Promise<{ cancelledOrderIds: string[] }> {
-  const result = await deps.client.call<KucoinCancelResult>('cancelOrder', { params: { orderId }, context: `cancelling order ${orderId}` });
-  return toCancelResult(result);
+/**
+ * One DELETE, never retried. When its answer is lost (timeout, 5xx, network; not a call that was
+ * never sent) KuCoin may have applied it, so the order is read back before answering, as a
+ * placement is looked up by clientOid: cancelled is the success it was; filled is what KuCoin
+ * would have said (not cancelable); still open, or unreadable, is CANCEL_UNCONFIRMED. The DELETE
+ * leaves part of the request's deadline for that read.
+ */
+export async function cancelOrder(deps: FuturesDeps, orderId: string): Promise<CancelResult> {
+  const context = `cancelling order ${orderId}`;
+  try {
+    const result = await deps.client.call<KucoinCancelResult>('cancelOrder', { params: { orderId }, context, leaveMs: deps.client.reconcileReserveMs });
+    return toCancelResult(result);
+  } catch (error) {
+    if (isUnknownOrder(error)) throw orderNotFound(orderId, error.options.upstream);
+    if (!(error instanceof GatewayError) || !UNCERTAIN.has(error.code) || error.options.notSent) throw error;
+    return reconcileCancel(deps, orderId, error);
+  }
+}
+
+async function reconcileCancel(deps: FuturesDeps, orderId: string, lost: GatewayError): Promise<CancelResult> {
+  const upstream = lost.options.upstream ? { upstream: lost.options.upstream } : {};
+  let order: Order;
+  try {
+    order = await getOrder(deps, orderId);
+  } catch (error) {
+    const code = error instanceof GatewayError ? error.code : 'unknown';
+    deps.logger.warn({ event: 'cancel_lookup_failed', orderId, after: lost.code, code }, 'order read after an uncertain cancel failed');
+    if (code === 'ORDER_NOT_FOUND') throw error;
+    throw new GatewayError(
+      'CANCEL_UNCONFIRMED',
+      `KuCoin's answer to cancelling order ${orderId} was lost (${lost.code}) and the order could not be read back (${code}): the cancel may have been applied. Read the order before acting on it.`,
+      upstream,
+    );
+  }
+  deps.logger.warn({ event: 'cancel_reconciled', orderId, after: lost.code, status: order.status }, 'order read back after an uncertain cancel');
+  if (order.status === 'canceled') return { cancelledOrderIds: [orderId], reconciled: true };
+  if (order.status === 'filled') {
+    throw new GatewayError('ORDER_NOT_CANCELABLE', `Order ${orderId} was filled; KuCoin's answer to the cancel was lost (${lost.code}) and the order, read back, is done.`, upstream);
+  }
+  throw new GatewayError(
+    'CANCEL_UNCONFIRMED',
+    `KuCoin's answer to cancelling order ${orderId} was lost (${lost.code}); the order, read back, is still open. The cancel may yet be applied: read the order, or cancel it again.`,
+    upstream,
+  );
 }
 
 /** kucoin-futures.md §6 pitfall 5: an order whose marginMode differs from the symbol's fails (330005); send the symbol's own. */

@@ -1,6 +1,7 @@
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../http/errors.js';
 import type { KucoinContract, KucoinPosition } from '../kucoin/payloads.js';
+import { toKucoinAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { positionListOrder, toPosition } from './mappers.js';
 
@@ -18,7 +19,7 @@ export interface HeldPositions {
  * shape problem (502): answering "no positions" to it would tell a trader something false.
  */
 export async function readHeldPositions(deps: FuturesDeps, currency: string | undefined, context: string): Promise<HeldPositions> {
-  const positions = await deps.client.call<KucoinPosition[]>('positions', { query: { currency: currency?.toUpperCase() }, context });
+  const positions = await deps.client.call<KucoinPosition[]>('positions', { query: { currency: toKucoinAsset(currency) }, context });
   if (!Array.isArray(positions)) throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'KuCoin sent a position list that is not a list.');
   return { positions, contracts: await deps.catalog.forHeldAll(positions.map((p) => p.symbol)) };
 }

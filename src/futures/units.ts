@@ -97,6 +97,27 @@ export function nsToMs(ns: number | string): number {
   return Number(value / 1_000_000n);
 }
 
+/** Significant digits kept when a number is written for KuCoin: a double holds 15 exactly. */
+const SIGNIFICANT_DIGITS = 15;
+
+/**
+ * A number as KuCoin takes decimals in strings (`price`, `stopPrice`, cross `leverage`): plain
+ * digits, never an exponent. `String(8e-7)` is "8e-7" and `String(1e21)` is "1e+21", which KuCoin's
+ * Add Order (https://www.kucoin.com/docs-new/api-3470235) types as a plain string decimal. Rounded to
+ * 15 significant digits first, so the noise of binary arithmetic (0.1 + 0.2 = 0.30000000000000004)
+ * is not sent as if it were the caller's price.
+ */
+export function plainDecimal(n: number): string {
+  if (!Number.isFinite(n)) throw new RangeError(`not a finite number: ${n}`);
+  const { digits, scale } = decimalOf(Number(n.toPrecision(SIGNIFICANT_DIGITS)));
+  const negative = digits < 0n;
+  const magnitude = (negative ? -digits : digits).toString().padStart(scale + 1, '0');
+  const whole = magnitude.slice(0, magnitude.length - scale);
+  const fraction = magnitude.slice(magnitude.length - scale).replace(/0+$/, '');
+  const text = fraction === '' ? whole : `${whole}.${fraction}`;
+  return negative && text !== '0' ? `-${text}` : text;
+}
+
 /** Half the spacing between doubles at `value` (≥ 2^53): 2^(exponent − 53). */
 function halfStepOf(value: bigint): bigint {
   const exponent = value.toString(2).length - 1;

@@ -48,6 +48,7 @@ export const errorCatalogue: Readonly<Record<ErrorCode, { status: number; title:
   UPSTREAM_ERROR: { status: 502, title: 'KuCoin failed' },
   UPSTREAM_BAD_RESPONSE: { status: 502, title: "KuCoin's answer could not be understood" },
   ORDER_UNCONFIRMED: { status: 502, title: "The order's outcome is unknown; reconcile with its clientOid" },
+  CANCEL_UNCONFIRMED: { status: 502, title: "The cancel's outcome is unknown; read the order" },
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'KuCoin is unavailable' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'KuCoin did not answer in time' },
 };

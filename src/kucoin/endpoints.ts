@@ -40,7 +40,8 @@ export const endpoints = {
   // Marked private with no permission in the SDK spec; TS and CCXT sign it (kucoin-futures.md §3 note *).
   riskLimitTiers: { ...read('/api/v1/contracts/risk-limit/{symbol}', 'public', 5), spend: 'write' },
   changeRiskLimitLevel: write('POST', '/api/v1/position/risk-limit-level/change', 5),
-  // Public, but with permission "Futures" in the spec; signed when credentials exist (note †).
+  // Public (`x-api-channel: Public`, https://www.kucoin.com/docs-new/api-3470265): never signed,
+  // credentials or not. Its `x-api-permission: Futures` is a catalogue tag, not a key requirement.
   fundingRate: read('/api/v1/funding-rate/{symbol}/current', 'public', 2, false),
   contractsActive: read('/api/v1/contracts/active', 'public', 3, false),
   contract: read('/api/v1/contracts/{symbol}', 'public', 3, false),

@@ -87,3 +87,19 @@ export function toGatewayError(failure: UpstreamFailure, context: string): Gatew
   // KuCoin's own code and message for the caller.
   return new GatewayError('UPSTREAM_REJECTED', `KuCoin refused ${context}: ${upstream.message}`, { upstream });
 }
+
+/**
+ * KuCoin's answer to a read or cancel of an order id it does not know: the generic "invalid
+ * parameter" code with a message of its own, `{"code":"100001","msg":"error.getOrder.orderNotExist"}`
+ * (reported for both `GET` and `DELETE /api/v1/orders/{orderId}` in ccxt/ccxt#10605; KuCoin's
+ * spec documents no code of its own for it). Only the message tells it from a malformed request,
+ * so it is recognised here and nowhere else.
+ */
+export function isUnknownOrder(error: unknown): error is GatewayError {
+  return (
+    error instanceof GatewayError &&
+    error.code === 'UPSTREAM_INVALID_REQUEST' &&
+    error.options.upstream?.code === '100001' &&
+    /ordernotexist/i.test(error.options.upstream.message)
+  );
+}

@@ -25,3 +25,17 @@ function contractId(base: string, quote: string): string | undefined {
 export function toUserAsset(asset: string): string {
   return asset === 'XBT' ? 'BTC' : asset;
 }
+
+/**
+ * A currency filter as KuCoin takes it: its root symbol, so `BTC` is `XBT` (the inverse contracts
+ * settle in XBT, and Get Position List and Get Account Overview filter by that code; KuCoin's
+ * Universal SDK spec, openapi-futures-positions.json / -account.json). A `BTC` sent as is matches
+ * nothing: an empty position list while an XBT position is held. Upper-cased.
+ */
+export function toKucoinAsset(asset: string): string;
+export function toKucoinAsset(asset: string | undefined): string | undefined;
+export function toKucoinAsset(asset: string | undefined): string | undefined {
+  if (asset === undefined) return undefined;
+  const upper = asset.toUpperCase();
+  return upper === 'BTC' ? 'XBT' : upper;
+}

@@ -27,6 +27,7 @@
  */
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../http/errors.js';
+import { toKucoinAsset } from '../kucoin/symbols.js';
 import { outsideAnyRequest } from '../request-scope.js';
 import { orderListOrder, positionListOrder, toPosition, UpstreamShapeError, type OrderPage, type Position } from '../futures/mappers.js';
 import { listOrders } from '../futures/orders.js';
@@ -258,7 +259,7 @@ export class AccountView {
 
   /** The REST path's answer made from the feed's state; undefined when a position cannot be mapped. */
   #positionsFrom(cache: FeedCache, currency: string | undefined): Position[] | undefined {
-    const wanted = currency?.toUpperCase();
+    const wanted = toKucoinAsset(currency);
     const positions: Position[] = [];
     for (const [symbol, raw] of cache.positions) {
       if (wanted !== undefined && raw.settleCurrency !== wanted) continue;

@@ -12,6 +12,7 @@ import {
   toOrderPage,
   toPosition,
   UpstreamShapeError,
+  DOCUMENTED_ORDER_TYPES,
   type ContractRef,
 } from '../../src/futures/mappers.js';
 import type {
@@ -254,8 +255,12 @@ describe('toOrder', () => {
     ['done, all filled → filled', { isActive: false, status: 'done', size: 3, filledSize: 3 }, { status: 'filled', remainingQty: 0 }],
     ['done, none filled → canceled', { isActive: false, status: 'done', size: 3, filledSize: 0 }, { status: 'canceled', remainingQty: 0, avgFillPrice: null }],
     ['done, part filled → canceled', { isActive: false, status: 'done', size: 3, filledSize: 2 }, { status: 'canceled', filledQty: 2 }],
-    ['limit_stop → LIMIT', { type: 'limit_stop', price: '70000' }, { type: 'LIMIT', price: 70000 }],
-    ['market_stop → MARKET, price null', { type: 'market_stop', price: '70000' }, { type: 'MARKET', price: null }],
+    ['limit → LIMIT', { type: 'limit', price: '70000' }, { type: 'LIMIT', price: 70000 }],
+    ['limit_stop → LIMIT_STOP', { type: 'limit_stop', price: '70000' }, { type: 'LIMIT_STOP', price: 70000 }],
+    ['market_stop → MARKET_STOP, price null', { type: 'market_stop', price: '70000' }, { type: 'MARKET_STOP', price: null }],
+    ['oco_limit → OCO_LIMIT', { type: 'oco_limit', price: '70000' }, { type: 'OCO_LIMIT', price: 70000 }],
+    ['oco_stop → OCO_STOP', { type: 'oco_stop', price: '70000' }, { type: 'OCO_STOP', price: 70000 }],
+    ['a type KuCoin adds later is passed on upper-cased', { type: 'trailing_stop', price: '70000' }, { type: 'TRAILING_STOP', price: 70000 }],
     ['market with price "" → null', { type: 'market', price: '' }, { price: null }],
     ['limit with price "0" → null', { type: 'limit', price: '0' }, { price: null }],
     ['sell → SELL', { side: 'sell' }, { side: 'SELL' }],
@@ -385,7 +390,8 @@ describe('a payload that cannot be mapped is an UpstreamShapeError', () => {
     ['an order leverage that is not a number', () => toOrder({ ...canceled, leverage: 'x' }, contract('XBTUSDTM')), 'order.leverage'],
     ['a filled size above the size', () => toOrder({ ...canceled, filledSize: 6 }, contract('XBTUSDTM')), 'order.filledSize'],
     ['an unknown side', () => toOrder({ ...canceled, side: 'BUY' }, contract('XBTUSDTM')), 'order.side'],
-    ['an unknown order type', () => toOrder({ ...canceled, type: 'oco_stop' }, contract('XBTUSDTM')), 'order.type'],
+    ['an order type that is not a type name', () => toOrder({ ...canceled, type: 'stop loss!' }, contract('XBTUSDTM')), 'order.type'],
+    ['an order type that is not a string', () => toOrder({ ...canceled, type: 7 as unknown as string }, contract('XBTUSDTM')), 'order.type'],
     ['a time in force the contract lacks', () => toOrder({ ...canceled, timeInForce: 'FOK' }, contract('XBTUSDTM')), 'order.timeInForce'],
     ['a bad orderTime without createdAt', () => toOrder({ ...canceled, createdAt: undefined as unknown as number, orderTime: -1 }, contract('XBTUSDTM')), 'order.orderTime'],
     ['an order on a contract the gateway does not know', () => toOrderPage(activePage, () => undefined), 'orders.items.0.symbol'],
@@ -403,5 +409,21 @@ describe('a payload that cannot be mapped is an UpstreamShapeError', () => {
     }
     expect(thrown).toBeInstanceOf(UpstreamShapeError);
     expect(thrown).toMatchObject({ name: 'UpstreamShapeError', code: 'UPSTREAM_BAD_RESPONSE', field });
+  });
+});
+
+describe('order types (KuCoin Get Order List, https://www.kucoin.com/docs-new/api-3470244)', () => {
+  it("the contract's OrderKind lists every documented type, as the mapper spells them", () => {
+    const kind = (spec as { components: { schemas: Record<string, { anyOf: { enum?: string[] }[] }> } }).components.schemas.OrderKind!;
+    expect(kind.anyOf[0]!.enum).toEqual([...DOCUMENTED_ORDER_TYPES]);
+  });
+
+  it.each(['oco_stop', 'oco_limit', 'limit_stop', 'market_stop', 'some_new_type'])('a page with one %s order maps whole', (type) => {
+    const [first] = activePage.items;
+    const page = { ...activePage, items: [...activePage.items, { ...first!, id: 'odd', type }] };
+    const mapped = toOrderPage(page, (symbol) => contract(symbol));
+    expect(mapped.items).toHaveLength(activePage.items.length + 1);
+    expect(mapped.items.at(-1)!.type).toBe(type.toUpperCase());
+    expectValid('OrderPage', mapped);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { baseQtyFor, contractsFor, nsToMs, type ContractSizing, type QtyUnit } from '../../src/futures/units.js';
+import { baseQtyFor, contractsFor, nsToMs, plainDecimal, type ContractSizing, type QtyUnit } from '../../src/futures/units.js';
 
 const XBTUSDTM: ContractSizing = { multiplier: 0.001, lotSize: 1, isInverse: false };
 const ETHUSDTM: ContractSizing = { multiplier: 0.01, lotSize: 1, isInverse: false };
@@ -111,5 +111,33 @@ describe('nsToMs', () => {
     ['an empty string', ''],
   ])('refuses %s', (_title, ns) => {
     expect(() => nsToMs(ns)).toThrow(RangeError);
+  });
+});
+
+describe('plainDecimal: numbers KuCoin takes in strings, never in exponent form', () => {
+  it.each<[number, string]>([
+    [8e-7, '0.0000008'],
+    [1e-7, '0.0000001'],
+    [8.1e-7, '0.00000081'],
+    [1.23e-10, '0.000000000123'],
+    [0.1 + 0.2, '0.3'],
+    [0.7 * 3, '2.1'],
+    [60000, '60000'],
+    [60000.5, '60000.5'],
+    [91670.1, '91670.1'],
+    [1e21, '1000000000000000000000'],
+    [1.5e21, '1500000000000000000000'],
+    [-0.0000012, '-0.0000012'],
+    [0, '0'],
+    [-0, '0'],
+    [10, '10'],
+  ])('%d → %s', (n, text) => {
+    expect(plainDecimal(n)).toBe(text);
+    expect(plainDecimal(n)).not.toMatch(/e/i);
+    expect(Number(plainDecimal(n))).toBe(Number(n.toPrecision(15)));
+  });
+
+  it.each([Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY])('refuses %d', (n) => {
+    expect(() => plainDecimal(n)).toThrow(RangeError);
   });
 });

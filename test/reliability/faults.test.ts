@@ -52,6 +52,8 @@ const TYPED: Record<string, number> = {
   UPSTREAM_ERROR: 502,
   UPSTREAM_BAD_RESPONSE: 502,
   ORDER_UNCONFIRMED: 502,
+  // a cancel whose answer was lost and whose order, read back, is still open (or unreadable)
+  CANCEL_UNCONFIRMED: 502,
   UPSTREAM_UNAVAILABLE: 503,
   UPSTREAM_TIMEOUT: 504,
   // a cancel whose first attempt went through although its answer did not

@@ -51,11 +51,12 @@ describe('order refusals carry KuCoin codes (kucoin-futures.md §2)', () => {
 });
 
 describe('cancels', () => {
-  it('a done order cannot be cancelled (100004), nor an unknown one', () => {
+  it('a done order cannot be cancelled (100004); an unknown one is 100001 error.getOrder.orderNotExist, as KuCoin answers', () => {
     const engine = makeEngine();
     const { orderId } = engine.placeOrder(order());
     expect(codeOf(() => engine.cancelOrder(orderId))).toBe('100004');
-    expect(codeOf(() => engine.cancelOrder('999'))).toBe('100004');
+    expect(codeOf(() => engine.cancelOrder('999'))).toBe('100001');
+    expect(() => engine.cancelOrder('999')).toThrow('error.getOrder.orderNotExist');
   });
 
   it('by clientOid needs the symbol; cancel-all cancels every open order of the symbol', () => {
@@ -129,19 +130,20 @@ describe('order queries (kucoin-futures.md §3.4)', () => {
     expect(codeOf(() => engine.listOrders({ status: 'open' }))).toBe('100001');
   });
 
-  it('finds an order by id and by clientOid; an unknown one is null', () => {
+  it('finds an order by id and by clientOid; an unknown clientOid is null, an unknown id 100001 error.getOrder.orderNotExist', () => {
     const engine = makeEngine();
     const { orderId } = engine.placeOrder(order({ clientOid: 'find-me' }));
     expect(engine.orderByClientOid('find-me')?.id).toBe(orderId);
     expect(engine.order(orderId)?.clientOid).toBe('find-me');
     expect(engine.orderByClientOid('nobody')).toBeNull();
-    expect(engine.order('1')).toBeNull();
+    expect(codeOf(() => engine.order('1'))).toBe('100001');
+    expect(() => engine.order('1')).toThrow('error.getOrder.orderNotExist');
   });
 
   it('a test order is validated but never exists', () => {
     const engine = makeEngine();
     const placed = engine.placeOrder(order({ clientOid: 't1' }), { test: true });
-    expect(engine.order(placed.orderId)).toBeNull();
+    expect(codeOf(() => engine.order(placed.orderId))).toBe('100001');
     expect(engine.position('XBTUSDTM').currentQty).toBe(0);
     expect(codeOf(() => engine.placeOrder(order({ clientOid: 't2', leverage: 500 }), { test: true }))).toBe('300016');
   });

@@ -209,9 +209,11 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
     return listOrders(this.#core, query);
   }
 
-  order(orderId: string): KucoinOrder | null {
+  /** An unknown id is KuCoin's 100001 `error.getOrder.orderNotExist`, not an empty `data`. */
+  order(orderId: string): KucoinOrder {
     const order = this.#core.state.orders.find((o) => o.id === orderId);
-    return order ? orderPayload(order, this.#core.spec(order.symbol)) : null;
+    if (!order) throw refuse.unknownOrder();
+    return orderPayload(order, this.#core.spec(order.symbol));
   }
 
   orderByClientOid(clientOid: string): KucoinOrder | null {

@@ -19,6 +19,8 @@ export const refuse = {
   invalidParam: (what: string) => new SimError('100001', what),
   unknownContract: () => new SimError('100003', 'Contract parameter invalid'),
   notCancelable: (why = 'Order not cancelable') => new SimError('100004', why),
+  // KuCoin's answer to a read or cancel of an order id it does not know (reported in ccxt/ccxt#10605).
+  unknownOrder: () => new SimError('100001', 'error.getOrder.orderNotExist'),
   paramIllegal: (what: string) => new SimError('300000', what),
   activeOrderLimit: () => new SimError('300001', 'Active order count limit exceeded'),
   balance: () => new SimError('300003', 'Balance not enough'),

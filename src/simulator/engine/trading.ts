@@ -173,10 +173,10 @@ export function fillCrossed(core: EngineCore, symbol: string): void {
   for (const order of crossed) if (order.status === 'open') fill(core, order, order.price, 'maker');
 }
 
-/** §3.4 cancel by id. An order that is done (or unknown) cannot be cancelled: 100004. */
+/** Cancel by id. A done order cannot be cancelled (100004); an unknown id is 100001 `error.getOrder.orderNotExist`, as KuCoin answers it. */
 export function cancelOrder(core: EngineCore, orderId: string): { cancelledOrderIds: string[] } {
   const order = core.state.orders.find((o) => o.id === orderId);
-  if (!order) throw refuse.notCancelable('The order does not exist');
+  if (!order) throw refuse.unknownOrder();
   if (order.status !== 'open') throw refuse.notCancelable();
   cancel(core, order);
   return { cancelledOrderIds: [order.id] };

@@ -29,8 +29,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
   /**
-   * private: always signed. public: signature checked only when a KC-API-KEY is sent (TS signs
-   * the funding call, §3 note †; KuCoin's handling of that is not documented).
+   * private: always signed. public: no signature needed; one is still checked when a KC-API-KEY
+   * is sent, so a client signing a public call with a wrong key learns of it here.
    */
   auth: 'private' | 'public';
   pool: Pool;
@@ -76,8 +76,8 @@ export const routes: readonly Route[] = [
       pageSize: query.get('pageSize'),
     }),
   ),
-  // kucoin-futures.md does not say what KuCoin answers for an unknown clientOid (nor an unknown
-  // order id); the simulator answers success with `data: null`, which the gateway reads as "not found".
+  // An unknown order id is 100001 `error.getOrder.orderNotExist` (engine.order). What KuCoin answers
+  // for an unknown clientOid is not documented; the simulator answers `data: null`.
   priv('GET', '/api/v1/orders/byClientOid', 5, ({ engine, query }) => engine.orderByClientOid(required(query, 'clientOid'))),
   priv('GET', '/api/v1/orders/{orderId}', 5, ({ engine, params }) => engine.order(params.orderId!)),
   priv('DELETE', '/api/v1/orders/client-order/{clientOid}', 1, ({ engine, params, query }) => engine.cancelByClientOid(params.clientOid!, query.get('symbol'))),
