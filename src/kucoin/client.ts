@@ -335,9 +335,10 @@ export class KucoinClient {
       if (timedOut) {
         throw new GatewayError('UPSTREAM_TIMEOUT', `KuCoin did not answer within ${timeoutMs} ms while ${context}.`);
       }
-      // A refused connection delivered nothing; any other transport failure may have delivered the request.
-      const refused = causeOf(error) === 'ECONNREFUSED';
-      throw new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin could not be reached while ${context}.`, { retryAfterSeconds: 5, notSent: refused });
+      // No connection was ever made (refused, no such host, or a port fetch will not dial): nothing
+      // was delivered. Any other transport failure may have delivered the request.
+      const notSent = NEVER_CONNECTED.has(causeOf(error));
+      throw new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin could not be reached while ${context}.`, { retryAfterSeconds: 5, notSent });
     }
 
     const limits = rateLimitHeaders(response.headers);
@@ -414,6 +415,13 @@ function rateLimitHeaders(headers: Headers): { limit?: number; remaining?: numbe
   if (resetMs !== undefined) out.resetMs = resetMs;
   return out;
 }
+
+/**
+ * Transport failures that happen before any byte is written: a refused connection, a host name
+ * that does not resolve, and a port the Fetch standard's "bad port" list forbids (undici refuses
+ * it without dialling).
+ */
+const NEVER_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'bad port']);
 
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
