@@ -59,6 +59,7 @@ describe('defaults', () => {
       readsFromStream: { enabled: true, lingerMs: 60000 },
       allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
       allowedOrigins: [],
+      stateDir: join(process.cwd(), 'data'),
     });
   });
 
@@ -194,6 +195,7 @@ describe('value parsing', () => {
     ['WS_DEFAULT_SYMBOLS', 'none', { wsDefaultSymbols: [] }],
     ['READS_FROM_STREAM', 'off', { readsFromStream: { enabled: false, lingerMs: 60000 } }],
     ['READS_FROM_STREAM_LINGER_MS', '5000', { readsFromStream: { enabled: true, lingerMs: 5000 } }],
+    ['STATE_DIR', '/var/lib/gateway', { stateDir: '/var/lib/gateway' }],
     ['ALLOWED_HOSTS', ' Gateway.Example.COM., 10.0.0.5,::1,[::1],gateway.example.com ', { allowedHosts: ['gateway.example.com', '10.0.0.5', '[::1]'] }],
     ['ALLOWED_HOSTS', 'localhost,*', { allowedHosts: 'any' }],
     ['ALLOWED_ORIGINS', 'https://App.Example.com:443, http://127.0.0.1:5173,https://app.example.com', { allowedOrigins: ['https://app.example.com', 'http://127.0.0.1:5173'] }],
