@@ -107,7 +107,9 @@ describe('precedence: env over .env over defaults', () => {
   });
 
   it('is fine without a .env file', () => {
-    expect(loadConfig({ env: {}, cwd: dirWithEnvFile() })).toEqual(load());
+    const cwd = dirWithEnvFile();
+    // STATE_DIR is relative to the working directory.
+    expect(loadConfig({ env: {}, cwd })).toEqual({ ...load(), stateDir: join(cwd, 'data') });
   });
 
   it('reads an explicit envFile path relative to cwd', () => {
