@@ -229,13 +229,36 @@ export interface paths {
         get?: never;
         /**
          * Set the margin mode and leverage of a symbol
-         * @description `cross`: switch the symbol to cross margin if needed (`POST /api/v2/position/changeMarginMode`;
+         * @description Everything is checked before the first write: an integer leverage within the symbol's maximum
+         *     (and the risk-limit level's, isolated), the margin mode, an explicit `riskLimitLevel`.
+         *
+         *     `cross`: switch the symbol to cross margin if needed (`POST /api/v2/position/changeMarginMode`;
          *     KuCoin refuses while orders or positions are open: 409 `MARGIN_MODE_CHANGE_BLOCKED`), then
-         *     `POST /api/v2/changeCrossUserLeverage`.
-         *     `isolated`: switch to isolated if needed, read the risk-limit tiers, pick the highest level whose
-         *     `maxLeverage` is at least the requested leverage, move the position there
-         *     (`POST /api/v1/position/risk-limit-level/change`), and remember the leverage as the default for
-         *     later isolated orders on the symbol. Leverage above the symbol's maximum is 400 `LEVERAGE_TOO_HIGH`.
+         *     `POST /api/v2/changeCrossUserLeverage` with the leverage as a string holding an integer. KuCoin's
+         *     `data: false` is 422 `UPSTREAM_REJECTED`. When the answer to either write is lost (timeout, 5xx),
+         *     the value is read back before answering.
+         *
+         *     `isolated`: KuCoin has no isolated leverage setting; leverage travels with each order and is capped
+         *     by the symbol's risk-limit level (`GET /api/v1/contracts/risk-limit/{symbol}`,
+         *     https://www.kucoin.com/docs-new/api-3470263). The leverage is remembered (durably, under
+         *     `STATE_DIR`) as the default for later isolated orders on the symbol.
+         *     - When the position's current level (`riskLimitLevel` of `GET /api/v1/position`; level 1 when
+         *       KuCoin reports none) already allows the leverage, nothing is sent to KuCoin:
+         *       `riskLimitLevelChanged: false`.
+         *     - Otherwise the gateway asks for the allowed level nearest the current one (or the level given in
+         *       `riskLimitLevel`) with `POST /api/v1/position/risk-limit-level/change`
+         *       (https://www.kucoin.com/docs-new/api-3470264). A higher level allows a larger position but
+         *       carries a larger maintenance margin (liquidation nearer), and KuCoin cancels every open order
+         *       of the symbol on a level change: with open orders the answer is 409
+         *       `RISK_LIMIT_CHANGE_CANCELS_ORDERS` listing them (`openOrders`), unless `cancelOpenOrders` is true.
+         *     - KuCoin's answer only means "submitted"; the outcome is the private push
+         *       `position.adjustRiskLimit` on `/contract/position:{symbol}`. The gateway waits for it (or sees
+         *       the position's level change) within `UPSTREAM_DEADLINE_MS`: success is 200
+         *       `riskLimitLevelChanged: true`; failure is 422 `UPSTREAM_REJECTED` with KuCoin's message; no
+         *       outcome in time is 202 with `riskLimitStatus: pending` and the level asked for.
+         *
+         *     If a step fails after the margin mode was switched in the same request, the mode is switched
+         *     back; when that too fails, the error's detail says the mode was left switched.
          *     Needs KuCoin credentials.
          */
         put: operations["setLeverage"];
@@ -540,17 +563,28 @@ export interface components {
         };
         LeverageChange: {
             symbol: components["schemas"]["SymbolInput"];
-            /** @description A whole number: KuCoin takes cross leverage as a string holding an integer and order leverage as an integer. At most the symbol's `maxLeverage` (400 `LEVERAGE_TOO_HIGH` otherwise). */
+            /** @description A whole number: KuCoin takes cross leverage as a string holding an integer and order leverage as an integer. At most the symbol's `maxLeverage` and, with `riskLimitLevel`, that level's (400 `LEVERAGE_TOO_HIGH` otherwise). */
             leverage: number;
             marginMode: components["schemas"]["MarginModeInput"];
+            /** @description Isolated only: the risk-limit level to move to (a larger position allowed, a larger maintenance margin). Default: the current level when it allows the leverage, else the allowed level nearest it. */
+            riskLimitLevel?: number;
+            /** @description Isolated only (default false): allow a risk-limit level change although KuCoin will cancel the symbol's open orders (409 `RISK_LIMIT_CHANGE_CANCELS_ORDERS` otherwise). */
+            cancelOpenOrders?: boolean;
         };
         LeverageResult: {
             symbol: components["schemas"]["Symbol"];
             baseAsset: components["schemas"]["Asset"];
             marginMode: components["schemas"]["MarginMode"];
             leverage: number;
-            /** @description The risk-limit level chosen (isolated); null in cross mode. */
+            /** @description Isolated: the level the position is at (200), or the level asked for (202). Null in cross mode. */
             riskLimitLevel: number | null;
+            /** @description True when KuCoin reported the level change done in this request. */
+            riskLimitLevelChanged: boolean;
+            /**
+             * @description `unchanged`: the current level allows the leverage, nothing was sent. `changed`: KuCoin reported the change done. `pending`: submitted, no outcome before the deadline (202). Null in cross mode.
+             * @enum {string|null}
+             */
+            riskLimitStatus: "unchanged" | "changed" | "pending" | null;
         };
         LeverageEnvelope: components["schemas"]["SuccessBase"] & {
             data?: components["schemas"]["LeverageResult"];
@@ -728,7 +762,7 @@ export interface components {
          *     KuCoin's server time and retrying once; only a second `400002` becomes `UPSTREAM_ERROR`.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISDIRECTED_REQUEST" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "CANCEL_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "RISK_LIMIT_CHANGE_CANCELS_ORDERS" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISDIRECTED_REQUEST" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "CANCEL_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
         FieldError: {
             /**
              * @description Where the field is.
@@ -762,6 +796,11 @@ export interface components {
             };
             /** @description With `ORDER_UNCONFIRMED` and order conflicts: the order's clientOid. */
             clientOid?: string;
+            /** @description With `RISK_LIMIT_CHANGE_CANCELS_ORDERS`: the open orders of the symbol KuCoin would cancel. */
+            openOrders?: {
+                orderId: string;
+                clientOid: string | null;
+            }[];
             /** @description With 429 and 503. */
             retryAfterSeconds?: number;
         };
@@ -838,7 +877,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `MARGIN_MODE_MISMATCH`, `POSITION_MODE_MISMATCH`, `MARGIN_MODE_CHANGE_BLOCKED`, `ORDER_NOT_CANCELABLE`, `DUPLICATE_CLIENT_OID`, `IDEMPOTENCY_CONFLICT`, `POSITION_BUSY`, `UNSAFE_EXPOSURE`. */
+        /** @description `MARGIN_MODE_MISMATCH`, `POSITION_MODE_MISMATCH`, `MARGIN_MODE_CHANGE_BLOCKED`, `RISK_LIMIT_CHANGE_CANCELS_ORDERS` (with `openOrders`), `ORDER_NOT_CANCELABLE`, `DUPLICATE_CLIENT_OID`, `IDEMPOTENCY_CONFLICT`, `POSITION_BUSY`, `UNSAFE_EXPOSURE`. */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1351,6 +1390,18 @@ export interface operations {
         responses: {
             /** @description What was done. */
             200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LeverageEnvelope"];
+                };
+            };
+            /** @description The risk-limit level change was submitted, but KuCoin reported no outcome before the deadline (`riskLimitStatus` `pending`, `riskLimitLevel` the level asked for). Read the position's `riskLimitLevel` later to see where it went. */
+            202: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     RateLimit: components["headers"]["RateLimit"];

@@ -108,7 +108,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.
     budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, metrics }),
   });
-  const futures = createFuturesServices(kucoin, logger);
+  const futures = createFuturesServices(kucoin, logger, config.stateDir);
 
   // The live feed needs KuCoin's private WebSocket, whose token is a signed call: without
   // credentials there is none, and clients are told why instead of waiting for snapshots.
@@ -117,6 +117,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     : config.kucoin.credentials === null ? 'KuCoin credentials are not configured: no live positions, orders or funding.'
     : undefined;
   const upstream = feedUnavailable === undefined ? (options.upstream ?? new UpstreamSupervisor({ client: kucoin, logger, metrics })) : undefined;
+  // A risk-limit level change reports its outcome on the stream (position.adjustRiskLimit), when it is up.
+  futures.riskLimitPushes = upstream;
   const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, metrics, ...options.feed }) : undefined;
   const { enabled, lingerMs } = config.readsFromStream;
   futures.accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });

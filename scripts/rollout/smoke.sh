@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # smoke.sh off|on: the playbook's checks against the gateway at GATEWAY_URL (README "Rollout checks").
 #   off: health says disabled; futures routes, an unknown route and the /ws/futures upgrade all 404 alike.
-#   on:  health says enabled; positions, leverage (cross 5x on BTCUSDTM: a real write), funding,
-#        order validation and the /ws/futures greeting work.
+#   on:  health says enabled; positions, leverage (isolated 5x on BTCUSDTM, answered as XBTUSDTM:
+#        KuCoin is written to only when the symbol is in cross margin or its risk-limit level does not
+#        allow 5x, and never cancels orders: with open orders a level change is refused with 409),
+#        funding, order validation and the /ws/futures greeting work.
 # Sourced by the phase scripts for smoke_off / smoke_on; run alone, it prints its checks and exits
 # non-zero when one fails. Environment: see lib.sh (GATEWAY_URL, GATEWAY_API_KEY, GATEWAY_DIR).
 set -euo pipefail
@@ -99,9 +101,12 @@ smoke_on() {
   check_http "GET /api/futures/positions is 200" 200
   check_json "positions envelope has success:true and a data array" 'b && b.success === true && Array.isArray(b.data)' true
 
-  http_call PUT /api/futures/leverage '{"symbol":"BTCUSDTM","leverage":5,"marginMode":"cross"}' "$key"
-  check_http "PUT /api/futures/leverage BTCUSDTM 5x cross is 200" 200
+  http_call PUT /api/futures/leverage '{"symbol":"BTCUSDTM","leverage":5,"marginMode":"isolated"}' "$key"
+  check_http "PUT /api/futures/leverage BTCUSDTM 5x isolated is 200" 200
   check_json "leverage answer names symbol XBTUSDTM" 'b && b.data && b.data.symbol' '"XBTUSDTM"'
+  # Says whether a risk-limit level change was needed, i.e. whether KuCoin was asked for one.
+  check_match "leverage answer says whether the risk-limit level changed" \
+    "$(json_eval "$HTTP_BODY" 'b && b.data && `level ${b.data.riskLimitLevel} ${b.data.riskLimitStatus}`')" '^"level [0-9]+ (unchanged|changed|pending)"$'
 
   http_call GET /api/futures/funding/BTCUSDTM "" "$key"
   check_http "GET /api/futures/funding/BTCUSDTM is 200" 200

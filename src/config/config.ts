@@ -42,6 +42,8 @@ export interface GatewayConfig {
   allowedHosts: 'any' | string[];
   /** Web origins besides the gateway's own whose pages may use the futures routes and socket. */
   allowedOrigins: string[];
+  /** Absolute directory for what must outlive the process (the leverage remembered for isolated orders). */
+  stateDir: string;
 }
 
 export interface LoadConfigOptions {
@@ -97,6 +99,7 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'WS_DEFAULT_SYMBOLS', default: 'XBTUSDTM,ETHUSDTM', meaning: "comma-separated symbols (any accepted spelling) a new /ws/futures connection watches before it subscribes, at most 50; 'none' for none" },
     { variable: 'READS_FROM_STREAM', default: 'true', meaning: 'serve the position and open-order lists from the live feed when it is current (no KuCoin call); false sends every read to KuCoin' },
     { variable: 'READS_FROM_STREAM_LINGER_MS', default: '60000', meaning: "how long the KuCoin stream a REST read of those lists started stays up after the last such read, in ms" },
+    { variable: 'STATE_DIR', default: './data', meaning: 'directory for state that must survive a restart (the leverage set for isolated orders, leverage.json), relative to the working directory; created when first written' },
     { variable: 'ALLOWED_HOSTS', default: LOOPBACK_OR_ANY, meaning: "comma-separated host names the Host header may name, any port (IPv6 in brackets; '*' for any); other hosts get 421 MISDIRECTED_REQUEST on every route and the socket" },
     { variable: 'ALLOWED_ORIGINS', default: NONE, meaning: "comma-separated web origins (https://app.example.com) besides the gateway's own whose pages may call futures routes and open /ws/futures; another browser Origin gets 403 ORIGIN_NOT_ALLOWED" },
     { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on the client address in X-Forwarded-For; enable only behind a proxy that overwrites that header" },
@@ -307,6 +310,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     },
     allowedHosts: allowedHosts('ALLOWED_HOSTS', read('ALLOWED_HOSTS'), get('HOST')),
     allowedOrigins: originList('ALLOWED_ORIGINS', read('ALLOWED_ORIGINS')),
+    stateDir: resolve(options.cwd ?? process.cwd(), get('STATE_DIR')),
   };
 
   // design.md §10: never serve futures beyond loopback without gateway API keys.

@@ -1,74 +1,245 @@
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../http/errors.js';
-import type { KucoinContract, KucoinRiskLimitTier } from '../kucoin/payloads.js';
+import type { KucoinContract, KucoinCrossLeverage, KucoinOrderPage, KucoinPosition, KucoinRiskLimitTier } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
+import { currentScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
+import type { LeverageMemory } from './leverage-memory.js';
 import { marginModeOf } from './margin-mode.js';
+import { RiskLimitWatch, type PushSource } from './risk-limit-outcome.js';
+
+export { LeverageMemory } from './leverage-memory.js';
 
 type LeverageChange = components['schemas']['LeverageChange'];
 type LeverageResult = components['schemas']['LeverageResult'];
+type OpenOrder = NonNullable<components['schemas']['Problem']['openOrders']>[number];
+type Mode = 'CROSS' | 'ISOLATED';
 
-/**
- * Isolated leverage has no KuCoin setting: it travels with each order (kucoin-futures.md §3.5).
- * What PUT /api/futures/leverage sets for isolated symbols is remembered here and used as the
- * default for later isolated orders. In-memory, per process.
- */
-export class LeverageMemory {
-  readonly #bySymbol = new Map<string, number>();
-  get(symbol: string): number | undefined {
-    return this.#bySymbol.get(symbol);
-  }
-  set(symbol: string, leverage: number): void {
-    this.#bySymbol.set(symbol, leverage);
-  }
+export interface LeverageDeps extends FuturesDeps {
+  leverage: LeverageMemory;
+  /** The KuCoin stream, when the gateway has one: the risk-limit outcome push arrives on it. */
+  riskLimitPushes?: PushSource;
+  /** How often the position's level is read while no push has settled a change; default 250 ms. */
+  riskLimitPollMs?: number;
 }
 
-export async function setLeverage(deps: FuturesDeps & { leverage: LeverageMemory }, change: LeverageChange): Promise<LeverageResult> {
+/** What the answer keeps for itself after the wait for KuCoin's outcome (the 202 must be written by the deadline). */
+const ANSWER_MARGIN_MS = 500;
+/** Outside any request (never in the gateway): how long to wait for the outcome. */
+const DEFAULT_WAIT_MS = 5_000;
+
+/**
+ * PUT /api/futures/leverage. Everything is read and checked before the first write; a write that
+ * fails after the margin mode was switched in the same request switches it back.
+ */
+export async function setLeverage(deps: LeverageDeps, change: LeverageChange): Promise<{ status: 200 | 202; result: LeverageResult }> {
   const contract = await deps.catalog.resolve(change.symbol);
-  const mode = change.marginMode.toUpperCase() as 'CROSS' | 'ISOLATED';
-  if (change.leverage > contract.maxLeverage) {
-    throw new GatewayError('LEVERAGE_TOO_HIGH', `${contract.symbol} allows at most ${contract.maxLeverage}x; ${change.leverage}x was asked.`, {
-      errors: [{ location: 'body', field: 'leverage', message: `must be at most ${contract.maxLeverage}` }],
+  const mode: Mode = change.marginMode.toUpperCase() as Mode;
+  const leverage = change.leverage;
+  if (!Number.isInteger(leverage)) {
+    throw new GatewayError('VALIDATION_FAILED', 'Leverage must be a whole number: KuCoin takes an integer (order `leverage`, cross leverage "10").', {
+      errors: [{ location: 'body', field: 'leverage', message: 'must be an integer' }],
     });
   }
-  await ensureMarginMode(deps, contract.symbol, mode);
-  const base = { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), leverage: change.leverage };
+  if (leverage > contract.maxLeverage) throw tooHigh(`${contract.symbol} allows at most ${contract.maxLeverage}x; ${leverage}x was asked.`, `must be at most ${contract.maxLeverage}`);
+  if (mode === 'CROSS' && change.riskLimitLevel !== undefined) {
+    // KuCoin: cross margin has a continuous risk limit, no level to choose.
+    throw new GatewayError('VALIDATION_FAILED', 'riskLimitLevel applies to isolated margin only.', {
+      errors: [{ location: 'body', field: 'riskLimitLevel', message: 'only with marginMode isolated' }],
+    });
+  }
+  const base = { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), leverage };
+  const currentMode = await marginModeOf(deps, contract.symbol);
 
   if (mode === 'CROSS') {
-    await deps.client.call<boolean>('changeCrossLeverage', {
-      body: { symbol: contract.symbol, leverage: String(change.leverage) },
-      context: `setting ${contract.symbol} cross leverage`,
+    return withModeRestored(deps, contract.symbol, currentMode, mode, async () => {
+      await changeCrossLeverage(deps, contract.symbol, leverage);
+      return { status: 200, result: { ...base, marginMode: 'cross', riskLimitLevel: null, riskLimitLevelChanged: false, riskLimitStatus: null } };
     });
-    return { ...base, marginMode: 'cross', riskLimitLevel: null };
   }
 
   const tiers = await deps.client.call<KucoinRiskLimitTier[]>('riskLimitTiers', { params: { symbol: contract.symbol }, context: `reading ${contract.symbol} risk limits` });
-  const level = riskLimitLevelFor(change.leverage, tiers, contract);
-  await deps.client.call<boolean>('changeRiskLimitLevel', {
-    body: { symbol: contract.symbol, level },
-    context: `moving ${contract.symbol} to risk-limit level ${level}`,
+  const current = await riskLimitLevelOf(deps, contract.symbol);
+  const target = targetRiskLimitLevel(leverage, tiers, current, change.riskLimitLevel, contract);
+  if (target === current) {
+    return withModeRestored(deps, contract.symbol, currentMode, mode, async () => {
+      deps.leverage.set(contract.symbol, leverage);
+      return { status: 200, result: { ...base, marginMode: 'isolated', riskLimitLevel: current, riskLimitLevelChanged: false, riskLimitStatus: 'unchanged' } };
+    });
+  }
+  if (change.cancelOpenOrders !== true) {
+    const open = await openOrdersOf(deps, contract.symbol);
+    if (open.length > 0) {
+      throw new GatewayError(
+        'RISK_LIMIT_CHANGE_CANCELS_ORDERS',
+        `${leverage}x needs ${contract.symbol} at risk-limit level ${target} (now ${current}); KuCoin cancels every open order of the symbol on a level change, and it has ${open.length}. Send "cancelOpenOrders": true to go ahead.`,
+        { openOrders: open },
+      );
+    }
+  }
+  return withModeRestored(deps, contract.symbol, currentMode, mode, async () => {
+    const outcome = await changeRiskLimitLevel(deps, contract.symbol, target);
+    if (outcome.kind === 'failed') {
+      throw new GatewayError('UPSTREAM_REJECTED', `KuCoin did not move ${contract.symbol} to risk-limit level ${target}: ${outcome.message}`, {
+        upstream: { code: 'position.adjustRiskLimit', message: outcome.message },
+      });
+    }
+    deps.leverage.set(contract.symbol, leverage);
+    return outcome.kind === 'changed'
+      ? { status: 200, result: { ...base, marginMode: 'isolated', riskLimitLevel: outcome.level, riskLimitLevelChanged: true, riskLimitStatus: 'changed' } }
+      : { status: 202, result: { ...base, marginMode: 'isolated', riskLimitLevel: target, riskLimitLevelChanged: false, riskLimitStatus: 'pending' } };
   });
-  deps.leverage.set(contract.symbol, change.leverage);
-  return { ...base, marginMode: 'isolated', riskLimitLevel: level };
 }
 
 /**
- * design.md §6: the highest level whose maxLeverage still allows the requested leverage, i.e. the
- * largest position possible at that leverage. Tiers run from level 1 (highest leverage, smallest
- * positions) upwards (kucoin-futures.md §3.7).
+ * The level to be at: the explicit one when asked (its maxLeverage must allow the leverage), else
+ * the current one when it allows the leverage, else the allowed level nearest the current one (the
+ * lower on a tie). Higher levels allow larger positions but carry larger maintenance margins, so
+ * moving further than needed brings liquidation nearer for nothing (risk-limit tiers,
+ * https://www.kucoin.com/docs-new/api-3470263).
  */
-export function riskLimitLevelFor(leverage: number, tiers: readonly KucoinRiskLimitTier[], contract: KucoinContract): number {
-  const allowed = tiers.filter((tier) => tier.maxLeverage >= leverage).map((tier) => tier.level);
-  if (allowed.length === 0) {
-    throw new GatewayError('LEVERAGE_TOO_HIGH', `No ${contract.symbol} risk-limit level allows ${leverage}x.`, {
-      errors: [{ location: 'body', field: 'leverage', message: 'is above every risk-limit level' }],
-    });
+export function targetRiskLimitLevel(leverage: number, tiers: readonly KucoinRiskLimitTier[], current: number, explicit: number | undefined, contract: Pick<KucoinContract, 'symbol'>): number {
+  if (explicit !== undefined) {
+    const tier = tiers.find((t) => t.level === explicit);
+    if (!tier) {
+      const levels = tiers.map((t) => t.level);
+      throw new GatewayError('VALIDATION_FAILED', `${contract.symbol} has risk-limit levels ${Math.min(...levels)} to ${Math.max(...levels)}; ${explicit} was asked.`, {
+        errors: [{ location: 'body', field: 'riskLimitLevel', message: `must be a level of ${contract.symbol}` }],
+      });
+    }
+    if (tier.maxLeverage < leverage) throw tooHigh(`${contract.symbol} risk-limit level ${explicit} allows at most ${tier.maxLeverage}x; ${leverage}x was asked.`, `must be at most ${tier.maxLeverage} at level ${explicit}`);
+    return explicit;
   }
-  return Math.max(...allowed);
+  const allowed = tiers.filter((tier) => tier.maxLeverage >= leverage).map((tier) => tier.level);
+  if (allowed.length === 0) throw tooHigh(`No ${contract.symbol} risk-limit level allows ${leverage}x.`, 'is above every risk-limit level');
+  if (allowed.includes(current)) return current;
+  return allowed.reduce((best, level) => {
+    const d = Math.abs(level - current) - Math.abs(best - current);
+    return d < 0 || (d === 0 && level < best) ? level : best;
+  });
 }
 
-/** KuCoin refuses a mode change while orders or positions are open (50002 → 409), which passes through. */
-async function ensureMarginMode(deps: FuturesDeps, symbol: string, mode: 'CROSS' | 'ISOLATED'): Promise<void> {
-  if ((await marginModeOf(deps, symbol)) === mode) return;
-  await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context: `switching ${symbol} to ${mode.toLowerCase()} margin` });
+function tooHigh(detail: string, message: string): GatewayError {
+  return new GatewayError('LEVERAGE_TOO_HIGH', detail, { errors: [{ location: 'body', field: 'leverage', message }] });
+}
+
+/** The position's level (GET /api/v1/position carries `riskLimitLevel`, flat or not); 1, KuCoin's first tier, when it reports none. */
+async function riskLimitLevelOf(deps: FuturesDeps, symbol: string, leaveMs?: number): Promise<number> {
+  const position = await deps.client.call<Partial<KucoinPosition> | null>('position', {
+    query: { symbol },
+    context: `reading the ${symbol} risk-limit level`,
+    ...(leaveMs === undefined ? {} : { leaveMs }),
+  });
+  const level = position?.riskLimitLevel;
+  return typeof level === 'number' && Number.isInteger(level) && level >= 1 ? level : 1;
+}
+
+/** The symbol's open orders, the ones a level change cancels (GET /api/v1/orders?status=active). */
+async function openOrdersOf(deps: FuturesDeps, symbol: string): Promise<OpenOrder[]> {
+  const page = await deps.client.call<Partial<KucoinOrderPage> | null>('listOrders', {
+    query: { status: 'active', symbol, currentPage: 1, pageSize: 100 },
+    context: `listing the ${symbol} open orders`,
+  });
+  return (page?.items ?? []).map((order) => ({ orderId: String(order.id), clientOid: order.clientOid ? String(order.clientOid) : null }));
+}
+
+/** KuCoin answers 200000 with `data: false` for a change it did not make: never a success. */
+function requireTrue(data: unknown, what: string): void {
+  if (data !== true) {
+    throw new GatewayError('UPSTREAM_REJECTED', `KuCoin answered ${JSON.stringify(data)} to ${what}: nothing was changed.`, {
+      upstream: { code: '200000', message: `data: ${JSON.stringify(data)}` },
+    });
+  }
+}
+
+/** A write whose answer never came (timeout, 5xx, unreadable): it may or may not have been done. */
+function answerLost(error: unknown): boolean {
+  return (
+    error instanceof GatewayError &&
+    (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_ERROR' || error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_BAD_RESPONSE') &&
+    error.options.notSent !== true
+  );
+}
+
+/** What a lost answer's read-back leaves of the request's deadline for the rest of the request. */
+function readBackReserve(deps: FuturesDeps): number {
+  return deps.client.reconcileReserveMs;
+}
+
+/** `POST /api/v2/changeCrossUserLeverage` `{symbol, leverage: "10"}` (a string holding an integer, api-3470261). */
+async function changeCrossLeverage(deps: FuturesDeps, symbol: string, leverage: number): Promise<void> {
+  const context = `setting ${symbol} cross leverage to ${leverage}x`;
+  let data: unknown;
+  try {
+    data = await deps.client.call<unknown>('changeCrossLeverage', { body: { symbol, leverage: String(leverage) }, context, leaveMs: readBackReserve(deps) });
+  } catch (error) {
+    if (!answerLost(error)) throw error;
+    const now = await deps.client.call<Partial<KucoinCrossLeverage> | null>('getCrossLeverage', { query: { symbol }, context: `reading back ${symbol} cross leverage` });
+    if (Number(now?.leverage) === leverage) return;
+    throw error;
+  }
+  requireTrue(data, context);
+}
+
+/** `POST /api/v2/position/changeMarginMode` (api-3470262); a lost answer is settled by reading the mode back. */
+async function switchMarginMode(deps: FuturesDeps, symbol: string, mode: Mode, leaveMs = readBackReserve(deps)): Promise<void> {
+  const context = `switching ${symbol} to ${mode.toLowerCase()} margin`;
+  try {
+    await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context, leaveMs });
+  } catch (error) {
+    if (!answerLost(error)) throw error;
+    if ((await marginModeOf(deps, symbol)) === mode) return;
+    throw error;
+  }
+}
+
+/**
+ * Runs `work` with the symbol in `mode`, switching it first when it is in another. If `work`
+ * fails after a switch, the mode is switched back (best effort); the error's detail says whether
+ * it was, so the caller knows the state things are in. KuCoin refuses a switch while orders or
+ * positions are open (50002 → 409 MARGIN_MODE_CHANGE_BLOCKED), which passes through.
+ */
+async function withModeRestored<T>(deps: FuturesDeps, symbol: string, currentMode: string | undefined, mode: Mode, work: () => Promise<T>): Promise<T> {
+  if (currentMode === mode) return work();
+  await switchMarginMode(deps, symbol, mode);
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof GatewayError) || currentMode === undefined) throw error;
+    const previous = currentMode.toLowerCase();
+    let note: string;
+    try {
+      await switchMarginMode(deps, symbol, currentMode as Mode, 0);
+      note = `${symbol} was switched back to ${previous} margin.`;
+    } catch {
+      note = `${symbol} was switched to ${mode.toLowerCase()} margin and could not be switched back to ${previous}: it is now in ${mode.toLowerCase()} margin.`;
+    }
+    deps.logger.warn({ event: 'margin_mode_restore', symbol, restored: note.includes('switched back') }, note);
+    throw new GatewayError(error.code, `${error.message} ${note}`, error.options);
+  }
+}
+
+/** Posts the level change and waits for KuCoin's outcome within the request's deadline. */
+async function changeRiskLimitLevel(deps: LeverageDeps, symbol: string, level: number): Promise<Awaited<ReturnType<RiskLimitWatch['outcome']>>> {
+  const watch = new RiskLimitWatch({
+    symbol,
+    level,
+    pushes: deps.riskLimitPushes,
+    readLevel: () => riskLimitLevelOf(deps, symbol, ANSWER_MARGIN_MS),
+    pollIntervalMs: deps.riskLimitPollMs ?? 250,
+    now: Date.now,
+  });
+  const context = `moving ${symbol} to risk-limit level ${level}`;
+  try {
+    const data = await deps.client.call<unknown>('changeRiskLimitLevel', { body: { symbol, level }, context, leaveMs: readBackReserve(deps) });
+    requireTrue(data, context);
+  } catch (error) {
+    // A lost answer may still have been submitted: the outcome, if any, says so.
+    if (!answerLost(error)) {
+      watch.close();
+      throw error;
+    }
+  }
+  const deadline = currentScope()?.deadline ?? Date.now() + DEFAULT_WAIT_MS;
+  return watch.outcome(deadline - ANSWER_MARGIN_MS);
 }

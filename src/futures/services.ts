@@ -2,22 +2,23 @@ import type { Logger } from 'pino';
 import type { KucoinClient } from '../kucoin/client.js';
 import { ContractCatalog } from './contract-catalog.js';
 import { IdempotencyStore } from './idempotency.js';
-import { LeverageMemory } from './leverage.js';
+import { LeverageMemory, type LeverageDeps } from './leverage.js';
 import type { OrdersDeps, Placed } from './orders.js';
 import type { AccountView } from '../ws/account-view.js';
 
 /** Everything the futures handlers need, built once per gateway around one KuCoin client. */
-export interface FuturesServices extends OrdersDeps {
+export interface FuturesServices extends OrdersDeps, Pick<LeverageDeps, 'riskLimitPushes' | 'riskLimitPollMs'> {
   /** The list reads served from the live feed when it is current (src/ws/account-view.ts); set by the gateway. */
   accountView?: AccountView;
 }
 
-export function createFuturesServices(client: KucoinClient, logger: Logger): FuturesServices {
+/** `stateDir`: where what must outlive the process is kept (STATE_DIR); none keeps it in memory. */
+export function createFuturesServices(client: KucoinClient, logger: Logger, stateDir?: string): FuturesServices {
   return {
     client,
     logger,
     catalog: new ContractCatalog(client),
     idempotency: new IdempotencyStore<Placed>(),
-    leverage: new LeverageMemory(),
+    leverage: new LeverageMemory(stateDir === undefined ? { logger } : { file: LeverageMemory.fileIn(stateDir), logger }),
   };
 }

@@ -28,6 +28,7 @@ export const errorCatalogue: Readonly<Record<ErrorCode, { status: number; title:
   MARGIN_MODE_MISMATCH: { status: 409, title: "The order's margin mode does not match the symbol's" },
   POSITION_MODE_MISMATCH: { status: 409, title: "The order's position mode does not match the account's" },
   MARGIN_MODE_CHANGE_BLOCKED: { status: 409, title: 'Margin mode cannot change while orders or positions are open' },
+  RISK_LIMIT_CHANGE_CANCELS_ORDERS: { status: 409, title: "A risk-limit level change would cancel the symbol's open orders" },
   ORDER_NOT_CANCELABLE: { status: 409, title: 'The order can no longer be cancelled' },
   DUPLICATE_CLIENT_OID: { status: 409, title: 'An order with this clientOid already exists' },
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key reused with a different request' },
@@ -57,6 +58,8 @@ export interface GatewayErrorOptions {
   errors?: FieldError[];
   upstream?: { code: string; message: string };
   clientOid?: string;
+  /** With RISK_LIMIT_CHANGE_CANCELS_ORDERS: the orders KuCoin would cancel. */
+  openOrders?: NonNullable<Problem['openOrders']>;
   retryAfterSeconds?: number;
   /** Extra response headers, e.g. `Allow` for 405 or `WWW-Authenticate` for 401. */
   headers?: Record<string, string>;
@@ -91,7 +94,7 @@ export function problemType(code: ErrorCode): string {
 }
 
 export function toProblem(error: GatewayError, requestId: string, instance: string, now: number): Problem {
-  const { errors, upstream, clientOid, retryAfterSeconds } = error.options;
+  const { errors, upstream, clientOid, openOrders, retryAfterSeconds } = error.options;
   return {
     type: problemType(error.code),
     title: errorCatalogue[error.code].title,
@@ -105,6 +108,7 @@ export function toProblem(error: GatewayError, requestId: string, instance: stri
     timestamp: now,
     ...(upstream === undefined ? {} : { upstream }),
     ...(clientOid === undefined ? {} : { clientOid }),
+    ...(openOrders === undefined ? {} : { openOrders }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   };
 }

@@ -59,6 +59,7 @@ describe('defaults', () => {
       readsFromStream: { enabled: true, lingerMs: 60000 },
       allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
       allowedOrigins: [],
+      stateDir: join(process.cwd(), 'data'),
     });
   });
 
@@ -106,7 +107,9 @@ describe('precedence: env over .env over defaults', () => {
   });
 
   it('is fine without a .env file', () => {
-    expect(loadConfig({ env: {}, cwd: dirWithEnvFile() })).toEqual(load());
+    const cwd = dirWithEnvFile();
+    // STATE_DIR is relative to the working directory.
+    expect(loadConfig({ env: {}, cwd })).toEqual({ ...load(), stateDir: join(cwd, 'data') });
   });
 
   it('reads an explicit envFile path relative to cwd', () => {
@@ -194,6 +197,7 @@ describe('value parsing', () => {
     ['WS_DEFAULT_SYMBOLS', 'none', { wsDefaultSymbols: [] }],
     ['READS_FROM_STREAM', 'off', { readsFromStream: { enabled: false, lingerMs: 60000 } }],
     ['READS_FROM_STREAM_LINGER_MS', '5000', { readsFromStream: { enabled: true, lingerMs: 5000 } }],
+    ['STATE_DIR', '/var/lib/gateway', { stateDir: '/var/lib/gateway' }],
     ['ALLOWED_HOSTS', ' Gateway.Example.COM., 10.0.0.5,::1,[::1],gateway.example.com ', { allowedHosts: ['gateway.example.com', '10.0.0.5', '[::1]'] }],
     ['ALLOWED_HOSTS', 'localhost,*', { allowedHosts: 'any' }],
     ['ALLOWED_ORIGINS', 'https://App.Example.com:443, http://127.0.0.1:5173,https://app.example.com', { allowedOrigins: ['https://app.example.com', 'http://127.0.0.1:5173'] }],

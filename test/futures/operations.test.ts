@@ -105,7 +105,7 @@ describe('leverage', () => {
     );
     const res = await call('PUT', '/api/futures/leverage', { json: { symbol: 'BTCUSDTM', leverage: 5, marginMode: 'CROSS' } });
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ symbol: 'XBTUSDTM', baseAsset: 'BTC', marginMode: 'cross', leverage: 5, riskLimitLevel: null });
+    expect(res.body.data).toEqual({ symbol: 'XBTUSDTM', baseAsset: 'BTC', marginMode: 'cross', leverage: 5, riskLimitLevel: null, riskLimitLevelChanged: false, riskLimitStatus: null });
     const calls = kucoin.businessCalls();
     expect(calls.map((c) => `${c.method} ${c.path} ${c.body}`)).toEqual([
       'GET /api/v2/position/getMarginMode ',
@@ -116,25 +116,68 @@ describe('leverage', () => {
     calls.forEach(expectSignedByKucoinRules);
   });
 
-  it('isolated: picks the highest risk-limit level allowing the leverage, and later orders default to it', async () => {
-    const tiers = fixture('risk-limit-xbtusdtm').data as { level: number; maxLeverage: number }[];
-    const want = Math.max(...tiers.filter((t) => t.maxLeverage >= 20).map((t) => t.level));
+  it('isolated: stays at the current risk-limit level when it allows the leverage (no change call), and later orders default to it', async () => {
     kucoin.server.use(
       marginMode('ISOLATED'),
       http.get(`${KUCOIN}/api/v1/contracts/risk-limit/XBTUSDTM`, () => HttpResponse.json(fixture('risk-limit-xbtusdtm'))),
-      http.post(`${KUCOIN}/api/v1/position/risk-limit-level/change`, () => json(true)),
+      http.get(`${KUCOIN}/api/v1/position`, () => HttpResponse.json(fixture('position-flat'))),
       acceptOrder(),
     );
     const res = await call('PUT', '/api/futures/leverage', { json: { symbol: 'XBTUSDTM', leverage: 20, marginMode: 'isolated' } });
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual({ symbol: 'XBTUSDTM', baseAsset: 'BTC', marginMode: 'isolated', leverage: 20, riskLimitLevel: want });
-    const change = kucoin.businessCalls().find((c) => c.path === '/api/v1/position/risk-limit-level/change');
-    expect(change?.body).toBe(`{"symbol":"XBTUSDTM","level":${want}}`);
+    expect(res.body.data).toEqual({ symbol: 'XBTUSDTM', baseAsset: 'BTC', marginMode: 'isolated', leverage: 20, riskLimitLevel: 1, riskLimitLevelChanged: false, riskLimitStatus: 'unchanged' });
+    expect(kucoin.businessCalls().filter((c) => c.method !== 'GET')).toEqual([]);
 
     kucoin.calls.length = 0;
     await call('POST', '/api/futures/orders', { json: { symbol: 'XBTUSDTM', side: 'BUY', type: 'MARKET', qty: 1 } });
     const order = kucoin.businessCalls().find((c) => c.path === '/api/v1/orders');
     expect(JSON.parse(order!.body)).toMatchObject({ leverage: 20, marginMode: 'ISOLATED' });
+  });
+
+  it('isolated: a risk-limit change KuCoin answers with data:false is 422 UPSTREAM_REJECTED, not 200', async () => {
+    const position = fixture('position-flat') as { data: Record<string, unknown> };
+    kucoin.server.use(
+      marginMode('ISOLATED'),
+      http.get(`${KUCOIN}/api/v1/contracts/risk-limit/XBTUSDTM`, () => HttpResponse.json(fixture('risk-limit-xbtusdtm'))),
+      http.get(`${KUCOIN}/api/v1/position`, () => json({ ...position.data, riskLimitLevel: 5 })),
+      http.post(`${KUCOIN}/api/v1/position/risk-limit-level/change`, () => json(false)),
+    );
+    const res = await call('PUT', '/api/futures/leverage', { json: { symbol: 'XBTUSDTM', leverage: 100, marginMode: 'isolated', cancelOpenOrders: true } });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('UPSTREAM_REJECTED');
+  });
+
+  it('cross: KuCoin answering data:false to the cross-leverage change is 422 UPSTREAM_REJECTED, not 200', async () => {
+    kucoin.server.use(marginMode('CROSS'), http.post(`${KUCOIN}/api/v2/changeCrossUserLeverage`, () => json(false)));
+    const res = await call('PUT', '/api/futures/leverage', { json: { symbol: 'XBTUSDTM', leverage: 10, marginMode: 'cross' } });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('UPSTREAM_REJECTED');
+  });
+
+  it('cross: a lost answer to the cross-leverage change is read back before answering', async () => {
+    kucoin.server.use(
+      marginMode('CROSS'),
+      http.post(`${KUCOIN}/api/v2/changeCrossUserLeverage`, () => fail('500000', 'internal', 500)),
+      http.get(`${KUCOIN}/api/v2/getCrossUserLeverage`, () => json({ symbol: 'XBTUSDTM', leverage: '10' })),
+    );
+    const res = await call('PUT', '/api/futures/leverage', { json: { symbol: 'XBTUSDTM', leverage: 10, marginMode: 'cross' } });
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ symbol: 'XBTUSDTM', marginMode: 'cross', leverage: 10 });
+    expect(kucoin.businessCalls().map((c) => `${c.method} ${c.path}`)).toContain('GET /api/v2/getCrossUserLeverage');
+  });
+
+  it('a lost answer to the margin-mode switch is read back: the switch happened, the request goes on', async () => {
+    let mode: 'ISOLATED' | 'CROSS' = 'ISOLATED';
+    kucoin.server.use(
+      http.get(`${KUCOIN}/api/v2/position/getMarginMode`, () => json({ symbol: 'XBTUSDTM', marginMode: mode })),
+      http.post(`${KUCOIN}/api/v2/position/changeMarginMode`, () => {
+        mode = 'CROSS';
+        return fail('500000', 'internal', 500);
+      }),
+      http.post(`${KUCOIN}/api/v2/changeCrossUserLeverage`, () => json(true)),
+    );
+    const res = await call('PUT', '/api/futures/leverage', { json: { symbol: 'XBTUSDTM', leverage: 10, marginMode: 'cross' } });
+    expect(res.status).toBe(200);
   });
 
   it('refuses leverage above the symbol maximum with 400 LEVERAGE_TOO_HIGH before any change', async () => {

@@ -278,6 +278,11 @@ describe('the rollout playbook, phase by phase', { timeout: PHASE_TIMEOUT_MS }, 
 
     expectAllPass(run);
     expect(run.stdout).toMatch(/^PASS WS \/ws\/futures upgrades \(101\) and first sends futures_connected/m);
+    // Isolated 5x at level 1 (which allows 125x): the answer says so, and no level change reached KuCoin.
+    expect(run.stdout).toMatch(/^PASS leverage answer names symbol XBTUSDTM \("XBTUSDTM"\)$/m);
+    expect(run.stdout).toMatch(/^PASS leverage answer says whether the risk-limit level changed \("level 1 unchanged"\)$/m);
+    const usage = (await (await fetch(`${simulatorUrl}/sim/usage`)).json()) as { requests: Record<string, number> };
+    expect(usage.requests['POST /api/v1/position/risk-limit-level/change']).toBeUndefined();
     expect(lines(envFile(), 'FEATURE_FUTURES')).toEqual(['FEATURE_FUTURES=true']);
     expect((await positions()).status).toBe(200);
   });

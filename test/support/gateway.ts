@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type GatewayConfig } from '../../src/config/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
@@ -24,8 +27,19 @@ export const TEST_CREDENTIALS = {
 /** Nothing listens on loopback port 9: a test gateway reaches no KuCoin unless a test points it at msw. */
 export const UNREACHABLE_KUCOIN = 'http://127.0.0.1:9';
 
+/** In-process gateways keep their state (STATE_DIR) here, never in the repository; removed at exit. */
+let testStateDir: string | undefined;
+function stateDirForTests(): string {
+  if (testStateDir === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-state-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    testStateDir = dir;
+  }
+  return testStateDir;
+}
+
 export function testConfig(env: Record<string, string> = {}): GatewayConfig {
-  return loadConfig({ env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', FUTURES_BASE_URL: UNREACHABLE_KUCOIN, ...env }, envFile: false });
+  return loadConfig({ env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', FUTURES_BASE_URL: UNREACHABLE_KUCOIN, STATE_DIR: stateDirForTests(), ...env }, envFile: false });
 }
 
 /** A real gateway on 127.0.0.1 and a free port, its logs captured in memory. */

@@ -53,7 +53,11 @@ export function futuresOperationHandlers(services: FuturesServices): Record<stri
         (closed) => ({ kind: 'close', orderId: closed.orderId, symbol: closed.symbol }),
       ),
     ),
-    setLeverage: reply(200, (c) => write(() => setLeverage(services, c.request.requestBody as Body<'setLeverage'>), 'settings')),
+    // 202 when KuCoin has not reported the outcome of a risk-limit level change by the deadline.
+    setLeverage: async (c: Context, _req: Request, res: Response) => {
+      const { status, result } = await write(() => setLeverage(services, c.request.requestBody as Body<'setLeverage'>), 'settings');
+      sendData(res, status, result);
+    },
     getFundingRate: reply(200, (c) => getFundingRate(services, param(c, 'symbol'))),
     createOrder: reply(201, (c) =>
       write(

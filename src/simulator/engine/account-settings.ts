@@ -38,7 +38,8 @@ export function crossLeverageOf(core: EngineCore, symbol: string | null): Kucoin
 export function changeCrossLeverage(core: EngineCore, body: Record<string, unknown>): boolean {
   const spec = core.spec(body.symbol);
   const leverage = Number(body.leverage);
-  if (body.leverage === undefined || body.leverage === '' || !Number.isFinite(leverage) || leverage <= 0) throw refuse.invalidParam('leverage must be a positive number');
+  // api-3470261: a string holding an integer, e.g. "10".
+  if (body.leverage === undefined || body.leverage === '' || !Number.isInteger(leverage) || leverage <= 0) throw refuse.invalidParam('leverage must be a positive integer');
   if (leverage > spec.maxLeverage) throw refuse.leverage(spec.maxLeverage);
   core.settings(spec.symbol).crossLeverage = leverage;
   core.push('/contract/crossLeverage', 'user.config', { [spec.symbol]: { leverage: String(leverage) } }, true);
@@ -49,25 +50,39 @@ export function changeCrossLeverage(core: EngineCore, body: Record<string, unkno
   return true;
 }
 
+/** How the simulated exchange settles a level change; set through the control API (POST /sim/risk-limit). */
+export interface RiskLimitBehaviour {
+  /** Time from the POST to the outcome push; 0 settles before the POST answers. */
+  delayMs: number;
+  /** When set, the change fails with this message (KuCoin's `msg`), e.g. insufficient balance. */
+  failWith?: string;
+}
+
 /**
- * `{symbol, level}` → true, which only means "submitted" (§3.7); the outcome is pushed as
- * `position.adjustRiskLimit`. Adjusting cancels the symbol's open orders (§3.7). Risk-limit levels
- * are isolated-only; KuCoin's answer in cross mode is not documented, so the simulator refuses it
- * with 300000 (request parameter illegal).
+ * `{symbol, level}` → true, which only means "submitted" (https://www.kucoin.com/docs-new/api-3470264);
+ * the outcome is pushed as `position.adjustRiskLimit` `{success, riskLimitLevel, msg}` after
+ * `behaviour.delayMs`. Adjusting cancels the symbol's open orders (same page), at once. Risk-limit
+ * levels are isolated-only; KuCoin's answer in cross mode is not documented, so the simulator
+ * refuses it with 300000 (request parameter illegal).
  */
-export function changeRiskLimitLevel(core: EngineCore, body: Record<string, unknown>): boolean {
+export function changeRiskLimitLevel(core: EngineCore, body: Record<string, unknown>, behaviour: RiskLimitBehaviour = { delayMs: 0 }): boolean {
   const spec = core.spec(body.symbol);
   const level = Number(body.level);
   if (!Number.isSafeInteger(level) || level < 1 || level > spec.tiers.length) throw refuse.invalidParam(`level must be an integer from 1 to ${spec.tiers.length}`);
   const settings = core.settings(spec.symbol);
   if (settings.marginMode !== 'ISOLATED') throw refuse.paramIllegal('Risk limit levels apply to isolated margin only');
   cancelAll(core, spec.symbol);
-  const tier = spec.tiers[level - 1]!;
-  const value = Math.abs(core.position(spec.symbol).cost);
-  const leverageFits = core.position(spec.symbol).qty === 0 || core.position(spec.symbol).leverage <= tier.maxLeverage;
-  const success = value <= tier.maxRiskLimit && leverageFits;
-  if (success) settings.riskLimitLevel = level;
-  const msg = success ? '' : 'The position does not fit the requested risk limit level';
-  core.push(`/contract/position:${spec.symbol}`, 'position.adjustRiskLimit', { success, riskLimitLevel: tierOf(spec, settings).level, msg }, true);
+  const settle = (): void => {
+    const tier = spec.tiers[level - 1]!;
+    const position = core.position(spec.symbol);
+    const leverageFits = position.qty === 0 || position.leverage <= tier.maxLeverage;
+    const fits = Math.abs(position.cost) <= tier.maxRiskLimit && leverageFits;
+    const success = fits && behaviour.failWith === undefined;
+    if (success) settings.riskLimitLevel = level;
+    const msg = success ? '' : (behaviour.failWith ?? 'The position does not fit the requested risk limit level');
+    core.push(`/contract/position:${spec.symbol}`, 'position.adjustRiskLimit', { success, riskLimitLevel: tierOf(spec, settings).level, msg }, true);
+  };
+  if (behaviour.delayMs > 0) setTimeout(settle, behaviour.delayMs).unref();
+  else settle();
   return true;
 }

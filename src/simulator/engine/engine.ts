@@ -24,7 +24,7 @@ import type {
   KucoinPosition,
   KucoinRiskLimitTier,
 } from '../../kucoin/payloads.js';
-import { changeCrossLeverage, changeMarginMode, changeRiskLimitLevel, crossLeverageOf, marginModeOf } from './account-settings.js';
+import { changeCrossLeverage, changeMarginMode, changeRiskLimitLevel, crossLeverageOf, marginModeOf, type RiskLimitBehaviour } from './account-settings.js';
 import { contractPayload } from './contract-payload.js';
 import { EngineCore, type SimPush } from './core.js';
 import { refuse } from './errors.js';
@@ -106,6 +106,7 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
   /** A fresh account under `seed` (the same one by default); listeners stay attached. */
   reset(seed = this.#core.seed): void {
     this.#core.reset(seed);
+    this.riskLimitBehaviour = { delayMs: 0 };
     if (this.#fundingTimer) {
       clearTimeout(this.#fundingTimer);
       this.#scheduleFunding();
@@ -184,8 +185,11 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
   }
 
   changeRiskLimitLevel(body: Record<string, unknown>): boolean {
-    return changeRiskLimitLevel(this.#core, body);
+    return changeRiskLimitLevel(this.#core, body, this.riskLimitBehaviour);
   }
+
+  /** How later level changes settle (control API); `reset` restores the default, at once and successful. */
+  riskLimitBehaviour: RiskLimitBehaviour = { delayMs: 0 };
 
   // --- orders -------------------------------------------------------------------------------
 

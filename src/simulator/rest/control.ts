@@ -20,6 +20,10 @@
  *                                    hold:true keeps the random walk off this symbol until a mark without hold
  *   POST   /sim/tick             { steps?: number } → { steps } the random walk (and due funding) by hand
  *   POST   /sim/funding/settle   → { settlements: [{symbol, fundingRate, fundingFee}] } every contract settles now
+ *   POST   /sim/risk-limit       { delayMs?: number, fail?: string | null } → { delayMs, fail } how later
+ *                                    risk-limit level changes settle: their position.adjustRiskLimit push comes
+ *                                    delayMs after the POST (0: before it answers), failing with `fail` as msg
+ *                                    when set; /sim/reset restores { delayMs: 0, fail: null }
  *
  * A fault rule: { match: { method?: "POST", path?: "/api/v1/orders" (prefix) }, times?: n (default: until
  * cleared), phase?: "before" | "after" (default before: the account never sees the request; after: it is
@@ -115,6 +119,14 @@ const handlers: Record<string, Handler> = {
     return { steps };
   },
   'POST /sim/funding/settle': ({ engine }) => ({ settlements: engine.settleFunding() }),
+  'POST /sim/risk-limit': ({ engine }, body) => {
+    const delayMs = field(body, 'delayMs') ?? 0;
+    const fail = field(body, 'fail') ?? null;
+    if (!Number.isSafeInteger(delayMs) || (delayMs as number) < 0 || (delayMs as number) > 600_000) throw new ControlError(400, 'delayMs must be an integer from 0 to 600000');
+    if (fail !== null && (typeof fail !== 'string' || fail === '')) throw new ControlError(400, 'fail must be a non-empty string or null');
+    engine.riskLimitBehaviour = { delayMs: delayMs as number, ...(fail === null ? {} : { failWith: fail as string }) };
+    return { delayMs, fail };
+  },
 };
 
 export async function handleControl(req: IncomingMessage, res: ServerResponse, pathname: string, ctx: ControlContext): Promise<void> {
