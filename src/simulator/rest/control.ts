@@ -3,7 +3,7 @@
  * out (not KuCoin's envelope); errors are `{"error":"…"}` with HTTP 400/404.
  *
  *   GET    /sim/state            → { seed, now, accounts: {USDT, XBT} (account-overview), positions (open, §3.2),
- *                                    orders: {active, done} (§3.4), markets, funding, settings, fundingHistory,
+ *                                    orders: {active, done} (§3.4), markets, funding, settings, orderQueries, fundingHistory,
  *                                    requests: {"GET /api/v1/orders": n, …}, faults: [...], ws: {connections} }
  *   POST   /sim/reset            { seed?: number }  → a fresh account (same seed by default); also clears
  *                                    faults, request counters, rate-limit windows and usage. → { seed }
@@ -20,6 +20,9 @@
  *                                    hold:true keeps the random walk off this symbol until a mark without hold
  *   POST   /sim/tick             { steps?: number } → { steps } the random walk (and due funding) by hand
  *   POST   /sim/funding/settle   → { settlements: [{symbol, fundingRate, fundingFee}] } every contract settles now
+ *   POST   /sim/orders/behaviour { clientOidScope?: "forever" | "active", lookupLagMs?: ms } → { clientOidScope, lookupLagMs }
+ *                                    which orders hold their clientOid, and how far the lookup by clientOid and
+ *                                    the done list trail the matching engine; POST /sim/reset restores the configured ones
  *
  * A fault rule: { match: { method?: "POST", path?: "/api/v1/orders" (prefix) }, times?: n (default: until
  * cleared), phase?: "before" | "after" (default before: the account never sees the request; after: it is
@@ -115,6 +118,16 @@ const handlers: Record<string, Handler> = {
     return { steps };
   },
   'POST /sim/funding/settle': ({ engine }) => ({ settlements: engine.settleFunding() }),
+  'POST /sim/orders/behaviour': ({ engine }, body) => {
+    const clientOidScope = field(body, 'clientOidScope');
+    const lookupLagMs = field(body, 'lookupLagMs');
+    if (clientOidScope !== undefined && clientOidScope !== 'forever' && clientOidScope !== 'active') throw new ControlError(400, 'clientOidScope must be forever or active');
+    if (lookupLagMs !== undefined && !(Number.isSafeInteger(lookupLagMs) && (lookupLagMs as number) >= 0)) throw new ControlError(400, 'lookupLagMs must be an integer of 0 or more');
+    return engine.setOrderQueries({
+      ...(clientOidScope === undefined ? {} : { clientOidScope }),
+      ...(lookupLagMs === undefined ? {} : { lookupLagMs: lookupLagMs as number }),
+    });
+  },
 };
 
 export async function handleControl(req: IncomingMessage, res: ServerResponse, pathname: string, ctx: ControlContext): Promise<void> {
