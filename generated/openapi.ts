@@ -746,6 +746,8 @@ export interface components {
             };
             /** @description With `ORDER_UNCONFIRMED` and order conflicts: the order's clientOid. */
             clientOid?: string;
+            /** @description With `IDEMPOTENCY_CONFLICT` from KuCoin's own memory of the clientOid (`300018`, or an order found after a lost answer) the order KuCoin holds under it, which is not this request's order. */
+            existingOrder?: components["schemas"]["Order"];
             /** @description With 429 and 503. */
             retryAfterSeconds?: number;
         };

@@ -3,6 +3,7 @@ import type { KucoinClient } from '../kucoin/client.js';
 import { ContractCatalog } from './contract-catalog.js';
 import { IdempotencyStore } from './idempotency.js';
 import { LeverageMemory } from './leverage.js';
+import type { Unconfirmed } from './order-settlement.js';
 import type { OrdersDeps, Placed } from './orders.js';
 import type { AccountView } from '../ws/account-view.js';
 
@@ -17,7 +18,7 @@ export function createFuturesServices(client: KucoinClient, logger: Logger): Fut
     client,
     logger,
     catalog: new ContractCatalog(client),
-    idempotency: new IdempotencyStore<Placed>(),
+    idempotency: new IdempotencyStore<Placed, Unconfirmed>(),
     leverage: new LeverageMemory(),
   };
 }

@@ -3,6 +3,7 @@ import type { components } from '../../generated/openapi.js';
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type FieldError = components['schemas']['FieldError'];
 export type Problem = components['schemas']['Problem'];
+type Order = components['schemas']['Order'];
 
 /**
  * The one error catalogue: every code the gateway can answer with, its HTTP status and title.
@@ -56,6 +57,8 @@ export interface GatewayErrorOptions {
   errors?: FieldError[];
   upstream?: { code: string; message: string };
   clientOid?: string;
+  /** With an order conflict: the order KuCoin already holds under the clientOid. */
+  existingOrder?: Order;
   retryAfterSeconds?: number;
   /** Extra response headers, e.g. `Allow` for 405 or `WWW-Authenticate` for 401. */
   headers?: Record<string, string>;
@@ -90,7 +93,7 @@ export function problemType(code: ErrorCode): string {
 }
 
 export function toProblem(error: GatewayError, requestId: string, instance: string, now: number): Problem {
-  const { errors, upstream, clientOid, retryAfterSeconds } = error.options;
+  const { errors, upstream, clientOid, existingOrder, retryAfterSeconds } = error.options;
   return {
     type: problemType(error.code),
     title: errorCatalogue[error.code].title,
@@ -104,6 +107,7 @@ export function toProblem(error: GatewayError, requestId: string, instance: stri
     timestamp: now,
     ...(upstream === undefined ? {} : { upstream }),
     ...(clientOid === undefined ? {} : { clientOid }),
+    ...(existingOrder === undefined ? {} : { existingOrder }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   };
 }
