@@ -210,7 +210,9 @@ export interface paths {
          * @description Upstream: `POST /api/v1/orders` with `closeOrder: true` and `type: market`. The order's
          *     `clientOid` comes from `Idempotency-Key` or is generated; a repeated key replays the first
          *     outcome without a second upstream call. Never retried blindly: after a timeout or 5xx the
-         *     gateway looks the order up by `clientOid` before answering. No position answers 404
+         *     gateway looks the order up by `clientOid` (and among the done orders) before answering. An
+         *     order KuCoin holds under the key that is not a close of this symbol is 409
+         *     `IDEMPOTENCY_CONFLICT` with it in `existingOrder`. No position answers 404
          *     `POSITION_NOT_FOUND`. Needs KuCoin credentials.
          */
         delete: operations["closePosition"];
@@ -310,9 +312,16 @@ export interface paths {
          * @description Upstream: `POST /api/v1/orders`. `clientOid` comes from the body, else the `Idempotency-Key`
          *     header, else is generated. A repeated request with the same key returns the first outcome
          *     (header `Idempotent-Replayed: true`) and sends nothing upstream; the same key with a different
-         *     body is 409 `IDEMPOTENCY_CONFLICT`. Never retried blindly: after a timeout or 5xx the gateway
-         *     looks the order up by `clientOid`; found is a success, not found is 502 `ORDER_UNCONFIRMED`
-         *     carrying the `clientOid` to reconcile with. Success means KuCoin's matching engine accepted the
+         *     body is 409 `IDEMPOTENCY_CONFLICT`. An order KuCoin already holds under the `clientOid` (its
+         *     `300018`, e.g. after a gateway restart) is answered only if it is the same order (symbol, side,
+         *     type, size, price, reduce-only): as KuCoin holds it, with `replayed: true`; another order is 409
+         *     `IDEMPOTENCY_CONFLICT` with that order in `existingOrder`. Never retried blindly: after a
+         *     timeout or 5xx the gateway looks the order up by `clientOid` and among the symbol's done orders,
+         *     repeatedly within the deadline; found (and the same order) is a success, not found is 502
+         *     `ORDER_UNCONFIRMED` carrying the `clientOid` to reconcile with. A retry is not known to be safe
+         *     (KuCoin does not say how long it refuses a repeated `clientOid`); the same key on this gateway
+         *     process is reconciled first, and placed only when nothing is found after the first request's
+         *     deadline plus one `UPSTREAM_TIMEOUT_MS`. Success means KuCoin's matching engine accepted the
          *     order, not that it filled. Needs KuCoin credentials.
          */
         post: operations["createOrder"];
@@ -801,6 +810,8 @@ export interface components {
                 orderId: string;
                 clientOid: string | null;
             }[];
+            /** @description With `IDEMPOTENCY_CONFLICT` from KuCoin's own memory of the clientOid (`300018`, or an order found after a lost answer) the order KuCoin holds under it, which is not this request's order. */
+            existingOrder?: components["schemas"]["Order"];
             /** @description With 429 and 503. */
             retryAfterSeconds?: number;
         };
@@ -950,7 +961,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `ORDER_UNCONFIRMED` (an order POST failed in transit and no order with its `clientOid` was found: reconcile with `clientOid`), `CANCEL_UNCONFIRMED` (a cancel failed in transit and the order, read back, is still open or could not be read: the cancel may still be applied). */
+        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `ORDER_UNCONFIRMED` (an order POST failed in transit and no order with its `clientOid` was found, active or done: it may still exist; reconcile with `clientOid`, never retry blindly), `CANCEL_UNCONFIRMED` (a cancel failed in transit and the order, read back, is still open or could not be read: the cancel may still be applied). */
         BadGateway: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../http/errors.js';
 
-interface Entry<T> {
+interface Entry<T, P> {
   fingerprint: string;
-  outcome: Promise<T>;
+  /** The outcome, in flight or final. */
+  outcome?: Promise<T>;
+  /** Set instead of `outcome` while an earlier try's fate is unknown: what settling it needs. */
+  pending?: P;
   expiresAt: number;
 }
 
@@ -13,16 +16,28 @@ export interface IdempotencyOptions {
   now?: () => number;
 }
 
+/** Which failures the store keeps, and how. */
+export interface OutcomePolicy<P> {
+  /** A failure kept and replayed as it is (a business "no"). */
+  isFinal(error: unknown): boolean;
+  /**
+   * A failure after which the key's order may exist: what the next request with the key needs to
+   * settle it first (handed to its action). Such a key is never simply forgotten.
+   */
+  pendingOf?(error: unknown): P | undefined;
+}
+
 /**
  * Remembers the outcome of a request by its idempotency key (the order's clientOid), so a
  * repeated request gets the first answer and nothing new goes upstream (design.md §7).
- * Only outcomes that are final are kept: a success, or KuCoin's business "no". An outcome that
- * leaves the order's fate unknown is forgotten, so a retry with the same key runs again; KuCoin
- * rejects a repeated clientOid (300018), which the orders service reconciles.
+ * Final outcomes are kept: a success, or KuCoin's business "no". An outcome that leaves the
+ * order's fate unknown is kept as pending: the next request with the key gets it and must settle
+ * it (look the order up) before placing anything. Other failures (the call was never sent, a
+ * rate limit) are forgotten, so the key runs again.
  * In-memory: a restart forgets, and several gateway processes do not share it (documented).
  */
-export class IdempotencyStore<T> {
-  readonly #entries = new Map<string, Entry<T>>();
+export class IdempotencyStore<T, P = never> {
+  readonly #entries = new Map<string, Entry<T, P>>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #now: () => number;
@@ -35,31 +50,49 @@ export class IdempotencyStore<T> {
 
   /**
    * Runs `action` once per key. A concurrent or later call with the same key and the same request
-   * shares the first outcome (`replayed: true`); the same key with another request is a 409.
+   * shares the first outcome (`replayed: true`); the same key with another request is a 409. After
+   * a pending outcome the next call runs `action(pending)`, and concurrent ones share that run.
    */
-  async run(key: string, request: unknown, action: () => Promise<T>, isFinal: (error: unknown) => boolean): Promise<{ value: T; replayed: boolean }> {
+  async run(
+    key: string,
+    request: unknown,
+    action: (pending: P | undefined) => Promise<T>,
+    policy: OutcomePolicy<P> | ((error: unknown) => boolean),
+  ): Promise<{ value: T; replayed: boolean }> {
+    const { isFinal, pendingOf } = typeof policy === 'function' ? { isFinal: policy, pendingOf: undefined } : policy;
     const fingerprint = fingerprintOf(request);
     const now = this.#now();
-    const existing = this.#entries.get(key);
-    if (existing && existing.expiresAt > now) {
+    const found = this.#entries.get(key);
+    const existing = found && found.expiresAt > now ? found : undefined;
+    if (existing) {
       if (existing.fingerprint !== fingerprint) {
         throw new GatewayError('IDEMPOTENCY_CONFLICT', `Idempotency key ${JSON.stringify(key)} was already used for a different request.`, { clientOid: key });
       }
-      return { value: await existing.outcome, replayed: true };
+      if (existing.outcome) return { value: await existing.outcome, replayed: true };
+    } else {
+      this.#evict(now);
     }
-    this.#evict(now);
-    const outcome = action();
-    this.#entries.set(key, { fingerprint, outcome, expiresAt: now + this.#ttlMs });
+    const pending = existing?.pending;
+    const outcome = action(pending);
+    this.#set(key, { fingerprint, outcome, expiresAt: now + this.#ttlMs });
     try {
       return { value: await outcome, replayed: false };
     } catch (error) {
-      if (!isFinal(error)) this.#entries.delete(key);
+      const next = pendingOf?.(error) ?? (isFinal(error) ? undefined : pending);
+      if (next !== undefined) this.#set(key, { fingerprint, pending: next, expiresAt: this.#now() + this.#ttlMs });
+      else if (!isFinal(error)) this.#entries.delete(key);
       throw error;
     }
   }
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** Re-inserted at the end, so insertion order stays expiry order. */
+  #set(key: string, entry: Entry<T, P>): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
   }
 
   #evict(now: number): void {

@@ -7,9 +7,10 @@ import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage }
 import { toUserAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { marginModeOf } from './margin-mode.js';
-import type { IdempotencyStore } from './idempotency.js';
+import type { IdempotencyStore, OutcomePolicy } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
 import { orderListOrder, toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
+import { OrderUnconfirmed, outcomeUnknown, placeOrSettle, type OrderIntent, type Placed, type Unconfirmed } from './order-settlement.js';
 import { contractsFor, plainDecimal } from './units.js';
 
 type OrderRequest = components['schemas']['OrderRequest'];
@@ -20,25 +21,28 @@ type CancelResult = components['schemas']['CancelResult'];
 type ClosePositionResult = components['schemas']['ClosePositionResult'];
 
 export interface OrdersDeps extends FuturesDeps {
-  idempotency: IdempotencyStore<Placed>;
+  idempotency: IdempotencyStore<Placed, Unconfirmed>;
   leverage: LeverageMemory;
 }
 
-/** What KuCoin said when it accepted an order, kept for replays. */
-export interface Placed {
-  orderId: string;
-  clientOid: string;
-}
-
-/** Outcomes after which the order may or may not exist at KuCoin: look it up before answering. */
-const UNCERTAIN = new Set(['UPSTREAM_TIMEOUT', 'UPSTREAM_ERROR', 'UPSTREAM_BAD_RESPONSE', 'UPSTREAM_UNAVAILABLE']);
+export type { Placed } from './order-settlement.js';
 
 /**
- * A final outcome is worth replaying: a success or KuCoin's business "no" (any 4xx). A call the
- * kill switch held back is not one: once futures are on again the same key places the order.
+ * What the idempotency store keeps: a success, or KuCoin's business "no" (any 4xx), replayed as
+ * it is. Not a call the kill switch held back (once futures are on again the same key places the
+ * order), nor a 300018 whose order could not be found (KuCoin's memory of a clientOid is not
+ * known to last: the next request with the key asks again). An unconfirmed placement is kept as
+ * pending, for the next request with the key to settle first.
  */
-const isFinal = (error: unknown): boolean =>
-  error instanceof GatewayError && error.status < 500 && error.code !== 'UPSTREAM_RATE_LIMITED' && !(error instanceof UpstreamRefused);
+const outcomePolicy: OutcomePolicy<Unconfirmed> = {
+  isFinal: (error) =>
+    error instanceof GatewayError &&
+    error.status < 500 &&
+    error.code !== 'UPSTREAM_RATE_LIMITED' &&
+    error.code !== 'DUPLICATE_CLIENT_OID' &&
+    !(error instanceof UpstreamRefused),
+  pendingOf: (error) => (error instanceof OrderUnconfirmed ? error.pending : undefined),
+};
 
 const fieldError = (field: string, message: string) =>
   new GatewayError('VALIDATION_FAILED', `body.${field} ${message}`, { errors: [{ location: 'body', field, message }] });
@@ -95,19 +99,38 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
     ...(body.reduceOnly ? { reduceOnly: true } : {}),
   };
 
-  const place = () => placeOnce(deps, upstreamBody, `placing order ${clientOid}`);
+  const expected = { side: body.side, type: body.type, qty: size.contracts, price: body.type === 'LIMIT' ? (body.price ?? null) : null, reduceOnly: body.reduceOnly === true };
+  const intent: OrderIntent = {
+    clientOid,
+    symbol: contract.symbol,
+    body: upstreamBody,
+    context: `placing order ${clientOid}`,
+    differences: (order, symbol) => [
+      ...(symbol === contract.symbol ? [] : [`symbol ${symbol}, not ${contract.symbol}`]),
+      ...(order.side === expected.side ? [] : [`side ${order.side}, not ${expected.side}`]),
+      ...(order.type === expected.type ? [] : [`type ${order.type}, not ${expected.type}`]),
+      ...(order.qty === expected.qty ? [] : [`${order.qty} contracts, not ${expected.qty}`]),
+      ...(samePrice(order.price, expected.price, contract.tickSize) ? [] : [`price ${order.price}, not ${expected.price}`]),
+      ...(order.reduceOnly === expected.reduceOnly ? [] : [`reduceOnly ${order.reduceOnly}`]),
+      ...(order.closeOrder ? ['a position close'] : []),
+    ],
+  };
+  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending);
   const keyed = body.clientOid ?? idempotencyKey;
-  const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, isFinal);
+  const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, outcomePolicy);
+  // An order found at KuCoin is answered as KuCoin holds it; one KuCoin just confirmed is what was sent.
+  const order = value.existing;
   return {
     orderId: value.orderId,
     clientOid: value.clientOid,
     symbol: contract.symbol,
-    baseAsset: toUserAsset(contract.baseCurrency),
-    side: body.side,
+    baseAsset: order?.baseAsset ?? toUserAsset(contract.baseCurrency),
+    side: order?.side ?? body.side,
+    // An order found at KuCoin is answered only when it is the same order, so of the same type.
     type: body.type,
-    qty: size.contracts,
-    price: body.type === 'LIMIT' ? (body.price ?? null) : null,
-    replayed,
+    qty: order?.qty ?? size.contracts,
+    price: order ? order.price : body.type === 'LIMIT' ? (body.price ?? null) : null,
+    replayed: replayed || value.earlier === true,
   };
 }
 
@@ -119,55 +142,20 @@ export async function closePosition(deps: OrdersDeps, symbolInput: string, idemp
   // then be refused with 330005 (§3.5, §6 pitfall 5).
   const marginMode = await currentMarginMode(deps, contract.symbol);
   const upstreamBody = { clientOid, symbol: contract.symbol, closeOrder: true, type: 'market', marginMode };
-  const place = () => placeOnce(deps, upstreamBody, `closing the ${contract.symbol} position`);
+  const intent: OrderIntent = {
+    clientOid,
+    symbol: contract.symbol,
+    body: upstreamBody,
+    context: `closing the ${contract.symbol} position`,
+    differences: (order, symbol) => [
+      ...(symbol === contract.symbol ? [] : [`symbol ${symbol}, not ${contract.symbol}`]),
+      ...(order.closeOrder ? [] : ['not a position close']),
+    ],
+  };
+  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending);
   const { value, replayed } =
-    idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, isFinal);
-  return { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), orderId: value.orderId, clientOid: value.clientOid, replayed };
-}
-
-/**
- * One POST, never retried (kucoin-futures.md §6 pitfall 4). When the outcome is unknown, the order
- * is looked up by clientOid: found means it was placed; not found is ORDER_UNCONFIRMED with the
- * clientOid, so the caller can reconcile (or retry with the same key, which KuCoin deduplicates).
- * The POST leaves part of the request's deadline unspent so that lookup still fits. A POST that
- * was never sent (gate closed, deadline spent, breaker open) is answered as such: nothing to
- * reconcile.
- */
-async function placeOnce(deps: FuturesDeps, upstreamBody: { clientOid: string }, context: string): Promise<Placed> {
-  try {
-    const placed = await deps.client.call<Placed>('placeOrder', { body: upstreamBody, context, leaveMs: deps.client.reconcileReserveMs });
-    if (!placed || typeof placed.orderId !== 'string' || placed.orderId === '') {
-      throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin accepted ${context} without an order id.`);
-    }
-    return { orderId: placed.orderId, clientOid: upstreamBody.clientOid };
-  } catch (error) {
-    if (!(error instanceof GatewayError)) throw error;
-    const duplicate = error.code === 'DUPLICATE_CLIENT_OID';
-    const uncertain = UNCERTAIN.has(error.code) && !error.options.notSent;
-    if (!duplicate && !uncertain) throw error;
-    const found = await findByClientOid(deps, upstreamBody.clientOid);
-    if (found) {
-      deps.logger.warn({ event: 'order_reconciled', clientOid: upstreamBody.clientOid, after: error.code }, 'order found by clientOid after an uncertain placement');
-      return { orderId: found.id, clientOid: upstreamBody.clientOid };
-    }
-    if (duplicate) throw error;
-    throw new GatewayError(
-      'ORDER_UNCONFIRMED',
-      `KuCoin's answer to ${context} was lost (${error.code}) and no order with clientOid ${upstreamBody.clientOid} was found; reconcile with that clientOid, or retry with it as the Idempotency-Key.`,
-      { clientOid: upstreamBody.clientOid, ...(error.options.upstream ? { upstream: error.options.upstream } : {}) },
-    );
-  }
-}
-
-/** `GET /api/v1/orders/byClientOid`: kucoin-futures.md does not say what "no such order" looks like; an empty `data` and an error both count as not found. */
-async function findByClientOid(deps: FuturesDeps, clientOid: string): Promise<KucoinOrder | undefined> {
-  try {
-    const order = await deps.client.call<KucoinOrder | null>('getOrderByClientOid', { query: { clientOid }, context: `looking up order ${clientOid}` });
-    return order && typeof order === 'object' && typeof order.id === 'string' && order.id !== '' ? order : undefined;
-  } catch (error) {
-    deps.logger.warn({ event: 'order_lookup_failed', clientOid, code: error instanceof GatewayError ? error.code : 'unknown' }, 'order lookup by clientOid failed');
-    return undefined;
-  }
+    idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, outcomePolicy);
+  return { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), orderId: value.orderId, clientOid: value.clientOid, replayed: replayed || value.earlier === true };
 }
 
 export async function listOrders(
@@ -218,7 +206,7 @@ export async function cancelOrder(deps: FuturesDeps, orderId: string): Promise<C
     return toCancelResult(result);
   } catch (error) {
     if (isUnknownOrder(error)) throw orderNotFound(orderId, error.options.upstream);
-    if (!(error instanceof GatewayError) || !UNCERTAIN.has(error.code) || error.options.notSent) throw error;
+    if (!outcomeUnknown(error)) throw error;
     return reconcileCancel(deps, orderId, error);
   }
 }
@@ -263,6 +251,12 @@ function sizeFor(body: OrderRequest, contract: KucoinContract) {
     if (error instanceof RangeError) throw new UpstreamShapeError(`contract.${contract.symbol}`, error.message);
     throw error;
   }
+}
+
+/** An existing order's price against the request's, on the tick grid (null: a market order). */
+function samePrice(held: number | null, asked: number | null, tickSize: number): boolean {
+  if (held === null || asked === null) return held === asked;
+  return Math.abs(held - asked) < tickSize / 2;
 }
 
 /** Price grids are decimal: compare in units of the tick, allowing for binary rounding. */

@@ -3,6 +3,7 @@ import type { KucoinClient } from '../kucoin/client.js';
 import { ContractCatalog } from './contract-catalog.js';
 import { IdempotencyStore } from './idempotency.js';
 import { LeverageMemory, type LeverageDeps } from './leverage.js';
+import type { Unconfirmed } from './order-settlement.js';
 import type { OrdersDeps, Placed } from './orders.js';
 import type { AccountView } from '../ws/account-view.js';
 
@@ -18,7 +19,7 @@ export function createFuturesServices(client: KucoinClient, logger: Logger, stat
     client,
     logger,
     catalog: new ContractCatalog(client),
-    idempotency: new IdempotencyStore<Placed>(),
+    idempotency: new IdempotencyStore<Placed, Unconfirmed>(),
     leverage: new LeverageMemory(stateDir === undefined ? { logger } : { file: LeverageMemory.fileIn(stateDir), logger }),
   };
 }

@@ -3,6 +3,7 @@ import type { components } from '../../generated/openapi.js';
 export type ErrorCode = components['schemas']['ErrorCode'];
 export type FieldError = components['schemas']['FieldError'];
 export type Problem = components['schemas']['Problem'];
+type Order = components['schemas']['Order'];
 
 /**
  * The one error catalogue: every code the gateway can answer with, its HTTP status and title.
@@ -60,6 +61,8 @@ export interface GatewayErrorOptions {
   clientOid?: string;
   /** With RISK_LIMIT_CHANGE_CANCELS_ORDERS: the orders KuCoin would cancel. */
   openOrders?: NonNullable<Problem['openOrders']>;
+  /** With an order conflict: the order KuCoin already holds under the clientOid. */
+  existingOrder?: Order;
   retryAfterSeconds?: number;
   /** Extra response headers, e.g. `Allow` for 405 or `WWW-Authenticate` for 401. */
   headers?: Record<string, string>;
@@ -94,7 +97,7 @@ export function problemType(code: ErrorCode): string {
 }
 
 export function toProblem(error: GatewayError, requestId: string, instance: string, now: number): Problem {
-  const { errors, upstream, clientOid, openOrders, retryAfterSeconds } = error.options;
+  const { errors, upstream, clientOid, openOrders, existingOrder, retryAfterSeconds } = error.options;
   return {
     type: problemType(error.code),
     title: errorCatalogue[error.code].title,
@@ -109,6 +112,7 @@ export function toProblem(error: GatewayError, requestId: string, instance: stri
     ...(upstream === undefined ? {} : { upstream }),
     ...(clientOid === undefined ? {} : { clientOid }),
     ...(openOrders === undefined ? {} : { openOrders }),
+    ...(existingOrder === undefined ? {} : { existingOrder }),
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
   };
 }

@@ -80,6 +80,7 @@ export const breakerGroups: Readonly<Record<EndpointName, BreakerGroup>> = {
   listOrders: 'order-reads',
   getOrder: 'order-reads',
   getOrderByClientOid: 'order-reads',
+  listDoneOrders: 'order-reads',
   placeOrder: 'order-writes',
   cancelOrder: 'order-writes',
   // Read and written around orders and position closes: kept apart from the account reads.
@@ -150,6 +151,11 @@ export class KucoinClient {
    */
   get reconcileReserveMs(): number {
     return Math.ceil(this.#options.timeoutMs / 2);
+  }
+
+  /** One try's timeout (`UPSTREAM_TIMEOUT_MS`). */
+  get tryTimeoutMs(): number {
+    return this.#options.timeoutMs;
   }
 
   get hasCredentials(): boolean {

@@ -33,6 +33,9 @@ export const endpoints = {
   // a leverage change picks from. They spend as the write they belong to, so no client's reads can
   // leave an order, close or leverage change without them.
   getOrderByClientOid: { ...read('/api/v1/orders/byClientOid', 'futures', 5), spend: 'write' },
+  // The order list again (api-3470244), read for its done orders by that reconciliation: the lookup
+  // by clientOid may see active orders only (Kucoin/kucoin-api-docs #287).
+  listDoneOrders: { ...read('/api/v1/orders', 'futures', 2), spend: 'write' },
   getMarginMode: { ...read('/api/v2/position/getMarginMode', 'futures', 2), spend: 'write' },
   changeMarginMode: write('POST', '/api/v2/position/changeMarginMode', 2),
   getCrossLeverage: read('/api/v2/getCrossUserLeverage', 'futures', 2),

@@ -18,7 +18,19 @@ export interface SimConfig {
   wsPingTimeoutMs: number;
   /** KuCoin cuts a connection (and expires its token) after 24 h (§5 step 5). */
   wsSessionMs: number;
+  /** How long KuCoin remembers a clientOid: see {@link ClientOidScope}. */
+  clientOidScope: ClientOidScope;
+  /** How long a just-placed or just-ended order stays out of the lookup by clientOid and the done list. */
+  lookupLagMs: number;
 }
+
+/**
+ * KuCoin's spec says only that a clientOid is "unique" (api-3470235) and lists 300018 without a
+ * scope. Its tracker reports (spot) that the check covers active orders only (Kucoin/kucoin-api-docs
+ * #468) and that the lookup by clientOid sees active orders only (#287). `forever`: every order ever
+ * placed holds its clientOid and is found by it; `active`: only open orders do.
+ */
+export type ClientOidScope = 'forever' | 'active';
 
 export class SimConfigError extends Error {
   override name = 'SimConfigError';
@@ -39,6 +51,8 @@ export const SIM_ENV = [
   { variable: 'SIM_WS_PING_INTERVAL_MS', default: '18000', meaning: 'pingInterval announced by the bullets' },
   { variable: 'SIM_WS_PING_TIMEOUT_MS', default: '10000', meaning: 'pingTimeout announced by the bullets' },
   { variable: 'SIM_WS_SESSION_MS', default: '86400000', meaning: 'token lifetime and forced WS cut (24 h)' },
+  { variable: 'SIM_CLIENT_OID_SCOPE', default: 'forever', meaning: 'which orders hold their clientOid (300018 on reuse, found by the lookup by clientOid): forever every order, active open orders only' },
+  { variable: 'SIM_LOOKUP_LAG_MS', default: '0', meaning: 'ms a just-placed or just-ended order stays out of the lookup by clientOid and the done-order list' },
 ] as const;
 
 /** The simulator's credential variables, as its environment takes them. */
@@ -75,6 +89,10 @@ function integer(env: Env, name: (typeof SIM_ENV)[number]['variable'], min: numb
 export function loadSimConfig(env: Env = process.env): SimConfig {
   const keyVersion = get(env, 'SIM_KEY_VERSION');
   if (keyVersion !== '2' && keyVersion !== '3') throw new SimConfigError(`SIM_KEY_VERSION must be 2 or 3, got ${JSON.stringify(keyVersion)}`);
+  const clientOidScope = get(env, 'SIM_CLIENT_OID_SCOPE');
+  if (clientOidScope !== 'forever' && clientOidScope !== 'active') {
+    throw new SimConfigError(`SIM_CLIENT_OID_SCOPE must be forever or active, got ${JSON.stringify(clientOidScope)}`);
+  }
   return {
     port: integer(env, 'SIM_PORT', 0, 65535),
     host: get(env, 'SIM_HOST'),
@@ -88,5 +106,7 @@ export function loadSimConfig(env: Env = process.env): SimConfig {
     wsPingIntervalMs: integer(env, 'SIM_WS_PING_INTERVAL_MS', 1),
     wsPingTimeoutMs: integer(env, 'SIM_WS_PING_TIMEOUT_MS', 1),
     wsSessionMs: integer(env, 'SIM_WS_SESSION_MS', 1),
+    clientOidScope,
+    lookupLagMs: integer(env, 'SIM_LOOKUP_LAG_MS', 0),
   };
 }

@@ -229,6 +229,10 @@ describe('funding, account, contracts', () => {
 
 describe('orders', () => {
   const limit = { symbol: 'BTCUSDTM', side: 'BUY', type: 'LIMIT', qty: 2, price: 60000.5 };
+  /** `limit` as KuCoin holds it: only the same order may answer for it. */
+  const sameAsLimit = { symbol: 'XBTUSDTM', side: 'buy', type: 'limit', price: '60000.5', size: 2, reduceOnly: false, closeOrder: false, status: 'open', isActive: true, dealSize: 0, filledSize: 0 };
+  /** The done-order search of a reconciliation (GET /api/v1/orders?status=done): nothing there. */
+  const noDoneOrders = () => http.get(`${KUCOIN}/api/v1/orders`, () => json({ currentPage: 1, pageSize: 1000, totalNum: 0, totalPage: 0, items: [] }));
 
   it('places a limit order: exact KuCoin body, the symbol margin mode, 201 with the KuCoin order id', async () => {
     kucoin.server.use(marginMode('CROSS'), acceptOrder('777'));
@@ -282,8 +286,9 @@ describe('orders', () => {
       marginMode('CROSS'),
       http.post(`${KUCOIN}/api/v1/orders`, async () => ((posts += 1), await delay(1_000), json({ orderId: 'late', clientOid: 'x' }))),
       http.get(`${KUCOIN}/api/v1/orders/byClientOid`, ({ request: req }) =>
-        json({ ...fixture('order').data, id: 'found-1', clientOid: new URL(req.url).searchParams.get('clientOid') }),
+        json({ ...fixture('order').data, ...sameAsLimit, id: 'found-1', clientOid: new URL(req.url).searchParams.get('clientOid') }),
       ),
+      noDoneOrders(),
     );
     const res = await call('POST', '/api/futures/orders', { json: limit, headers: { 'idempotency-key': 'timeout-found' } });
     expect(res.status).toBe(201);
@@ -293,22 +298,29 @@ describe('orders', () => {
     expect(lookup.query).toEqual([['clientOid', 'timeout-found']]);
   });
 
-  it('after a timeout, answers 502 ORDER_UNCONFIRMED with the clientOid when the lookup finds nothing, and forgets the key so a retry may go through', async () => {
+  it('after a timeout, answers 502 ORDER_UNCONFIRMED when neither lookup finds the order; a retry with the key is reconciled first, nothing sent', async () => {
     let posts = 0;
     kucoin.server.use(
       marginMode('CROSS'),
       http.post(`${KUCOIN}/api/v1/orders`, async () => ((posts += 1), await delay(1_000), json({ orderId: 'late', clientOid: 'x' }))),
       http.get(`${KUCOIN}/api/v1/orders/byClientOid`, () => json(null)),
+      noDoneOrders(),
     );
     const res = await call('POST', '/api/futures/orders', { json: limit, headers: { 'idempotency-key': 'timeout-lost' } });
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'ORDER_UNCONFIRMED', clientOid: 'timeout-lost' });
+    expect(res.body.detail).not.toMatch(/retry with it/i);
     expect(posts).toBe(1);
+    const done = kucoin.businessCalls().find((c) => c.path === '/api/v1/orders' && c.method === 'GET')!;
+    expect(done.query).toEqual(expect.arrayContaining([['status', 'done'], ['symbol', 'XBTUSDTM']]));
 
+    // Inside the first request's deadline nothing found is not conclusive: the retry sends nothing.
     kucoin.server.use(acceptOrder('retried-1'));
     const retry = await call('POST', '/api/futures/orders', { json: limit, headers: { 'idempotency-key': 'timeout-lost' } });
-    expect(retry.status).toBe(201);
-    expect(retry.body.data).toMatchObject({ orderId: 'retried-1', clientOid: 'timeout-lost', replayed: false });
+    expect(retry.status).toBe(502);
+    expect(retry.body).toMatchObject({ code: 'ORDER_UNCONFIRMED', clientOid: 'timeout-lost' });
+    expect(kucoin.businessCalls().filter((c) => c.method === 'POST')).toHaveLength(1);
+    expect(posts).toBe(1);
   });
 
   it('after a 5xx, answers 502 ORDER_UNCONFIRMED with the clientOid when the lookup finds nothing', async () => {
@@ -317,6 +329,7 @@ describe('orders', () => {
       marginMode('CROSS'),
       http.post(`${KUCOIN}/api/v1/orders`, () => ((posts += 1), new HttpResponse('upstream exploded', { status: 502 }))),
       http.get(`${KUCOIN}/api/v1/orders/byClientOid`, () => json(null)),
+      noDoneOrders(),
     );
     const res = await call('POST', '/api/futures/orders', { json: { ...limit, clientOid: 'lost-1' } });
     expect(res.status).toBe(502);

@@ -105,6 +105,8 @@ describe('every gateway endpoint through KucoinClient', () => {
     const page = await call<KucoinOrderPage>('listOrders', { query: { status: 'active', symbol: 'XBTUSDTM', side: 'buy', currentPage: 1, pageSize: 50 }, context: 'list' });
     expect(toOrderPage(page, () => contract)).toMatchObject({ page: 1, total: 1 });
     expect(await call<{ cancelledOrderIds: string[] }>('cancelOrder', { params: { orderId: placed.orderId }, context: 'cancel' })).toEqual({ cancelledOrderIds: [placed.orderId] });
+    const done = await call<KucoinOrderPage>('listDoneOrders', { query: { status: 'done', symbol: 'XBTUSDTM', startAt: Date.now() - 60_000, currentPage: 1, pageSize: 1000 }, context: 'done' });
+    expect(done.items.map((o) => o.clientOid)).toEqual(['rest-limit-1']);
 
     await call('placeOrder', { body: { clientOid: 'rest-mkt-1', side: 'sell', symbol: 'XBTUSDTM', type: 'market', size: 3, leverage: 5, marginMode: 'ISOLATED' }, context: 'placing' });
     const [position] = await call<KucoinPosition[]>('positions', { query: { currency: 'USDT' }, context: 'positions' });

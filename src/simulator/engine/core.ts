@@ -25,7 +25,17 @@ export interface EngineSettings {
   fundingIntervalMs: number;
   /** Opening balances per settle currency. */
   balances: Record<string, number>;
+  /** What the order queries see; changeable while running (the control API). */
+  orderQueries?: OrderQueryBehaviour;
 }
+
+/** See `ClientOidScope` in ../config.ts. `lookupLagMs`: KuCoin's query side can trail its matching engine. */
+export interface OrderQueryBehaviour {
+  clientOidScope: 'forever' | 'active';
+  lookupLagMs: number;
+}
+
+export const DEFAULT_ORDER_QUERIES: Readonly<OrderQueryBehaviour> = { clientOidScope: 'forever', lookupLagMs: 0 };
 
 /** KuCoin's default cross leverage is not in kucoin-futures.md; the simulator starts every symbol at 5 (its own choice). */
 export const DEFAULT_CROSS_LEVERAGE = 5;
@@ -67,10 +77,12 @@ export class EngineCore {
   readonly specs: readonly ContractSpec[] = CONTRACT_SPECS;
   readonly #settings: EngineSettings;
   readonly #emit: (push: SimPush) => void;
+  orderQueries: OrderQueryBehaviour;
 
   constructor(settings: EngineSettings, emit: (push: SimPush) => void) {
     this.#settings = settings;
     this.#emit = emit;
+    this.orderQueries = { ...(settings.orderQueries ?? DEFAULT_ORDER_QUERIES) };
     this.random = new SeededRandom(settings.seed);
     this.state = initialState(settings, this.specs);
   }
@@ -87,6 +99,17 @@ export class EngineCore {
     this.#settings.seed = seed;
     this.random = new SeededRandom(seed);
     this.state = initialState(this.#settings, this.specs);
+    this.orderQueries = { ...(this.#settings.orderQueries ?? DEFAULT_ORDER_QUERIES) };
+  }
+
+  /** Whether `order` still holds its clientOid: a reuse is refused (300018) and the lookup by clientOid finds it. */
+  holdsClientOid(order: OrderState): boolean {
+    return this.orderQueries.clientOidScope === 'forever' || order.status === 'open';
+  }
+
+  /** Whether the query side has caught up with the order's last change (placement, or its end). */
+  queryable(order: OrderState): boolean {
+    return this.now() >= (order.endAt ?? order.createdAt) + this.orderQueries.lookupLagMs;
   }
 
   get seed(): number {

@@ -26,7 +26,7 @@ import type {
 } from '../../kucoin/payloads.js';
 import { changeCrossLeverage, changeMarginMode, changeRiskLimitLevel, crossLeverageOf, marginModeOf, type RiskLimitBehaviour } from './account-settings.js';
 import { contractPayload } from './contract-payload.js';
-import { EngineCore, type SimPush } from './core.js';
+import { EngineCore, type OrderQueryBehaviour, type SimPush } from './core.js';
 import { refuse } from './errors.js';
 import { fundingRatePayload, settleAllNow, settleDueFunding } from './funding.js';
 import { setMark, walkMarks } from './market.js';
@@ -36,7 +36,7 @@ import type { AccountState } from './state.js';
 import { cancelAll, cancelByClientOid, cancelOrder, placeOrder } from './trading.js';
 import { overviewOf } from './wallet.js';
 
-export type { SimPush } from './core.js';
+export type { OrderQueryBehaviour, SimPush } from './core.js';
 export { SimError } from './errors.js';
 
 export interface SimEngineOptions {
@@ -46,6 +46,8 @@ export interface SimEngineOptions {
   fundingIntervalMs: number;
   /** Opening balances per settle currency; default USDT 10000 and XBT 1. */
   balances?: Record<string, number>;
+  /** Which orders hold their clientOid, and how far the order queries lag (default: forever, no lag). */
+  orderQueries?: OrderQueryBehaviour;
 }
 
 export const DEFAULT_BALANCES: Readonly<Record<string, number>> = { USDT: 10_000, XBT: 1 };
@@ -65,7 +67,13 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
     this.now = options.now ?? Date.now;
     this.#markIntervalMs = options.markIntervalMs;
     this.#core = new EngineCore(
-      { seed: options.seed, now: this.now, fundingIntervalMs: options.fundingIntervalMs, balances: { ...(options.balances ?? DEFAULT_BALANCES) } },
+      {
+        seed: options.seed,
+        now: this.now,
+        fundingIntervalMs: options.fundingIntervalMs,
+        balances: { ...(options.balances ?? DEFAULT_BALANCES) },
+        ...(options.orderQueries ? { orderQueries: { ...options.orderQueries } } : {}),
+      },
       (push) => this.emit('push', push),
     );
   }
@@ -220,9 +228,26 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
     return orderPayload(order, this.#core.spec(order.symbol));
   }
 
+  /** The newest order holding `clientOid` that the query side has caught up with. */
   orderByClientOid(clientOid: string): KucoinOrder | null {
-    const order = this.#core.state.orders.find((o) => o.clientOid === clientOid);
-    return order ? orderPayload(order, this.#core.spec(order.symbol)) : null;
+    const order = this.#core.state.orders.findLast((o) => o.clientOid === clientOid && this.#core.holdsClientOid(o));
+    return order && this.#core.queryable(order) ? orderPayload(order, this.#core.spec(order.symbol)) : null;
+  }
+
+  get orderQueries(): OrderQueryBehaviour {
+    return { ...this.#core.orderQueries };
+  }
+
+  /** Changes what the order queries see until the next reset (which restores the configured behaviour). */
+  setOrderQueries(change: Partial<OrderQueryBehaviour>): OrderQueryBehaviour {
+    if (change.clientOidScope !== undefined && change.clientOidScope !== 'forever' && change.clientOidScope !== 'active') {
+      throw refuse.invalidParam('clientOidScope must be forever or active');
+    }
+    if (change.lookupLagMs !== undefined && !(Number.isSafeInteger(change.lookupLagMs) && change.lookupLagMs >= 0)) {
+      throw refuse.invalidParam('lookupLagMs must be a whole number of ms, 0 or more');
+    }
+    Object.assign(this.#core.orderQueries, change);
+    return this.orderQueries;
   }
 
   // --- inspection ---------------------------------------------------------------------------
@@ -245,6 +270,7 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
       markets: Object.fromEntries(this.#core.specs.map((s) => [s.symbol, { ...this.#core.market(s.symbol) }])),
       funding: Object.fromEntries(this.#core.specs.map((s) => [s.symbol, this.fundingRate(s.symbol)])),
       settings: structuredClone(this.#core.state.settings),
+      orderQueries: this.orderQueries,
       fundingHistory: structuredClone(this.#core.state.fundingHistory),
     };
   }

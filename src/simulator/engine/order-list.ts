@@ -32,6 +32,8 @@ export function listOrders(core: EngineCore, query: OrderQuery): KucoinOrderPage
   const endAt = query.endAt ? Number(query.endAt) : undefined;
   const matching = core.state.orders
     .filter((o) => (status === 'active') === (o.status === 'open'))
+    // A just-ended order reaches the done list only once the query side has caught up.
+    .filter((o) => status === 'active' || core.queryable(o))
     .filter((o) => !query.symbol || o.symbol === query.symbol)
     .filter((o) => !query.side || o.side === query.side)
     .filter((o) => !query.type || o.type === query.type)

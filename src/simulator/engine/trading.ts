@@ -21,7 +21,8 @@ const BAND = 0.05;
 export function placeOrder(core: EngineCore, body: unknown, test = false): KucoinOrderPlaced {
   const req = parseOrderRequest(body);
   const spec = core.spec(req.symbol);
-  if (core.state.orders.some((o) => o.clientOid === req.clientOid)) throw refuse.duplicateClientOid();
+  // The matching engine's check: it does not lag (only the query side does).
+  if (core.state.orders.some((o) => o.clientOid === req.clientOid && core.holdsClientOid(o))) throw refuse.duplicateClientOid();
   const settings = core.settings(spec.symbol);
   if (req.marginMode !== settings.marginMode) throw refuse.marginModeMismatch();
   const pos = core.position(spec.symbol);

@@ -3,7 +3,7 @@
  * out (not KuCoin's envelope); errors are `{"error":"…"}` with HTTP 400/404.
  *
  *   GET    /sim/state            → { seed, now, accounts: {USDT, XBT} (account-overview), positions (open, §3.2),
- *                                    orders: {active, done} (§3.4), markets, funding, settings, fundingHistory,
+ *                                    orders: {active, done} (§3.4), markets, funding, settings, orderQueries, fundingHistory,
  *                                    requests: {"GET /api/v1/orders": n, …}, faults: [...], ws: {connections} }
  *   POST   /sim/reset            { seed?: number }  → a fresh account (same seed by default); also clears
  *                                    faults, request counters, rate-limit windows and usage. → { seed }
@@ -24,6 +24,9 @@
  *                                    risk-limit level changes settle: their position.adjustRiskLimit push comes
  *                                    delayMs after the POST (0: before it answers), failing with `fail` as msg
  *                                    when set; /sim/reset restores { delayMs: 0, fail: null }
+ *   POST   /sim/orders/behaviour { clientOidScope?: "forever" | "active", lookupLagMs?: ms } → { clientOidScope, lookupLagMs }
+ *                                    which orders hold their clientOid, and how far the lookup by clientOid and
+ *                                    the done list trail the matching engine; POST /sim/reset restores the configured ones
  *
  * A fault rule: { match: { method?: "POST", path?: "/api/v1/orders" (prefix) }, times?: n (default: until
  * cleared), phase?: "before" | "after" (default before: the account never sees the request; after: it is
@@ -126,6 +129,16 @@ const handlers: Record<string, Handler> = {
     if (fail !== null && (typeof fail !== 'string' || fail === '')) throw new ControlError(400, 'fail must be a non-empty string or null');
     engine.riskLimitBehaviour = { delayMs: delayMs as number, ...(fail === null ? {} : { failWith: fail as string }) };
     return { delayMs, fail };
+  },
+  'POST /sim/orders/behaviour': ({ engine }, body) => {
+    const clientOidScope = field(body, 'clientOidScope');
+    const lookupLagMs = field(body, 'lookupLagMs');
+    if (clientOidScope !== undefined && clientOidScope !== 'forever' && clientOidScope !== 'active') throw new ControlError(400, 'clientOidScope must be forever or active');
+    if (lookupLagMs !== undefined && !(Number.isSafeInteger(lookupLagMs) && (lookupLagMs as number) >= 0)) throw new ControlError(400, 'lookupLagMs must be an integer of 0 or more');
+    return engine.setOrderQueries({
+      ...(clientOidScope === undefined ? {} : { clientOidScope }),
+      ...(lookupLagMs === undefined ? {} : { lookupLagMs: lookupLagMs as number }),
+    });
   },
 };
 

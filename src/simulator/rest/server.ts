@@ -38,7 +38,13 @@ const ORDERS = '/contractMarket/tradeOrders';
 export async function startSimulator(options: StartSimulatorOptions): Promise<RunningSimulator> {
   const { config, logger } = options;
   const now = options.now ?? Date.now;
-  const engine = new SimEngine({ seed: config.seed, now, markIntervalMs: config.markIntervalMs, fundingIntervalMs: config.fundingIntervalMs });
+  const engine = new SimEngine({
+    seed: config.seed,
+    now,
+    markIntervalMs: config.markIntervalMs,
+    fundingIntervalMs: config.fundingIntervalMs,
+    orderQueries: { clientOidScope: config.clientOidScope, lookupLagMs: config.lookupLagMs },
+  });
   const tokens = new TokenRegistry({ now, lifetimeMs: config.wsSessionMs });
   const server = createServer();
   const wsHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host;
