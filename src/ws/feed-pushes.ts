@@ -59,8 +59,12 @@ export class FeedPushes {
       case 'position.settlement':
         return this.#settlement(push);
       case 'orderChange':
-        // The account-wide form only; `symbolOrderChange` is the per-symbol topic's copy (§5).
-        if (push.topic === ORDERS_TOPIC) return this.#orderChange(push);
+      case 'symbolOrderChange':
+        // KuCoin's spec allows either subject on the account-wide subscription and shows it pushed on
+        // `/contractMarket/tradeOrders:{symbol}` (openapi-futures-private.json, "All Order change
+        // pushes", docs-new api-3470094); the older docs show `orderChange` on the bare topic. The feed
+        // subscribes one order topic, so each event arrives once in whichever form.
+        if (isOrdersTopic(push.topic)) return this.#orderChange(push);
         return;
       case 'funding.rate': {
         const symbol = push.topic.startsWith(`${INSTRUMENT_TOPIC}:`) ? topicSymbol(push.topic) : undefined;
@@ -136,6 +140,10 @@ export class FeedPushes {
     this.#cache.contracts.set(symbol, contract);
     return contract;
   }
+}
+
+function isOrdersTopic(topic: string): boolean {
+  return topic === ORDERS_TOPIC || topic.startsWith(`${ORDERS_TOPIC}:`);
 }
 
 function hasChangeReason(data: unknown): boolean {

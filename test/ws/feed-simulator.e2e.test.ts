@@ -84,6 +84,22 @@ describe('the live feed against the simulator', () => {
     });
   });
 
+  // KuCoin's spec shows the all-orders push as symbolOrderChange on `/contractMarket/tradeOrders:{symbol}`;
+  // the older docs as orderChange on the bare topic. The gateway follows an order in either form.
+  it.each(['symbolOrderChange', 'orderChange'] as const)('follows an order whose pushes come as %s', async (form) => {
+    expect(await simControl('POST', '/sim/ws/options', { allOrders: form })).toMatchObject({ allOrders: form });
+    try {
+      const resting = await call('POST', '/api/futures/orders', { json: { symbol: 'ETHUSDTM', side: 'BUY', type: 'LIMIT', qty: 1, price: 2800 } });
+      expect(resting.status).toBe(201);
+      const { orderId } = resting.body.data;
+      expect(await client.waitFor((m) => m.type === 'order_update' && m.data[0].orderId === orderId, 10_000)).toMatchObject({ event: 'open', data: [{ status: 'open', price: 2800 }] });
+      await call('DELETE', `/api/futures/orders/${orderId}`);
+      expect(await client.waitFor((m) => m.type === 'order_update' && m.data[0].orderId === orderId, 10_000)).toMatchObject({ event: 'canceled', data: [{ status: 'canceled' }] });
+    } finally {
+      await simControl('POST', '/sim/ws/options', { allOrders: 'orderChange' });
+    }
+  });
+
   it('moves the position with the mark (partial pushes)', async () => {
     await simControl('POST', '/sim/mark', { symbol: 'ETHUSDTM', price: 3050, hold: true });
     const update = await client.waitFor((m) => m.type === 'position_update' && m.data[0].symbol === 'ETHUSDTM', 10_000);

@@ -257,12 +257,23 @@ describe('orders', () => {
     expect(fresh.messages[2].data.map((o: { orderId: string }) => o.orderId)).not.toContain(PLACED_ORDER.id);
   });
 
-  it('ignores the per-symbol symbolOrderChange copy', async () => {
+  // KuCoin's spec allows either subject on the all-orders subscription and shows the push on the
+  // per-symbol topic (openapi-futures-private.json, "All Order change pushes"); the older docs show
+  // orderChange on the bare topic. Every combination is applied.
+  const forms: [string, string, string][] = [
+    ['orderChange on the bare topic (older docs)', '/contractMarket/tradeOrders', 'orderChange'],
+    ['symbolOrderChange on the symbol topic (the spec\'s example)', `/contractMarket/tradeOrders:${ETH_ORDER.symbol}`, 'symbolOrderChange'],
+    ['orderChange on the symbol topic', `/contractMarket/tradeOrders:${ETH_ORDER.symbol}`, 'orderChange'],
+    ['symbolOrderChange on the bare topic', '/contractMarket/tradeOrders', 'symbolOrderChange'],
+  ];
+  it.each(forms)('applies %s', async (_name, topic, subject) => {
     await start();
     const client = await connectedWithSnapshots();
-    upstream.push(`/contractMarket/tradeOrders:${ETH_ORDER.symbol}`, 'symbolOrderChange', { ...orderChange(ETH_ORDER, 'canceled', 'done'), ts: ns(1) });
-    orderPush({ ...orderChange(XBT_ORDER, 'canceled', 'done'), ts: ns(1764200000000) });
-    expect(await client.waitFor((m) => m.type === 'order_update')).toMatchObject({ data: [{ orderId: XBT_ORDER.id }] });
+    upstream.push(topic, subject, { ...orderChange(ETH_ORDER, 'canceled', 'done'), ts: ns(1764200000000) });
+    expect(await client.waitFor((m) => m.type === 'order_update')).toMatchObject({ snapshot: false, event: 'canceled', data: [{ orderId: ETH_ORDER.id, status: 'canceled' }] });
+    // Applied to the list served from the stream: a fresh client's snapshot no longer has it.
+    const fresh = await connectedWithSnapshots();
+    expect(fresh.messages[2].data.map((o: { orderId: string }) => o.orderId)).not.toContain(ETH_ORDER.id);
   });
 });
 
