@@ -88,14 +88,17 @@ describe('the live feed against the simulator', () => {
   // the older docs as orderChange on the bare topic. The gateway follows an order in either form.
   it.each(['symbolOrderChange', 'orderChange'] as const)('follows an order whose pushes come as %s', async (form) => {
     expect(await simControl('POST', '/sim/ws/options', { allOrders: form })).toMatchObject({ allOrders: form });
+    const client = await connectFeedClient(`${running.wsUrl}/ws/futures`);
     try {
+      expect((await client.take(5, 10_000)).map((m) => m.type)).toEqual(['futures_connected', 'position_update', 'order_update', 'funding_tick', 'funding_tick']);
       const resting = await call('POST', '/api/futures/orders', { json: { symbol: 'ETHUSDTM', side: 'BUY', type: 'LIMIT', qty: 1, price: 2800 } });
       expect(resting.status).toBe(201);
       const { orderId } = resting.body.data;
-      expect(await client.waitFor((m) => m.type === 'order_update' && m.data[0].orderId === orderId, 10_000)).toMatchObject({ event: 'open', data: [{ status: 'open', price: 2800 }] });
+      expect(await client.waitFor((m) => m.type === 'order_update' && !m.snapshot && m.data[0]?.orderId === orderId, 10_000)).toMatchObject({ event: 'open', data: [{ status: 'open', price: 2800 }] });
       await call('DELETE', `/api/futures/orders/${orderId}`);
-      expect(await client.waitFor((m) => m.type === 'order_update' && m.data[0].orderId === orderId, 10_000)).toMatchObject({ event: 'canceled', data: [{ status: 'canceled' }] });
+      expect(await client.waitFor((m) => m.type === 'order_update' && !m.snapshot && m.data[0]?.orderId === orderId, 10_000)).toMatchObject({ event: 'canceled', data: [{ status: 'canceled' }] });
     } finally {
+      await client.close().catch(() => undefined);
       await simControl('POST', '/sim/ws/options', { allOrders: 'orderChange' });
     }
   });
