@@ -143,4 +143,20 @@ describe('the live feed against the simulator', () => {
       data: [{ side: 'FLAT', isOpen: false }],
     });
   }, 45_000);
+
+  it('tells clients when KuCoin refuses a funding-announcement topic, and when it no longer does', async () => {
+    await simControl('POST', '/sim/ws/options', { refuseTopics: ['/contract/announcement:XBTUSDTM'] });
+    try {
+      expect((await simControl('POST', '/sim/ws/drop')).dropped).toBe(1);
+      const up = await client.waitFor((m) => m.type === 'upstream_status' && m.status === 'up', 30_000);
+      expect(up.refusedTopics).toEqual([{ topic: '/contract/announcement:XBTUSDTM', reason: expect.stringContaining('404') }]);
+      const { text: metrics } = await call('GET', '/metrics');
+      expect(metrics).toMatch(/gateway_upstream_ws_topic_refusals_total\{topic="\/contract\/announcement:\{symbol\}"\} [1-9]/);
+    } finally {
+      await simControl('POST', '/sim/ws/options', { refuseTopics: [] });
+    }
+    expect((await simControl('POST', '/sim/ws/drop')).dropped).toBe(1);
+    const again = await client.waitFor((m) => m.type === 'upstream_status' && m.status === 'up', 30_000);
+    expect(again.refusedTopics ?? []).toEqual([]);
+  }, 75_000);
 });
