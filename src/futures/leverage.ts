@@ -71,4 +71,5 @@ export function riskLimitLevelFor(leverage: number, tiers: readonly KucoinRiskLi
 async function ensureMarginMode(deps: FuturesDeps, symbol: string, mode: 'CROSS' | 'ISOLATED'): Promise<void> {
   if ((await marginModeOf(deps, symbol)) === mode) return;
   await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context: `switching ${symbol} to ${mode.toLowerCase()} margin` });
+  deps.marginModes?.set(symbol, mode);
 }

@@ -3,6 +3,8 @@ import type { KucoinClient } from '../kucoin/client.js';
 import { ContractCatalog } from './contract-catalog.js';
 import { IdempotencyStore } from './idempotency.js';
 import { LeverageMemory } from './leverage.js';
+import { MarginModeMemory } from './margin-mode.js';
+import { OrderDrafts } from './order-drafts.js';
 import type { OrdersDeps, Placed } from './orders.js';
 import type { AccountView } from '../ws/account-view.js';
 
@@ -19,5 +21,7 @@ export function createFuturesServices(client: KucoinClient, logger: Logger): Fut
     catalog: new ContractCatalog(client),
     idempotency: new IdempotencyStore<Placed>(),
     leverage: new LeverageMemory(),
+    marginModes: new MarginModeMemory(),
+    orderDrafts: new OrderDrafts(),
   };
 }

@@ -26,9 +26,10 @@
  *   `up` and fresh snapshots. A planned rotation never leaves `up` and loses nothing (the
  *   supervisor's handover), so it re-snapshots nobody.
  * - Pushes are applied one at a time in arrival order, so clients see KuCoin's order of events. A
- *   cache miss (an order the gateway has not seen, a contract not in the catalog) holds the queue
+ *   cache miss (an order placed outside the gateway, a contract not in the catalog) holds the queue
  *   for one REST read: an order push carries too little to make an `Order` (no time in force,
- *   leverage, flags), so the order is read once and the push applied to it.
+ *   leverage, flags), so such an order is read once and the push applied to it. Orders the gateway
+ *   placed itself are made from what it sent (feed-pushes.ts).
  * - A funding read that fails for the symbol's own reason (4xx: no such contract, no funding)
  *   leaves that symbol without a tick and is logged; only availability failures count as "down".
  */
@@ -43,7 +44,7 @@ import type { FuturesServices } from '../futures/services.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
-import { FeedPushes, INSTRUMENT_TOPIC } from './feed-pushes.js';
+import { FeedPushes, INSTRUMENT_TOPIC, MARGIN_MODE_TOPIC } from './feed-pushes.js';
 import { readAccount } from './snapshot.js';
 
 /** What the feed (and the kill switch, gateway.ts) needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
@@ -89,7 +90,7 @@ export interface FuturesFeedOptions {
 }
 
 /** The account-wide private topics (kucoin-futures.md §5 "Topics"). */
-export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders'] as const;
+export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders', MARGIN_MODE_TOPIC] as const;
 /** Funding settlement begin/end, one topic per watched symbol (see the module comment). */
 export const ANNOUNCEMENT_TOPIC = '/contract/announcement';
 

@@ -99,7 +99,7 @@ describe('connecting', () => {
     await connectedWithSnapshots();
     expect(upstream.acquires).toBe(1);
     // Announcements per symbol, as KuCoin's current spec subscribes them (`/contract/announcement:{symbol}`).
-    expect(upstream.topics).toEqual(['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/instrument:ETHUSDTM,XBTUSDTM', '/contract/announcement:ETHUSDTM,XBTUSDTM']);
+    expect(upstream.topics).toEqual(['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/marginMode', '/contract/instrument:ETHUSDTM,XBTUSDTM', '/contract/announcement:ETHUSDTM,XBTUSDTM']);
   });
 
   it('waits for the upstream to come up before the snapshots, without an upstream_status for a normal start', async () => {
