@@ -22,15 +22,17 @@ export async function knownMarginModeOf(deps: FuturesDeps, symbol: string): Prom
 export type MarginMode = 'CROSS' | 'ISOLATED';
 
 /**
- * What the gateway knows of each symbol's margin mode. Bounded in size and age: a change made
- * outside the gateway while no push reaches it (the live feed idle) is picked up by the next read
- * after maxAgeMs, or at once after KuCoin refuses an order for it (330005, `forget`).
+ * What the gateway knows of each symbol's margin mode. Served only while KuCoin's margin-mode
+ * pushes reach the gateway (`watching`, set by the live feed while its upstream is live): otherwise
+ * a change made outside the gateway (KuCoin's web UI) would go unseen, so every order reads.
+ * Bounded in size and age, and forgotten after KuCoin refuses an order for it (330005, `forget`).
  */
 export class MarginModeMemory {
   readonly #bySymbol = new Map<string, { mode: MarginMode; at: number }>();
   readonly #maxSymbols: number;
   readonly #maxAgeMs: number;
   readonly #now: () => number;
+  #watching = false;
 
   constructor(options: { maxSymbols?: number; maxAgeMs?: number; now?: () => number } = {}) {
     this.#maxSymbols = options.maxSymbols ?? 1_000;
@@ -38,7 +40,14 @@ export class MarginModeMemory {
     this.#now = options.now ?? Date.now;
   }
 
+  /** Whether the `/contract/marginMode` pushes are being received; false also forgets everything known. */
+  watching(live: boolean): void {
+    this.#watching = live;
+    if (!live) this.#bySymbol.clear();
+  }
+
   get(symbol: string): MarginMode | undefined {
+    if (!this.#watching) return undefined;
     const known = this.#bySymbol.get(symbol);
     if (!known) return undefined;
     if (this.#now() - known.at > this.#maxAgeMs) {

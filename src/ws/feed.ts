@@ -255,6 +255,7 @@ export class FuturesFeed {
     this.#upstream.off('push', this.#onPush);
     this.#upstream.off('resubscribed', this.#onResubscribed);
     this.#upstream.off('refused', this.#onRefused);
+    this.#services.marginModes?.watching(false);
     if (this.#acquired) {
       this.#acquired = false;
       this.#upstream.release();
@@ -267,6 +268,7 @@ export class FuturesFeed {
   readonly #onState = (state: UpstreamState, reason?: string): void => {
     if (state === 'up') return; // 'resubscribed' follows once every topic is acked
     this.#live = false;
+    this.#services.marginModes?.watching(false); // a change now would go unseen
     this.#lastReason = reason ?? state;
     if (state === 'reconnecting') {
       // asyncapi.yaml: a drop is `down`, then `reconnecting` while the gateway retries.
@@ -283,6 +285,8 @@ export class FuturesFeed {
   };
 
   readonly #onResubscribed = (): void => {
+    // Orders may use the margin modes known from now on: KuCoin pushes every change (MARGIN_MODE_TOPIC).
+    this.#services.marginModes?.watching(!this.#upstream.refusedTopics.some((r) => r.topic === MARGIN_MODE_TOPIC));
     if (!this.#live) {
       this.#live = true;
       this.#epoch += 1;
@@ -294,6 +298,7 @@ export class FuturesFeed {
   /** A change of the refused topics while up reaches every live client; the others get it with their snapshots. */
   readonly #onRefused = (topics: RefusedTopic[]): void => {
     if (this.#closed) return;
+    if (topics.some((r) => r.topic === MARGIN_MODE_TOPIC)) this.#services.marginModes?.watching(false);
     const message = refusedStatus(topics);
     for (const [subscriber, member] of this.#members) if (member.live) subscriber.send(message);
   };
