@@ -114,6 +114,19 @@ export interface UpstreamStatusMessage {
    */
   reason?: string;
   /**
+   * With `up`, the upstream KuCoin topics KuCoin refused to subscribe; their events do not arrive. Left out when there are none, except in the message that says the last refusal is over (an empty list).
+   */
+  refusedTopics?: {
+    /**
+     * The KuCoin topic, e.g. `/contract/announcement:XBTUSDTM`.
+     */
+    topic: string;
+    /**
+     * KuCoin's answer (its error code and text); for logs, not a stable code.
+     */
+    reason: string;
+  }[];
+  /**
    * With `reconnecting`, the delay before the next attempt, when the gateway knows it. This build does not send it yet; clients must not rely on it.
    */
   retryInMs?: number;

@@ -188,9 +188,10 @@ async function switchMarginMode(deps: FuturesDeps, symbol: string, mode: Mode, l
     await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context, leaveMs });
   } catch (error) {
     if (!answerLost(error)) throw error;
-    if ((await marginModeOf(deps, symbol)) === mode) return;
-    throw error;
+    if ((await marginModeOf(deps, symbol)) !== mode) throw error;
   }
+  // Orders send the symbol's mode from memory (margin-mode.ts): it is this one now.
+  deps.marginModes?.set(symbol, mode);
 }
 
 /**

@@ -6,9 +6,10 @@ import { isUnknownOrder } from '../kucoin/error-map.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';
-import { marginModeOf } from './margin-mode.js';
+import { knownMarginModeOf } from './margin-mode.js';
 import type { IdempotencyStore, OutcomePolicy } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
+import type { OrderDraft } from './order-drafts.js';
 import { orderListOrder, toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
 import { OrderUnconfirmed, outcomeUnknown, placeOrSettle, type OrderIntent, type Placed, type Unconfirmed } from './order-settlement.js';
 import { contractsFor, plainDecimal } from './units.js';
@@ -115,7 +116,8 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
       ...(order.closeOrder ? ['a position close'] : []),
     ],
   };
-  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending);
+  deps.orderDrafts?.note(orderDraft(upstreamBody, body, toUserAsset(contract.baseCurrency)));
+  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, contract.symbol));
   const keyed = body.clientOid ?? idempotencyKey;
   const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, outcomePolicy);
   // An order found at KuCoin is answered as KuCoin holds it; one KuCoin just confirmed is what was sent.
@@ -152,7 +154,7 @@ export async function closePosition(deps: OrdersDeps, symbolInput: string, idemp
       ...(order.closeOrder ? [] : ['not a position close']),
     ],
   };
-  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending);
+  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, contract.symbol));
   const { value, replayed } =
     idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, outcomePolicy);
   return { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), orderId: value.orderId, clientOid: value.clientOid, replayed: replayed || value.earlier === true };
@@ -238,9 +240,40 @@ async function reconcileCancel(deps: FuturesDeps, orderId: string, lost: Gateway
   );
 }
 
-/** kucoin-futures.md §6 pitfall 5: an order whose marginMode differs from the symbol's fails (330005); send the symbol's own. */
+/**
+ * kucoin-futures.md §6 pitfall 5: an order whose marginMode differs from the symbol's fails (330005);
+ * send the symbol's own, as known (margin-mode.ts). The result forgets it on that refusal, so the
+ * next order reads it again.
+ */
 async function currentMarginMode(deps: FuturesDeps, symbol: string): Promise<string> {
-  return (await marginModeOf(deps, symbol)) === 'CROSS' ? 'CROSS' : 'ISOLATED';
+  return (await knownMarginModeOf(deps, symbol)) === 'CROSS' ? 'CROSS' : 'ISOLATED';
+}
+
+/** Passes `error` on; a MARGIN_MODE_MISMATCH (330005) means the known margin mode of `symbol` was stale. */
+function forgetStaleMarginMode(deps: FuturesDeps, symbol: string): (error: unknown) => never {
+  return (error) => {
+    if (error instanceof GatewayError && error.code === 'MARGIN_MODE_MISMATCH') deps.marginModes?.forget(symbol);
+    throw error;
+  };
+}
+
+/** What the feed needs to make the order's `Order` from its first push (order-drafts.ts). */
+function orderDraft(upstream: { clientOid: string; symbol: string; leverage: number; marginMode: string }, body: OrderRequest, baseAsset: string): OrderDraft {
+  return {
+    clientOid: upstream.clientOid,
+    symbol: upstream.symbol,
+    baseAsset,
+    side: body.side,
+    type: body.type,
+    price: body.type === 'LIMIT' ? (body.price ?? null) : null,
+    leverage: upstream.leverage,
+    marginMode: upstream.marginMode === 'CROSS' ? 'cross' : 'isolated',
+    // KuCoin's default when none is sent (order spec: timeInForce "default is GTC").
+    timeInForce: body.timeInForce ?? 'GTC',
+    postOnly: body.postOnly ?? false,
+    reduceOnly: body.reduceOnly ?? false,
+    closeOrder: false,
+  };
 }
 
 /** A contract whose sizing KuCoin sent malformed (lot size 0...) is KuCoin's shape problem, not a bug of ours. */

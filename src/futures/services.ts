@@ -3,6 +3,8 @@ import type { KucoinClient } from '../kucoin/client.js';
 import { ContractCatalog } from './contract-catalog.js';
 import { IdempotencyStore } from './idempotency.js';
 import { LeverageMemory, type LeverageDeps } from './leverage.js';
+import { MarginModeMemory } from './margin-mode.js';
+import { OrderDrafts } from './order-drafts.js';
 import type { Unconfirmed } from './order-settlement.js';
 import type { OrdersDeps, Placed } from './orders.js';
 import type { AccountView } from '../ws/account-view.js';
@@ -21,5 +23,7 @@ export function createFuturesServices(client: KucoinClient, logger: Logger, stat
     catalog: new ContractCatalog(client),
     idempotency: new IdempotencyStore<Placed, Unconfirmed>(),
     leverage: new LeverageMemory(stateDir === undefined ? { logger } : { file: LeverageMemory.fileIn(stateDir), logger }),
+    marginModes: new MarginModeMemory(),
+    orderDrafts: new OrderDrafts(),
   };
 }

@@ -129,6 +129,12 @@ export function createMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),
+    upstreamWsTopicRefusals: new Counter({
+      name: 'gateway_upstream_ws_topic_refusals_total',
+      help: 'Topics KuCoin refused to subscribe (an error frame answered the subscribe), by topic template (/contract/announcement:{symbol}); clients are told in upstream_status refusedTopics.',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
     upstreamWsErrors: new Counter({
       name: 'gateway_upstream_ws_errors_total',
       help: 'Error frames KuCoin sent on its WebSocket, by WS error code (400, 401, 403, 404, 406, 415, 509).',

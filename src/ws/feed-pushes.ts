@@ -7,11 +7,13 @@
  *   it replayed onto its answer.
  * - A position push without a change reason is KuCoin's mark-price refresh: it moves a held
  *   position's mark and PnL, but is not a change of the position (`notePositionChange`).
- * - An order push carries too little to make an `Order`: an order the cache does not know is read
- *   once over REST and the push applied to it.
+ * - An order push carries too little to make an `Order` (no leverage, time in force or flags): an
+ *   order the cache does not know is made from what the gateway sent when it placed it
+ *   (src/futures/order-drafts.ts), or, placed elsewhere, read once over REST; the push is applied to it.
  */
 import { toPosition, UpstreamShapeError, type ContractRef } from '../futures/mappers.js';
 import { getOrder } from '../futures/orders.js';
+import { draftOrder } from '../futures/order-drafts.js';
 import type { FuturesServices } from '../futures/services.js';
 import type { UpstreamPush } from '../kucoin/stream/supervisor.js';
 import type { FeedCache } from './feed-cache.js';
@@ -28,11 +30,16 @@ import {
   topicSymbol,
   type FundingChange,
   type FundingEvent,
+  type OrderChange,
 } from './push-mappers.js';
+import type { Order } from '../futures/mappers.js';
+import { nsToMs } from '../futures/units.js';
 
 /** The per-symbol instrument topic (mark price, funding rate), kucoin-futures.md §5. */
 export const INSTRUMENT_TOPIC = '/contract/instrument';
 const ORDERS_TOPIC = '/contractMarket/tradeOrders';
+/** openapi-futures-private.json "the margin mode change": subject `user.config`, data `{"ETHUSDTM":"ISOLATED"}`. */
+export const MARGIN_MODE_TOPIC = '/contract/marginMode';
 
 export interface PushTarget {
   cache: FeedCache;
@@ -59,8 +66,16 @@ export class FeedPushes {
       case 'position.settlement':
         return this.#settlement(push);
       case 'orderChange':
-        // The account-wide form only; `symbolOrderChange` is the per-symbol topic's copy (§5).
-        if (push.topic === ORDERS_TOPIC) return this.#orderChange(push);
+      case 'symbolOrderChange':
+        // KuCoin's spec allows either subject on the account-wide subscription and shows it pushed on
+        // `/contractMarket/tradeOrders:{symbol}` (openapi-futures-private.json, "All Order change
+        // pushes", docs-new api-3470094); the older docs show `orderChange` on the bare topic. The feed
+        // subscribes one order topic, so each event arrives once in whichever form.
+        if (isOrdersTopic(push.topic)) return this.#orderChange(push);
+        return;
+      case 'user.config':
+        // `/contract/crossLeverage` pushes the same subject, with leverages.
+        if (push.topic === MARGIN_MODE_TOPIC) this.#marginModes(push.data);
         return;
       case 'funding.rate': {
         const symbol = push.topic.startsWith(`${INSTRUMENT_TOPIC}:`) ? topicSymbol(push.topic) : undefined;
@@ -114,10 +129,31 @@ export class FeedPushes {
 
   async #orderChange(push: UpstreamPush): Promise<void> {
     const change = parseOrderChange(push.data);
-    const known = this.#cache.knownOrder(change.orderId) ?? (await getOrder(this.#services, change.orderId));
+    const known = this.#cache.knownOrder(change.orderId) ?? this.#placedHere(change, push.data) ?? (await getOrder(this.#services, change.orderId));
     const order = applyOrderChange(known, change);
     this.#cache.change('account', () => this.#cache.putOrder(order));
     this.#broadcast({ type: 'order_update', snapshot: false, event: change.event, data: [order] });
+  }
+
+  /**
+   * An order this gateway placed: made from what it sent plus the push, with no read back. An order
+   * placed elsewhere (KuCoin's web UI, another client) is read once over REST.
+   */
+  #placedHere(change: OrderChange, data: unknown): Order | undefined {
+    const clientOid = (data as { clientOid?: unknown }).clientOid;
+    const draft = this.#services.orderDrafts?.take(typeof clientOid === 'string' ? clientOid : undefined, change.symbol);
+    if (!draft) return undefined;
+    const orderTime = (data as { orderTime?: unknown }).orderTime;
+    const createdAt = typeof orderTime === 'number' || typeof orderTime === 'string' ? safeNsToMs(orderTime) ?? change.at : change.at;
+    return draftOrder(draft, change.orderId, createdAt);
+  }
+
+  /** Each symbol's margin mode as pushed, so orders need not read it (src/futures/margin-mode.ts). */
+  #marginModes(data: unknown): void {
+    if (data === null || typeof data !== 'object' || Array.isArray(data)) return;
+    for (const [symbol, mode] of Object.entries(data)) {
+      if (mode === 'CROSS' || mode === 'ISOLATED') this.#services.marginModes?.set(symbol, mode);
+    }
   }
 
   #funding(symbol: string, change: FundingChange, event: FundingEvent): void {
@@ -136,6 +172,18 @@ export class FeedPushes {
     this.#cache.contracts.set(symbol, contract);
     return contract;
   }
+}
+
+function safeNsToMs(value: number | string): number | undefined {
+  try {
+    return nsToMs(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function isOrdersTopic(topic: string): boolean {
+  return topic === ORDERS_TOPIC || topic.startsWith(`${ORDERS_TOPIC}:`);
 }
 
 function hasChangeReason(data: unknown): boolean {

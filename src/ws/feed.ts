@@ -4,9 +4,13 @@
  *
  * Decisions:
  * - The upstream is acquired by the first client and released by the last; its topics are the
- *   account-wide private ones plus `/contract/instrument` for the union of every client's watched
- *   symbols, reset whenever that union changes. The announcement topic is subscribed bare: KuCoin
- *   pushes it without the symbol (kucoin-futures.md §5), and ticks are filtered per client here.
+ *   account-wide private ones plus `/contract/instrument` and `/contract/announcement` for the union
+ *   of every client's watched symbols, reset whenever that union changes. Announcements are
+ *   subscribed per symbol, as KuCoin's current spec and SDK do (openapi-futures-public.json
+ *   `/contract/announcement:{symbol}`, docs-new 3470088w0; the bare topic is the older docs' form);
+ *   the push itself names the symbol in its data, and ticks are filtered per client here.
+ * - A topic KuCoin refuses is told to the clients: `upstream_status` `up` with `refusedTopics`
+ *   (asyncapi.yaml), before a client's snapshots and again to every live client when the list changes.
  * - Snapshots come from REST (src/ws/snapshot.ts) and are taken only while the upstream is live
  *   (its topics acked since it last came up), so no change can fall between a snapshot and the
  *   pushes that follow it. A client that connects before then waits; when the upstream is
@@ -22,9 +26,10 @@
  *   `up` and fresh snapshots. A planned rotation never leaves `up` and loses nothing (the
  *   supervisor's handover), so it re-snapshots nobody.
  * - Pushes are applied one at a time in arrival order, so clients see KuCoin's order of events. A
- *   cache miss (an order the gateway has not seen, a contract not in the catalog) holds the queue
+ *   cache miss (an order placed outside the gateway, a contract not in the catalog) holds the queue
  *   for one REST read: an order push carries too little to make an `Order` (no time in force,
- *   leverage, flags), so the order is read once and the push applied to it.
+ *   leverage, flags), so such an order is read once and the push applied to it. Orders the gateway
+ *   placed itself are made from what it sent (feed-pushes.ts).
  * - A funding read that fails for the symbol's own reason (4xx: no such contract, no funding)
  *   leaves that symbol without a tick and is logged; only availability failures count as "down".
  */
@@ -32,19 +37,21 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
 import { GatewayError } from '../http/errors.js';
-import type { UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
+import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
 import { getFundingRate } from '../futures/market.js';
 import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';
 import type { FuturesServices } from '../futures/services.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
-import { FeedPushes, INSTRUMENT_TOPIC } from './feed-pushes.js';
+import { FeedPushes, INSTRUMENT_TOPIC, MARGIN_MODE_TOPIC } from './feed-pushes.js';
 import { readAccount } from './snapshot.js';
 
 /** What the feed (and the kill switch, gateway.ts) needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
 export interface UpstreamFeedSource {
   readonly state: UpstreamState;
+  /** The wanted topics KuCoin refused on the current connection. */
+  readonly refusedTopics: readonly RefusedTopic[];
   acquire(): void;
   release(): void;
   setTopics(topics: string[]): void;
@@ -53,9 +60,11 @@ export interface UpstreamFeedSource {
   on(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
   on(event: 'push', listener: (push: UpstreamPush) => void): unknown;
   on(event: 'resubscribed', listener: () => void): unknown;
+  on(event: 'refused', listener: (topics: RefusedTopic[]) => void): unknown;
   off(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
   off(event: 'push', listener: (push: UpstreamPush) => void): unknown;
   off(event: 'resubscribed', listener: () => void): unknown;
+  off(event: 'refused', listener: (topics: RefusedTopic[]) => void): unknown;
 }
 
 type Unstamped<T> = Omit<T, 'timestamp' | 'seq'>;
@@ -81,7 +90,9 @@ export interface FuturesFeedOptions {
 }
 
 /** The account-wide private topics (kucoin-futures.md §5 "Topics"). */
-export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/announcement'] as const;
+export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders', MARGIN_MODE_TOPIC] as const;
+/** Funding settlement begin/end, one topic per watched symbol (see the module comment). */
+export const ANNOUNCEMENT_TOPIC = '/contract/announcement';
 
 interface Member {
   /** Has had its snapshots; gets live messages. */
@@ -135,6 +146,7 @@ export class FuturesFeed {
     this.#upstream.on('state', this.#onState);
     this.#upstream.on('push', this.#onPush);
     this.#upstream.on('resubscribed', this.#onResubscribed);
+    this.#upstream.on('refused', this.#onRefused);
   }
 
   get clientCount(): number {
@@ -242,6 +254,8 @@ export class FuturesFeed {
     this.#upstream.off('state', this.#onState);
     this.#upstream.off('push', this.#onPush);
     this.#upstream.off('resubscribed', this.#onResubscribed);
+    this.#upstream.off('refused', this.#onRefused);
+    this.#services.marginModes?.watching(false);
     if (this.#acquired) {
       this.#acquired = false;
       this.#upstream.release();
@@ -254,6 +268,7 @@ export class FuturesFeed {
   readonly #onState = (state: UpstreamState, reason?: string): void => {
     if (state === 'up') return; // 'resubscribed' follows once every topic is acked
     this.#live = false;
+    this.#services.marginModes?.watching(false); // a change now would go unseen
     this.#lastReason = reason ?? state;
     if (state === 'reconnecting') {
       // asyncapi.yaml: a drop is `down`, then `reconnecting` while the gateway retries.
@@ -270,12 +285,22 @@ export class FuturesFeed {
   };
 
   readonly #onResubscribed = (): void => {
+    // Orders may use the margin modes known from now on: KuCoin pushes every change (MARGIN_MODE_TOPIC).
+    this.#services.marginModes?.watching(!this.#upstream.refusedTopics.some((r) => r.topic === MARGIN_MODE_TOPIC));
     if (!this.#live) {
       this.#live = true;
       this.#epoch += 1;
     }
     this.#clearRetry();
     this.#startRound();
+  };
+
+  /** A change of the refused topics while up reaches every live client; the others get it with their snapshots. */
+  readonly #onRefused = (topics: RefusedTopic[]): void => {
+    if (this.#closed) return;
+    if (topics.some((r) => r.topic === MARGIN_MODE_TOPIC)) this.#services.marginModes?.watching(false);
+    const message = refusedStatus(topics);
+    for (const [subscriber, member] of this.#members) if (member.live) subscriber.send(message);
   };
 
   #tell(subscriber: FeedSubscriber, member: Member, status: 'down' | 'reconnecting', reason: string): void {
@@ -406,7 +431,9 @@ export class FuturesFeed {
   }
 
   #deliver(subscriber: FeedSubscriber, member: Member, snapshot: { positions: Position[]; orders: Order[] }): void {
-    if (member.told !== undefined) subscriber.send({ type: 'upstream_status', status: 'up' });
+    const refused = this.#upstream.refusedTopics;
+    if (refused.length > 0) subscriber.send(refusedStatus(refused));
+    else if (member.told !== undefined) subscriber.send({ type: 'upstream_status', status: 'up' });
     member.told = undefined;
     member.pendingFunding.clear();
     subscriber.send({ type: 'position_update', snapshot: true, data: snapshot.positions });
@@ -447,7 +474,9 @@ export class FuturesFeed {
   #syncTopics(): void {
     const watched = this.#watched();
     const symbols = [...watched].sort();
-    const topics: string[] = [...ACCOUNT_TOPICS, ...(symbols.length > 0 ? [`${INSTRUMENT_TOPIC}:${symbols.join(',')}`] : [])];
+    // Comma-joined: the supervisor batches them at most 100 symbols to a subscribe message (topics.ts).
+    const perSymbol = symbols.length > 0 ? [`${INSTRUMENT_TOPIC}:${symbols.join(',')}`, `${ANNOUNCEMENT_TOPIC}:${symbols.join(',')}`] : [];
+    const topics: string[] = [...ACCOUNT_TOPICS, ...perSymbol];
     // Unwatched symbols are unsubscribed, so their funding would go stale.
     for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
     const key = topics.join('\n');
@@ -512,6 +541,15 @@ export class FuturesFeed {
 function isSymbolProblem(error: unknown): boolean {
   if (error instanceof UpstreamShapeError) return true;
   return error instanceof GatewayError && error.status < 500 && error.status !== 429 && error.code !== 'CREDENTIALS_MISSING';
+}
+
+function refusedStatus(topics: readonly RefusedTopic[]): FeedMessage {
+  return {
+    type: 'upstream_status',
+    status: 'up',
+    ...(topics.length > 0 ? { reason: `KuCoin refused ${topics.length === 1 ? 'a topic' : `${topics.length} topics`}; their events do not arrive` } : {}),
+    refusedTopics: topics.map(({ topic, code, message }) => ({ topic, reason: code === undefined ? message : `${code}: ${message}` })),
+  };
 }
 
 /** The supervisor's reasons are codes (`dropped`, `pong_timeout`...); clients get a sentence. */

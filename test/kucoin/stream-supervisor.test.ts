@@ -381,6 +381,28 @@ describe('failures and reconnects (§5 steps 3 and 5, §6 item 7)', () => {
   });
 });
 
+describe('refused topics', () => {
+  it('counts a refusal by topic template and reports the refused topics to consumers, until they are no longer wanted', async () => {
+    const raw = await startRaw(() => ({
+      reply: (message) => (String(message.topic).startsWith('/contract/announcement') ? { code: 404, data: `topic ${String(message.topic)} is not found` } : 'ack'),
+    }));
+    const bullet = fakeClient(raw.endpoint, () => 'tok');
+    const { supervisor, metrics, resubscribed } = supervise(bullet.client);
+    const reports: string[][] = [];
+    supervisor.on('refused', (topics) => reports.push(topics.map((t) => `${t.topic} ${t.code}`)));
+    supervisor.setTopics(['/contract/instrument:XBTUSDTM,ETHUSDTM', '/contract/announcement:XBTUSDTM,ETHUSDTM']);
+    supervisor.acquire();
+    await waitFor('resubscribed', () => resubscribed() === 1);
+    expect(reports).toEqual([['/contract/announcement:ETHUSDTM 404', '/contract/announcement:XBTUSDTM 404']]);
+    expect(supervisor.refusedTopics.map((t) => t.topic)).toEqual(['/contract/announcement:ETHUSDTM', '/contract/announcement:XBTUSDTM']);
+    expect(await metric(metrics, 'gateway_upstream_ws_topic_refusals_total', { topic: '/contract/announcement:{symbol}' })).toBe(2);
+    supervisor.setTopics(['/contract/instrument:XBTUSDTM,ETHUSDTM']);
+    await waitFor('refusal cleared', () => reports.length === 2);
+    expect(reports[1]).toEqual([]);
+    expect(supervisor.state).toBe('up');
+  });
+});
+
 describe('backoff between attempts', () => {
   it('waits longer after each failure up to the cap, one attempt at a time', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });

@@ -64,4 +64,14 @@ describe('deliveriesFor', () => {
       ]),
     );
   });
+
+  it.each([
+    ['symbolOrderChange', { topic: '/contractMarket/tradeOrders:XBTUSDTM', subject: 'symbolOrderChange' }],
+    ['orderChange', { topic: '/contractMarket/tradeOrders', subject: 'orderChange' }],
+  ])('in the spec\'s all-orders form, sends an event emitted as %s to both subscriptions as symbolOrderChange on the symbol topic', (_title, form) => {
+    const got = deliveriesFor({ ...form, data: { symbol: 'XBTUSDTM' }, private: true }, 'symbolOrderChange').map((d) => ({ subscriptions: d.subscriptions, topic: d.push.topic, subject: d.push.subject }));
+    expect(got).toEqual([
+      { subscriptions: ['/contractMarket/tradeOrders:XBTUSDTM', '/contractMarket/tradeOrders'], topic: '/contractMarket/tradeOrders:XBTUSDTM', subject: 'symbolOrderChange' },
+    ]);
+  });
 });

@@ -104,7 +104,7 @@ describe('reads served from the stream', () => {
     const first = await call('GET', '/api/futures/positions');
     expect(first.headers.get('x-served-from')).toBe('upstream');
     expect(upstream.acquires).toBe(1);
-    expect(upstream.topics).toEqual(['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/announcement']);
+    expect(upstream.topics).toEqual(['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/marginMode']);
 
     const positions = await untilStream('/api/futures/positions');
     expect(positions.body.data).toEqual(first.body.data);

@@ -1,6 +1,6 @@
 import { currentScope } from '../../src/request-scope.js';
 import { EventEmitter } from 'node:events';
-import type { UpstreamState, UpstreamSupervisorEvents } from '../../src/kucoin/stream/supervisor.js';
+import type { RefusedTopic, UpstreamState, UpstreamSupervisorEvents } from '../../src/kucoin/stream/supervisor.js';
 
 /**
  * Stands in for UpstreamSupervisor: the same events and methods, driven by the test. By default
@@ -14,6 +14,7 @@ export class FakeUpstream extends EventEmitter<UpstreamSupervisorEvents> {
   readonly topicSets: string[][] = [];
   /** Come up by itself after the first acquire. */
   autoUp = true;
+  refusedTopics: RefusedTopic[] = [];
 
   get topics(): string[] | undefined {
     return this.topicSets.at(-1);
@@ -65,6 +66,12 @@ export class FakeUpstream extends EventEmitter<UpstreamSupervisorEvents> {
   /** A lost connection, as the supervisor reports it. */
   drop(reason = 'dropped'): void {
     this.setState('reconnecting', reason);
+  }
+
+  /** KuCoin refused (or, with [], no longer refuses) these topics, as the supervisor reports it. */
+  refuse(topics: RefusedTopic[]): void {
+    this.refusedTopics = topics;
+    this.emit('refused', topics);
   }
 
   push(topic: string, subject: string, data: unknown): void {

@@ -84,6 +84,49 @@ describe('the live feed against the simulator', () => {
     });
   });
 
+  // KuCoin's spec shows the all-orders push as symbolOrderChange on `/contractMarket/tradeOrders:{symbol}`;
+  // the older docs as orderChange on the bare topic. The gateway follows an order in either form.
+  it.each(['symbolOrderChange', 'orderChange'] as const)('follows an order whose pushes come as %s', async (form) => {
+    expect(await simControl('POST', '/sim/ws/options', { allOrders: form })).toMatchObject({ allOrders: form });
+    const client = await connectFeedClient(`${running.wsUrl}/ws/futures`);
+    try {
+      expect((await client.take(5, 10_000)).map((m) => m.type)).toEqual(['futures_connected', 'position_update', 'order_update', 'funding_tick', 'funding_tick']);
+      const resting = await call('POST', '/api/futures/orders', { json: { symbol: 'ETHUSDTM', side: 'BUY', type: 'LIMIT', qty: 1, price: 2800 } });
+      expect(resting.status).toBe(201);
+      const { orderId } = resting.body.data;
+      expect(await client.waitFor((m) => m.type === 'order_update' && !m.snapshot && m.data[0]?.orderId === orderId, 10_000)).toMatchObject({ event: 'open', data: [{ status: 'open', price: 2800 }] });
+      await call('DELETE', `/api/futures/orders/${orderId}`);
+      expect(await client.waitFor((m) => m.type === 'order_update' && !m.snapshot && m.data[0]?.orderId === orderId, 10_000)).toMatchObject({ event: 'canceled', data: [{ status: 'canceled' }] });
+    } finally {
+      await client.close().catch(() => undefined);
+      await simControl('POST', '/sim/ws/options', { allOrders: 'orderChange' });
+    }
+  });
+
+  // KuCoin charges an order's POST weight 2. The gateway's own reads around it (the margin mode,
+  // the feed reading back an order it does not know) made each order cost 9; in steady state the
+  // margin mode is known and the order made from its push, so at most 3 (a correctness count).
+  it('places orders at no more than 3 of KuCoin weight each in steady state, with the live feed following them', async () => {
+    const client = await connectFeedClient(`${running.wsUrl}/ws/futures`);
+    expect((await client.take(5, 10_000)).map((m) => m.type)).toEqual(['futures_connected', 'position_update', 'order_update', 'funding_tick', 'funding_tick']);
+    const place = async (price: number) => {
+      const placed = await call('POST', '/api/futures/orders', { json: { symbol: 'XBTUSDTM', side: 'BUY', type: 'LIMIT', qty: 1, price, postOnly: true } });
+      expect(placed.status).toBe(201);
+      const { orderId } = placed.body.data;
+      const open = await client.waitFor((m) => m.type === 'order_update' && !m.snapshot && m.data[0]?.orderId === orderId, 10_000);
+      expect(open).toMatchObject({ event: 'open', data: [{ status: 'open', postOnly: true, timeInForce: 'GTC', leverage: expect.any(Number) }] });
+      return orderId as string;
+    };
+    const weight = async () => (await simControl('GET', '/sim/usage')).pools.futures.weight as number;
+    const ids = [await place(20_000)]; // warm-up: the first order of a symbol reads its margin mode
+    const before = await weight();
+    for (let i = 1; i <= 10; i += 1) ids.push(await place(20_000 + i));
+    const perOrder = ((await weight()) - before) / 10;
+    for (const id of ids) await call('DELETE', `/api/futures/orders/${id}`);
+    await client.close();
+    expect(perOrder).toBeLessThanOrEqual(3);
+  }, 60_000);
+
   it('moves the position with the mark (partial pushes)', async () => {
     await simControl('POST', '/sim/mark', { symbol: 'ETHUSDTM', price: 3050, hold: true });
     const update = await client.waitFor((m) => m.type === 'position_update' && m.data[0].symbol === 'ETHUSDTM', 10_000);
@@ -124,4 +167,20 @@ describe('the live feed against the simulator', () => {
       data: [{ side: 'FLAT', isOpen: false }],
     });
   }, 45_000);
+
+  it('tells clients when KuCoin refuses a funding-announcement topic, and when it no longer does', async () => {
+    await simControl('POST', '/sim/ws/options', { refuseTopics: ['/contract/announcement:XBTUSDTM'] });
+    try {
+      expect((await simControl('POST', '/sim/ws/drop')).dropped).toBe(1);
+      const up = await client.waitFor((m) => m.type === 'upstream_status' && m.status === 'up', 30_000);
+      expect(up.refusedTopics).toEqual([{ topic: '/contract/announcement:XBTUSDTM', reason: expect.stringContaining('404') }]);
+      const { text: metrics } = await call('GET', '/metrics');
+      expect(metrics).toMatch(/gateway_upstream_ws_topic_refusals_total\{topic="\/contract\/announcement:\{symbol\}"\} [1-9]/);
+    } finally {
+      await simControl('POST', '/sim/ws/options', { refuseTopics: [] });
+    }
+    expect((await simControl('POST', '/sim/ws/drop')).dropped).toBe(1);
+    const again = await client.waitFor((m) => m.type === 'upstream_status' && m.status === 'up', 30_000);
+    expect(again.refusedTopics ?? []).toEqual([]);
+  }, 75_000);
 });

@@ -98,7 +98,8 @@ describe('connecting', () => {
     await start();
     await connectedWithSnapshots();
     expect(upstream.acquires).toBe(1);
-    expect(upstream.topics).toEqual(['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/announcement', '/contract/instrument:ETHUSDTM,XBTUSDTM']);
+    // Announcements per symbol, as KuCoin's current spec subscribes them (`/contract/announcement:{symbol}`).
+    expect(upstream.topics).toEqual(['/contract/positionAll', '/contractMarket/tradeOrders', '/contract/marginMode', '/contract/instrument:ETHUSDTM,XBTUSDTM', '/contract/announcement:ETHUSDTM,XBTUSDTM']);
   });
 
   it('waits for the upstream to come up before the snapshots, without an upstream_status for a normal start', async () => {
@@ -257,12 +258,23 @@ describe('orders', () => {
     expect(fresh.messages[2].data.map((o: { orderId: string }) => o.orderId)).not.toContain(PLACED_ORDER.id);
   });
 
-  it('ignores the per-symbol symbolOrderChange copy', async () => {
+  // KuCoin's spec allows either subject on the all-orders subscription and shows the push on the
+  // per-symbol topic (openapi-futures-private.json, "All Order change pushes"); the older docs show
+  // orderChange on the bare topic. Every combination is applied.
+  const forms: [string, string, string][] = [
+    ['orderChange on the bare topic (older docs)', '/contractMarket/tradeOrders', 'orderChange'],
+    ['symbolOrderChange on the symbol topic (the spec\'s example)', `/contractMarket/tradeOrders:${ETH_ORDER.symbol}`, 'symbolOrderChange'],
+    ['orderChange on the symbol topic', `/contractMarket/tradeOrders:${ETH_ORDER.symbol}`, 'orderChange'],
+    ['symbolOrderChange on the bare topic', '/contractMarket/tradeOrders', 'symbolOrderChange'],
+  ];
+  it.each(forms)('applies %s', async (_name, topic, subject) => {
     await start();
     const client = await connectedWithSnapshots();
-    upstream.push(`/contractMarket/tradeOrders:${ETH_ORDER.symbol}`, 'symbolOrderChange', { ...orderChange(ETH_ORDER, 'canceled', 'done'), ts: ns(1) });
-    orderPush({ ...orderChange(XBT_ORDER, 'canceled', 'done'), ts: ns(1764200000000) });
-    expect(await client.waitFor((m) => m.type === 'order_update')).toMatchObject({ data: [{ orderId: XBT_ORDER.id }] });
+    upstream.push(topic, subject, { ...orderChange(ETH_ORDER, 'canceled', 'done'), ts: ns(1764200000000) });
+    expect(await client.waitFor((m) => m.type === 'order_update')).toMatchObject({ snapshot: false, event: 'canceled', data: [{ orderId: ETH_ORDER.id, status: 'canceled' }] });
+    // Applied to the list served from the stream: a fresh client's snapshot no longer has it.
+    const fresh = await connectedWithSnapshots();
+    expect(fresh.messages[2].data.map((o: { orderId: string }) => o.orderId)).not.toContain(ETH_ORDER.id);
   });
 });
 
@@ -329,9 +341,35 @@ describe('subscriptions', () => {
     expect(subscriptions).toMatchObject({ type: 'subscriptions', symbols: ['ETHUSDTM', 'SOLUSDTM', 'XBTUSDTM'], requestId: 's-1' });
     expect(tick).toMatchObject({ type: 'funding_tick', snapshot: true, data: { symbol: 'SOLUSDTM', baseAsset: 'SOL' } });
     expect(upstream.topics).toContain('/contract/instrument:ETHUSDTM,SOLUSDTM,XBTUSDTM');
+    expect(upstream.topics).toContain('/contract/announcement:ETHUSDTM,SOLUSDTM,XBTUSDTM');
     client.send({ type: 'unsubscribe', symbols: ['ETHUSDTM', 'SOLUSDTM'] });
     expect((await client.take(1))[0].symbols).toEqual(['XBTUSDTM']);
     expect(upstream.topics).toContain('/contract/instrument:XBTUSDTM');
+    expect(upstream.topics).toContain('/contract/announcement:XBTUSDTM');
+    expect(upstream.topics).not.toContain('/contract/announcement');
+  });
+
+  it('tells every client which upstream topics KuCoin refused, and a new client before its snapshots', async () => {
+    await start();
+    const client = await connectedWithSnapshots();
+    const refusal = { topic: '/contract/announcement:XBTUSDTM', code: 404, message: 'topic /contract/announcement:XBTUSDTM is not found' };
+    upstream.refuse([refusal]);
+    expect((await client.take(1))[0]).toMatchObject({
+      type: 'upstream_status',
+      status: 'up',
+      refusedTopics: [{ topic: '/contract/announcement:XBTUSDTM', reason: '404: topic /contract/announcement:XBTUSDTM is not found' }],
+    });
+    const late = await connect();
+    expect((await late.take(6)).map((m) => [m.type, m.refusedTopics?.[0]?.topic])).toEqual([
+      ['futures_connected', undefined],
+      ['upstream_status', '/contract/announcement:XBTUSDTM'],
+      ['position_update', undefined],
+      ['order_update', undefined],
+      ['funding_tick', undefined],
+      ['funding_tick', undefined],
+    ]);
+    upstream.refuse([]);
+    expect((await client.take(1))[0]).toMatchObject({ type: 'upstream_status', status: 'up', refusedTopics: [] });
   });
 
   it('refuses a symbol that is not in the contract list, changing nothing', async () => {

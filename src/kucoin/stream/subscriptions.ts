@@ -2,6 +2,20 @@ import type { Logger } from 'pino';
 import type { UpstreamConnection } from './connection.js';
 import { batchTopics, type TopicBatch } from './topics.js';
 
+/** A topic KuCoin answered a subscribe for with an error frame. */
+export interface RefusedTopic {
+  topic: string;
+  code: number | undefined;
+  message: string;
+}
+
+export interface SubscriptionEvents {
+  /** One topic refused (each time KuCoin refuses it). */
+  refused?: (refusal: RefusedTopic) => void;
+  /** The set of refused topics changed (a refusal, or a refused topic no longer wanted). */
+  refusedChanged?: () => void;
+}
+
 /** KuCoin's limit codes (§5 step 4 table): splitting the message would not help. */
 const LIMIT_CODE = 509;
 
@@ -14,16 +28,23 @@ export class TopicSubscriptions {
   readonly #logger: Logger;
   readonly #acked = new Set<string>();
   /** Topics KuCoin answered with an error frame; not asked again while they stay wanted. */
-  readonly #refused = new Set<string>();
+  readonly #refused = new Map<string, RefusedTopic>();
+  readonly #events: SubscriptionEvents;
   #chain: Promise<void> = Promise.resolve();
 
-  constructor(conn: UpstreamConnection, logger: Logger) {
+  constructor(conn: UpstreamConnection, logger: Logger, events: SubscriptionEvents = {}) {
     this.#conn = conn;
     this.#logger = logger;
+    this.#events = events;
   }
 
   get acked(): ReadonlySet<string> {
     return this.#acked;
+  }
+
+  /** The wanted topics KuCoin refused on this connection, in topic order. */
+  get refused(): RefusedTopic[] {
+    return [...this.#refused.values()].sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : 0));
   }
 
   /**
@@ -40,7 +61,11 @@ export class TopicSubscriptions {
   async #syncNow(wanted: ReadonlySet<string>): Promise<void> {
     await this.#conn.ready();
     for (;;) {
-      for (const topic of this.#refused) if (!wanted.has(topic)) this.#refused.delete(topic);
+      let dropped = false;
+      for (const topic of this.#refused.keys()) {
+        if (!wanted.has(topic)) dropped = this.#refused.delete(topic) || dropped;
+      }
+      if (dropped) this.#events.refusedChanged?.();
       const drop = [...this.#acked].filter((topic) => !wanted.has(topic));
       const add = [...wanted].filter((topic) => !this.#acked.has(topic) && !this.#refused.has(topic));
       if (drop.length === 0 && add.length === 0) return;
@@ -72,7 +97,12 @@ export class TopicSubscriptions {
       }
       return;
     }
-    for (const topic of batch.members) this.#refused.add(topic);
+    for (const topic of batch.members) {
+      const refusal: RefusedTopic = { topic, code: reply.code, message: reply.message };
+      this.#refused.set(topic, refusal);
+      this.#events.refused?.(refusal);
+    }
+    this.#events.refusedChanged?.();
     this.#logger.error(
       { event: 'upstream_ws_subscribe_refused', connectId: this.#conn.connectId, topic: batch.topic, code: reply.code, message: reply.message },
       `KuCoin refused the subscription to ${batch.topic}`,

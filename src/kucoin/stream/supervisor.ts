@@ -9,8 +9,10 @@ import { BulletAnswerInvalid, connectUrl, fetchBullet, type BulletSource } from 
 import { ConnectionEnded, UpstreamConnection, type EndReason } from './connection.js';
 import { pushTimestampMs, type PushFrame } from './frames.js';
 import { Handover } from './handover.js';
-import { TopicSubscriptions } from './subscriptions.js';
-import { expandTopics, MAX_TOPICS_PER_CONNECTION, topicPrefix } from './topics.js';
+import { TopicSubscriptions, type RefusedTopic } from './subscriptions.js';
+import { expandTopics, MAX_TOPICS_PER_CONNECTION, topicPrefix, topicTemplate } from './topics.js';
+
+export type { RefusedTopic } from './subscriptions.js';
 
 export type UpstreamState = 'idle' | 'connecting' | 'up' | 'reconnecting' | 'closed';
 
@@ -26,6 +28,8 @@ export interface UpstreamSupervisorEvents {
   push: [push: UpstreamPush];
   /** After every connection that becomes the push source has all topics acked: consumers re-snapshot over REST. */
   resubscribed: [];
+  /** The wanted topics KuCoin refused on the connection that is the source changed; [] once none is. */
+  refused: [topics: RefusedTopic[]];
 }
 
 export interface SupervisorOptions {
@@ -103,6 +107,8 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   #attempt: Attempt | undefined;
   #handover: Handover | undefined;
   #closing: Promise<void> | undefined;
+  /** What the last 'refused' event said, to emit only changes. */
+  #refused: RefusedTopic[] = [];
   readonly #timers: Record<TimerName, NodeJS.Timeout | undefined> = {
     linger: undefined,
     retry: undefined,
@@ -132,6 +138,11 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
 
   get state(): UpstreamState {
     return this.#state;
+  }
+
+  /** The wanted topics KuCoin refused on the source connection (its error frame's code and text). */
+  get refusedTopics(): RefusedTopic[] {
+    return this.#refused;
   }
 
   /** Reference-counted: the first acquire opens the connection. Ignored once closed. */
@@ -231,7 +242,15 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
           this.#logger.warn({ event: 'upstream_ws_error_frame', connectId, code: error.code, message: error.message }, 'KuCoin sent an error frame');
         },
       });
-      const current: Link = { conn, topics: new TopicSubscriptions(conn, this.#logger) };
+      const current: Link = {
+        conn,
+        topics: new TopicSubscriptions(conn, this.#logger, {
+          refused: (refusal) => this.#metrics.upstreamWsTopicRefusals.inc({ topic: topicTemplate(refusal.topic) }),
+          refusedChanged: () => {
+            if (this.#active === current) this.#publishRefused(current);
+          },
+        }),
+      };
       link = current;
       attempt.link = current;
       this.#links.add(current);
@@ -286,7 +305,17 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
       this.#backoff.reset();
       this.#setStreak(0);
     }, this.#timing.stableAfterMs).unref();
+    this.#publishRefused(link);
     this.emit('resubscribed');
+  }
+
+  /** A refused topic is not only logged: consumers tell their clients (the feed's upstream_status). */
+  #publishRefused(link: Link): void {
+    const refused = link.topics.refused;
+    const key = (list: RefusedTopic[]) => list.map((r) => `${r.topic} ${r.code ?? ''} ${r.message}`).join('\n');
+    if (key(refused) === key(this.#refused)) return;
+    this.#refused = refused;
+    this.emit('refused', refused);
   }
 
   #attemptFailed(error: unknown, link: Link | undefined): void {

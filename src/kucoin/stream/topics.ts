@@ -24,6 +24,11 @@ export function topicPrefix(topic: string): string {
   return colon < 0 ? topic : topic.slice(0, colon);
 }
 
+/** `/contract/announcement:XBTUSDTM` → `/contract/announcement:{symbol}`: a metric label that does not grow with the symbols. */
+export function topicTemplate(topic: string): string {
+  return topic.includes(':') ? `${topicPrefix(topic)}:{symbol}` : topic;
+}
+
 export function isPrivateTopic(topic: string): boolean {
   return PRIVATE_PREFIXES.has(topicPrefix(topic));
 }

@@ -14,6 +14,10 @@
  *   GET    /sim/faults           → { faults: [...] }
  *   DELETE /sim/faults           → { cleared: n }
  *   POST   /sim/ws/drop          → { dropped: n }   every WS connection cut without a close frame
+ *   POST   /sim/ws/options       { allOrders?: "orderChange" | "symbolOrderChange", refuseTopics?: [topic, …] }
+ *                                    → the options now: the form the all-orders subscription receives, and the
+ *                                    topics (a bare family name covers its `:{symbol}` forms) whose subscribe
+ *                                    is answered with an error frame. /sim/reset restores the defaults.
  *   POST   /sim/ws/expire-tokens → { expired: true } every bullet token issued so far reads as expired (401)
  *   POST   /sim/mark             { symbol, price, hold?: boolean } → { symbol, markPrice, indexPrice, held }
  *                                    sets the mark (on the tick grid), fills the resting limits it crosses;
@@ -45,9 +49,11 @@ import { SimError } from '../engine/errors.js';
 import type { SimRestApp } from './app.js';
 import { FaultRuleError } from './faults.js';
 import { isLoopback, json, readBody, send } from './http.js';
+import type { SimWsOptions } from '../ws/server.js';
 
 export interface WsControls {
   dropAll(): number;
+  options(change?: Partial<SimWsOptions>): SimWsOptions;
   expireTokens(): void;
   connectionCount(): number;
 }
@@ -88,7 +94,7 @@ const handlers: Record<string, Handler> = {
     faults: app.faults.list(),
     ws: { connections: ws.connectionCount() },
   }),
-  'POST /sim/reset': ({ engine, app }, body) => {
+  'POST /sim/reset': ({ engine, app, ws }, body) => {
     const seed = field(body, 'seed');
     if (seed !== undefined && !Number.isSafeInteger(seed)) throw new ControlError(400, 'seed must be an integer');
     engine.reset(seed as number | undefined);
@@ -96,6 +102,7 @@ const handlers: Record<string, Handler> = {
     app.counters.clear();
     app.pools.reset();
     app.stats.rateLimited = 0;
+    ws.options({ allOrders: 'orderChange', refuseTopics: [] });
     return { seed: engine.seed };
   },
   'GET /sim/usage': ({ app }) => ({ pools: app.pools.usage(), rateLimited: app.stats.rateLimited, requests: Object.fromEntries(app.counters) }),
@@ -103,6 +110,15 @@ const handlers: Record<string, Handler> = {
   'GET /sim/faults': ({ app }) => ({ faults: app.faults.list() }),
   'DELETE /sim/faults': ({ app }) => ({ cleared: app.faults.clear() }),
   'POST /sim/ws/drop': ({ ws }) => ({ dropped: ws.dropAll() }),
+  'POST /sim/ws/options': ({ ws }, body) => {
+    const allOrders = field(body, 'allOrders');
+    const refuseTopics = field(body, 'refuseTopics');
+    if (allOrders !== undefined && allOrders !== 'orderChange' && allOrders !== 'symbolOrderChange') throw new ControlError(400, 'allOrders must be "orderChange" or "symbolOrderChange"');
+    if (refuseTopics !== undefined && !(Array.isArray(refuseTopics) && refuseTopics.every((t) => typeof t === 'string' && t.startsWith('/')))) {
+      throw new ControlError(400, 'refuseTopics must be an array of topics (each starting with "/")');
+    }
+    return ws.options({ ...(allOrders !== undefined ? { allOrders } : {}), ...(refuseTopics !== undefined ? { refuseTopics: refuseTopics as string[] } : {}) });
+  },
   'POST /sim/ws/expire-tokens': ({ ws }) => {
     ws.expireTokens();
     return { expired: true };

@@ -59,7 +59,7 @@ export async function startSimulator(options: StartSimulatorOptions): Promise<Ru
     wsEndpoint,
     pingIntervalMs: config.wsPingIntervalMs,
     pingTimeoutMs: config.wsPingTimeoutMs,
-    ws: { dropAll: () => ws?.dropAll() ?? 0, expireTokens: () => tokens.expireAll(), connectionCount: () => ws?.connectionCount() ?? 0 },
+    ws: { dropAll: () => ws?.dropAll() ?? 0, options: (change) => ws?.options(change) ?? { allOrders: 'orderChange', refuseTopics: [] }, expireTokens: () => tokens.expireAll(), connectionCount: () => ws?.connectionCount() ?? 0 },
     ...(logger ? { logger } : {}),
   });
   server.on('request', app.listener);

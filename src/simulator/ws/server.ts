@@ -6,9 +6,21 @@ import { WebSocketServer } from 'ws';
 import { messageFrame, WsError, type WsErrorBody } from './frames.js';
 import { SimSession } from './session.js';
 import type { TokenRegistry } from './tokens.js';
-import { deliveriesFor, type SimPush } from './topics.js';
+import { deliveriesFor, type AllOrdersForm, type SimPush } from './topics.js';
 
-export type { SimPush } from './topics.js';
+export type { AllOrdersForm, SimPush } from './topics.js';
+
+/** Behaviour a test switches at run time (control API `POST /sim/ws/options`). */
+export interface SimWsOptions {
+  /** The form the account-wide order subscription receives (topics.ts AllOrdersForm); default orderChange. */
+  allOrders: AllOrdersForm;
+  /**
+   * Fault injection: subscribe requests for these topics are answered with an error frame. An entry
+   * without a colon refuses the family in every form (`/contract/announcement` refuses
+   * `/contract/announcement:XBTUSDTM` too); one with a colon refuses that exact topic.
+   */
+  refuseTopics: string[];
+}
 
 /**
  * The engine's event stream. Emit each event once: a position push on `/contract/position:{symbol}`,
@@ -51,10 +63,13 @@ export function attachSimWebSocket(server: Server, opts: SimWebSocketOptions) {
   const { engine, tokens, logger } = opts;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PAYLOAD_BYTES, clientTracking: false });
   const sessions = new Set<SimSession>();
+  const wsOptions: SimWsOptions = { allOrders: 'orderChange', refuseTopics: [] };
+  const refuses = (topic: string): boolean =>
+    wsOptions.refuseTopics.some((refused) => (refused.includes(':') ? topic === refused : topic === refused || topic.startsWith(`${refused}:`)));
   let closing: Promise<void> | undefined;
 
   const onPush = (push: SimPush): void => {
-    for (const delivery of deliveriesFor(push)) {
+    for (const delivery of deliveriesFor(push, wsOptions.allOrders)) {
       let json: string | undefined;
       for (const session of sessions) {
         if (delivery.push.private && session.kind !== 'private') continue;
@@ -87,6 +102,7 @@ export function attachSimWebSocket(server: Server, opts: SimWebSocketOptions) {
         idleMs: opts.pingIntervalMs + opts.pingTimeoutMs,
         sessionMs: opts.sessionMs,
         now: opts.now,
+        refuses,
         ...(logger ? { logger } : {}),
         onGone: (gone) => sessions.delete(gone),
       });
@@ -105,6 +121,12 @@ export function attachSimWebSocket(server: Server, opts: SimWebSocketOptions) {
       return all.length;
     },
     connectionCount: (): number => sessions.size,
+    /** The run-time options as they are after applying `change`. */
+    options(change: Partial<SimWsOptions> = {}): SimWsOptions {
+      if (change.allOrders !== undefined) wsOptions.allOrders = change.allOrders;
+      if (change.refuseTopics !== undefined) wsOptions.refuseTopics = [...change.refuseTopics];
+      return { ...wsOptions, refuseTopics: [...wsOptions.refuseTopics] };
+    },
     /** Stops routing upgrades and pushes, closes every connection (1001) and waits for them. */
     close(): Promise<void> {
       closing ??= shutDown();

@@ -27,6 +27,8 @@ export interface SessionOptions {
   /** The forced cut, 24 h on KuCoin (§5 step 5). */
   sessionMs: number;
   now: () => number;
+  /** Fault injection: a subscribe to this topic is answered with an error frame (server.ts SimWsOptions). */
+  refuses?: (topic: string) => boolean;
   logger?: Logger;
   onGone: (session: SimSession) => void;
 }
@@ -129,6 +131,7 @@ export class SimSession {
     if (!subscriptions) return this.#error(id, WsError.topicNotFound(topic));
     if (subscriptions.length > MAX_TOPICS_PER_MESSAGE) return this.#error(id, WsError.topicsPerMessage);
     if (type === 'subscribe') {
+      if (this.#opts.refuses && subscriptions.some((s) => this.#opts.refuses!(s.topic))) return this.#error(id, WsError.topicNotFound(topic));
       const wantsPrivate = subscriptions.some((s) => s.private);
       if (wantsPrivate && !(this.#opts.kind === 'private' && isTrue(message.privateChannel))) {
         return this.#error(id, WsError.loginRequired);

@@ -15,7 +15,8 @@ type SymbolPart = 'none' | 'required' | 'optional';
 
 const FAMILIES = new Map<string, { private: boolean; symbol: SymbolPart }>([
   ['/contract/instrument', { private: false, symbol: 'required' }],
-  // OLD subscribes to the bare topic, docs-new to `:{symbol}` (§5 "Topics"): accept both.
+  // The current spec subscribes `:{symbol}` (openapi-futures-public.json, docs-new api 3470088w0);
+  // the older docs the bare topic. Both are accepted; either can be refused by fault injection.
   ['/contract/announcement', { private: false, symbol: 'optional' }],
   ['/contractMarket/tickerV2', { private: false, symbol: 'required' }],
   ['/contract/position', { private: true, symbol: 'required' }],
@@ -51,6 +52,14 @@ export function expandTopic(topic: string): Subscription[] | undefined {
   return [...new Set(symbols)].map((s) => ({ topic: `${prefix}:${s}`, private: family.private }));
 }
 
+/**
+ * What the account-wide `/contractMarket/tradeOrders` subscription receives: `orderChange` on that
+ * topic (the older docs), or `symbolOrderChange` on `/contractMarket/tradeOrders:{symbol}` (the example
+ * of KuCoin's current spec, openapi-futures-private.json "All Order change pushes"; its subject enum
+ * allows both).
+ */
+export type AllOrdersForm = 'orderChange' | 'symbolOrderChange';
+
 /** One frame to send, to every connection holding any of `subscriptions`. */
 export interface Delivery {
   subscriptions: string[];
@@ -65,11 +74,10 @@ const ORDERS = '/contractMarket/tradeOrders';
  * Where one engine push goes. Besides its exact topic:
  * - `/contract/position:{symbol}` also reaches `/contract/positionAll`, topic unchanged;
  * - `/contract/announcement` (pushed without the symbol) reaches `/contract/announcement:{data.symbol}`;
- * - an order event reaches both order topics with each one's subject: `orderChange` on
- *   `/contractMarket/tradeOrders`, `symbolOrderChange` on `…:{symbol}` (§5 "Topics"), whichever of
- *   the two forms the engine emitted.
+ * - an order event reaches both order topics: `symbolOrderChange` on `…:{symbol}`, and on
+ *   `/contractMarket/tradeOrders` in the `allOrders` form, whichever of the two forms the engine emitted.
  */
-export function deliveriesFor(push: SimPush): Delivery[] {
+export function deliveriesFor(push: SimPush, allOrders: AllOrdersForm = 'orderChange'): Delivery[] {
   const symbol = symbolOf(push.data);
   if (push.topic.startsWith(POSITION)) {
     return [{ subscriptions: [push.topic, '/contract/positionAll'], push }];
@@ -77,12 +85,13 @@ export function deliveriesFor(push: SimPush): Delivery[] {
   if (push.topic === ANNOUNCEMENT && symbol !== undefined) {
     return [{ subscriptions: [ANNOUNCEMENT, `${ANNOUNCEMENT}:${symbol}`], push }];
   }
-  if (push.topic.startsWith(`${ORDERS}:`) && push.subject === 'symbolOrderChange') {
-    return [{ subscriptions: [push.topic], push }, { subscriptions: [ORDERS], push: { ...push, topic: ORDERS, subject: 'orderChange' } }];
-  }
-  if (push.topic === ORDERS && push.subject === 'orderChange' && symbol !== undefined) {
-    const topic = `${ORDERS}:${symbol}`;
-    return [{ subscriptions: [ORDERS], push }, { subscriptions: [topic], push: { ...push, topic, subject: 'symbolOrderChange' } }];
+  const isSymbolForm = push.topic.startsWith(`${ORDERS}:`) && push.subject === 'symbolOrderChange';
+  const isAllForm = push.topic === ORDERS && push.subject === 'orderChange' && symbol !== undefined;
+  if (isSymbolForm || isAllForm) {
+    const symbolForm: SimPush = isSymbolForm ? push : { ...push, topic: `${ORDERS}:${symbol}`, subject: 'symbolOrderChange' };
+    if (allOrders === 'symbolOrderChange') return [{ subscriptions: [symbolForm.topic, ORDERS], push: symbolForm }];
+    const allForm: SimPush = isAllForm ? push : { ...push, topic: ORDERS, subject: 'orderChange' };
+    return [{ subscriptions: [symbolForm.topic], push: symbolForm }, { subscriptions: [ORDERS], push: allForm }];
   }
   return [{ subscriptions: [push.topic], push }];
 }
