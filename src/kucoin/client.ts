@@ -165,20 +165,24 @@ export class KucoinClient {
   /** Calls an endpoint and returns KuCoin's `data`. Throws GatewayError only. */
   async call<T>(name: EndpointName, options: CallOptions): Promise<T> {
     const endpoint: Endpoint = endpoints[name];
-    const path = endpoint.path.replace(/\{(\w+)\}/g, (_m, key: string) => {
-      const value = options.params?.[key];
-      if (value === undefined) throw new Error(`missing path parameter ${key} for ${name}`);
-      return encodeURIComponent(value);
-    });
+    const pathWith = (encode: (value: string) => string) =>
+      endpoint.path.replace(/\{(\w+)\}/g, (_m, key: string) => {
+        const value = options.params?.[key];
+        if (value === undefined) throw new Error(`missing path parameter ${key} for ${name}`);
+        return encode(value);
+      });
     const pairs = Object.entries(options.query ?? {}).filter((pair): pair is [string, string | number | boolean] => pair[1] !== undefined);
-    // DOC-AUTH: the signature covers the query as it reads before URL-encoding, in the order sent.
+    // The signature covers the request target as it reads before URL-encoding, path and query, in
+    // the order sent (https://www.kucoin.com/docs-new/authentication).
+    const rawPath = pathWith((value) => value);
+    const encodedPath = pathWith(encodeURIComponent);
     const rawQuery = pairs.map(([k, v]) => `${k}=${String(v)}`).join('&');
     const encodedQuery = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
     const request = {
       name,
       endpoint,
-      signedPath: rawQuery ? `${path}?${rawQuery}` : path,
-      sentPath: encodedQuery ? `${path}?${encodedQuery}` : path,
+      signedPath: rawQuery ? `${rawPath}?${rawQuery}` : rawPath,
+      sentPath: encodedQuery ? `${encodedPath}?${encodedQuery}` : encodedPath,
       body: options.body === undefined ? '' : JSON.stringify(options.body),
       context: options.context,
       deadline: currentScope()?.deadline,

@@ -81,6 +81,21 @@ describe('signed requests', () => {
     expect(Math.abs(ts - (Date.now() + SERVER_TIME_AHEAD_MS))).toBeLessThan(2_000);
   });
 
+  it('signs a path parameter as it reads before URL-encoding, and sends it encoded', async () => {
+    let seen: Request | undefined;
+    server.use(
+      timestampHandler(),
+      http.get(`${BASE}/api/v1/orders/:orderId`, ({ request }) => {
+        seen = request.clone();
+        return ok(null);
+      }),
+    );
+    const { client } = makeClient();
+    await client.call('getOrder', { params: { orderId: 'a b!' }, context: 'reading an order' });
+    expect(new URL(seen!.url).pathname).toBe('/api/v1/orders/a%20b!');
+    verifySignature(seen!, '');
+  });
+
   it('signs and sends the same compact JSON body with a JSON content type', async () => {
     let body = '';
     let seen: Request | undefined;
