@@ -120,6 +120,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   // A risk-limit level change reports its outcome on the stream (position.adjustRiskLimit), when it is up.
   futures.riskLimitPushes = upstream;
   const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, metrics, ...options.feed }) : undefined;
+  // ...and the wait for it holds the stream itself, so no client or list read needs to.
+  futures.riskLimitStream = feed;
   const { enabled, lingerMs } = config.readsFromStream;
   futures.accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
   // design.md §3, off: no upstream connection. The /ws/futures clients are closed with 4404 by the

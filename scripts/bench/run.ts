@@ -22,6 +22,7 @@ import { benchRoot, figuresTable, markdownTable, writeReport, type BenchReport, 
 const BENCHMARKS = [
   { id: 'own-overhead', what: 'benchmark 1: own overhead against a node:http floor' },
   { id: 'upstream-economy', what: 'benchmark 2: upstream economy, 200 polling clients' },
+  { id: 'order-weight', what: 'upstream weight per order in steady state, orders per 30 s at the quota' },
   { id: 'fan-out', what: 'benchmark 3: fan-out to 5,000 WebSocket clients' },
   { id: 'start-rollback', what: 'benchmark 4: start and rollback' },
   { id: 'soak', what: 'soak: steady mixed load, memory and handles' },

@@ -6,7 +6,7 @@ import { currentScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
 import type { LeverageMemory } from './leverage-memory.js';
 import { marginModeOf } from './margin-mode.js';
-import { RiskLimitWatch, type PushSource } from './risk-limit-outcome.js';
+import { RiskLimitWatch, untilSubscribed, type PushSource, type TopicHolder } from './risk-limit-outcome.js';
 
 export { LeverageMemory } from './leverage-memory.js';
 
@@ -19,6 +19,11 @@ export interface LeverageDeps extends FuturesDeps {
   leverage: LeverageMemory;
   /** The KuCoin stream, when the gateway has one: the risk-limit outcome push arrives on it. */
   riskLimitPushes?: PushSource;
+  /**
+   * Holds the stream subscribed to the symbol's position topic while the outcome is awaited, so the
+   * push arrives with no /ws/futures client connected and no list read holding the stream.
+   */
+  riskLimitStream?: TopicHolder;
   /** How often the position's level is read while no push has settled a change; default 250 ms. */
   riskLimitPollMs?: number;
 }
@@ -27,6 +32,8 @@ export interface LeverageDeps extends FuturesDeps {
 const ANSWER_MARGIN_MS = 500;
 /** Outside any request (never in the gateway): how long to wait for the outcome. */
 const DEFAULT_WAIT_MS = 5_000;
+/** At most this much of the request's time goes to bringing the stream up before the change is posted anyway. */
+const STREAM_READY_SHARE = 1 / 3;
 
 /**
  * PUT /api/futures/leverage. Everything is read and checked before the first write; a write that
@@ -220,27 +227,40 @@ async function withModeRestored<T>(deps: FuturesDeps, symbol: string, currentMod
   }
 }
 
-/** Posts the level change and waits for KuCoin's outcome within the request's deadline. */
+/**
+ * Posts the level change and waits for KuCoin's outcome within the request's deadline. The outcome
+ * push comes on `/contract/position:{symbol}` (subject `position.adjustRiskLimit`, the older futures
+ * docs, Kucoin/kucoin-futures-api-docs "Position Change Events", 2021.11.04): that topic is held
+ * for the wait and the change posted once KuCoin acked it, so a failure is seen even when nothing
+ * else holds the stream. When the stream does not come up in time, the change is posted anyway:
+ * success is still seen by reading the position's level, failure then ends `pending` (202).
+ */
 async function changeRiskLimitLevel(deps: LeverageDeps, symbol: string, level: number): Promise<Awaited<ReturnType<RiskLimitWatch['outcome']>>> {
-  const watch = new RiskLimitWatch({
-    symbol,
-    level,
-    pushes: deps.riskLimitPushes,
-    readLevel: () => riskLimitLevelOf(deps, symbol, ANSWER_MARGIN_MS),
-    pollIntervalMs: deps.riskLimitPollMs ?? 250,
-    now: Date.now,
-  });
-  const context = `moving ${symbol} to risk-limit level ${level}`;
-  try {
-    const data = await deps.client.call<unknown>('changeRiskLimitLevel', { body: { symbol, level }, context, leaveMs: readBackReserve(deps) });
-    requireTrue(data, context);
-  } catch (error) {
-    // A lost answer may still have been submitted: the outcome, if any, says so.
-    if (!answerLost(error)) {
-      watch.close();
-      throw error;
-    }
-  }
   const deadline = currentScope()?.deadline ?? Date.now() + DEFAULT_WAIT_MS;
-  return watch.outcome(deadline - ANSWER_MARGIN_MS);
+  const hold = deps.riskLimitStream?.holdTopic(`/contract/position:${symbol}`);
+  try {
+    if (hold) await untilSubscribed(hold, Date.now() + Math.max(0, deadline - Date.now()) * STREAM_READY_SHARE, Date.now);
+    const watch = new RiskLimitWatch({
+      symbol,
+      level,
+      pushes: deps.riskLimitPushes,
+      readLevel: () => riskLimitLevelOf(deps, symbol, ANSWER_MARGIN_MS),
+      pollIntervalMs: deps.riskLimitPollMs ?? 250,
+      now: Date.now,
+    });
+    const context = `moving ${symbol} to risk-limit level ${level}`;
+    try {
+      const data = await deps.client.call<unknown>('changeRiskLimitLevel', { body: { symbol, level }, context, leaveMs: readBackReserve(deps) });
+      requireTrue(data, context);
+    } catch (error) {
+      // A lost answer may still have been submitted: the outcome, if any, says so.
+      if (!answerLost(error)) {
+        watch.close();
+        throw error;
+      }
+    }
+    return await watch.outcome(deadline - ANSWER_MARGIN_MS);
+  } finally {
+    hold?.release();
+  }
 }

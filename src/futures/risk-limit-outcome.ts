@@ -18,6 +18,32 @@ export interface PushSource {
   off(event: 'push', listener: (push: UpstreamPush) => void): unknown;
 }
 
+/** A topic of the KuCoin stream held subscribed for a while (FuturesFeed.holdTopic, src/ws/feed.ts). */
+export interface TopicHold {
+  /** KuCoin acked the topic on the connection that delivers pushes now. */
+  subscribed(): boolean;
+  /** Idempotent. */
+  release(): void;
+}
+
+/** Brings the KuCoin stream up for a topic, with or without /ws/futures clients (the gateway's FuturesFeed). */
+export interface TopicHolder {
+  holdTopic(topic: string): TopicHold;
+}
+
+/**
+ * Resolves once `hold` is subscribed or at `until`, whichever is first: a push sent before KuCoin
+ * acked the topic is not delivered, so the change is posted after the ack when it comes in time.
+ */
+export async function untilSubscribed(hold: TopicHold, until: number, now: () => number, stepMs = 20): Promise<boolean> {
+  while (!hold.subscribed()) {
+    const left = until - now();
+    if (left <= 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(stepMs, left)));
+  }
+  return true;
+}
+
 export interface RiskLimitWatchOptions {
   symbol: string;
   level: number;
@@ -32,7 +58,8 @@ export interface RiskLimitWatchOptions {
 /**
  * Started before the change is posted (the push can overtake the POST's answer); `outcome(until)`
  * settles on the first of: the push, a position read showing the requested level, or `until`.
- * A failure is seen only through the push: without a live stream it ends `pending`.
+ * A failure is seen only through the push: the operation holds the stream subscribed to the
+ * symbol's position topic while it waits (leverage.ts); if the stream is down it ends `pending`.
  */
 export class RiskLimitWatch {
   readonly #options: RiskLimitWatchOptions;

@@ -10,7 +10,7 @@ import type { OrdersDeps, Placed } from './orders.js';
 import type { AccountView } from '../ws/account-view.js';
 
 /** Everything the futures handlers need, built once per gateway around one KuCoin client. */
-export interface FuturesServices extends OrdersDeps, Pick<LeverageDeps, 'riskLimitPushes' | 'riskLimitPollMs'> {
+export interface FuturesServices extends OrdersDeps, Pick<LeverageDeps, 'riskLimitPushes' | 'riskLimitStream' | 'riskLimitPollMs'> {
   /** The list reads served from the live feed when it is current (src/ws/account-view.ts); set by the gateway. */
   accountView?: AccountView;
 }

@@ -40,6 +40,7 @@ import { GatewayError } from '../http/errors.js';
 import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
 import { getFundingRate } from '../futures/market.js';
 import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';
+import type { TopicHold } from '../futures/risk-limit-outcome.js';
 import type { FuturesServices } from '../futures/services.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
@@ -55,6 +56,8 @@ export interface UpstreamFeedSource {
   acquire(): void;
   release(): void;
   setTopics(topics: string[]): void;
+  /** Whether KuCoin acked the topic on the current connection (UpstreamSupervisor.isSubscribed); absent in some test fakes. */
+  isSubscribed?(topic: string): boolean;
   /** false: close as soon as nothing holds the connection, without lingering (futures are off). */
   lingerAfterRelease(linger: boolean): void;
   on(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
@@ -121,6 +124,8 @@ export class FuturesFeed {
   /** The epoch of the current round's account read; -1 before it. */
   #accountEpoch = -1;
   #acquired = false;
+  /** Topics held by holdTopic, with how many holds each. */
+  readonly #held = new Map<string, number>();
   #topicsKey = '';
   #round: Promise<void> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -183,6 +188,31 @@ export class FuturesFeed {
         this.#upstream.release();
       }
     }
+  }
+
+  /**
+   * Keeps the KuCoin stream up and subscribed to `topic` until released, with or without clients:
+   * an operation whose outcome KuCoin only pushes (a risk-limit level change's
+   * `position.adjustRiskLimit`) waits on it. The pushes reach the upstream's 'push' listeners.
+   */
+  holdTopic(topic: string): TopicHold {
+    if (this.#closed) return { subscribed: () => false, release: () => undefined };
+    this.#held.set(topic, (this.#held.get(topic) ?? 0) + 1);
+    this.#syncTopics();
+    this.#upstream.acquire();
+    let released = false;
+    return {
+      subscribed: () => this.#upstream.state === 'up' && (this.#upstream.isSubscribed?.(topic) ?? this.#live),
+      release: () => {
+        if (released) return;
+        released = true;
+        const holds = (this.#held.get(topic) ?? 1) - 1;
+        if (holds > 0) this.#held.set(topic, holds);
+        else this.#held.delete(topic);
+        if (!this.#closed) this.#syncTopics();
+        this.#upstream.release();
+      },
+    };
   }
 
   /** The subscriber's watch list changed: `added` get a funding snapshot (asyncapi.yaml `subscriptions`). */
@@ -476,7 +506,7 @@ export class FuturesFeed {
     const symbols = [...watched].sort();
     // Comma-joined: the supervisor batches them at most 100 symbols to a subscribe message (topics.ts).
     const perSymbol = symbols.length > 0 ? [`${INSTRUMENT_TOPIC}:${symbols.join(',')}`, `${ANNOUNCEMENT_TOPIC}:${symbols.join(',')}`] : [];
-    const topics: string[] = [...ACCOUNT_TOPICS, ...perSymbol];
+    const topics: string[] = [...ACCOUNT_TOPICS, ...perSymbol, ...[...this.#held.keys()].sort()];
     // Unwatched symbols are unsubscribed, so their funding would go stale.
     for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
     const key = topics.join('\n');

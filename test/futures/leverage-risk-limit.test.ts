@@ -121,6 +121,27 @@ describe('isolated leverage and the risk-limit level', () => {
     expect((await settings('XBTUSDTM')).riskLimitLevel).toBe(1);
   });
 
+  it('waits for KuCoin\'s outcome on its own stream when nothing else holds one (READS_FROM_STREAM=false, no /ws/futures client): failure 422 with KuCoin\'s message, success 200 changed', async () => {
+    // Without the stream, a failure is never seen (only the push carries it) and the answer was 202 pending.
+    const alone = await startGateway({ ...env(), READS_FROM_STREAM: 'false' });
+    try {
+      await simControl('POST', '/sim/risk-limit', { delayMs: 300, fail: 'Insufficient balance to adjust the risk limit' });
+      const failed = await putLeverage({ symbol: 'XBTUSDTM', leverage: 5, marginMode: 'isolated', riskLimitLevel: 4 }, alone);
+      expect(failed.status).toBe(422);
+      expect(failed.body.code).toBe('UPSTREAM_REJECTED');
+      expect(failed.body.upstream).toEqual({ code: 'position.adjustRiskLimit', message: 'Insufficient balance to adjust the risk limit' });
+      expect((await settings('XBTUSDTM')).riskLimitLevel).toBe(1);
+
+      await simControl('POST', '/sim/risk-limit', { delayMs: 300, fail: null });
+      const changed = await putLeverage({ symbol: 'XBTUSDTM', leverage: 5, marginMode: 'isolated', riskLimitLevel: 3 }, alone);
+      expect(changed.status).toBe(200);
+      expect(changed.body.data).toMatchObject({ riskLimitLevel: 3, riskLimitLevelChanged: true, riskLimitStatus: 'changed' });
+      expect((await settings('XBTUSDTM')).riskLimitLevel).toBe(3);
+    } finally {
+      await alone.stop();
+    }
+  });
+
   it('answers 202 with riskLimitStatus pending and the level asked for when no outcome comes before the deadline', async () => {
     const hurried = await startGateway({ ...env(), UPSTREAM_DEADLINE_MS: '1500' });
     try {

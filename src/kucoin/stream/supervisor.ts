@@ -145,6 +145,11 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     return this.#refused;
   }
 
+  /** Whether KuCoin has acked `topic` (one symbol) on the connection that is the push source now. */
+  isSubscribed(topic: string): boolean {
+    return this.#state === 'up' && this.#active?.topics.acked.has(topic) === true;
+  }
+
   /** Reference-counted: the first acquire opens the connection. Ignored once closed. */
   acquire(): void {
     if (this.#state === 'closed') return;
