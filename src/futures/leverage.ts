@@ -6,6 +6,7 @@ import { currentScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
 import type { LeverageMemory } from './leverage-memory.js';
 import { marginModeOf } from './margin-mode.js';
+import { outcomeUnknown } from './order-settlement.js';
 import { RiskLimitWatch, untilSubscribed, type PushSource, type TopicHolder } from './risk-limit-outcome.js';
 
 export { LeverageMemory } from './leverage-memory.js';
@@ -159,15 +160,6 @@ function requireTrue(data: unknown, what: string): void {
   }
 }
 
-/** A write whose answer never came (timeout, 5xx, unreadable): it may or may not have been done. */
-function answerLost(error: unknown): boolean {
-  return (
-    error instanceof GatewayError &&
-    (error.code === 'UPSTREAM_TIMEOUT' || error.code === 'UPSTREAM_ERROR' || error.code === 'UPSTREAM_UNAVAILABLE' || error.code === 'UPSTREAM_BAD_RESPONSE') &&
-    error.options.notSent !== true
-  );
-}
-
 /** What a lost answer's read-back leaves of the request's deadline for the rest of the request. */
 function readBackReserve(deps: FuturesDeps): number {
   return deps.client.reconcileReserveMs;
@@ -180,7 +172,7 @@ async function changeCrossLeverage(deps: FuturesDeps, symbol: string, leverage: 
   try {
     data = await deps.client.call<unknown>('changeCrossLeverage', { body: { symbol, leverage: String(leverage) }, context, leaveMs: readBackReserve(deps) });
   } catch (error) {
-    if (!answerLost(error)) throw error;
+    if (!outcomeUnknown(error)) throw error;
     const now = await deps.client.call<Partial<KucoinCrossLeverage> | null>('getCrossLeverage', { query: { symbol }, context: `reading back ${symbol} cross leverage` });
     if (Number(now?.leverage) === leverage) return;
     throw error;
@@ -194,7 +186,7 @@ async function switchMarginMode(deps: FuturesDeps, symbol: string, mode: Mode, l
   try {
     await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context, leaveMs });
   } catch (error) {
-    if (!answerLost(error)) throw error;
+    if (!outcomeUnknown(error)) throw error;
     if ((await marginModeOf(deps, symbol)) !== mode) throw error;
   }
   // Orders send the symbol's mode from memory (margin-mode.ts): it is this one now.
@@ -254,7 +246,7 @@ async function changeRiskLimitLevel(deps: LeverageDeps, symbol: string, level: n
       requireTrue(data, context);
     } catch (error) {
       // A lost answer may still have been submitted: the outcome, if any, says so.
-      if (!answerLost(error)) {
+      if (!outcomeUnknown(error)) {
         watch.close();
         throw error;
       }
