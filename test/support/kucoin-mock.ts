@@ -29,6 +29,8 @@ export interface RecordedCall {
  * msw standing in for KuCoin: every request the gateway sends is recorded, the server time and
  * the contract list answer by default, and tests add handlers for the endpoint under test.
  */
+const INFRASTRUCTURE_PATHS: ReadonlySet<string> = new Set(['/api/v1/timestamp', '/api/v1/contracts/active', '/api/v1/bullet-private']);
+
 export function mockKucoin() {
   const calls: RecordedCall[] = [];
   const defaults: RequestHandler[] = [
@@ -50,8 +52,12 @@ export function mockKucoin() {
   return {
     server,
     calls,
-    /** Calls other than the default server-time and contract-list reads. */
-    businessCalls: () => calls.filter((c) => c.path !== '/api/v1/timestamp' && c.path !== '/api/v1/contracts/active'),
+    /**
+     * Calls other than the server-time and contract-list reads and the KuCoin stream's token
+     * requests: a stream some earlier request or socket started retries its token with backoff,
+     * at any moment, against this mock; none of those is the doing of the request under test.
+     */
+    businessCalls: () => calls.filter((c) => !INFRASTRUCTURE_PATHS.has(c.path)),
     listen: () => server.listen({ onUnhandledRequest: allowLoopback }),
     reset: () => {
       server.resetHandlers(...defaults);
