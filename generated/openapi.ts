@@ -493,7 +493,7 @@ export interface components {
             };
         };
         HealthEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Health"];
+            data: components["schemas"]["Health"];
         };
         FuturesSwitchSummary: {
             enabled: boolean;
@@ -513,7 +513,7 @@ export interface components {
             closedSockets: number;
         };
         FuturesSwitchEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["FuturesSwitchState"];
+            data: components["schemas"]["FuturesSwitchState"];
         };
         FuturesSwitchChange: {
             enabled: boolean;
@@ -555,10 +555,10 @@ export interface components {
             updatedAt: components["schemas"]["Timestamp"];
         };
         PositionEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Position"];
+            data: components["schemas"]["Position"];
         };
         PositionListEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Position"][];
+            data: components["schemas"]["Position"][];
         };
         ClosePositionResult: {
             symbol: components["schemas"]["Symbol"];
@@ -568,7 +568,7 @@ export interface components {
             replayed: boolean;
         };
         ClosePositionEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["ClosePositionResult"];
+            data: components["schemas"]["ClosePositionResult"];
         };
         LeverageChange: {
             symbol: components["schemas"]["SymbolInput"];
@@ -596,7 +596,7 @@ export interface components {
             riskLimitStatus: "unchanged" | "changed" | "pending" | null;
         };
         LeverageEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["LeverageResult"];
+            data: components["schemas"]["LeverageResult"];
         };
         FundingRate: {
             symbol: components["schemas"]["Symbol"];
@@ -616,7 +616,7 @@ export interface components {
             nextFundingTime: number | null;
         };
         FundingRateEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["FundingRate"];
+            data: components["schemas"]["FundingRate"];
         };
         OrderRequest: {
             symbol: components["schemas"]["SymbolInput"];
@@ -625,11 +625,10 @@ export interface components {
             /** @description In `qtyUnit` (contracts unless said otherwise). */
             qty: number;
             /**
-             * @description `base` and `quote` are converted with the contract's multiplier and lot size; inverse contracts take contracts only.
-             * @default contracts
+             * @description `contracts` when omitted. `base` and `quote` are converted with the contract's multiplier and lot size; inverse contracts take contracts only.
              * @enum {string}
              */
-            qtyUnit: "contracts" | "base" | "quote";
+            qtyUnit?: "contracts" | "base" | "quote";
             /** @description LIMIT only; a multiple of the tick size. */
             price?: number;
             /** @description A whole number (KuCoin's Add Order types it integer). Isolated orders; defaults to the leverage set with PUT /api/futures/leverage, else 1. */
@@ -642,8 +641,8 @@ export interface components {
             timeInForce?: "GTC" | "IOC";
             /** @description LIMIT only; a MARKET order with it is 400 `VALIDATION_FAILED` naming the field. Not post-only when omitted. */
             postOnly?: boolean;
-            /** @default false */
-            reduceOnly: boolean;
+            /** @description Not reduce-only when omitted. */
+            reduceOnly?: boolean;
             /** @description Your id for the order; overrides `Idempotency-Key`. */
             clientOid?: string;
         };
@@ -660,7 +659,7 @@ export interface components {
             replayed: boolean;
         };
         OrderAcceptedEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["OrderAccepted"];
+            data: components["schemas"]["OrderAccepted"];
         };
         Order: {
             orderId: string;
@@ -696,7 +695,7 @@ export interface components {
             updatedAt: components["schemas"]["Timestamp"];
         };
         OrderEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Order"];
+            data: components["schemas"]["Order"];
         };
         OrderPage: {
             page: number;
@@ -705,7 +704,7 @@ export interface components {
             items: components["schemas"]["Order"][];
         };
         OrderPageEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["OrderPage"];
+            data: components["schemas"]["OrderPage"];
         };
         CancelResult: {
             cancelledOrderIds: string[];
@@ -716,7 +715,7 @@ export interface components {
             reconciled?: true;
         };
         CancelEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["CancelResult"];
+            data: components["schemas"]["CancelResult"];
         };
         Account: {
             currency: components["schemas"]["Asset"];
@@ -733,7 +732,7 @@ export interface components {
             maxWithdrawAmount: number;
         };
         AccountEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Account"];
+            data: components["schemas"]["Account"];
         };
         Contract: {
             symbol: components["schemas"]["Symbol"];
@@ -754,10 +753,10 @@ export interface components {
             fundingRate: number | null;
         };
         ContractEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Contract"];
+            data: components["schemas"]["Contract"];
         };
         ContractListEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Contract"][];
+            data: components["schemas"]["Contract"][];
         };
         /**
          * @description The error catalogue. Every problem's `code` is one of these, and each code always comes with
@@ -1483,7 +1482,9 @@ export interface operations {
                 /** @description Only this symbol's orders (any accepted spelling). */
                 symbol?: components["schemas"]["SymbolInput"];
                 side?: components["schemas"]["Side"];
+                /** @description 1 when omitted. */
                 page?: number;
+                /** @description 50 when omitted. */
                 pageSize?: number;
             };
             header?: never;
@@ -1643,7 +1644,7 @@ export interface operations {
     getAccount: {
         parameters: {
             query?: {
-                /** @description The account's currency, any case. `BTC` is taken as KuCoin's `XBT` (the inverse contracts' account). */
+                /** @description The account's currency, any case; `USDT` when omitted. `BTC` is taken as KuCoin's `XBT` (the inverse contracts' account). */
                 currency?: string;
             };
             header?: never;
