@@ -128,7 +128,7 @@ afterAll(async () => {
  */
 const live: Record<string, () => Promise<unknown>> = {
   '/paths/~1api~1health/get/responses/200/content/application~1json switchOff': async () => (await request(switchedOff.baseUrl, 'GET', '/api/health')).body,
-  '/components/responses/BadRequest/content/application~1problem+json qtyZero': async () =>
+  '/components/responses/BadRequestWithBody/content/application~1problem+json qtyZero': async () =>
     (await request(trading.baseUrl, 'POST', '/api/futures/orders', { json: { symbol: 'BTCUSDTM', side: 'BUY', type: 'MARKET', qty: 0 } })).body,
   '/components/responses/NotFound/content/application~1problem+json noRoute': async () => (await request(switchedOff.baseUrl, 'GET', '/api/futures/positions')).body,
   '/components/responses/MisdirectedRequest/content/application~1problem+json foreignHost': async () =>

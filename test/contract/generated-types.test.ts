@@ -129,15 +129,40 @@ function callSource(call: ReadmeCall, n: number): string | undefined {
   ].join('\n');
 }
 
+/**
+ * Each status of an operation carries its own codes: a client narrows on them, and a code the
+ * operation cannot answer at that status does not type-check (`@ts-expect-error` fails when the
+ * line compiles).
+ */
+const NARROWING = `
+type ProblemOf<Op extends keyof operations, Status extends keyof operations[Op]['responses']> =
+  operations[Op]['responses'][Status] extends { content: { 'application/problem+json': infer P } } ? P : never;
+export const conflict: ProblemOf<'createOrder', 409>['code'] = 'IDEMPOTENCY_CONFLICT';
+// @ts-expect-error an order is never refused for the kill switch's exposure rule
+export const notAnOrderConflict: ProblemOf<'createOrder', 409>['code'] = 'UNSAFE_EXPOSURE';
+export const unconfirmed: ProblemOf<'createOrder', 502>['code'] = 'ORDER_UNCONFIRMED';
+// @ts-expect-error a cancel's lost answer is not an order's
+export const notACancel: ProblemOf<'createOrder', 502>['code'] = 'CANCEL_UNCONFIRMED';
+export const missingOrder: ProblemOf<'getOrder', 404>['code'] = 'ORDER_NOT_FOUND';
+// @ts-expect-error a 404 never carries a 409 code
+export const wrongStatus: ProblemOf<'getOrder', 404>['code'] = 'POSITION_BUSY';
+export async function narrowed(): Promise<void> {
+  const res = await client.POST('/api/futures/orders', { body: { symbol: 'BTCUSDTM', side: 'BUY', type: 'MARKET', qty: 1 } });
+  if (res.error?.code === 'ORDER_UNCONFIRMED') void res.error.clientOid;
+  if (res.error?.code === 'IDEMPOTENCY_CONFLICT') void res.error.existingOrder?.orderId;
+}
+`;
+
 function usageSource(): string {
   const calls = readmeCalls()
     .map(callSource)
     .filter((source): source is string => source !== undefined);
   return [
     `import createClient from 'openapi-fetch';`,
-    `import type { paths } from './openapi.js';`,
+    `import type { operations, paths } from './openapi.js';`,
     `const client = createClient<paths>({ baseUrl: 'http://127.0.0.1:3001' });`,
     ...calls,
+    NARROWING,
     '',
   ].join('\n');
 }
