@@ -192,6 +192,12 @@ export async function typeCheckReadmeCalls(dir: string, options: { defaultNonNul
     .map((d) => `${d.file ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1} ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
 }
 
+/** The TypeScript blocks of the README's "Typed clients" section, importing the repository's generated client. */
+function readmeClientSnippets(): string[] {
+  const section = readme.slice(readme.indexOf('### Typed clients'), readme.indexOf('\n## ', readme.indexOf('### Typed clients')));
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!.replaceAll(`'./generated/client.js'`, `'${join(projectRoot, 'generated', 'client.js')}'`));
+}
+
 const root = join(projectRoot, '.tmp', `generated-types-${process.pid}`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -203,6 +209,22 @@ describe('types generated from openapi.yaml, used as the README uses the gateway
     expect(calls.some((c) => c.body !== undefined && JSON.stringify(c.body) === '{"symbol":"BTCUSDTM","side":"BUY","type":"MARKET","qty":1}')).toBe(true);
     expect(usageSource()).not.toMatch(/\bas\s+[A-Za-z{]/);
   });
+
+  it('compiles the README\'s client snippets against generated/client.ts under strict tsc', () => {
+    const snippets = readmeClientSnippets();
+    expect(snippets.length).toBeGreaterThan(0);
+    const dir = join(root, 'readme');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}');
+    const files = snippets.map((snippet, i) => {
+      expect(snippet).not.toMatch(/\bas\s+[A-Za-z{]/);
+      const file = join(dir, `snippet-${i}.ts`);
+      writeFileSync(file, `${snippet}\nexport {};\n`);
+      return file;
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(ts.createProgram(files, compilerOptions)).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(diagnostics).toEqual([]);
+  }, 60_000);
 
   for (const defaultNonNullable of [true, false]) {
     it(`compiles under strict tsc with openapi-typescript's defaultNonNullable: ${defaultNonNullable}`, async () => {
