@@ -493,7 +493,7 @@ export interface components {
             };
         };
         HealthEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Health"];
+            data: components["schemas"]["Health"];
         };
         FuturesSwitchSummary: {
             enabled: boolean;
@@ -513,7 +513,7 @@ export interface components {
             closedSockets: number;
         };
         FuturesSwitchEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["FuturesSwitchState"];
+            data: components["schemas"]["FuturesSwitchState"];
         };
         FuturesSwitchChange: {
             enabled: boolean;
@@ -555,10 +555,10 @@ export interface components {
             updatedAt: components["schemas"]["Timestamp"];
         };
         PositionEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Position"];
+            data: components["schemas"]["Position"];
         };
         PositionListEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Position"][];
+            data: components["schemas"]["Position"][];
         };
         ClosePositionResult: {
             symbol: components["schemas"]["Symbol"];
@@ -568,7 +568,7 @@ export interface components {
             replayed: boolean;
         };
         ClosePositionEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["ClosePositionResult"];
+            data: components["schemas"]["ClosePositionResult"];
         };
         LeverageChange: {
             symbol: components["schemas"]["SymbolInput"];
@@ -596,7 +596,7 @@ export interface components {
             riskLimitStatus: "unchanged" | "changed" | "pending" | null;
         };
         LeverageEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["LeverageResult"];
+            data: components["schemas"]["LeverageResult"];
         };
         FundingRate: {
             symbol: components["schemas"]["Symbol"];
@@ -616,7 +616,7 @@ export interface components {
             nextFundingTime: number | null;
         };
         FundingRateEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["FundingRate"];
+            data: components["schemas"]["FundingRate"];
         };
         OrderRequest: {
             symbol: components["schemas"]["SymbolInput"];
@@ -625,11 +625,10 @@ export interface components {
             /** @description In `qtyUnit` (contracts unless said otherwise). */
             qty: number;
             /**
-             * @description `base` and `quote` are converted with the contract's multiplier and lot size; inverse contracts take contracts only.
-             * @default contracts
+             * @description `contracts` when omitted. `base` and `quote` are converted with the contract's multiplier and lot size; inverse contracts take contracts only.
              * @enum {string}
              */
-            qtyUnit: "contracts" | "base" | "quote";
+            qtyUnit?: "contracts" | "base" | "quote";
             /** @description LIMIT only; a multiple of the tick size. */
             price?: number;
             /** @description A whole number (KuCoin's Add Order types it integer). Isolated orders; defaults to the leverage set with PUT /api/futures/leverage, else 1. */
@@ -642,8 +641,8 @@ export interface components {
             timeInForce?: "GTC" | "IOC";
             /** @description LIMIT only; a MARKET order with it is 400 `VALIDATION_FAILED` naming the field. Not post-only when omitted. */
             postOnly?: boolean;
-            /** @default false */
-            reduceOnly: boolean;
+            /** @description Not reduce-only when omitted. */
+            reduceOnly?: boolean;
             /** @description Your id for the order; overrides `Idempotency-Key`. */
             clientOid?: string;
         };
@@ -660,7 +659,7 @@ export interface components {
             replayed: boolean;
         };
         OrderAcceptedEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["OrderAccepted"];
+            data: components["schemas"]["OrderAccepted"];
         };
         Order: {
             orderId: string;
@@ -696,7 +695,7 @@ export interface components {
             updatedAt: components["schemas"]["Timestamp"];
         };
         OrderEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Order"];
+            data: components["schemas"]["Order"];
         };
         OrderPage: {
             page: number;
@@ -705,7 +704,7 @@ export interface components {
             items: components["schemas"]["Order"][];
         };
         OrderPageEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["OrderPage"];
+            data: components["schemas"]["OrderPage"];
         };
         CancelResult: {
             cancelledOrderIds: string[];
@@ -716,7 +715,7 @@ export interface components {
             reconciled?: true;
         };
         CancelEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["CancelResult"];
+            data: components["schemas"]["CancelResult"];
         };
         Account: {
             currency: components["schemas"]["Asset"];
@@ -733,7 +732,7 @@ export interface components {
             maxWithdrawAmount: number;
         };
         AccountEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Account"];
+            data: components["schemas"]["Account"];
         };
         Contract: {
             symbol: components["schemas"]["Symbol"];
@@ -754,10 +753,10 @@ export interface components {
             fundingRate: number | null;
         };
         ContractEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Contract"];
+            data: components["schemas"]["Contract"];
         };
         ContractListEnvelope: components["schemas"]["SuccessBase"] & {
-            data?: components["schemas"]["Contract"][];
+            data: components["schemas"]["Contract"][];
         };
         /**
          * @description The error catalogue. Every problem's `code` is one of these, and each code always comes with
@@ -815,20 +814,195 @@ export interface components {
             /** @description With 429 and 503. */
             retryAfterSeconds?: number;
         };
+        /** @description The problem of a `400` answer of the operations that use the `BadRequest` response: `code` is one of these. */
+        BadRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "VALIDATION_FAILED" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST";
+        };
+        /** @description The problem of a `400` answer of the operations that use the `BadRequestWithBody` response: `code` is one of these. */
+        BadRequestWithBodyProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST";
+        };
+        /** @description The problem of a `400` answer of the operations that use the `BadRequestLocal` response: `code` is one of these. */
+        BadRequestLocalProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "VALIDATION_FAILED";
+        };
+        /** @description The problem of a `400` answer of the operations that use the `BadRequestLocalBody` response: `code` is one of these. */
+        BadRequestLocalBodyProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "VALIDATION_FAILED" | "MALFORMED_JSON";
+        };
+        /** @description The problem of a `401` answer of the operations that use the `Unauthorized` response: `code` is one of these. */
+        UnauthorizedProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED";
+        };
+        /** @description The problem of a `401` answer of the operations that use the `UnauthorizedAdmin` response: `code` is one of these. */
+        UnauthorizedAdminProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UNAUTHORIZED";
+        };
+        /** @description The problem of a `403` answer of the operations that use the `Forbidden` response: `code` is one of these. */
+        ForbiddenProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED";
+        };
+        /** @description The problem of a `403` answer of the operations that use the `ForbiddenAdmin` response: `code` is one of these. */
+        ForbiddenAdminProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "FORBIDDEN";
+        };
+        /** @description The problem of a `404` answer of the operations that use the `NotFound` response: `code` is one of these. */
+        NotFoundProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND";
+        };
+        /** @description The problem of a `404` answer of the operations that use the `NotFoundOrder` response: `code` is one of these. */
+        NotFoundOrderProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND";
+        };
+        /** @description The problem of a `404` answer of the operations that use the `NotFoundAsset` response: `code` is one of these. */
+        NotFoundAssetProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "NOT_FOUND";
+        };
+        /** @description The problem of a `405` answer of the operations that use the `MethodNotAllowed` response: `code` is one of these. */
+        MethodNotAllowedProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "METHOD_NOT_ALLOWED";
+        };
+        /** @description The problem of a `421` answer of the operations that use the `MisdirectedRequest` response: `code` is one of these. */
+        MisdirectedRequestProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "MISDIRECTED_REQUEST";
+        };
+        /** @description The problem of a `409` answer of the operations that use the `Conflict` response: `code` is one of these. */
+        ConflictProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "POSITION_BUSY";
+        };
+        /** @description The problem of a `409` answer of the operations that use the `ConflictOrder` response: `code` is one of these. */
+        ConflictOrderProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "POSITION_BUSY" | "IDEMPOTENCY_CONFLICT";
+        };
+        /** @description The problem of a `409` answer of the operations that use the `ConflictLeverage` response: `code` is one of these. */
+        ConflictLeverageProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "POSITION_BUSY" | "RISK_LIMIT_CHANGE_CANCELS_ORDERS";
+        };
+        /** @description The problem of a `409` answer of the operations that use the `ConflictSwitch` response: `code` is one of these. */
+        ConflictSwitchProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UNSAFE_EXPOSURE";
+        };
+        /** @description The problem of a `413` answer of the operations that use the `PayloadTooLarge` response: `code` is one of these. */
+        PayloadTooLargeProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "PAYLOAD_TOO_LARGE";
+        };
+        /** @description The problem of a `415` answer of the operations that use the `UnsupportedMediaType` response: `code` is one of these. */
+        UnsupportedMediaTypeProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UNSUPPORTED_MEDIA_TYPE";
+        };
+        /** @description The problem of a `422` answer of the operations that use the `Unprocessable` response: `code` is one of these. */
+        UnprocessableProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED";
+        };
+        /** @description The problem of a `429` answer of the operations that use the `RateLimited` response: `code` is one of these. */
+        RateLimitedProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED";
+        };
+        /** @description The problem of a `429` answer of the operations that use the `RateLimitedLocal` response: `code` is one of these. */
+        RateLimitedLocalProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "RATE_LIMITED";
+        };
+        /** @description The problem of a `500` answer of the operations that use the `InternalError` response: `code` is one of these. */
+        InternalErrorProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "INTERNAL_ERROR";
+        };
+        /** @description The problem of a `501` answer of the operations that use the `NotImplemented` response: `code` is one of these. */
+        NotImplementedProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "NOT_IMPLEMENTED";
+        };
+        /** @description The problem of a `502` answer of the operations that use the `BadGateway` response: `code` is one of these. */
+        BadGatewayProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE";
+        };
+        /** @description The problem of a `502` answer of the operations that use the `BadGatewayOrder` response: `code` is one of these. */
+        BadGatewayOrderProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED";
+        };
+        /** @description The problem of a `502` answer of the operations that use the `BadGatewayCancel` response: `code` is one of these. */
+        BadGatewayCancelProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "CANCEL_UNCONFIRMED";
+        };
+        /** @description The problem of a `503` answer of the operations that use the `ServiceUnavailable` response: `code` is one of these. */
+        ServiceUnavailableProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UPSTREAM_UNAVAILABLE";
+        };
+        /** @description The problem of a `504` answer of the operations that use the `GatewayTimeout` response: `code` is one of these. */
+        GatewayTimeoutProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "UPSTREAM_TIMEOUT";
+        };
     };
     responses: {
-        /**
-         * @description The request is invalid: `VALIDATION_FAILED` (each bad field in `errors`; also a query
-         *     parameter the operation does not define, or a path that is not valid percent-encoding),
-         *     `MALFORMED_JSON`, `LEVERAGE_TOO_HIGH`, `UPSTREAM_INVALID_REQUEST`.
-         */
+        /** @description The request is invalid: `VALIDATION_FAILED` (each bad field in `errors`; also a query parameter the operation does not define, or a path that is not valid percent-encoding), `LEVERAGE_TOO_HIGH`, `UPSTREAM_INVALID_REQUEST` (KuCoin refused the parameters). */
         BadRequest: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["BadRequestProblem"];
+            };
+        };
+        /**
+         * @description The request is invalid: `VALIDATION_FAILED` (each bad field in `errors`; also a query
+         *     parameter the operation does not define, or a path that is not valid percent-encoding),
+         *     `MALFORMED_JSON`, `LEVERAGE_TOO_HIGH`, `UPSTREAM_INVALID_REQUEST`.
+         */
+        BadRequestWithBody: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["BadRequestWithBodyProblem"];
+            };
+        };
+        /** @description `VALIDATION_FAILED`: a query parameter the operation does not define, or a path that is not valid percent-encoding (each in `errors`). */
+        BadRequestLocal: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["BadRequestLocalProblem"];
+            };
+        };
+        /** @description The request is invalid: `VALIDATION_FAILED` (each bad field in `errors`) or `MALFORMED_JSON`. */
+        BadRequestLocalBody: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["BadRequestLocalBodyProblem"];
             };
         };
         /** @description `UNAUTHORIZED` (missing or wrong gateway/admin key), `CREDENTIALS_MISSING` (no KuCoin credentials configured), `CREDENTIALS_REJECTED` (KuCoin refused them). */
@@ -840,17 +1014,39 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["UnauthorizedProblem"];
             };
         };
-        /** @description `FORBIDDEN` (admin operations without configured admin keys), `UPSTREAM_FORBIDDEN` (KuCoin: IP not whitelisted, key lacks permission, account frozen), `ORIGIN_NOT_ALLOWED` (futures routes: the request carries a browser `Origin` that is neither the gateway's own nor in `ALLOWED_ORIGINS`; checked after the kill switch, before the API key, and nothing is sent to KuCoin). */
+        /** @description `UNAUTHORIZED`: a missing or wrong admin key. */
+        UnauthorizedAdmin: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Present with `UNAUTHORIZED`: `Bearer realm="futures-gateway"`. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["UnauthorizedAdminProblem"];
+            };
+        };
+        /** @description `UPSTREAM_FORBIDDEN` (KuCoin: IP not whitelisted, key lacks permission, account frozen), `ORIGIN_NOT_ALLOWED` (the request carries a browser `Origin` that is neither the gateway's own nor in `ALLOWED_ORIGINS`; checked after the kill switch, before the API key, and nothing is sent to KuCoin). */
         Forbidden: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["ForbiddenProblem"];
+            };
+        };
+        /** @description `FORBIDDEN`: admin operations are disabled, no `ADMIN_API_KEYS` are configured. */
+        ForbiddenAdmin: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ForbiddenAdminProblem"];
             };
         };
         /**
@@ -863,7 +1059,27 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["NotFoundProblem"];
+            };
+        };
+        /** @description `ORDER_NOT_FOUND` (KuCoin does not know the order id), `NOT_FOUND` (the kill switch is off: the same answer as an unknown route), and `UNKNOWN_SYMBOL` or `POSITION_NOT_FOUND` should KuCoin answer with theirs. */
+        NotFoundOrder: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["NotFoundOrderProblem"];
+            };
+        };
+        /** @description `NOT_FOUND`: no such file. */
+        NotFoundAsset: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["NotFoundAssetProblem"];
             };
         };
         /** @description `METHOD_NOT_ALLOWED`: the path exists but not with this method. `Allow` lists the methods. */
@@ -875,7 +1091,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["MethodNotAllowedProblem"];
             };
         };
         /** @description `MISDIRECTED_REQUEST` (RFC 9110 §15.5.20): the `Host` header names a host outside `ALLOWED_HOSTS` (by default, while the gateway listens on loopback, anything but `localhost`, `127.0.0.1` and `[::1]`, any port), or no host at all. Checked on every route, known or not, before anything else: it is what turns away a DNS-rebinding page. */
@@ -885,17 +1101,47 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["MisdirectedRequestProblem"];
             };
         };
-        /** @description `MARGIN_MODE_MISMATCH`, `POSITION_MODE_MISMATCH`, `MARGIN_MODE_CHANGE_BLOCKED`, `RISK_LIMIT_CHANGE_CANCELS_ORDERS` (with `openOrders`), `ORDER_NOT_CANCELABLE`, `DUPLICATE_CLIENT_OID`, `IDEMPOTENCY_CONFLICT`, `POSITION_BUSY`, `UNSAFE_EXPOSURE`. */
+        /** @description KuCoin refused the request for the account's state: `MARGIN_MODE_MISMATCH`, `POSITION_MODE_MISMATCH`, `MARGIN_MODE_CHANGE_BLOCKED`, `ORDER_NOT_CANCELABLE`, `DUPLICATE_CLIENT_OID`, `POSITION_BUSY`. */
         Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["ConflictProblem"];
+            };
+        };
+        /** @description `IDEMPOTENCY_CONFLICT` (the key or `clientOid` belongs to another request or order: `clientOid`, and `existingOrder` when KuCoin holds it), or KuCoin refused the order: `MARGIN_MODE_MISMATCH`, `POSITION_MODE_MISMATCH`, `MARGIN_MODE_CHANGE_BLOCKED`, `ORDER_NOT_CANCELABLE`, `DUPLICATE_CLIENT_OID`, `POSITION_BUSY`. */
+        ConflictOrder: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ConflictOrderProblem"];
+            };
+        };
+        /** @description `RISK_LIMIT_CHANGE_CANCELS_ORDERS` (with `openOrders`), `MARGIN_MODE_CHANGE_BLOCKED`, or another refusal of KuCoin's: `MARGIN_MODE_MISMATCH`, `POSITION_MODE_MISMATCH`, `ORDER_NOT_CANCELABLE`, `DUPLICATE_CLIENT_OID`, `POSITION_BUSY`. */
+        ConflictLeverage: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ConflictLeverageProblem"];
+            };
+        };
+        /** @description `UNSAFE_EXPOSURE`: futures cannot be turned on while the gateway listens beyond loopback without `GATEWAY_API_KEYS`. */
+        ConflictSwitch: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["ConflictSwitchProblem"];
             };
         };
         /** @description `PAYLOAD_TOO_LARGE`: the body is larger than `BODY_LIMIT_BYTES`. */
@@ -905,7 +1151,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["PayloadTooLargeProblem"];
             };
         };
         /** @description `UNSUPPORTED_MEDIA_TYPE`: bodies must be `application/json`. */
@@ -915,7 +1161,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["UnsupportedMediaTypeProblem"];
             };
         };
         /** @description KuCoin refused the business request: `INSUFFICIENT_BALANCE`, `PRICE_OUT_OF_BAND`, `ORDER_LIMIT_EXCEEDED`, `RISK_LIMIT_EXCEEDED`, `UPSTREAM_REJECTED` (`upstream` carries KuCoin's code and message). */
@@ -925,7 +1171,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["UnprocessableProblem"];
             };
         };
         /** @description `RATE_LIMITED` (this caller sent too many requests to the gateway) or `UPSTREAM_RATE_LIMITED` (KuCoin's quota for the account is spent; the gateway stops before KuCoin bans it). */
@@ -938,7 +1184,20 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["RateLimitedProblem"];
+            };
+        };
+        /** @description `RATE_LIMITED`: this caller sent too many requests to the gateway. */
+        RateLimitedLocal: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                "Retry-After": components["headers"]["Retry-After"];
+                RateLimit: components["headers"]["RateLimit"];
+                "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["RateLimitedLocalProblem"];
             };
         };
         /** @description `INTERNAL_ERROR`: a bug in the gateway. Logged at error level with the request id; no stack is returned. */
@@ -948,7 +1207,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["InternalErrorProblem"];
             };
         };
         /** @description `NOT_IMPLEMENTED`: the operation is in the contract but this build does not serve it yet. */
@@ -958,17 +1217,37 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["NotImplementedProblem"];
             };
         };
-        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `ORDER_UNCONFIRMED` (an order POST failed in transit and no order with its `clientOid` was found, active or done: it may still exist; reconcile with `clientOid`, never retry blindly), `CANCEL_UNCONFIRMED` (a cancel failed in transit and the order, read back, is still open or could not be read: the cancel may still be applied). */
+        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer). */
         BadGateway: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["BadGatewayProblem"];
+            };
+        };
+        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `ORDER_UNCONFIRMED` (the order POST failed in transit and no order with its `clientOid` was found, active or done: it may still exist; reconcile with `clientOid`, never retry blindly). */
+        BadGatewayOrder: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["BadGatewayOrderProblem"];
+            };
+        };
+        /** @description `UPSTREAM_ERROR` (KuCoin answered 5xx or an unexpected error), `UPSTREAM_BAD_RESPONSE` (an unparseable answer), `CANCEL_UNCONFIRMED` (the cancel failed in transit and the order, read back, is still open or could not be read: the cancel may still be applied). */
+        BadGatewayCancel: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["BadGatewayCancelProblem"];
             };
         };
         /** @description `UPSTREAM_UNAVAILABLE`: KuCoin is in maintenance, or the circuit breaker is open after repeated failures. `Retry-After` says when to try again. */
@@ -980,7 +1259,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["ServiceUnavailableProblem"];
             };
         };
         /** @description `UPSTREAM_TIMEOUT`: KuCoin did not answer in time. For orders see `ORDER_UNCONFIRMED`. */
@@ -990,7 +1269,7 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                "application/problem+json": components["schemas"]["Problem"];
+                "application/problem+json": components["schemas"]["GatewayTimeoutProblem"];
             };
         };
     };
@@ -1036,7 +1315,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthEnvelope"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["BadRequestLocal"];
             421: components["responses"]["MisdirectedRequest"];
             500: components["responses"]["InternalError"];
         };
@@ -1065,9 +1344,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["BadRequestLocal"];
             421: components["responses"]["MisdirectedRequest"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1095,9 +1374,9 @@ export interface operations {
                     };
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["BadRequestLocal"];
             421: components["responses"]["MisdirectedRequest"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1120,9 +1399,9 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["BadRequestLocal"];
             421: components["responses"]["MisdirectedRequest"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1145,8 +1424,8 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
-            429: components["responses"]["RateLimited"];
+            400: components["responses"]["BadRequestLocal"];
+            429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1176,9 +1455,9 @@ export interface operations {
                     "image/png": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
-            404: components["responses"]["NotFound"];
-            429: components["responses"]["RateLimited"];
+            400: components["responses"]["BadRequestLocal"];
+            404: components["responses"]["NotFoundAsset"];
+            429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1201,7 +1480,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["BadRequestLocal"];
             421: components["responses"]["MisdirectedRequest"];
             500: components["responses"]["InternalError"];
         };
@@ -1225,11 +1504,11 @@ export interface operations {
                     "application/json": components["schemas"]["FuturesSwitchEnvelope"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
+            400: components["responses"]["BadRequestLocal"];
+            401: components["responses"]["UnauthorizedAdmin"];
+            403: components["responses"]["ForbiddenAdmin"];
             421: components["responses"]["MisdirectedRequest"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1256,14 +1535,14 @@ export interface operations {
                     "application/json": components["schemas"]["FuturesSwitchEnvelope"];
                 };
             };
-            400: components["responses"]["BadRequest"];
-            401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            409: components["responses"]["Conflict"];
+            400: components["responses"]["BadRequestLocalBody"];
+            401: components["responses"]["UnauthorizedAdmin"];
+            403: components["responses"]["ForbiddenAdmin"];
+            409: components["responses"]["ConflictSwitch"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["MisdirectedRequest"];
-            429: components["responses"]["RateLimited"];
+            429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1375,13 +1654,13 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["ConflictOrder"];
             421: components["responses"]["MisdirectedRequest"];
             422: components["responses"]["Unprocessable"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
-            502: components["responses"]["BadGateway"];
+            502: components["responses"]["BadGatewayOrder"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1423,11 +1702,11 @@ export interface operations {
                     "application/json": components["schemas"]["LeverageEnvelope"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["BadRequestWithBody"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["ConflictLeverage"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["MisdirectedRequest"];
@@ -1483,7 +1762,9 @@ export interface operations {
                 /** @description Only this symbol's orders (any accepted spelling). */
                 symbol?: components["schemas"]["SymbolInput"];
                 side?: components["schemas"]["Side"];
+                /** @description 1 when omitted. */
                 page?: number;
+                /** @description 50 when omitted. */
                 pageSize?: number;
             };
             header?: never;
@@ -1548,11 +1829,11 @@ export interface operations {
                     "application/json": components["schemas"]["OrderAcceptedEnvelope"];
                 };
             };
-            400: components["responses"]["BadRequest"];
+            400: components["responses"]["BadRequestWithBody"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
+            409: components["responses"]["ConflictOrder"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             421: components["responses"]["MisdirectedRequest"];
@@ -1560,7 +1841,7 @@ export interface operations {
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
-            502: components["responses"]["BadGateway"];
+            502: components["responses"]["BadGatewayOrder"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1592,7 +1873,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["NotFoundOrder"];
             421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
@@ -1629,13 +1910,13 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
+            404: components["responses"]["NotFoundOrder"];
             409: components["responses"]["Conflict"];
             421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["InternalError"];
             501: components["responses"]["NotImplemented"];
-            502: components["responses"]["BadGateway"];
+            502: components["responses"]["BadGatewayCancel"];
             503: components["responses"]["ServiceUnavailable"];
             504: components["responses"]["GatewayTimeout"];
         };
@@ -1643,7 +1924,7 @@ export interface operations {
     getAccount: {
         parameters: {
             query?: {
-                /** @description The account's currency, any case. `BTC` is taken as KuCoin's `XBT` (the inverse contracts' account). */
+                /** @description The account's currency, any case; `USDT` when omitted. `BTC` is taken as KuCoin's `XBT` (the inverse contracts' account). */
                 currency?: string;
             };
             header?: never;
