@@ -343,3 +343,20 @@ describe('WebSocket section (docs/websocket.md)', () => {
     expect(everyDocument).not.toMatch(/issue 5/i);
   });
 });
+
+describe('README as a landing page', () => {
+  /** Link targets in the README, outside fenced code. */
+  const targets = [...outlined(readme).filter(({ fenced }) => !fenced).map(({ line }) => line).join('\n').matchAll(/\]\(\s*<?([^)\s>#]+)/g)].map((m) => m[1]!);
+
+  it('stays short enough to read in five minutes', () => {
+    expect(readme.split('\n').length).toBeLessThan(220);
+  });
+
+  it('finds documents to map', () => {
+    expect(docFiles).toEqual(expect.arrayContaining(['docs/architecture.md', 'docs/kucoin.md', 'docs/operations.md', 'docs/api.md']));
+  });
+
+  it.each(docFiles)('links %s', (file) => {
+    expect(targets).toContain(file);
+  });
+});
