@@ -4,7 +4,7 @@
  * README sends to the gateway with curl is written as an openapi-fetch call, and every member of
  * its success answer's `data` is read, in a file type-checked with strict `tsc` and no casts.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import openapiTS, { astToString } from 'openapi-typescript';
@@ -17,7 +17,11 @@ type Json = { [key: string]: unknown };
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const spec = parse(readFileSync(openapiPath, 'utf8')) as Json;
-const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
+/** The README and every document under docs/: where the documented requests are. */
+const documents = ['README.md', ...readdirSync(join(projectRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)].map((file) => ({
+  file,
+  text: readFileSync(join(projectRoot, file), 'utf8'),
+}));
 
 function resolve(node: unknown): Json {
   while (isObject(node) && typeof node.$ref === 'string') {
@@ -40,7 +44,8 @@ function dataSchema(schema: Json): Json | undefined {
 }
 
 export interface ReadmeCall {
-  line: number;
+  /** `README.md:12`, `docs/api.md:88`: where the curl command stands. */
+  line: string;
   method: string;
   template: string;
   pathParams: Record<string, string>;
@@ -49,7 +54,7 @@ export interface ReadmeCall {
   comment: string;
 }
 
-/** Every curl command of the README aimed at the gateway (port 3001), continuation lines joined. */
+/** Every curl command of the README and docs/ aimed at the gateway (port 3001), continuation lines joined. */
 export function readmeCalls(): ReadmeCall[] {
   const templates = Object.keys(spec.paths as Json).map((template) => ({
     template,
@@ -57,28 +62,30 @@ export function readmeCalls(): ReadmeCall[] {
     pattern: new RegExp('^' + template.replace(/\{\w+\}/g, '([^/]+)') + '$'),
   }));
   const calls: ReadmeCall[] = [];
-  const lines = readme.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    let command = lines[i]!;
-    const line = i + 1;
-    while (/\\\s*$/.test(command) && i + 1 < lines.length) command = command.replace(/\\\s*$/, ' ') + lines[++i]!;
-    if (!/\bcurl\b/.test(command)) continue;
-    const url = command.match(/(?:localhost|127\.0\.0\.1):3001(\/[^\s'"]*)/)?.[1];
-    if (url === undefined) continue;
-    const method = command.match(/-X\s+([A-Z]+)/)?.[1] ?? 'GET';
-    const [path, search = ''] = url.split('?') as [string, string?];
-    const match = templates.map((t) => ({ t, m: path.match(t.pattern) })).find((x) => x.m !== null);
-    if (match === undefined) continue;
-    const json = command.match(/-d\s+'([^']*)'/)?.[1];
-    calls.push({
-      line,
-      method,
-      template: match.t.template,
-      pathParams: Object.fromEntries(match.t.names.map((name, n) => [name, decodeURIComponent(match.m![n + 1]!)])),
-      query: Object.fromEntries(new URLSearchParams(search)),
-      body: json === undefined ? undefined : JSON.parse(json),
-      comment: command.includes('#') ? command.slice(command.indexOf('#')) : '',
-    });
+  for (const { file, text } of documents) {
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      let command = lines[i]!;
+      const line = `${file}:${i + 1}`;
+      while (/\\\s*$/.test(command) && i + 1 < lines.length) command = command.replace(/\\\s*$/, ' ') + lines[++i]!;
+      if (!/\bcurl\b/.test(command)) continue;
+      const url = command.match(/(?:localhost|127\.0\.0\.1):3001(\/[^\s'"]*)/)?.[1];
+      if (url === undefined) continue;
+      const method = command.match(/-X\s+([A-Z]+)/)?.[1] ?? 'GET';
+      const [path, search = ''] = url.split('?') as [string, string?];
+      const match = templates.map((t) => ({ t, m: path.match(t.pattern) })).find((x) => x.m !== null);
+      if (match === undefined) continue;
+      const json = command.match(/-d\s+'([^']*)'/)?.[1];
+      calls.push({
+        line,
+        method,
+        template: match.t.template,
+        pathParams: Object.fromEntries(match.t.names.map((name, n) => [name, decodeURIComponent(match.m![n + 1]!)])),
+        query: Object.fromEntries(new URLSearchParams(search)),
+        body: json === undefined ? undefined : JSON.parse(json),
+        comment: command.includes('#') ? command.slice(command.indexOf('#')) : '',
+      });
+    }
   }
   return calls;
 }
@@ -120,7 +127,7 @@ function callSource(call: ReadmeCall, n: number): string | undefined {
     for (const field of call.comment.matchAll(/\bdata\.([A-Za-z.]+[A-Za-z])/g)) reads.push(`  void res.data.data.${field[1]};`);
   }
   return [
-    `// README.md line ${call.line}`,
+    `// ${call.line}`,
     `export async function call${n}(): Promise<void> {`,
     `  const res = await client.${call.method}(${JSON.stringify(call.template)}${init.length > 0 ? `, { ${init.join(', ')} }` : ''});`,
     `  if (res.error !== undefined) { const code: string = res.error.code; void code; return; }`,
@@ -192,9 +199,12 @@ export async function typeCheckReadmeCalls(dir: string, options: { defaultNonNul
     .map((d) => `${d.file ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1} ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
 }
 
-/** The TypeScript blocks of the README's "Typed clients" section, importing the repository's generated client. */
+/** The TypeScript blocks of docs/api.md's "Typed clients" section, importing the repository's generated client. */
 function readmeClientSnippets(): string[] {
-  const section = readme.slice(readme.indexOf('### Typed clients'), readme.indexOf('\n## ', readme.indexOf('### Typed clients')));
+  const api = documents.find((d) => d.file === 'docs/api.md')!.text;
+  const start = api.indexOf('## Typed clients');
+  const end = api.indexOf('\n## ', start + 1);
+  const section = api.slice(start, end === -1 ? undefined : end);
   return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!.replaceAll(`'./generated/client.js'`, `'${join(projectRoot, 'generated', 'client.js')}'`));
 }
 

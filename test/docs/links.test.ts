@@ -1,6 +1,7 @@
 /**
  * Keeps the repository's documentation reachable and self-contained:
- * - a Markdown link in README.md or docs/*.md to a file of the repository names a file that exists;
+ * - a Markdown link in README.md or docs/*.md to a file of the repository names a file that exists,
+ *   and its #anchor, when it has one into a Markdown document, names a heading there;
  * - a `docs/...` path named in src/, test/, scripts/ or README.md exists;
  * - references to documents that live outside the repository do not grow. The allowance is the
  *   count of those that predate this check; once they are replaced it becomes 0.
@@ -69,6 +70,18 @@ export function repositoryTarget(target: string): string | undefined {
   return path === '' ? undefined : path;
 }
 
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens; repeats get -1, -2... */
+export function headingAnchors(markdown: string): Set<string> {
+  const anchors = new Set<string>();
+  for (const match of withoutCodeBlocks(markdown).matchAll(/^#{1,6}\s+(.+?)\s*#*\s*$/gm)) {
+    const base = match[1]!.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    let anchor = base;
+    for (let n = 1; anchors.has(anchor); n += 1) anchor = `${base}-${n}`;
+    anchors.add(anchor);
+  }
+  return anchors;
+}
+
 export function docsPaths(text: string): { path: string; line: number }[] {
   return [...text.matchAll(DOCS_PATH)].map((match) => ({ path: match[0], line: lineOf(text, match.index) }));
 }
@@ -87,6 +100,13 @@ describe('documentation links', () => {
       `${d}/kucoin${md}`,
       `${d}/images/a.png`,
     ]);
+    expect([...headingAnchors('# WebSocket `/ws/futures`\n## Orders: idempotency and no blind retries\n```\n# not a heading\n```\n## Quantities (`qtyUnit`) and prices\n## Rollout\n## Rollout\n')]).toEqual([
+      'websocket-wsfutures',
+      'orders-idempotency-and-no-blind-retries',
+      'quantities-qtyunit-and-prices',
+      'rollout',
+      'rollout-1',
+    ]);
     expect(outsideReferences(`see design${md} §6 and kucoin-futures${md} §3; not redesign${md}`).map((hit) => hit.name)).toEqual([`design${md}`, `kucoin-futures${md}`]);
   });
 
@@ -98,6 +118,21 @@ describe('documentation links', () => {
         if (path === undefined) continue;
         const resolved = path.startsWith('/') ? join(projectRoot, path) : join(dirname(file), path);
         if (!existsSync(resolved)) broken.push(`${rel(file)}:${line} → ${target}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  it('every #anchor of a link in README.md and docs/ names a heading of its Markdown document', () => {
+    const broken: string[] = [];
+    for (const file of markdownDocuments()) {
+      for (const { target, line } of markdownLinks(readFileSync(file, 'utf8'))) {
+        const hash = target.indexOf('#');
+        if (hash < 0 || /^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+        const path = target.slice(0, hash);
+        const document = path === '' ? file : path.startsWith('/') ? join(projectRoot, path) : join(dirname(file), path);
+        if (!document.endsWith('.md') || !existsSync(document)) continue;
+        if (!headingAnchors(readFileSync(document, 'utf8')).has(decodeURIComponent(target.slice(hash + 1)))) broken.push(`${rel(file)}:${line} → ${target}`);
       }
     }
     expect(broken).toEqual([]);

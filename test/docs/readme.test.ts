@@ -1,6 +1,7 @@
 /**
- * Keeps README.md honest: its tables must say what the code and the contract say, and its test
- * command must be what CI runs. Plain regexes over the markdown, on purpose.
+ * Keeps README.md and docs/ honest: their tables must say what the code and the contract say, and
+ * the README's test command must be what CI runs. Each table is read from the document that holds
+ * it. Plain regexes over the markdown, on purpose.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,19 +15,43 @@ import type { FuturesServices } from '../../src/futures/services.js';
 import { asyncapiPath, openapiPath, projectRoot } from '../../src/paths.js';
 import { SIM_ENV } from '../../src/simulator/config.js';
 
-const readme = readFileSync(join(projectRoot, 'README.md'), 'utf8');
-const ciRun = readFileSync(join(projectRoot, '.ci/run'), 'utf8');
-const scripts = Object.keys((JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);
+/** A file of the repository, by its repository-relative path. */
+const read = (file: string) => readFileSync(join(projectRoot, file), 'utf8');
+
+const readme = read('README.md');
+const docFiles = readdirSync(join(projectRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`);
+/** README.md and every docs/*.md, for promises no document may make. */
+const everyDocument = [readme, ...docFiles.map(read)].join('\n');
+const ciRun = read('.ci/run');
+const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The text under `## <title>`, up to the next `## ` heading. */
-function section(title: string): string {
-  const start = readme.search(new RegExp(`^## ${escapeRegex(title)}\\s*$`, 'm'));
-  if (start < 0) throw new Error(`README.md has no "## ${title}" section`);
-  const rest = readme.slice(start).split('\n').slice(1).join('\n');
-  const end = rest.search(/^## /m);
-  return end < 0 ? rest : rest.slice(0, end);
+/** Markdown lines with the lines inside fenced code blocks marked, so a `# comment` there is no heading. */
+function outlined(markdown: string): { line: string; fenced: boolean }[] {
+  let inFence = false;
+  return markdown.split('\n').map((line) => {
+    if (/^\s*```/.test(line)) {
+      inFence = !inFence;
+      return { line, fenced: true };
+    }
+    return { line, fenced: inFence };
+  });
+}
+
+/**
+ * The text under the heading `# <title>` or `## <title>` of `file`, up to the next heading of the
+ * same or a higher level (a document whose title is the section gives all of itself).
+ */
+function section(file: string, title: string): string {
+  const lines = outlined(read(file));
+  const heading = new RegExp(`^(#{1,2}) ${escapeRegex(title)}\\s*$`);
+  const start = lines.findIndex(({ line, fenced }) => !fenced && heading.test(line));
+  if (start < 0) throw new Error(`${file} has no "# ${title}" or "## ${title}" heading`);
+  const level = heading.exec(lines[start]!.line)![1]!.length;
+  const next = new RegExp(`^#{1,${level}} `);
+  const end = lines.findIndex(({ line, fenced }, index) => index > start && !fenced && next.test(line));
+  return lines.slice(start + 1, end < 0 ? undefined : end).map(({ line }) => line).join('\n');
 }
 
 /** Markdown table rows as trimmed cells, without header separators. */
@@ -90,8 +115,8 @@ function templateRegex(template: string): RegExp {
   return new RegExp(`^${parts.join('[^/]+')}$`);
 }
 
-describe('README configuration table', () => {
-  const table = rows(section('Configuration'));
+describe('configuration table (docs/operations.md)', () => {
+  const table = rows(section('docs/operations.md', 'Configuration'));
 
   it.each(configTable.map((row) => [row.variable, row]))('has %s with its default and meaning', (_name, row) => {
     expect(table).toContainEqual([code(row.variable), code(row.default), row.meaning]);
@@ -102,8 +127,8 @@ describe('README configuration table', () => {
   });
 });
 
-describe('README error table', () => {
-  const table = rows(section('Errors'));
+describe('error table (docs/api.md)', () => {
+  const table = rows(section('docs/api.md', 'Errors'));
 
   it.each(Object.entries(errorCatalogue))('has %s with its status', (name, { status }) => {
     expect(table.find(([first]) => first === code(name))?.[1]).toBe(String(status));
@@ -115,8 +140,8 @@ describe('README error table', () => {
   });
 });
 
-describe('README operations table', () => {
-  const table = rows(section('REST operations'));
+describe('operations table (docs/api.md)', () => {
+  const table = rows(section('docs/api.md', 'REST operations'));
 
   it.each(operations.map((op) => [op.operationId, op]))('has %s with its method, path and credential need', (_id, op) => {
     const row = table.find((cells) => cells[2] === code(op.operationId));
@@ -135,12 +160,12 @@ describe('README operations table', () => {
   });
 
   it('promises no "501 until ..." while every operation is served', () => {
-    if (operations.every(served)) expect(readme).not.toMatch(/501 until/i);
+    if (operations.every(served)) expect(everyDocument).not.toMatch(/501 until/i);
   });
 });
 
-describe('README REST examples', () => {
-  const examples = curlExamples(section('REST operations'));
+describe('REST examples (docs/api.md)', () => {
+  const examples = curlExamples(section('docs/api.md', 'REST operations'));
 
   it('finds curl examples to check', () => {
     expect(examples.length).toBeGreaterThanOrEqual(operations.length);
@@ -149,7 +174,7 @@ describe('README REST examples', () => {
   it.each(operations.map((op) => [op.operationId, op]))('has a curl example for %s with its method and path', (_id, op) => {
     const pattern = templateRegex(op.path);
     const matching = examples.filter((example) => example.method === op.method && pattern.test(example.path));
-    expect(matching, `a curl ${op.method} ${op.path} in a code block of "## REST operations"`).not.toEqual([]);
+    expect(matching, `a curl ${op.method} ${op.path} in a code block of docs/api.md "## REST operations"`).not.toEqual([]);
   });
 
   it('sends a JSON content type with every JSON body', () => {
@@ -165,8 +190,8 @@ describe('README REST examples', () => {
   });
 });
 
-describe('README commands', () => {
-  const commands = section('Commands');
+describe('commands table (docs/operations.md)', () => {
+  const commands = section('docs/operations.md', 'Commands');
   const table = rows(commands);
 
   it.each(scripts)('documents the npm script %s', (script) => {
@@ -181,7 +206,7 @@ describe('README commands', () => {
 });
 
 describe("README's test command", () => {
-  const quickStart = codeLines(section('Quick start')).filter((line) => line.startsWith('npm ci'));
+  const quickStart = codeLines(section('README.md', 'Quick start')).filter((line) => line.startsWith('npm ci'));
   const ciLines = ciRun.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
 
   it('is the second quick-start command, and .ci/run runs its steps in order', () => {
@@ -196,8 +221,8 @@ describe("README's test command", () => {
   });
 });
 
-describe('README simulator section', () => {
-  const text = section('The KuCoin simulator');
+describe('simulator section (docs/simulator.md)', () => {
+  const text = section('docs/simulator.md', 'The KuCoin simulator');
   const table = rows(text);
   const source = (file: string) => readFileSync(join(projectRoot, 'src', 'simulator', 'rest', file), 'utf8');
 
@@ -209,7 +234,7 @@ describe('README simulator section', () => {
     expect(table.map(([first]) => first).filter((cell) => /^`SIM_/.test(cell!))).toEqual(SIM_ENV.map((row) => code(row.variable)));
   });
 
-  // The control routes and fault actions, read from the source: a new one must reach the README.
+  // The control routes and fault actions, read from the source: a new one must reach docs/simulator.md.
   const routes = [...source('control.ts').matchAll(/^\s*'((?:GET|POST|PUT|DELETE) \/sim\/[^']*)':/gm)].map((m) => m[1]!);
   const actions = [...source('faults.ts').matchAll(/^\s*case '([a-z-]+)':/gm)].map((m) => m[1]!);
 
@@ -227,8 +252,8 @@ describe('README simulator section', () => {
   });
 });
 
-describe('README rollout section', () => {
-  const text = section('Rollout');
+describe('rollout section (docs/operations.md)', () => {
+  const text = section('docs/operations.md', 'Rollout');
   const table = rows(text);
   const dir = join(projectRoot, 'scripts', 'rollout');
   const files = readdirSync(dir).filter((name) => name.endsWith('.sh'));
@@ -252,12 +277,12 @@ describe('README rollout section', () => {
   });
 
   it('promises no rollout script for later', () => {
-    expect(readme).not.toMatch(/rollout scripts[^.]*(later issue|come with)/i);
+    expect(everyDocument).not.toMatch(/rollout scripts[^.]*(later issue|come with)/i);
   });
 });
 
-describe('README WebSocket section', () => {
-  const text = section('WebSocket `/ws/futures`');
+describe('WebSocket section (docs/websocket.md)', () => {
+  const text = section('docs/websocket.md', 'WebSocket `/ws/futures`');
   const table = rows(text);
   interface Message {
     payload: { properties: { type: { const: string }; code?: { enum?: string[] }; status?: { enum?: string[] } } };
@@ -315,6 +340,23 @@ describe('README WebSocket section', () => {
   });
 
   it('promises no live feed for a later issue', () => {
-    expect(readme).not.toMatch(/issue 5/i);
+    expect(everyDocument).not.toMatch(/issue 5/i);
+  });
+});
+
+describe('README as a landing page', () => {
+  /** Link targets in the README, outside fenced code. */
+  const targets = [...outlined(readme).filter(({ fenced }) => !fenced).map(({ line }) => line).join('\n').matchAll(/\]\(\s*<?([^)\s>#]+)/g)].map((m) => m[1]!);
+
+  it('stays short enough to read in five minutes', () => {
+    expect(readme.split('\n').length).toBeLessThan(220);
+  });
+
+  it('finds documents to map', () => {
+    expect(docFiles).toEqual(expect.arrayContaining(['docs/architecture.md', 'docs/kucoin.md', 'docs/operations.md', 'docs/api.md']));
+  });
+
+  it.each(docFiles)('links %s', (file) => {
+    expect(targets).toContain(file);
   });
 });
