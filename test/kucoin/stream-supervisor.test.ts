@@ -169,7 +169,7 @@ function expectNoSecrets(logs: Frame[], tokens: readonly string[]): void {
   for (const token of tokens) expect(text).not.toContain(token);
 }
 
-describe('connecting (kucoin-futures.md §5 steps 1-4)', () => {
+describe('connecting (docs/kucoin.md "The private WebSocket")', () => {
   it('gets a token, waits for welcome, subscribes with acks, then delivers pushes', async () => {
     const sim = await startSim();
     const bullet = fakeClient(sim.endpoint, () => sim.tokens.issue('private'));
@@ -246,7 +246,7 @@ describe('connecting (kucoin-futures.md §5 steps 1-4)', () => {
   });
 });
 
-describe('failures and reconnects (§5 steps 3 and 5, §6 item 7)', () => {
+describe('failures and reconnects (docs/kucoin.md "The private WebSocket")', () => {
   it('reconnects with a new token when welcome does not come in time', async () => {
     const raw = await startRaw((n) => ({ welcome: n > 0 }));
     let n = 0;
@@ -430,7 +430,7 @@ describe('backoff between attempts', () => {
   });
 });
 
-describe('planned rotation before the 24 h cut (§5 step 5)', () => {
+describe('planned rotation before the 24 h cut (docs/kucoin.md "The private WebSocket")', () => {
   it('makes the new connection ready before letting the old go: no gap, no duplicate', async () => {
     const sim = await startSim();
     const bullet = fakeClient(sim.endpoint, () => sim.tokens.issue('private'));
@@ -599,7 +599,7 @@ describe('reference counting', () => {
   });
 });
 
-describe('topic limits (§2 "WS limits")', () => {
+describe('topic limits (docs/kucoin.md "The private WebSocket")', () => {
   it('sends at most 100 topics a message and refuses past 300 a connection with an error log', async () => {
     const raw = await startRaw(() => ({}));
     const bullet = fakeClient(raw.endpoint, () => 'tok');

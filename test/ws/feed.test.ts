@@ -500,7 +500,7 @@ function connectRaw(port: string): Socket {
   return socket;
 }
 
-/** The orderChange fields KuCoin pushes for `order` (§5), sizes as strings. */
+/** The orderChange fields KuCoin pushes for `order` (docs/kucoin.md "The private WebSocket"), sizes as strings. */
 function orderChange(order: { id: string; symbol: string; side: string; type: string; size: number; price: string; clientOid: string; marginMode?: string }, type: string, status: string) {
   return {
     symbol: order.symbol,
