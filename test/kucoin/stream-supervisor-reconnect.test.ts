@@ -1,4 +1,5 @@
-// UpstreamSupervisor: a connection that fails or drops is replaced with a fresh token, after a backoff.
+// UpstreamSupervisor: a connection that fails or drops is replaced, with a fresh token, after a
+// backoff.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { GatewayError } from '../../src/http/errors.js';
