@@ -59,7 +59,8 @@ const contract = (symbol: string): KucoinContract => {
   if (!found) throw new Error(`no fixture contract ${symbol}`);
   return found;
 };
-// ETHUSDM is in positions.json but not in contracts-active.json: inverse, like XBTUSDM (§4).
+// ETHUSDM is in positions.json but not in contracts-active.json: inverse, like XBTUSDM
+// (docs/kucoin.md "Fields and units").
 const ETHUSDM: ContractRef = { baseCurrency: 'ETH', multiplier: -1 };
 const refOf = (symbol: string): ContractRef => (symbol === 'ETHUSDM' ? ETHUSDM : contract(symbol));
 
@@ -279,7 +280,7 @@ describe('toOrder', () => {
   });
 
   it('orderTime in the fixture is ns and converts to the ms beside createdAt', () => {
-    // U-ORD example: orderTime 1729155616310180400 ns, createdAt 1729155616310 ms.
+    // SPEC-ORD example (docs/kucoin.md "Sources"): orderTime 1729155616310180400 ns, createdAt 1729155616310 ms.
     const { createdAt: _c, ...withoutCreatedAt } = filledMarket;
     expect(toOrder(withoutCreatedAt as KucoinOrder, contract('XBTUSDTM')).createdAt).toBe(filledMarket.createdAt);
   });

@@ -88,7 +88,7 @@ describe('baseQtyFor', () => {
 
 describe('nsToMs', () => {
   it.each<[string, number | string, number]>([
-    ['a JSON number past 2^53 (U-ORD orderTime)', 1729236185885647952, 1729236185885],
+    ['a JSON number past 2^53 (SPEC-ORD orderTime)', 1729236185885647952, 1729236185885],
     ['the same as a decimal string', '1729236185885647952', 1729236185885],
     ['a string never rounds up into the next ms', '1729236185885999999', 1729236185885],
     ['a whole-ms ns value (WS ts)', 1731916985789000000, 1731916985789],

@@ -4,7 +4,7 @@ import { hmacBase64, prehash, signedHeaders } from '../../src/kucoin/signer.js';
 
 const SECRET_1 = 'f03a5284-5c39-4aaa-9b20-dea10bdcf8e3';
 
-// kucoin-futures.md §1 "Test vectors": #1 and #2 are published by third parties, #3–#7 computed.
+// docs/kucoin.md "Signing and authentication": #1 and #2 are published by third parties, #3–#7 computed.
 const vectors: [string, { secret: string; message: string; want: string }][] = [
   ['#1 spot docs (published)', { secret: SECRET_1, message: '1547015186532POST/api/v1/deposit-addresses{"currency":"BTC"}', want: '7QP/oM0ykidMdrfNEUmng8eZjg/ZvPafjIqmxiVfYu4=' }],
   ['#2 FNODE cryptoHmac (published)', { secret: 'mysecretkey', message: 'Hello, world!', want: 'k0jiDQEBW3xYgc/dh0c+RBQp5tcWug4rEZUeX35Awx0=' }],
@@ -20,7 +20,7 @@ const vectors: [string, { secret: string; message: string; want: string }][] = [
   ['#5 DELETE by clientOid', { secret: SECRET_1, message: '1547015186532DELETE/api/v1/orders/client-order/my-oid-1?symbol=XBTUSDTM', want: 'zoggqB4gAKArklJuylQKvRCS9T4lehwb7ZStr+Bh8Pw=' }],
   ['#6 POST bullet-private, empty body', { secret: SECRET_1, message: '1547015186532POST/api/v1/bullet-private', want: 'WNGQD2tKTq8y5eouFZ2ak/x4dJHTdH0SnSmHSZT4hnE=' }],
   ['#7 passphrase (v2/v3)', { secret: SECRET_1, message: 'Abc123456', want: 'BKrtDi9RgDYbLigltBjNLvwvVf6/iCxWK6slmjr8DF8=' }],
-  // The OLD futures doc pairs this string with vector #1's signature; that pair is wrong (§1 warning).
+  // The OLD futures doc pairs this string with vector #1's signature; that pair is wrong (docs/kucoin.md "Signing and authentication").
   ['futures-doc string, correct signature', { secret: SECRET_1, message: '1547015186532POST/api/v1/deposit-address{"currency":"XBT"}', want: 'ni2D7a6NKPHHdIN/Rm8ZUix5xheGowT54v/5nIG+ztc=' }],
 ];
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseFrame, pushTimestampMs } from '../../src/kucoin/stream/frames.js';
 
-describe('parsing KuCoin frames (kucoin-futures.md §5)', () => {
+describe('parsing KuCoin frames (docs/kucoin.md "The private WebSocket")', () => {
   it.each([
     ['welcome', '{"id":"c1","type":"welcome"}', { type: 'welcome', id: 'c1' }],
     ['pong with a numeric id', '{"id":1545910590801,"type":"pong"}', { type: 'pong', id: '1545910590801' }],

@@ -14,7 +14,7 @@ import { TokenRegistry } from '../../src/simulator/ws/tokens.js';
 import { allowLoopback } from '../support/http-client.js';
 
 // The real KucoinClient asks for the token (msw stands in for KuCoin's REST); the socket is the
-// simulator's, since msw does not intercept the `ws` package (design.md §14).
+// simulator's, since msw does not intercept the `ws` package.
 const BASE = 'https://kucoin.test';
 const rest = setupServer();
 beforeAll(() => rest.listen({ onUnhandledRequest: allowLoopback }));

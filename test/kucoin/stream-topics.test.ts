@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchTopics, expandTopics, isPrivateTopic, MAX_TOPICS_PER_MESSAGE, topicPrefix } from '../../src/kucoin/stream/topics.js';
 
-describe('topic names (kucoin-futures.md §5 "Topics")', () => {
+describe('topic names (docs/kucoin.md "The private WebSocket")', () => {
   it.each([
     ['/contract/position:XBTUSDTM', true, '/contract/position'],
     ['/contract/positionAll', true, '/contract/positionAll'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toKucoinSymbol, toUserAsset } from '../../src/kucoin/symbols.js';
 
-// design.md §5 and kucoin-futures.md §4: BTC↔XBT is the only rename; the M suffix marks futures.
+// docs/kucoin.md "Fields and units": BTC↔XBT is the only rename; the M suffix marks futures.
 describe('toKucoinSymbol', () => {
   it.each([
     ['XBTUSDTM', 'XBTUSDTM'],

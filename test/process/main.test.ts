@@ -1,6 +1,7 @@
 /**
- * src/main.ts as operators run it: configuration from the environment and `.env` (design.md §2),
- * start-up failures, and what reaches stdout/stderr (§10).
+ * src/main.ts as operators run it: configuration from the environment and `.env` (README
+ * "Configuration"), start-up failures, and what reaches stdout/stderr (README "Observability and
+ * security").
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -18,7 +18,7 @@ function codeOf(call: () => unknown): string | undefined {
   return undefined;
 }
 
-describe('order refusals carry KuCoin codes (kucoin-futures.md §2)', () => {
+describe('order refusals carry KuCoin codes (docs/kucoin.md "Error codes")', () => {
   const cases: [string, { setup?: (e: SimEngine) => void; body: Record<string, unknown>; want: string }][] = [
     ['unknown symbol: 100003', { body: order({ symbol: 'BTCUSDTM' }), want: '100003' }],
     ['missing clientOid: 100001', { body: order({ clientOid: undefined }), want: '100001' }],
@@ -71,7 +71,7 @@ describe('cancels', () => {
   });
 });
 
-describe('margin mode and leverage (kucoin-futures.md §3.5, §3.7)', () => {
+describe('margin mode and leverage (docs/kucoin.md "Leverage, margin mode and risk limits")', () => {
   it('starts ISOLATED; switching is refused with 50002 while an order or a position exists', () => {
     const engine = makeEngine();
     expect(engine.marginMode('ETHUSDTM')).toEqual({ symbol: 'ETHUSDTM', marginMode: 'ISOLATED' });
@@ -108,7 +108,7 @@ describe('margin mode and leverage (kucoin-futures.md §3.5, §3.7)', () => {
     expect(codeOf(() => engine.changeRiskLimitLevel({ symbol: 'XBTUSDTM', level: 1 }))).toBe('300000');
   });
 
-  it('the XBTUSDTM tiers are the fixture (U-POS), 12 levels from 125x to 1x', () => {
+  it('the XBTUSDTM tiers are the fixture (SPEC-POS), 12 levels from 125x to 1x', () => {
     const tiers = makeEngine().riskLimitTiers('XBTUSDTM');
     expect(tiers).toHaveLength(12);
     expect(tiers[0]).toEqual({ symbol: 'XBTUSDTM', level: 1, maxRiskLimit: 100000, minRiskLimit: 0, maxLeverage: 125, initialMargin: 0.008, maintainMargin: 0.004 });
@@ -116,7 +116,7 @@ describe('margin mode and leverage (kucoin-futures.md §3.5, §3.7)', () => {
   });
 });
 
-describe('order queries (kucoin-futures.md §3.4)', () => {
+describe('order queries (docs/kucoin.md "Orders: clientOid, lookups and what the gateway does")', () => {
   it('lists by status with symbol/side filters and a page envelope, newest first', () => {
     const engine = makeEngine();
     for (let i = 0; i < 5; i++) engine.placeOrder(order({ clientOid: `p${i}`, type: 'limit', price: String(85_000 - i * 10), side: 'buy' }));

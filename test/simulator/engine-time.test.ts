@@ -14,7 +14,7 @@ function makeEngine(seed = 1) {
 
 const subjects = (pushes: SimPush[]) => pushes.map((p) => `${p.topic} ${p.subject}`);
 
-describe('funding (kucoin-futures.md §3.8)', () => {
+describe('funding (docs/kucoin.md "Fields and units")', () => {
   it('reports the current rate on the funding-rate symbol, next settlement on the grid', () => {
     const { engine } = makeEngine();
     expect(engine.fundingRate('XBTUSDTM')).toEqual({
@@ -31,7 +31,7 @@ describe('funding (kucoin-futures.md §3.8)', () => {
     expect(engine.contract('XBTUSDTM').nextFundingRateTime).toBe(FUNDING_MS - 1_000);
   });
 
-  it('settles when due: a long pays a positive rate from its isolated margin, with the §5 pushes', () => {
+  it('settles when due: a long pays a positive rate from its isolated margin, with KuCoin\'s funding pushes', () => {
     const { engine, clock, pushes } = makeEngine();
     engine.placeOrder({ clientOid: 'f1', symbol: 'XBTUSDTM', side: 'buy', type: 'market', size: 100, leverage: 10 });
     engine.setMark('XBTUSDTM', 86_378.7, true);

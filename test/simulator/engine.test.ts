@@ -73,7 +73,7 @@ describe('market orders', () => {
     engine.setMark('XBTUSDM', 90_000);
     const position = engine.position('XBTUSDM');
     expect(position).toMatchObject({ isInverse: true, settleCurrency: 'XBT', currentQty: 1000 });
-    // The U-POS ETHUSDM example: a long's cost is negative in coin.
+    // The SPEC-POS ETHUSDM example (docs/kucoin.md "Sources"): a long's cost is negative in coin.
     expect(position.posCost).toBeCloseTo(-1000 / 86_378.7, 12);
     expect(position.unrealisedPnl).toBeCloseTo(1000 / 86_378.7 - 1000 / 90_000, 12);
     expect(position.avgEntryPrice).toBeCloseTo(86_378.7, 6);

@@ -1,6 +1,6 @@
 /**
  * The wiring of engine → socket in src/simulator/rest/server.ts: a private client subscribed to
- * the §5 topics gets each engine push once, on the topic it subscribed to.
+ * the KuCoin topics gets each engine push once, on the topic it subscribed to.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { WebSocket } from 'ws';

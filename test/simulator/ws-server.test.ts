@@ -89,7 +89,7 @@ function upgradeStatus(url: string): Promise<number> {
 const subscribe = (topic: unknown, extra: Frame = {}) => ({ id: 'sub-1', type: 'subscribe', topic, privateChannel: true, response: true, ...extra });
 const push = (p: SimPush) => p;
 
-describe('connecting (kucoin-futures.md §5 steps 1-2)', () => {
+describe('connecting (docs/kucoin.md "The private WebSocket")', () => {
   it('sends welcome with the connectId first', async () => {
     const sim = await startSim();
     await connected(sim, 'private', 'abc-123');
@@ -102,7 +102,7 @@ describe('connecting (kucoin-futures.md §5 steps 1-2)', () => {
     expect(await upgradeStatus(`${sim.origin}/ws`)).toBe(401);
   });
 
-  it('refuses a stale token with HTTP 401 (§6 item 7)', async () => {
+  it('refuses a stale token with HTTP 401 (docs/kucoin.md "The private WebSocket")', async () => {
     const sim = await startSim();
     const token = sim.tokens.issue('private');
     sim.clock.now = 86_400_000;
@@ -135,7 +135,7 @@ describe('connecting (kucoin-futures.md §5 steps 1-2)', () => {
   });
 });
 
-describe('heartbeat and commands (§5 steps 3-4)', () => {
+describe('heartbeat and commands (docs/kucoin.md "The private WebSocket")', () => {
   it('answers ping with pong carrying the same id', async () => {
     const client = await connected(await startSim());
     client.send({ id: '1545910590801', type: 'ping' });
@@ -182,7 +182,7 @@ describe('heartbeat and commands (§5 steps 3-4)', () => {
   });
 });
 
-describe('pushes (§5 "Topics", example payloads)', () => {
+describe('pushes (docs/kucoin.md "The private WebSocket", example payloads)', () => {
   const mark = push({ topic: '/contract/instrument:XBTUSDTM', subject: 'mark.index.price', data: { markPrice: 90445.02 }, private: false });
   const position = push({ topic: '/contract/position:XBTUSDTM', subject: 'position.change', data: { symbol: 'XBTUSDTM', currentQty: 1 }, private: true });
 
@@ -265,7 +265,7 @@ describe('pushes (§5 "Topics", example payloads)', () => {
   });
 });
 
-describe('limits (§2 "WS limits")', () => {
+describe('limits (docs/kucoin.md "The private WebSocket")', () => {
   const symbols = (from: number, count: number) => Array.from({ length: count }, (_, i) => `S${from + i}USDTM`).join(',');
 
   it('refuses more than 100 topics in one subscribe with 509', async () => {
@@ -293,7 +293,7 @@ describe('limits (§2 "WS limits")', () => {
   });
 });
 
-describe('lifetime and faults (§5 steps 3 and 5, design.md §11)', () => {
+describe('lifetime and faults (docs/kucoin.md "The private WebSocket"; README "Control API")', () => {
   it('drops a client silent for longer than pingInterval + pingTimeout', async () => {
     const sim = await startSim({ pingIntervalMs: 150, pingTimeoutMs: 150 });
     const started = Date.now();

@@ -21,7 +21,7 @@ describe('TokenRegistry', () => {
     expect(registry().tokens.check('made-up')).toBe('unknown');
   });
 
-  it('expires a token after its lifetime (kucoin-futures.md §5 step 5)', () => {
+  it('expires a token after its lifetime (docs/kucoin.md "The private WebSocket")', () => {
     const { clock, tokens } = registry(1_000);
     const token = tokens.issue('private');
     clock.now = 999;

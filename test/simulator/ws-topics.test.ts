@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deliveriesFor, expandTopic, type SimPush } from '../../src/simulator/ws/topics.js';
 
-describe('expandTopic (kucoin-futures.md §5 "Topics")', () => {
+describe('expandTopic (docs/kucoin.md "The private WebSocket")', () => {
   const cases: [string, { given: string; want: string[] | undefined; private?: boolean }][] = [
     ['a public symbol topic', { given: '/contract/instrument:XBTUSDTM', want: ['/contract/instrument:XBTUSDTM'], private: false }],
     ['comma-joined symbols, one each', { given: '/contract/instrument:XBTUSDTM,ETHUSDTM', want: ['/contract/instrument:XBTUSDTM', '/contract/instrument:ETHUSDTM'] }],
@@ -16,7 +16,7 @@ describe('expandTopic (kucoin-futures.md §5 "Topics")', () => {
     ['margin mode', { given: '/contract/marginMode', want: ['/contract/marginMode'], private: true }],
     ['cross leverage', { given: '/contract/crossLeverage', want: ['/contract/crossLeverage'], private: true }],
     ['stop orders', { given: '/contractMarket/advancedOrders', want: ['/contractMarket/advancedOrders'], private: true }],
-    ['a Pro topic name (§6 item 8)', { given: '/futuresTrade/orders', want: undefined }],
+    ['a Pro API topic name (README "The KuCoin simulator")', { given: '/futuresTrade/orders', want: undefined }],
     ['a symbol topic without its symbol', { given: '/contract/instrument', want: undefined }],
     ['an empty symbol', { given: '/contract/instrument:', want: undefined }],
     ['an empty symbol in a list', { given: '/contract/instrument:XBTUSDTM,', want: undefined }],

@@ -11,7 +11,7 @@ import { TEST_CREDENTIALS } from './gateway.js';
 /** The KuCoin base URL the gateway is pointed at in msw tests; nothing listens there. */
 export const KUCOIN = 'https://kucoin.test';
 
-/** A KuCoin payload from test/kucoin/fixtures (shaped as kucoin-futures.md shows). */
+/** A KuCoin payload from test/kucoin/fixtures (whose README gives each file's source). */
 export function fixture<T = any>(name: string): T {
   return JSON.parse(readFileSync(join(projectRoot, 'test', 'kucoin', 'fixtures', `${name}.json`), 'utf8')) as T;
 }
