@@ -1,6 +1,6 @@
 /**
  * `npm run demo`: the KuCoin simulator and the gateway (futures on, matching credentials) as two
- * child processes on loopback, ready for the README's curl checks. Ctrl-C (or SIGTERM) stops both.
+ * child processes on loopback, ready for the README's curl checks (and docs/operations.md's). Ctrl-C (or SIGTERM) stops both.
  * Ports: DEMO_GATEWAY_PORT (3001) and DEMO_SIM_PORT (4010).
  */
 import { spawn, type ChildProcess } from 'node:child_process';

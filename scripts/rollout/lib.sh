@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared functions of the rollout scripts (README "Rollout checks"). Sourced by the
+# Shared functions of the rollout scripts (docs/operations.md "Rollout checks"). Sourced by the
 # phase scripts, never run. Every check prints one line, `PASS <what> (<observed>)` or
 # `FAIL <what> (<observed>)`; `finish` ends a script non-zero when any check failed.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# smoke.sh off|on: the playbook's checks against the gateway at GATEWAY_URL (README "Rollout checks").
+# smoke.sh off|on: the playbook's checks against the gateway at GATEWAY_URL (docs/operations.md "Rollout checks").
 #   off: health says disabled; futures routes, an unknown route and the /ws/futures upgrade all 404 alike.
 #   on:  health says enabled; positions, leverage (isolated 5x on BTCUSDTM, answered as XBTUSDTM:
 #        KuCoin is written to only when the symbol is in cross margin or its risk-limit level does not

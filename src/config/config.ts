@@ -69,7 +69,7 @@ const LOOPBACK_OR_ANY = 'loopback names when HOST is loopback, else any';
 /** The names loopback is reached by, any port. */
 export const LOOPBACK_HOST_NAMES: readonly string[] = Object.freeze(['localhost', '127.0.0.1', '[::1]']);
 
-/** The single source of the defaults, so the README table (checked against this) cannot drift. */
+/** The single source of the defaults, so the configuration table of docs/operations.md (checked against this) cannot drift. */
 export const configTable: ReadonlyArray<{ variable: string; default: string; meaning: string }> = Object.freeze(
   [
     { variable: 'PORT', default: '3001', meaning: 'HTTP + WS port (0 picks any free port)' },

@@ -360,7 +360,7 @@ describe('secrets never appear in error messages', () => {
   });
 });
 
-describe('exposure rule (README "Configuration", "Exposure rule")', () => {
+describe('exposure rule (docs/operations.md "Configuration", "Exposure rule")', () => {
   it('refuses futures on beyond loopback without gateway keys', () => {
     const error = errorOf(() => load({ HOST: '0.0.0.0', FEATURE_FUTURES: 'true' }));
     expect(error.variable).toBe('GATEWAY_API_KEYS');

@@ -1,6 +1,6 @@
 /**
  * src/main.ts as operators run it: configuration from the environment and `.env` (README
- * "Configuration"), start-up failures, and what reaches stdout/stderr (README "Observability and
+ * "Configuration"), start-up failures, and what reaches stdout/stderr (docs/operations.md "Observability and
  * security").
  */
 import { appendFileSync, writeFileSync } from 'node:fs';

@@ -312,7 +312,7 @@ describe('switch off: every request under /api/futures answers the NOT_FOUND pro
 });
 
 afterAll(() => {
-  // Nothing in this file may have made a gateway log a secret (README "Observability and security").
+  // Nothing in this file may have made a gateway log a secret (docs/operations.md "Observability and security").
   const secrets = [...Object.values(TEST_CREDENTIALS), TEST_ADMIN_KEY];
   for (const line of [...[busy, on, off].flatMap((g) => g?.logLines() ?? []), ...retiredLogs.flat()]) {
     for (const secret of secrets) expect(line.includes(secret), line.slice(0, 300)).toBe(false);

@@ -1,5 +1,5 @@
 /**
- * The rollout scripts (scripts/rollout/, README "Rollout") run for real, phase after phase, against a
+ * The rollout scripts (scripts/rollout/, docs/operations.md "Rollout") run for real, phase after phase, against a
  * copy of this project: they build it, write its `.env`, start and stop `node dist/main.js` and
  * check it over loopback. The futures-on phases need a KuCoin: the simulator (src/simulator/),
  * which these tests start when it exists and skip those phases until it does.

@@ -293,7 +293,7 @@ describe('limits (docs/kucoin.md "The private WebSocket")', () => {
   });
 });
 
-describe('lifetime and faults (docs/kucoin.md "The private WebSocket"; README "Control API")', () => {
+describe('lifetime and faults (docs/kucoin.md "The private WebSocket"; docs/simulator.md "Control API")', () => {
   it('drops a client silent for longer than pingInterval + pingTimeout', async () => {
     const sim = await startSim({ pingIntervalMs: 150, pingTimeoutMs: 150 });
     const started = Date.now();

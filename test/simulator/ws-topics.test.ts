@@ -16,7 +16,7 @@ describe('expandTopic (docs/kucoin.md "The private WebSocket")', () => {
     ['margin mode', { given: '/contract/marginMode', want: ['/contract/marginMode'], private: true }],
     ['cross leverage', { given: '/contract/crossLeverage', want: ['/contract/crossLeverage'], private: true }],
     ['stop orders', { given: '/contractMarket/advancedOrders', want: ['/contractMarket/advancedOrders'], private: true }],
-    ['a Pro API topic name (README "The KuCoin simulator")', { given: '/futuresTrade/orders', want: undefined }],
+    ['a Pro API topic name (docs/simulator.md)', { given: '/futuresTrade/orders', want: undefined }],
     ['a symbol topic without its symbol', { given: '/contract/instrument', want: undefined }],
     ['an empty symbol', { given: '/contract/instrument:', want: undefined }],
     ['an empty symbol in a list', { given: '/contract/instrument:XBTUSDTM,', want: undefined }],

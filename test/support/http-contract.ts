@@ -107,7 +107,7 @@ export function createContract(spec: Json, options: ContractOptions = {}): Contr
         documented = resolve(responses[key], where.slice(1));
       }
     } else {
-      // Not an operation: the gateway must answer like any unknown route (README "Errors").
+      // Not an operation: the gateway must answer like any unknown route (docs/api.md "Errors").
       label = route ? `none: no ${response.method.toUpperCase()} operation on this path` : 'none: unknown path';
       documented = unknownRouteResponse(response.status);
       if (documented) where = documented.pointer === SYNTHESISED ? '#/components/schemas/Problem' : `#${documented.pointer}`;
