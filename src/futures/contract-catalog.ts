@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { KucoinClient } from '../kucoin/client.js';
 import type { KucoinContract } from '../kucoin/payloads.js';
 import { toKucoinSymbol } from '../kucoin/symbols.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 
 interface Entry<T, P> {
   fingerprint: string;

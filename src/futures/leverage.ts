@@ -1,5 +1,5 @@
 import type { components } from '../../generated/openapi.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { KucoinContract, KucoinCrossLeverage, KucoinOrderPage, KucoinPosition, KucoinRiskLimitTier } from '../kucoin/payloads.js';
 import { toUserAsset } from '../kucoin/symbols.js';
 import { currentScope } from '../request-scope.js';

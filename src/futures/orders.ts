@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { components } from '../../generated/openapi.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import { UpstreamRefused } from '../kucoin/client.js';
 import { isUnknownOrder } from '../kucoin/error-map.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';

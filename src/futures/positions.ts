@@ -1,5 +1,5 @@
 import type { components } from '../../generated/openapi.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { KucoinContract, KucoinPosition } from '../kucoin/payloads.js';
 import { toKucoinAsset } from '../kucoin/symbols.js';
 import type { FuturesDeps } from './deps.js';

@@ -7,7 +7,7 @@ import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/mappers.js';
 import { UpstreamRefused } from '../kucoin/client.js';
 import { runInScope } from '../request-scope.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../errors.js';
 import { hostAllowed, misdirected, originAllowed, originRefused } from './host-origin.js';
 import type { HandlerDeps } from './handlers/context.js';
 import { adminHandlers } from './handlers/admin.js';

@@ -10,7 +10,7 @@
  *   without Origin (curl, bots, server-side clients) are not browsers acting for a web page.
  */
 import type { IncomingMessage } from 'node:http';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../errors.js';
 
 /** `any` accepts every Host; otherwise lower-case host names, IPv6 in brackets, without ports. */
 export type AllowedHosts = 'any' | readonly string[];

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ServerClasses } from './express-server.js';
-import { GatewayError, toProblem } from './errors.js';
+import { GatewayError, toProblem } from '../errors.js';
 import { requestIdFrom } from './request-id.js';
 
 /**

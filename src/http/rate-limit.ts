@@ -4,7 +4,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit';
 import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../errors.js';
 import { sendProblem } from './problem.js';
 import type { KeyRing } from './security.js';
 

@@ -9,7 +9,7 @@ import {
   type IBackoff,
 } from 'cockatiel';
 import type { Logger } from 'pino';
-import { GatewayError, type ErrorCode } from '../http/errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { currentScope } from '../request-scope.js';
 import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';

@@ -1,4 +1,4 @@
-import { GatewayError, type ErrorCode } from '../http/errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
 
 /**
  * KuCoin business codes (kucoin-futures.md §2 table; DOC-FERR; issues cited there) and what each

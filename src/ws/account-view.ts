@@ -26,7 +26,7 @@
  *   a concurrent second order on a symbol never lets a read show the first order's fill as both.
  */
 import type { Metrics } from '../observability/metrics.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import { toKucoinAsset } from '../kucoin/symbols.js';
 import { outsideAnyRequest } from '../request-scope.js';
 import { orderListOrder, positionListOrder, toPosition, UpstreamShapeError, type OrderPage, type Position } from '../futures/mappers.js';

@@ -36,7 +36,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
 import { getFundingRate } from '../futures/market.js';
 import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';

@@ -7,7 +7,7 @@ import type { GatewayConfig } from '../config/config.js';
 import { toKucoinSymbol } from '../kucoin/symbols.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
-import { GatewayError, toProblem } from '../http/errors.js';
+import { GatewayError, toProblem } from '../errors.js';
 import { hostAllowed, misdirected, originAllowed, originRefused } from '../http/host-origin.js';
 import { requestIdFrom } from '../http/request-id.js';
 import type { KeyRing } from '../http/security.js';

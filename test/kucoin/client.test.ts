@@ -5,7 +5,7 @@ import { setupServer } from 'msw/node';
 import { pino } from 'pino';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { errorCatalogue } from '../../src/http/errors.js';
+import { errorCatalogue } from '../../src/errors.js';
 import { breakerGroups, KucoinClient, UpstreamRefused, type KucoinClientOptions } from '../../src/kucoin/client.js';
 import { endpoints } from '../../src/kucoin/endpoints.js';
 import type { Metrics } from '../../src/observability/metrics.js';

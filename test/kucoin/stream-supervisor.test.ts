@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors.js';
 import type { BulletSource } from '../../src/kucoin/stream/bullet.js';
 import { UpstreamSupervisor, type SupervisorOptions, type UpstreamPush, type UpstreamState } from '../../src/kucoin/stream/supervisor.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { Backoff } from './backoff.js';
 import { BulletAnswerInvalid, connectUrl, fetchBullet, type BulletSource } from './bullet.js';
