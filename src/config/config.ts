@@ -1,7 +1,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import { canonicalHost } from '../http/host-origin.js';
-import { toKucoinSymbol } from '../kucoin/symbols.js';
+import { toKucoinSymbol } from '../symbols.js';
 import { readEnvFile } from './env-file.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

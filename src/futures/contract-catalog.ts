@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors.js';
 import type { KucoinClient } from '../kucoin/client.js';
 import type { KucoinContract } from '../kucoin/payloads.js';
-import { toKucoinSymbol } from '../kucoin/symbols.js';
+import { toKucoinSymbol } from '../symbols.js';
 
 export interface ContractCatalogOptions {
   /** How long the list stays fresh; sizing rules change rarely, market fields in it go stale. */

@@ -15,7 +15,7 @@ import type {
   KucoinOrderPage,
   KucoinPosition,
 } from '../kucoin/payloads.js';
-import { toUserAsset } from '../kucoin/symbols.js';
+import { toUserAsset } from '../symbols.js';
 import { baseQtyFor, nsToMs } from './units.js';
 
 type Schemas = components['schemas'];

@@ -1,6 +1,6 @@
 import type { components } from '../../generated/openapi.js';
 import type { KucoinAccountOverview, KucoinContract, KucoinFundingRate } from '../kucoin/payloads.js';
-import { toKucoinAsset } from '../kucoin/symbols.js';
+import { toKucoinAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { toAccount, toContract, toFundingRate } from './mappers.js';
 

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors.js';
 import { UpstreamRefused } from '../kucoin/client.js';
 import { isUnknownOrder } from '../kucoin/error-map.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
-import { toUserAsset } from '../kucoin/symbols.js';
+import { toUserAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { knownMarginModeOf } from './margin-mode.js';
 import type { IdempotencyStore, OutcomePolicy } from './idempotency.js';

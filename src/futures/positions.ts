@@ -1,7 +1,7 @@
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../errors.js';
 import type { KucoinContract, KucoinPosition } from '../kucoin/payloads.js';
-import { toKucoinAsset } from '../kucoin/symbols.js';
+import { toKucoinAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { positionListOrder, toPosition } from './mappers.js';
 

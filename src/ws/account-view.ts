@@ -27,7 +27,7 @@
  */
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../errors.js';
-import { toKucoinAsset } from '../kucoin/symbols.js';
+import { toKucoinAsset } from '../symbols.js';
 import { outsideAnyRequest } from '../request-scope.js';
 import { orderListOrder, positionListOrder, toPosition, UpstreamShapeError, type OrderPage, type Position } from '../futures/mappers.js';
 import { listOrders } from '../futures/orders.js';

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { GatewayConfig } from '../config/config.js';
-import { toKucoinSymbol } from '../kucoin/symbols.js';
+import { toKucoinSymbol } from '../symbols.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
 import { GatewayError, toProblem } from '../errors.js';

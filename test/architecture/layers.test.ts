@@ -9,6 +9,8 @@
  *   0  generated       types generated from openapi.yaml / asyncapi.yaml (`npm run gen`)
  *   1  errors          the error catalogue: every layer above may fail with a catalogued error
  *   1  paths           where the repository's files are
+ *   1  symbols         client spellings of a contract ↔ KuCoin's contract id (config validates
+ *                      FUTURES_SYMBOLS with it, so it sits below config)
  *   2  config          environment → typed configuration
  *   2  contract        loads openapi.yaml / asyncapi.yaml (validation for both edges)
  *   3  observability   logs and metrics
@@ -41,6 +43,7 @@ const LAYERS: Record<string, number> = {
   generated: 0,
   errors: 1,
   paths: 1,
+  symbols: 1,
   config: 2,
   contract: 2,
   observability: 3,
@@ -57,7 +60,7 @@ const LAYERS: Record<string, number> = {
 };
 
 /** What the simulator may import from the gateway's tree besides itself. */
-const SIMULATOR_MAY_USE = new Set(['generated', 'errors', 'paths', 'config', 'observability', 'kucoin']);
+const SIMULATOR_MAY_USE = new Set(['generated', 'errors', 'paths', 'symbols', 'config', 'observability', 'kucoin']);
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toKucoinSymbol, toUserAsset } from '../../src/kucoin/symbols.js';
+import { toKucoinSymbol, toUserAsset } from '../../src/symbols.js';
 
 // design.md §5 and kucoin-futures.md §4: BTC↔XBT is the only rename; the M suffix marks futures.
 describe('toKucoinSymbol', () => {
