@@ -10,7 +10,7 @@ import { expressServerClasses } from './http/express-server.js';
 import { createPlainUpgradeServer } from './http/plain-upgrade.js';
 import { callerKey, createUpgradeCounter } from './http/rate-limit.js';
 import { KeyRing } from './http/security.js';
-import { bundleAsyncApiDocument, loadOpenApiDocument } from './http/contract.js';
+import { bundleAsyncApiDocument, loadOpenApiDocument } from './contract/documents.js';
 import { renderDocsPage } from './http/docs-page.js';
 import type { HandlerDeps } from './http/handlers/context.js';
 import { compileValidatorsSoon, createOpenApiBackend } from './http/openapi-backend.js';

@@ -1,7 +1,7 @@
 import addFormats from 'ajv-formats';
 import type { Ajv } from 'ajv';
 import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
-import type { JsonObject } from './contract.js';
+import type { JsonObject } from '../contract/documents.js';
 
 export type GatewayOperation = Operation & { 'x-requires-credentials'?: boolean };
 

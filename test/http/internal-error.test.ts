@@ -6,7 +6,7 @@ import { createFuturesServices } from '../../src/futures/services.js';
 import { createApp } from '../../src/http/app.js';
 import { KucoinClient } from '../../src/kucoin/client.js';
 import { RateBudget } from '../../src/kucoin/rate-budget.js';
-import { loadOpenApiDocument } from '../../src/http/contract.js';
+import { loadOpenApiDocument } from '../../src/contract/documents.js';
 import type { HandlerDeps } from '../../src/http/handlers/context.js';
 import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
 import { KeyRing } from '../../src/http/security.js';
