@@ -9,7 +9,7 @@ import { createApp } from './http/app.js';
 import { expressServerClasses } from './http/express-server.js';
 import { createPlainUpgradeServer } from './http/plain-upgrade.js';
 import { callerKey, createUpgradeCounter } from './http/rate-limit.js';
-import { KeyRing } from './http/security.js';
+import { KeyRing } from './edge/security.js';
 import { bundleAsyncApiDocument, loadOpenApiDocument } from './contract/documents.js';
 import { renderDocsPage } from './http/docs-page.js';
 import type { HandlerDeps } from './http/handlers/context.js';

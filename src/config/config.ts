@@ -1,6 +1,6 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
-import { canonicalHost } from '../http/host-origin.js';
+import { canonicalHost } from './host-names.js';
 import { toKucoinSymbol } from '../symbols.js';
 import { readEnvFile } from './env-file.js';
 

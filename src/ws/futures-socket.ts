@@ -8,9 +8,9 @@ import { toKucoinSymbol } from '../symbols.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
 import { GatewayError, toProblem } from '../errors.js';
-import { hostAllowed, misdirected, originAllowed, originRefused } from '../http/host-origin.js';
-import { requestIdFrom } from '../http/request-id.js';
-import type { KeyRing } from '../http/security.js';
+import { hostAllowed, misdirected, originAllowed, originRefused } from '../edge/host-origin.js';
+import { requestIdFrom } from '../edge/request-id.js';
+import type { KeyRing } from '../edge/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
 import type { FeedMessage, FeedSubscriber, FuturesFeed } from './feed.js';
 

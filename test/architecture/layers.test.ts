@@ -20,10 +20,12 @@
  *   7  futures         the operations: orders, leverage, positions, market data, units
  *   8  account         the live account state: the KuCoin stream consumer (feed), its cache and
  *                      pushes, the read-your-writes fences (account view), snapshots, watch counts
- *   9  http, ws        the edges: REST, and the client socket /ws/futures with its messages;
+ *   9  edge            what both edges ask of an inbound request: caller keys, Host/Origin
+ *                      policy, request ids
+ *  10  http, ws        the edges: REST, and the client socket /ws/futures with its messages;
  *                      neither imports the other
- *  10  gateway         composition: builds every layer and hands each its dependencies
- *  11  main            the process entry point
+ *  11  gateway         composition: builds every layer and hands each its dependencies
+ *  12  main            the process entry point
  *
  * The simulator (src/simulator/) is its own program: it may use the bottom layers (errors, paths,
  * config, observability) and the KuCoin wire types, never the gateway's operations, account state or
@@ -52,11 +54,12 @@ const LAYERS: Record<string, number> = {
   kucoin: 6,
   futures: 7,
   account: 8,
-  http: 9,
-  ws: 9,
-  gateway: 10,
-  'shutdown-signals': 10,
-  main: 11,
+  edge: 9,
+  http: 10,
+  ws: 10,
+  gateway: 11,
+  'shutdown-signals': 11,
+  main: 12,
 };
 
 /** What the simulator may import from the gateway's tree besides itself. */

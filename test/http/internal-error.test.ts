@@ -9,7 +9,7 @@ import { RateBudget } from '../../src/kucoin/rate-budget.js';
 import { loadOpenApiDocument } from '../../src/contract/documents.js';
 import type { HandlerDeps } from '../../src/http/handlers/context.js';
 import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
-import { KeyRing } from '../../src/http/security.js';
+import { KeyRing } from '../../src/edge/security.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { FuturesSwitch } from '../../src/switch/futures-switch.js';

@@ -4,7 +4,7 @@ import type { GatewayConfig } from '../../config/config.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { FuturesSwitch } from '../../switch/futures-switch.js';
 import type { JsonObject } from '../../contract/documents.js';
-import type { KeyRing } from '../security.js';
+import type { KeyRing } from '../../edge/security.js';
 
 /** What handlers may use: passed in, never imported as singletons (style.md). */
 export interface HandlerDeps {
