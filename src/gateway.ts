@@ -23,8 +23,8 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
-import { AccountView } from './ws/account-view.js';
-import { FuturesFeed, type UpstreamFeedSource } from './ws/feed.js';
+import { AccountView } from './account/account-view.js';
+import { FuturesFeed, type UpstreamFeedSource } from './account/feed.js';
 import { attachFuturesSocket, CloseCode } from './ws/futures-socket.js';
 
 export interface GatewayOptions {

@@ -36,7 +36,7 @@ export interface GatewayConfig {
   upstreamWriteReservePercent: number;
   /** KuCoin ids a new /ws/futures connection watches before it subscribes (canonical, no repeats). */
   wsDefaultSymbols: string[];
-  /** Position and open-order list reads served from the live feed's state (src/ws/account-view.ts). */
+  /** Position and open-order list reads served from the live feed's state (src/account/account-view.ts). */
   readsFromStream: { enabled: boolean; lingerMs: number };
   /** Host names (canonical, IPv6 in brackets, no port) requests may name; `any` for no check. */
   allowedHosts: 'any' | string[];

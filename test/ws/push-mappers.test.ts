@@ -11,7 +11,7 @@ import {
   parseSettlement,
   settlementChange,
   topicSymbol,
-} from '../../src/ws/push-mappers.js';
+} from '../../src/account/push-mappers.js';
 
 const ORDER: Order = {
   orderId: '1',

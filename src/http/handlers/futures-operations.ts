@@ -6,7 +6,7 @@ import { setLeverage } from '../../futures/leverage.js';
 import { cancelOrder, closePosition, createOrder, getOrder, listOrders } from '../../futures/orders.js';
 import { getPosition, listPositions } from '../../futures/positions.js';
 import type { FuturesServices } from '../../futures/services.js';
-import type { AccountView, OrderListQuery, Served, WriteOutcome } from '../../ws/account-view.js';
+import type { AccountView, OrderListQuery, Served, WriteOutcome } from '../../account/account-view.js';
 import { sendData } from '../problem.js';
 
 type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
@@ -37,7 +37,7 @@ export function futuresOperationHandlers(services: FuturesServices): Record<stri
       res.setHeader('X-Served-From', source);
       sendData(res, 200, data);
     };
-  /** A write on the account, fenced so that reads after it see it (src/ws/account-view.ts). */
+  /** A write on the account, fenced so that reads after it see it (src/account/account-view.ts). */
   const write = <T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> =>
     services.accountView ? services.accountView.write(run, outcome) : run();
 

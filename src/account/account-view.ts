@@ -1,6 +1,6 @@
 /**
  * REST reads of the position list and the open-order list served from the live feed's account
- * state (src/ws/feed.ts) when it is current, else from KuCoin over REST (coalesced by the client).
+ * state (src/account/feed.ts) when it is current, else from KuCoin over REST (coalesced by the client).
  *
  * Decisions:
  * - The feed's state is trusted only while it is current for this view's own feed member: the

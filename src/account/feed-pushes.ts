@@ -1,6 +1,6 @@
 /**
  * KuCoin's pushes applied to the live feed's account and funding state (FeedCache), each turned
- * into the client message it means (asyncapi.yaml). The feed (src/ws/feed.ts) queues the pushes
+ * into the client message it means (asyncapi.yaml). The feed (src/account/feed.ts) queues the pushes
  * and hands them here one at a time, in arrival order; this module decides what each changes.
  *
  * - A change is written to the cache through `FeedCache.change`, so a snapshot read in flight gets

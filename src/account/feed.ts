@@ -11,7 +11,7 @@
  *   the push itself names the symbol in its data, and ticks are filtered per client here.
  * - A topic KuCoin refuses is told to the clients: `upstream_status` `up` with `refusedTopics`
  *   (asyncapi.yaml), before a client's snapshots and again to every live client when the list changes.
- * - Snapshots come from REST (src/ws/snapshot.ts) and are taken only while the upstream is live
+ * - Snapshots come from REST (src/account/snapshot.ts) and are taken only while the upstream is live
  *   (its topics acked since it last came up), so no change can fall between a snapshot and the
  *   pushes that follow it. A client that connects before then waits; when the upstream is
  *   reconnecting or closed it is told so first (asyncapi.yaml `upstream_status`).
@@ -250,7 +250,7 @@ export class FuturesFeed {
   }
 
   /**
-   * The account as the feed holds it, for REST reads (src/ws/account-view.ts): only while it is
+   * The account as the feed holds it, for REST reads (src/account/account-view.ts): only while it is
    * current for `subscriber`, a member that has had its snapshot (upstream live, no resync or
    * re-snapshot pending) with no push waiting to be applied; else undefined.
    */
@@ -515,7 +515,7 @@ export class FuturesFeed {
     this.#upstream.setTopics(topics);
   }
 
-  // --- pushes (applied by FeedPushes, src/ws/feed-pushes.ts) ----------------------------------
+  // --- pushes (applied by FeedPushes, src/account/feed-pushes.ts) ----------------------------------
 
   readonly #onPush = (push: UpstreamPush): void => {
     if (this.#closed) return;
