@@ -32,7 +32,7 @@ import { outsideAnyRequest } from '../request-scope.js';
 import { orderListOrder, positionListOrder, toPosition, UpstreamShapeError, type OrderPage, type Position } from '../futures/mappers.js';
 import { listOrders } from '../futures/orders.js';
 import { listPositions } from '../futures/positions.js';
-import type { FuturesServices } from '../futures/services.js';
+import type { FuturesDeps } from '../futures/deps.js';
 import type { FeedCache } from './feed-cache.js';
 import type { FeedSubscriber, FuturesFeed } from './feed.js';
 
@@ -59,7 +59,7 @@ export type WriteOutcome =
 export interface AccountViewOptions {
   /** Undefined without a live feed (no credentials, provider off): every read goes to KuCoin. */
   feed: FuturesFeed | undefined;
-  services: FuturesServices;
+  services: FuturesDeps;
   metrics: Metrics;
   /** READS_FROM_STREAM: false sends every read to KuCoin and never joins the feed. */
   enabled: boolean;
@@ -88,7 +88,7 @@ interface Fence {
 
 export class AccountView {
   readonly #feed: FuturesFeed | undefined;
-  readonly #services: FuturesServices;
+  readonly #services: FuturesDeps;
   readonly #metrics: Metrics;
   readonly #enabled: boolean;
   readonly #lingerMs: number;

@@ -14,7 +14,7 @@
 import { toPosition, UpstreamShapeError, type ContractRef } from '../futures/mappers.js';
 import { getOrder } from '../futures/orders.js';
 import { draftOrder } from '../futures/order-drafts.js';
-import type { FuturesServices } from '../futures/services.js';
+import type { FuturesDeps } from '../futures/deps.js';
 import type { UpstreamPush } from '../kucoin/stream/supervisor.js';
 import type { FeedCache } from './feed-cache.js';
 import type { FeedMessage } from './feed.js';
@@ -43,14 +43,14 @@ export const MARGIN_MODE_TOPIC = '/contract/marginMode';
 
 export interface PushTarget {
   cache: FeedCache;
-  services: FuturesServices;
+  services: FuturesDeps;
   /** Sends `message` to every live client (only those watching `fundingSymbol`, when given). */
   broadcast(message: FeedMessage, fundingSymbol?: string): void;
 }
 
 export class FeedPushes {
   readonly #cache: FeedCache;
-  readonly #services: FuturesServices;
+  readonly #services: FuturesDeps;
   readonly #broadcast: PushTarget['broadcast'];
 
   constructor(target: PushTarget) {

@@ -41,7 +41,7 @@ import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream
 import { getFundingRate } from '../futures/market.js';
 import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';
 import type { TopicHold } from '../futures/risk-limit-outcome.js';
-import type { FuturesServices } from '../futures/services.js';
+import type { FuturesDeps } from '../futures/deps.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
@@ -83,7 +83,7 @@ export interface FeedSubscriber {
 
 export interface FuturesFeedOptions {
   upstream: UpstreamFeedSource;
-  services: FuturesServices;
+  services: FuturesDeps;
   logger: Logger;
   metrics: Metrics;
   /** Backoff of snapshot retries after a failed REST read; default 1000 doubling to 30000. */
@@ -108,7 +108,7 @@ interface Member {
 
 export class FuturesFeed {
   readonly #upstream: UpstreamFeedSource;
-  readonly #services: FuturesServices;
+  readonly #services: FuturesDeps;
   readonly #logger: Logger;
   readonly #metrics: Metrics;
   readonly #retry: { initialMs: number; maxMs: number };

@@ -180,7 +180,7 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
   api.register({
     ...systemHandlers(deps),
     ...adminHandlers(deps),
-    ...futuresOperationHandlers(deps.futures),
+    ...futuresOperationHandlers(deps.futures, deps.accountView),
     notFound: (_c: Context, req: Request) => {
       throw notFound(req);
     },

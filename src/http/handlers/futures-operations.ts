@@ -21,7 +21,8 @@ const idempotencyKey = (c: Context): string | undefined => {
 const upstream = async <T>(data: Promise<T>): Promise<Served<T>> => ({ data: await data, source: 'upstream' });
 
 /** Thin wrappers: the typed request in, a service call, the typed reply out (style.md). */
-export function futuresOperationHandlers(services: FuturesServices): Record<string, Handler> {
+/** `accountView`: the live account state serving the list reads and fencing the writes; none serves both from KuCoin. */
+export function futuresOperationHandlers(services: FuturesServices, accountView?: AccountView): Record<string, Handler> {
   const reply =
     (status: number, run: (c: Context) => Promise<unknown>): Handler =>
     async (c: Context, _req: Request, res: Response) => {
@@ -33,13 +34,13 @@ export function futuresOperationHandlers(services: FuturesServices): Record<stri
   const list =
     <T>(run: (c: Context, view: AccountView | undefined) => Promise<Served<T>>): Handler =>
     async (c: Context, _req: Request, res: Response) => {
-      const { data, source } = await run(c, services.accountView);
+      const { data, source } = await run(c, accountView);
       res.setHeader('X-Served-From', source);
       sendData(res, 200, data);
     };
   /** A write on the account, fenced so that reads after it see it (src/account/account-view.ts). */
   const write = <T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> =>
-    services.accountView ? services.accountView.write(run, outcome) : run();
+    accountView ? accountView.write(run, outcome) : run();
 
   return {
     listPositions: list((c, view) => {
