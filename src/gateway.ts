@@ -24,7 +24,8 @@ import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
 import { AccountView } from './account/account-view.js';
-import { FuturesFeed, type UpstreamFeedSource } from './account/feed.js';
+import { FuturesFeed } from './account/feed.js';
+import type { UpstreamFeedSource } from './account/feed-upstream.js';
 import { attachFuturesSocket, CloseCode } from './ws/futures-socket.js';
 
 export interface GatewayOptions {

@@ -34,7 +34,8 @@ import { listOrders } from '../futures/orders.js';
 import { listPositions } from '../futures/positions.js';
 import type { FuturesDeps } from '../futures/deps.js';
 import type { FeedCache } from './feed-cache.js';
-import type { FeedSubscriber, FuturesFeed } from './feed.js';
+import type { FuturesFeed } from './feed.js';
+import type { FeedSubscriber } from './feed-messages.js';
 
 export type ReadSource = 'stream' | 'upstream';
 

@@ -17,7 +17,8 @@ import { draftOrder } from '../futures/order-drafts.js';
 import type { FuturesDeps } from '../futures/deps.js';
 import type { UpstreamPush } from '../kucoin/stream/supervisor.js';
 import type { FeedCache } from './feed-cache.js';
-import type { FeedMessage } from './feed.js';
+import type { FeedMessage } from './feed-messages.js';
+import { INSTRUMENT_TOPIC, MARGIN_MODE_TOPIC, ORDERS_TOPIC } from './feed-upstream.js';
 import {
   announcement,
   applyOrderChange,
@@ -34,12 +35,6 @@ import {
 } from './push-mappers.js';
 import type { Order } from '../futures/mappers.js';
 import { nsToMs } from '../futures/units.js';
-
-/** The per-symbol instrument topic (mark price, funding rate), kucoin-futures.md §5. */
-export const INSTRUMENT_TOPIC = '/contract/instrument';
-const ORDERS_TOPIC = '/contractMarket/tradeOrders';
-/** openapi-futures-private.json "the margin mode change": subject `user.config`, data `{"ETHUSDTM":"ISOLATED"}`. */
-export const MARGIN_MODE_TOPIC = '/contract/marginMode';
 
 export interface PushTarget {
   cache: FeedCache;

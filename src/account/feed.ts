@@ -35,7 +35,6 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
 import { GatewayError } from '../errors.js';
 import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
 import { getFundingRate } from '../futures/market.js';
@@ -45,41 +44,10 @@ import type { FuturesDeps } from '../futures/deps.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
-import { FeedPushes, INSTRUMENT_TOPIC, MARGIN_MODE_TOPIC } from './feed-pushes.js';
+import { FeedPushes } from './feed-pushes.js';
+import { reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
+import { feedTopics, MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
 import { readAccount } from './snapshot.js';
-
-/** What the feed (and the kill switch, gateway.ts) needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
-export interface UpstreamFeedSource {
-  readonly state: UpstreamState;
-  /** The wanted topics KuCoin refused on the current connection. */
-  readonly refusedTopics: readonly RefusedTopic[];
-  acquire(): void;
-  release(): void;
-  setTopics(topics: string[]): void;
-  /** Whether KuCoin acked the topic on the current connection (UpstreamSupervisor.isSubscribed); absent in some test fakes. */
-  isSubscribed?(topic: string): boolean;
-  /** false: close as soon as nothing holds the connection, without lingering (futures are off). */
-  lingerAfterRelease(linger: boolean): void;
-  on(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
-  on(event: 'push', listener: (push: UpstreamPush) => void): unknown;
-  on(event: 'resubscribed', listener: () => void): unknown;
-  on(event: 'refused', listener: (topics: RefusedTopic[]) => void): unknown;
-  off(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
-  off(event: 'push', listener: (push: UpstreamPush) => void): unknown;
-  off(event: 'resubscribed', listener: () => void): unknown;
-  off(event: 'refused', listener: (topics: RefusedTopic[]) => void): unknown;
-}
-
-type Unstamped<T> = Omit<T, 'timestamp' | 'seq'>;
-/** A message of the feed; the socket stamps `timestamp` and `seq`. */
-export type FeedMessage = Unstamped<PositionUpdateMessage> | Unstamped<OrderUpdateMessage> | Unstamped<FundingTickMessage> | Unstamped<UpstreamStatusMessage>;
-
-/** One client connection as the feed sees it. */
-export interface FeedSubscriber {
-  /** The symbols it watches now. */
-  readonly symbols: ReadonlySet<string>;
-  send(message: FeedMessage): void;
-}
 
 export interface FuturesFeedOptions {
   upstream: UpstreamFeedSource;
@@ -91,11 +59,6 @@ export interface FuturesFeedOptions {
   /** Pushes waiting to be applied before the feed gives up on them and re-snapshots; default 10000. */
   maxQueuedPushes?: number;
 }
-
-/** The account-wide private topics (kucoin-futures.md §5 "Topics"). */
-export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders', MARGIN_MODE_TOPIC] as const;
-/** Funding settlement begin/end, one topic per watched symbol (see the module comment). */
-export const ANNOUNCEMENT_TOPIC = '/contract/announcement';
 
 interface Member {
   /** Has had its snapshots; gets live messages. */
@@ -503,10 +466,7 @@ export class FuturesFeed {
 
   #syncTopics(): void {
     const watched = this.#watched();
-    const symbols = [...watched].sort();
-    // Comma-joined: the supervisor batches them at most 100 symbols to a subscribe message (topics.ts).
-    const perSymbol = symbols.length > 0 ? [`${INSTRUMENT_TOPIC}:${symbols.join(',')}`, `${ANNOUNCEMENT_TOPIC}:${symbols.join(',')}`] : [];
-    const topics: string[] = [...ACCOUNT_TOPICS, ...perSymbol, ...[...this.#held.keys()].sort()];
+    const topics = feedTopics(watched, this.#held.keys());
     // Unwatched symbols are unsubscribed, so their funding would go stale.
     for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
     const key = topics.join('\n');
@@ -571,20 +531,6 @@ export class FuturesFeed {
 function isSymbolProblem(error: unknown): boolean {
   if (error instanceof UpstreamShapeError) return true;
   return error instanceof GatewayError && error.status < 500 && error.status !== 429 && error.code !== 'CREDENTIALS_MISSING';
-}
-
-function refusedStatus(topics: readonly RefusedTopic[]): FeedMessage {
-  return {
-    type: 'upstream_status',
-    status: 'up',
-    ...(topics.length > 0 ? { reason: `KuCoin refused ${topics.length === 1 ? 'a topic' : `${topics.length} topics`}; their events do not arrive` } : {}),
-    refusedTopics: topics.map(({ topic, code, message }) => ({ topic, reason: code === undefined ? message : `${code}: ${message}` })),
-  };
-}
-
-/** The supervisor's reasons are codes (`dropped`, `pong_timeout`...); clients get a sentence. */
-function reasonText(reason: string | undefined): string {
-  return reason === undefined ? 'the KuCoin WebSocket is unavailable' : `KuCoin WebSocket: ${reason.replaceAll('_', ' ')}`;
 }
 
 function errorInfo(error: unknown): { message: string; code?: string } {

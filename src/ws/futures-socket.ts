@@ -12,7 +12,8 @@ import { hostAllowed, misdirected, originAllowed, originRefused } from '../edge/
 import { requestIdFrom } from '../edge/request-id.js';
 import type { KeyRing } from '../edge/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
-import type { FeedMessage, FeedSubscriber, FuturesFeed } from '../account/feed.js';
+import type { FuturesFeed } from '../account/feed.js';
+import type { FeedMessage, FeedSubscriber } from '../account/feed-messages.js';
 
 export const WS_PATH = '/ws/futures';
 
