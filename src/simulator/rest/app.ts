@@ -12,7 +12,7 @@ import type { Pool } from '../../kucoin/endpoints.js';
 import type { SimEngine } from '../engine/engine.js';
 import { SimError } from '../engine/errors.js';
 import { verifySignedRequest, type SimCredentials } from './auth.js';
-import { handleControl, type WsControls } from './control.js';
+import { handleControl, type ControlledApp, type WsControls } from './control.js';
 import { FaultBook, type FaultAction } from './faults.js';
 import { BodyTooLargeError, json, readBody, send, sleep, type Reply } from './http.js';
 import { ResourcePools } from './rate-limit.js';
@@ -34,14 +34,8 @@ export interface SimRestOptions {
   logger?: Logger;
 }
 
-export interface SimRestApp {
+export interface SimRestApp extends ControlledApp {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
-  faults: FaultBook;
-  pools: ResourcePools;
-  /** Requests seen per `METHOD /path/{template}`. */
-  counters: Map<string, number>;
-  /** HTTP 429 answers sent since the last reset (the pools' refusals and fault rules). */
-  stats: { rateLimited: number };
 }
 
 const kucoinError = (status: number, code: string, msg: string, headers: Record<string, string>): Reply => json(status, { code, msg }, headers);

@@ -46,9 +46,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimEngine } from '../engine/engine.js';
 import { SimError } from '../engine/errors.js';
-import type { SimRestApp } from './app.js';
-import { FaultRuleError } from './faults.js';
+import { FaultRuleError, type FaultBook } from './faults.js';
 import { isLoopback, json, readBody, send } from './http.js';
+import type { ResourcePools } from './rate-limit.js';
 import type { SimWsOptions } from '../ws/server.js';
 
 export interface WsControls {
@@ -58,9 +58,19 @@ export interface WsControls {
   connectionCount(): number;
 }
 
+/** What the control routes read and reset of the REST app (app.ts): its fault rules, pools and counts. */
+export interface ControlledApp {
+  faults: FaultBook;
+  pools: ResourcePools;
+  /** Requests seen per `METHOD /path/{template}`. */
+  counters: Map<string, number>;
+  /** HTTP 429 answers sent since the last reset (the pools' refusals and fault rules). */
+  stats: { rateLimited: number };
+}
+
 export interface ControlContext {
   engine: SimEngine;
-  app: SimRestApp;
+  app: ControlledApp;
   ws: WsControls;
 }
 
