@@ -106,7 +106,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admits: () => futuresSwitch.enabled,
     logger,
     metrics,
-    // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.
+    // docs/kucoin.md "Envelope, statuses and rate limits": the Public pool is 2000 per 30 s at every VIP level.
     budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, metrics }),
   });
   // The operations without the KuCoin stream: the feed reads its snapshots through them.
@@ -129,7 +129,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   };
   const { enabled, lingerMs } = config.readsFromStream;
   const accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
-  // design.md §3, off: no upstream connection. The /ws/futures clients are closed with 4404 by the
+  // Off means no upstream connection. The /ws/futures clients are closed with 4404 by the
   // flip itself; the stream a REST read started is left now, and the KuCoin connection closes as
   // soon as the last of those clients is gone, without the supervisor's usual linger.
   futuresSwitch.onChange((state) => {

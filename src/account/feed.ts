@@ -1,5 +1,5 @@
 /**
- * The live feed behind `/ws/futures` (design.md §8, asyncapi.yaml): one for the gateway, shared by
+ * The live feed behind `/ws/futures` (asyncapi.yaml): one for the gateway, shared by
  * every client socket, fed by the one upstream KuCoin connection.
  *
  * Decisions:

@@ -1,5 +1,5 @@
 /**
- * KuCoin private and public pushes (kucoin-futures.md §5 "Topics") applied to what the feed holds:
+ * KuCoin private and public pushes (docs/kucoin.md "The private WebSocket") applied to what the feed holds:
  * a raw position, a mapped `Order`, a mapped `FundingRate`. Pure. A push whose fields are not what
  * §5 documents becomes an `UpstreamShapeError` naming the field; the feed logs it and drops the push.
  */

@@ -313,7 +313,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     stateDir: resolve(options.cwd ?? process.cwd(), get('STATE_DIR')),
   };
 
-  // design.md §10: never serve futures beyond loopback without gateway API keys.
+  // Futures move real money: beyond loopback anyone who reaches the port could trade, so keys are required there.
   if (config.featureFutures && config.apiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(
       'GATEWAY_API_KEYS',

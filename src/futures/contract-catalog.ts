@@ -13,7 +13,7 @@ export interface ContractCatalogOptions {
 
 /**
  * The contract list (`GET /api/v1/contracts/active`), cached: it decides which symbols exist
- * (kucoin-futures.md §4: build the mapping from the list, not from a hard-coded rename) and
+ * (built from the list, not from a hard-coded rename: docs/kucoin.md "Fields and units") and
  * carries the multiplier, lot size, tick size and max leverage every order needs.
  */
 export class ContractCatalog {

@@ -66,7 +66,7 @@ function checkOrderFields(body: OrderRequest): void {
 
 export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempotencyKey: string | undefined): Promise<OrderAccepted> {
   checkOrderFields(body);
-  // An unknown symbol in a body is bad input naming the field (design.md §7), not a missing resource.
+  // An unknown symbol in a body is bad input naming the field, not a missing resource: the caller can fix the body.
   const contract = await deps.catalog.resolve(body.symbol).catch((error: unknown) => {
     if (error instanceof GatewayError && error.code === 'UNKNOWN_SYMBOL') throw fieldError('symbol', `is not a known futures symbol (${body.symbol})`);
     throw error;
@@ -139,7 +139,7 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
 export async function closePosition(deps: OrdersDeps, symbolInput: string, idempotencyKey: string | undefined): Promise<ClosePositionResult> {
   const contract = await deps.catalog.resolve(symbolInput);
   const clientOid = idempotencyKey ?? randomUUID().replaceAll('-', '');
-  // CCXT's closePosition sends these fields (kucoin-futures.md §3.10) and KuCoin picks side and
+  // CCXT's closePosition sends these fields (docs/kucoin.md "Orders: clientOid, lookups and what the gateway does") and KuCoin picks side and
   // size; marginMode is added because an omitted one means ISOLATED, and a cross position would
   // then be refused with 330005 (§3.5, §6 pitfall 5).
   const marginMode = await currentMarginMode(deps, contract.symbol);
@@ -241,7 +241,7 @@ async function reconcileCancel(deps: FuturesDeps, orderId: string, lost: Gateway
 }
 
 /**
- * kucoin-futures.md §6 pitfall 5: an order whose marginMode differs from the symbol's fails (330005);
+ * docs/kucoin.md "Fields and units": an order whose marginMode differs from the symbol's fails (330005);
  * send the symbol's own, as known (margin-mode.ts). The result forgets it on that refusal, so the
  * next order reads it again.
  */

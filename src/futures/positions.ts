@@ -30,7 +30,7 @@ export async function listPositions(deps: FuturesDeps, currency: string | undefi
 }
 
 /**
- * kucoin-futures.md does not say what `GET /api/v1/position` answers for a symbol never traded;
+ * KuCoin's docs do not say what `GET /api/v1/position` answers for a symbol never traded;
  * a flat position object (currentQty 0) is passed on as `side: FLAT`, and an empty `data` is
  * taken to mean "no position" (404 POSITION_NOT_FOUND). Both are tested.
  */

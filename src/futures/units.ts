@@ -1,7 +1,7 @@
 /**
  * Quantities and times between the client's units and KuCoin's. KuCoin sizes are lots
  * ("contracts"), always integers; a linear lot is `multiplier` of the base asset, an inverse lot is
- * 1 USD and its `multiplier` is -1 (kucoin-futures.md §4 "Size units", §3.9; design.md §5).
+ * 1 USD and its `multiplier` is -1 (docs/kucoin.md "Fields and units").
  *
  * Arithmetic is done on exact decimals (the shortest decimal spelling of each double, which is what
  * the client or KuCoin wrote), so 0.3 BASE at 0.1 per lot is 3 lots, not 2.9999999999999996.

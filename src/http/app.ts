@@ -22,7 +22,7 @@ import { bodyReadError, contentCodingOf, refuseEncoding, refuseOversize, typedBo
 import { securityHeaders } from './security-headers.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
 
-/** The shape openapi-backend reads; Express 5's `req.path`/`req.query` are getters (design.md §14). */
+/** The shape openapi-backend reads; Express 5's `req.path`/`req.query` are getters, so a plain object is built per request. */
 interface PlainRequest {
   method: string;
   path: string;
@@ -270,7 +270,7 @@ function toGatewayError(error: unknown): GatewayError | undefined {
       errors: [{ location: 'path', field: '', message: 'is not valid percent-encoding' }],
     });
   }
-  // KuCoin answered, but not in the shape kucoin-futures.md documents: their change, not our bug.
+  // KuCoin answered, but not in the shape its docs describe: their change, not our bug.
   if (error instanceof UpstreamShapeError) {
     return new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin's answer had an unexpected shape: ${error.message}`);
   }

@@ -364,7 +364,7 @@ export class KucoinClient {
     }
     const code = typeof envelope?.code === 'string' ? envelope.code : typeof envelope?.code === 'number' ? String(envelope.code) : undefined;
 
-    // Success is the body's code, whatever the HTTP status (kucoin-futures.md §2).
+    // Success is the body's code, whatever the HTTP status (docs/kucoin.md "Envelope, statuses and rate limits").
     if (code === '200000') {
       outcome('ok');
       return envelope!.data;

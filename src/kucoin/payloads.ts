@@ -1,8 +1,8 @@
 /**
  * KuCoin Futures REST payloads as KuCoin sends them: the `data` of each endpoint the gateway calls,
- * field for field from kucoin-futures.md §3 (which quotes the Universal SDK's specs, U-*). Numbers
+ * field for field from KuCoin's Universal SDK specs (docs/kucoin.md "REST endpoints the gateway calls"). Numbers
  * are numbers and strings are strings exactly as KuCoin types them: positions and the account are
- * JSON numbers, orders carry decimals as strings (pitfalls §10). These describe what we expect;
+ * JSON numbers, orders carry decimals as strings (docs/kucoin.md "Fields and units"). These describe what we expect;
  * nothing here checks it (src/futures/mappers.ts does, field by field, when it maps).
  */
 

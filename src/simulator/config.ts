@@ -1,7 +1,7 @@
 /**
  * The simulator's settings, from the environment. Every variable has a default, so `npm run sim`
- * needs none; a bad value stops the start with one line naming the variable (as design.md §2 asks
- * of the gateway).
+ * needs none; a bad value stops the start with one line naming the variable, as the
+ * gateway's does: a typo is found at start, not by the first request.
  */
 export interface SimConfig {
   port: number;

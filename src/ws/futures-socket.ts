@@ -89,7 +89,7 @@ type Outgoing = FeedMessage | { type: 'futures_connected' | 'error' | 'subscript
 /**
  * `/ws/futures`, the client-facing socket. Upgrades are routed by hand on the HTTP server's
  * `upgrade` event (`noServer`) so a refusal is a real HTTP answer: 404 for other paths and while
- * the kill switch is off, 401 without a valid gateway key (design.md §14).
+ * the kill switch is off, 401 without a valid gateway key (RFC 6455 §4.2.2: a refused handshake is an HTTP answer).
  */
 export function attachFuturesSocket(server: Server, options: FuturesSocketOptions) {
   const { config, logger, metrics, futuresSwitch, keys, validateClientMessage, feed, countUpgrade, callerOf } = options;

@@ -5,7 +5,7 @@ export interface BulletSource {
   call(name: 'bulletPrivate', options: CallOptions): Promise<unknown>;
 }
 
-/** One connection's worth of bullet-private answer (kucoin-futures.md §5 step 1). */
+/** One connection's worth of bullet-private answer (docs/kucoin.md "The private WebSocket"). */
 export interface Bullet {
   /** A secret: it is never logged, and the URL that carries it neither. */
   token: string;

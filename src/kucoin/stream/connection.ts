@@ -53,7 +53,7 @@ const UPLINK_LIMIT = 90;
 const UPLINK_WINDOW_MS = 10_000;
 
 /**
- * One socket of KuCoin's Classic futures WebSocket (kucoin-futures.md §5): usable after `welcome`,
+ * One socket of KuCoin's Classic futures WebSocket (docs/kucoin.md "The private WebSocket"): usable after `welcome`,
  * kept alive by pings at the server's interval with a pong deadline, (un)subscriptions answered by
  * `ack`. Any failure ends it for good, with a reason; the supervisor opens the next one.
  */

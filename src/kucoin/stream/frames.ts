@@ -1,5 +1,5 @@
 /**
- * The frames KuCoin's Classic futures socket sends (kucoin-futures.md §5 steps 2–4, "Message kinds").
+ * The frames KuCoin's Classic futures socket sends (docs/kucoin.md "The private WebSocket").
  * Pure parsing; the connection does the I/O.
  */
 export interface PushFrame {

@@ -21,7 +21,7 @@ const LIMIT_CODE = 509;
 
 /**
  * What one connection is subscribed to, brought to the wanted set by (un)subscribing the
- * difference, one message at a time, each waiting for its ack (kucoin-futures.md §5 step 4).
+ * difference, one message at a time, each waiting for its ack (docs/kucoin.md "The private WebSocket").
  */
 export class TopicSubscriptions {
   readonly #conn: UpstreamConnection;

@@ -73,16 +73,16 @@ interface Attempt {
 type TimerName = 'linger' | 'retry' | 'rotate' | 'stable' | 'handover';
 
 const STATES: readonly UpstreamState[] = ['idle', 'connecting', 'up', 'reconnecting', 'closed'];
-/** KuCoin's frames are a few KB; the `ws` default of 100 MiB is not a limit (design.md §14). */
+/** KuCoin's frames are a few KB; the `ws` default of 100 MiB is not a limit worth one peer's memory. */
 const MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** How long after a switch the new connection's pushes are checked against the old one's. */
 const HANDOVER_MS = 10_000;
 const MAX_BUFFERED_PUSHES = 10_000;
 
 /**
- * The gateway's one KuCoin private WebSocket (design.md §8), shared by every consumer: opened by the
+ * The gateway's one KuCoin private WebSocket, shared by every consumer: opened by the
  * first acquire, closed a while after the last release. Each connection gets a fresh bullet token
- * (a token is good for one connection: kucoin-futures.md §5 step 5, §6 item 7). A lost connection
+ * (a token is good for one connection: docs/kucoin.md "The private WebSocket"). A lost connection
  * comes back after a jittered exponential backoff, one attempt at a time, with every topic
  * resubscribed; before KuCoin's 24 h cut a new connection is made ready before the old one is let go.
  */
@@ -204,7 +204,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
 
   /**
    * Whether the last release leaves the connection up for lingerMs (the default) or closes it at
-   * once. The kill switch turns lingering off while futures are off (design.md §3: off, no upstream
+   * once. The kill switch turns lingering off while futures are off (off means no upstream
    * connection); unheld at that moment, the connection closes now.
    */
   lingerAfterRelease(linger: boolean): void {

@@ -1,5 +1,5 @@
 /**
- * Classic futures topics as the upstream socket subscribes them (kucoin-futures.md §5 "Topics").
+ * Classic futures topics as the upstream socket subscribes them (docs/kucoin.md "The private WebSocket").
  * Pure functions.
  */
 

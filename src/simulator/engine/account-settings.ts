@@ -1,5 +1,5 @@
 /**
- * Per-symbol settings (kucoin-futures.md §3.5, §3.7): margin mode, cross leverage, isolated
+ * Per-symbol settings (docs/kucoin.md "Leverage, margin mode and risk limits"): margin mode, cross leverage, isolated
  * risk-limit level. Changes are pushed on the private `user.config` topics (§5 table).
  */
 import type { KucoinCrossLeverage, KucoinMarginMode, KucoinMarginModeResult } from '../../kucoin/payloads.js';

@@ -3,8 +3,8 @@
  * contracts-active.json (multiplier, lot, tick, fees, symbols); XBTUSDTM's risk-limit tiers are
  * test/kucoin/fixtures/risk-limit-xbtusdtm.json verbatim (U-POS). The other tier tables are
  * invented in the same pattern: levels 1..N, max leverage falling, IMR = 1/maxLeverage,
- * MMR = IMR/2 (kucoin-futures.md §3.7). XBTUSDM is inverse: multiplier -1, one lot = 1 USD, settles
- * in XBT, risk limits in XBT (§4).
+ * MMR = IMR/2 (docs/kucoin.md "What the simulator assumes"). XBTUSDM is inverse: multiplier -1,
+ * one lot = 1 USD, settles in XBT, risk limits in XBT (docs/kucoin.md "Fields and units").
  */
 import type { KucoinRiskLimitTier } from '../../kucoin/payloads.js';
 

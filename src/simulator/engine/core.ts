@@ -1,6 +1,6 @@
 /**
  * The engine's shared state and the helpers every part of it uses: look-ups that refuse an unknown
- * contract with 100003, deterministic ids, and the pushes, shaped as kucoin-futures.md §5 shows them.
+ * contract with 100003, deterministic ids, and the pushes, shaped as docs/kucoin.md "The private WebSocket" shows them.
  */
 import type { KucoinPosition } from '../../kucoin/payloads.js';
 import { CONTRACT_SPECS, type ContractSpec } from './contracts.js';
@@ -37,7 +37,7 @@ export interface OrderQueryBehaviour {
 
 export const DEFAULT_ORDER_QUERIES: Readonly<OrderQueryBehaviour> = { clientOidScope: 'forever', lookupLagMs: 0 };
 
-/** KuCoin's default cross leverage is not in kucoin-futures.md; the simulator starts every symbol at 5 (its own choice). */
+/** KuCoin's default cross leverage is not documented; the simulator starts every symbol at 5 (its own choice). */
 export const DEFAULT_CROSS_LEVERAGE = 5;
 
 const pad = (prefix: string, n: number) => `${prefix}${String(n).padStart(17, '0')}`;

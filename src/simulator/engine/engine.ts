@@ -1,7 +1,7 @@
 /**
- * The simulated KuCoin Futures account (design.md §11): deterministic under a seed and an
+ * The simulated KuCoin Futures account: deterministic under a seed and an
  * injectable clock, steppable by hand (`tick`) or on timers (`start`/`stop`). Every state change is
- * also emitted as a `'push'` event shaped like KuCoin's WS pushes (kucoin-futures.md §5), which the
+ * also emitted as a `'push'` event shaped like KuCoin's WS pushes (docs/kucoin.md "The private WebSocket"), which the
  * simulator's socket (src/simulator/ws/) routes to subscribers by topic.
  *
  * Pushes: `/contract/instrument:{symbol}` mark.index.price, funding.rate · `/contract/announcement`

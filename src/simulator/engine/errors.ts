@@ -1,5 +1,5 @@
 /**
- * Every business refusal of the simulated account, with KuCoin's code (kucoin-futures.md §2 table).
+ * Every business refusal of the simulated account, with KuCoin's code (docs/kucoin.md "Error codes").
  * Business errors travel as HTTP 200 with `{"code","msg"}` (§2). Where the doc gives KuCoin's
  * wording the text is that; otherwise it is the table's meaning (the fixtures' README says the same).
  */

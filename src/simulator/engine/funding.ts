@@ -1,5 +1,5 @@
 /**
- * Funding (kucoin-futures.md §3.8): a current and a predicted rate per contract, settled every
+ * Funding (docs/kucoin.md "REST endpoints the gateway calls", funding rate): a current and a predicted rate per contract, settled every
  * `fundingIntervalMs` on a grid. Settling charges longs and credits shorts when the rate is
  * positive (and the reverse), in the settle currency, at the mark: fee = side × |markValue| × rate.
  * Isolated positions pay it from their margin (posFunding). Pushes, in order: `funding.begin` on

@@ -1,6 +1,6 @@
 /**
  * Arithmetic helpers for money on the simulated account. KuCoin writes prices on a tick grid and
- * decimals without binary noise (kucoin-futures.md §4, §6 pitfall 10), so every value leaves the
+ * decimals without binary noise (docs/kucoin.md "Fields and units"), so every value leaves the
  * engine rounded.
  */
 

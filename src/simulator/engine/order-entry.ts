@@ -1,5 +1,5 @@
 /**
- * `POST /api/v1/orders` body → a checked request (kucoin-futures.md §3.3 table). Stateless checks
+ * `POST /api/v1/orders` body → a checked request (docs/kucoin.md "Fields and units"; docs/kucoin.md "Orders: clientOid, lookups and what the gateway does"). Stateless checks
  * only; the engine does the ones that need the account. Unparseable fields are 100001 (invalid
  * params, §2); KuCoin's exact messages for them are not published.
  */

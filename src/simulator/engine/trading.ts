@@ -1,5 +1,5 @@
 /**
- * Order entry, fills and cancels (kucoin-futures.md §3.3, §3.4, §3.10). Market orders fill at the
+ * Order entry, fills and cancels (docs/kucoin.md "REST endpoints the gateway calls"; docs/kucoin.md "Orders: clientOid, lookups and what the gateway does"). Market orders fill at the
  * mark at once (taker); a limit order that the mark has already crossed fills at the mark (taker),
  * otherwise it rests and fills at its own price (maker) when the mark reaches it.
  */

@@ -2,7 +2,7 @@
  * The simulator's HTTP front: KuCoin's REST surface plus the `/sim/` control API (control.ts).
  * A KuCoin request goes: fault rules (`before`) → route (404000) → 415000 → auth (§1) → resource
  * pool (429000) → body → handler → fault rules (`after`). Envelopes and statuses follow
- * kucoin-futures.md §2: success `{"code":"200000","data":…}` HTTP 200; business refusals
+ * docs/kucoin.md "Envelope, statuses and rate limits": success `{"code":"200000","data":…}` HTTP 200; business refusals
  * `{"code","msg"}` HTTP 200; auth refusals HTTP 400/401 (auth.ts); 429000 HTTP 429; 404000 HTTP 404;
  * 415000 HTTP 415. Every KuCoin answer carries the `gw-ratelimit-*` headers of its pool.
  */

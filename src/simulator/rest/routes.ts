@@ -1,7 +1,7 @@
 /**
  * The KuCoin REST routes the simulator answers: every entry of src/kucoin/endpoints.ts, the two
  * bullets, and a few neighbours that cost nothing (test order, cancel by clientOid, cancel all,
- * mark price, status). Pool and weight per kucoin-futures.md §3 table. Handlers return `data` or
+ * mark price, status). Pool and weight per docs/kucoin.md "REST endpoints the gateway calls". Handlers return `data` or
  * throw a SimError (a business refusal, HTTP 200).
  */
 import type { Pool } from '../../kucoin/endpoints.js';

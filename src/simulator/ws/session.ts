@@ -33,7 +33,7 @@ export interface SessionOptions {
   onGone: (session: SimSession) => void;
 }
 
-/** One client connection of the simulated Classic futures socket (kucoin-futures.md §5). */
+/** One client connection of the simulated Classic futures socket (docs/kucoin.md "The private WebSocket"). */
 export class SimSession {
   readonly topics = new Set<string>();
   readonly #ws: WebSocket;

@@ -13,7 +13,7 @@ interface IssuedToken {
 const SWEEP_ABOVE = 10_000;
 
 /**
- * Bullet tokens (kucoin-futures.md §5 step 1). KuCoin's token is valid for 24 h and a reconnect
+ * Bullet tokens (docs/kucoin.md "The private WebSocket"). KuCoin's token is valid for 24 h and a reconnect
  * with a stale one is refused with 401 (§5 step 5; §6 item 7).
  */
 export class TokenRegistry {

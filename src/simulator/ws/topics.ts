@@ -1,5 +1,5 @@
 /**
- * The Classic futures topics (kucoin-futures.md §5 "Topics") and how an engine push reaches the
+ * The Classic futures topics (docs/kucoin.md "The private WebSocket") and how an engine push reaches the
  * subscriptions that want it. Pure functions; the socket in server.ts does the I/O.
  */
 
