@@ -1,8 +1,10 @@
 /**
  * The messages the live feed hands to each client socket (asyncapi.yaml), before the socket stamps
- * them, and how the state of the KuCoin stream is told in them.
+ * them, how the state of the KuCoin stream is told in them, and how a failure is described in logs.
  */
 import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
+import { GatewayError } from '../errors.js';
+import { UpstreamShapeError } from '../futures/mappers.js';
 import type { RefusedTopic } from '../kucoin/stream/supervisor.js';
 
 type Unstamped<T> = Omit<T, 'timestamp' | 'seq'>;
@@ -28,4 +30,11 @@ export function refusedStatus(topics: readonly RefusedTopic[]): FeedMessage {
 /** The supervisor's reasons are codes (`dropped`, `pong_timeout`...); clients get a sentence. */
 export function reasonText(reason: string | undefined): string {
   return reason === undefined ? 'the KuCoin WebSocket is unavailable' : `KuCoin WebSocket: ${reason.replaceAll('_', ' ')}`;
+}
+
+/** A failure as the feed logs it: message and, where it has one, the catalogue code. */
+export function errorInfo(error: unknown): { message: string; code?: string } {
+  if (error instanceof GatewayError) return { message: error.message, code: error.code };
+  if (error instanceof UpstreamShapeError) return { message: error.message, code: error.code };
+  return { message: error instanceof Error ? error.message : String(error) };
 }

@@ -37,17 +37,15 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
-import { getFundingRate } from '../futures/market.js';
-import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';
 import type { TopicHold } from '../futures/risk-limit-outcome.js';
 import type { FuturesDeps } from '../futures/deps.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
 import { FeedPushes } from './feed-pushes.js';
-import { reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
+import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
 import { feedTopics, MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
-import { readAccount } from './snapshot.js';
+import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
 
 export interface FuturesFeedOptions {
   upstream: UpstreamFeedSource;
@@ -350,7 +348,7 @@ export class FuturesFeed {
       if (this.#accountEpoch !== this.#epoch) continue; // the upstream went and came back meanwhile
       this.#restDown = undefined;
       this.#retryDelay = this.#retry.initialMs;
-      const snapshot = this.#accountSnapshot();
+      const snapshot = accountSnapshot({ cache: this.#cache, services: this.#services, logger: this.#logger });
       // Synchronous from here to the end of the pass: no push is applied between a client's snapshot and its going live.
       for (const [subscriber, member] of this.#members) {
         if (member.live || ![...subscriber.symbols].every((symbol) => symbols.has(symbol))) continue;
@@ -371,26 +369,12 @@ export class FuturesFeed {
   }
 
   async #readAccount(epoch: number): Promise<void> {
-    await this.#cache.read('account', () => readAccount(this.#services), (answer) => {
-      this.#cache.positions.clear();
-      for (const [symbol, contract] of answer.contracts) this.#cache.contracts.set(symbol, contract);
-      for (const position of answer.positions) if (position.currentQty !== 0) this.#cache.positions.set(position.symbol, position);
-      this.#cache.orders.clear();
-      for (const order of answer.orders) this.#cache.putOrder(order);
-    });
+    await fillAccount(this.#cache, this.#services);
     this.#accountEpoch = epoch;
   }
 
-  /** Resolves when the symbol's funding is read, or known to be unreadable for the symbol's own reason. */
-  async #readFunding(symbol: string): Promise<void> {
-    try {
-      await this.#cache.read(`funding:${symbol}`, () => getFundingRate(this.#services, symbol), (funding) => {
-        if (this.#watched().has(symbol)) this.#cache.funding.set(symbol, funding);
-      });
-    } catch (error) {
-      if (!isSymbolProblem(error)) throw error;
-      this.#logger.warn({ event: 'ws_funding_unavailable', symbol, err: errorInfo(error) }, `no funding rate for ${symbol}; its funding_tick is left out`);
-    }
+  #readFunding(symbol: string): Promise<void> {
+    return fillFunding({ cache: this.#cache, services: this.#services, logger: this.#logger }, symbol, () => this.#watched().has(symbol));
   }
 
   #snapshotFailed(error: unknown): void {
@@ -414,16 +398,7 @@ export class FuturesFeed {
     this.#retryTimer = undefined;
   }
 
-  #accountSnapshot(): { positions: Position[]; orders: Order[] } {
-    const positions: Position[] = [];
-    for (const [symbol, raw] of [...this.#cache.positions].sort(([a], [b]) => a.localeCompare(b))) {
-      const position = this.#mapPosition(symbol, raw);
-      if (position) positions.push(position);
-    }
-    return { positions, orders: [...this.#cache.orders.values()] };
-  }
-
-  #deliver(subscriber: FeedSubscriber, member: Member, snapshot: { positions: Position[]; orders: Order[] }): void {
+  #deliver(subscriber: FeedSubscriber, member: Member, snapshot: AccountSnapshotMessage): void {
     const refused = this.#upstream.refusedTopics;
     if (refused.length > 0) subscriber.send(refusedStatus(refused));
     else if (member.told !== undefined) subscriber.send({ type: 'upstream_status', status: 'up' });
@@ -513,28 +488,4 @@ export class FuturesFeed {
     this.#metrics.wsBroadcastSeconds.observe({ type: message.type }, (performance.now() - started) / 1000);
   }
 
-  // --- mapping -------------------------------------------------------------------------------
-
-  #mapPosition(symbol: string, raw: Parameters<typeof toPosition>[0]): Position | undefined {
-    const contract = this.#cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
-    try {
-      if (!contract) throw new UpstreamShapeError('position.symbol', `no contract known for ${symbol}`);
-      return toPosition(raw, contract);
-    } catch (error) {
-      this.#logger.warn({ event: 'ws_position_unmapped', symbol, err: errorInfo(error) }, `position ${symbol} left out of the snapshot`);
-      return undefined;
-    }
-  }
-}
-
-/** A failure that is the symbol's own (no such contract, no funding for it), not KuCoin being unavailable. */
-function isSymbolProblem(error: unknown): boolean {
-  if (error instanceof UpstreamShapeError) return true;
-  return error instanceof GatewayError && error.status < 500 && error.status !== 429 && error.code !== 'CREDENTIALS_MISSING';
-}
-
-function errorInfo(error: unknown): { message: string; code?: string } {
-  if (error instanceof GatewayError) return { message: error.message, code: error.code };
-  if (error instanceof UpstreamShapeError) return { message: error.message, code: error.code };
-  return { message: error instanceof Error ? error.message : String(error) };
 }
