@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../errors.js';
-import { UpstreamRefused } from '../kucoin/client.js';
+import { UpstreamRefused } from '../kucoin/upstream-policy.js';
 import { isUnknownOrder } from '../kucoin/error-map.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { toUserAsset } from '../symbols.js';

@@ -5,7 +5,7 @@ import type { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/mappers.js';
-import { UpstreamRefused } from '../kucoin/client.js';
+import { UpstreamRefused } from '../kucoin/upstream-policy.js';
 import { runInScope } from '../request-scope.js';
 import { GatewayError } from '../errors.js';
 import { hostAllowed, misdirected, originAllowed, originRefused } from '../edge/host-origin.js';
