@@ -4,7 +4,7 @@
  */
 import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
 import { GatewayError } from '../errors.js';
-import { UpstreamShapeError } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 import type { RefusedTopic } from '../kucoin/stream/supervisor.js';
 
 type Unstamped<T> = Omit<T, 'timestamp' | 'seq'>;

@@ -11,7 +11,8 @@
  *   order the cache does not know is made from what the gateway sent when it placed it
  *   (src/futures/order-drafts.ts), or, placed elsewhere, read once over REST; the push is applied to it.
  */
-import { toPosition, UpstreamShapeError, type ContractRef } from '../futures/mappers.js';
+import { toPosition, type ContractRef } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { getOrder } from '../futures/orders.js';
 import { draftOrder } from '../futures/order-drafts.js';
 import type { FuturesDeps } from '../futures/deps.js';

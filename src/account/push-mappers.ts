@@ -5,7 +5,8 @@
  */
 import type { KucoinPosition } from '../kucoin/payloads.js';
 import { nsToMs } from '../futures/units.js';
-import { UpstreamShapeError, type FundingRate, type Order } from '../futures/mappers.js';
+import { type FundingRate, type Order } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 
 export type OrderEvent = 'open' | 'match' | 'update' | 'filled' | 'canceled';
 export type FundingEvent = 'rate' | 'begin' | 'end' | 'settlement';

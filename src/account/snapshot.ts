@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import { getFundingRate } from '../futures/market.js';
-import { toPosition, UpstreamShapeError, type Position } from '../futures/mappers.js';
+import { toPosition, type Position } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 import type { FuturesDeps } from '../futures/deps.js';
 import { listOrders } from '../futures/orders.js';
 import { readHeldPositions, type HeldPositions } from '../futures/positions.js';

@@ -10,7 +10,8 @@ import { knownMarginModeOf } from './margin-mode.js';
 import type { IdempotencyStore, OutcomePolicy } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
 import type { OrderDraft } from './order-drafts.js';
-import { orderListOrder, toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
+import { orderListOrder, toCancelResult, toOrder, toOrderPage } from './mappers.js';
+import { UpstreamShapeError } from './payload-fields.js';
 import { OrderUnconfirmed, outcomeUnknown, placeOrSettle, type OrderIntent, type Placed, type Unconfirmed } from './order-settlement.js';
 import { contractsFor, plainDecimal } from './units.js';
 

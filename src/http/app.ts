@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import type { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
-import { UpstreamShapeError } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { UpstreamRefused } from '../kucoin/upstream-policy.js';
 import { runInScope } from '../request-scope.js';
 import { GatewayError } from '../errors.js';
