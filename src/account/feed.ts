@@ -43,6 +43,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
 import { FeedPushes } from './feed-pushes.js';
+import { PushQueue } from './push-queue.js';
 import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
 import { feedTopics, MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
 import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
@@ -73,7 +74,6 @@ export class FuturesFeed {
   readonly #logger: Logger;
   readonly #metrics: Metrics;
   readonly #retry: { initialMs: number; maxMs: number };
-  readonly #maxQueued: number;
   readonly #members = new Map<FeedSubscriber, Member>();
   readonly #watches = new WatchCounts<FeedSubscriber>();
   readonly #cache = new FeedCache();
@@ -94,9 +94,7 @@ export class FuturesFeed {
   /** Why the last REST snapshot failed, until one succeeds. */
   #restDown: string | undefined;
   #lastReason: string | undefined;
-  #queue: Promise<void> = Promise.resolve();
-  #queued = 0;
-  #overflowed = false;
+  readonly #queue: PushQueue;
   #closed = false;
 
   constructor(options: FuturesFeedOptions) {
@@ -106,10 +104,15 @@ export class FuturesFeed {
     this.#metrics = options.metrics;
     this.#retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
     this.#retryDelay = this.#retry.initialMs;
-    this.#maxQueued = options.maxQueuedPushes ?? 10_000;
     this.#live = this.#upstream.state === 'up';
     this.#pushes = new FeedPushes({ cache: this.#cache, services: this.#services, broadcast: (message, fundingSymbol) => this.#broadcast(message, fundingSymbol) });
     this.#upstream.on('state', this.#onState);
+    this.#queue = new PushQueue({
+      apply: (push) => this.#pushes.apply(push),
+      logger: this.#logger,
+      maxQueued: options.maxQueuedPushes ?? 10_000,
+      caughtUp: () => this.#resync(),
+    });
     this.#upstream.on('push', this.#onPush);
     this.#upstream.on('resubscribed', this.#onResubscribed);
     this.#upstream.on('refused', this.#onRefused);
@@ -217,7 +220,7 @@ export class FuturesFeed {
    */
   currentAccount(subscriber: FeedSubscriber): FeedCache | undefined {
     const member = this.#members.get(subscriber);
-    if (!member?.live || this.#queued > 0 || !this.#cacheCurrent()) return undefined;
+    if (!member?.live || this.#queue.pending || !this.#cacheCurrent()) return undefined;
     return this.#cache;
   }
 
@@ -363,7 +366,7 @@ export class FuturesFeed {
    * which also want no push waiting to be applied.
    */
   #cacheCurrent(): boolean {
-    if (!this.#live || this.#overflowed || this.#closed || this.#accountEpoch !== this.#epoch) return false;
+    if (!this.#live || this.#queue.overflowed || this.#closed || this.#accountEpoch !== this.#epoch) return false;
     for (const member of this.#members.values()) if (member.live) return true;
     return false;
   }
@@ -453,25 +456,11 @@ export class FuturesFeed {
   // --- pushes (applied by FeedPushes, src/account/feed-pushes.ts) ----------------------------------
 
   readonly #onPush = (push: UpstreamPush): void => {
-    if (this.#closed) return;
-    if (this.#queued >= this.#maxQueued) {
-      if (!this.#overflowed) this.#logger.error({ event: 'ws_feed_overflow', queued: this.#queued }, 'live feed fell behind KuCoin; pushes dropped, clients will get fresh snapshots');
-      this.#overflowed = true;
-      return;
-    }
-    this.#queued += 1;
-    this.#queue = this.#queue
-      .then(() => this.#pushes.apply(push))
-      .catch((error: unknown) => this.#logger.warn({ event: 'ws_push_dropped', subject: push.subject, topic: push.topic, err: errorInfo(error) }, `KuCoin push ${push.subject} could not be applied`))
-      .finally(() => {
-        this.#queued -= 1;
-        if (this.#queued === 0 && this.#overflowed) this.#resync();
-      });
+    if (!this.#closed) this.#queue.add(push);
   };
 
   /** After dropped pushes nothing cached can be trusted: every client gets fresh snapshots. */
   #resync(): void {
-    this.#overflowed = false;
     this.#accountEpoch = -1;
     for (const member of this.#members.values()) member.live = false;
     this.#startRound();
