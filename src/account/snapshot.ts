@@ -15,7 +15,7 @@ import type { Order } from '../futures/mappers.js';
 import type { FeedCache } from './feed-cache.js';
 import { errorInfo } from './feed-messages.js';
 
-/** §3.4: `pageSize` goes up to 1000; KuCoin caps open orders far below ten pages of it (300001). */
+/** `pageSize` goes up to 1000; KuCoin caps open orders far below ten pages of it (300001) (docs/kucoin.md "REST endpoints the gateway calls"). */
 const ORDERS_PAGE_SIZE = 1000;
 const MAX_ORDER_PAGES = 10;
 

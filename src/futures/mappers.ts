@@ -25,12 +25,12 @@ export type FundingRate = Schemas['FundingRate'];
 export type Account = Schemas['Account'];
 export type Contract = Schemas['Contract'];
 
-/** What the position and order mappers need of the symbol's contract (§3.9). */
+/** What the position and order mappers need of the symbol's contract (docs/kucoin.md "REST endpoints the gateway calls"). */
 export type ContractRef = Pick<KucoinContract, 'baseCurrency' | 'multiplier'>;
 /** What the funding mapper needs: the contract's id and base currency. */
 export type FundingContractRef = Pick<KucoinContract, 'symbol' | 'baseCurrency'>;
 
-/** §3.2 → `Position`. `contract` is the position's contract (for the base asset and multiplier). */
+/** KuCoin's position (docs/kucoin.md "REST endpoints the gateway calls") → `Position`. `contract` is the position's contract (for the base asset and multiplier). */
 export function toPosition(kucoinPosition: KucoinPosition, contract: ContractRef): Position {
   const f = new Fields(kucoinPosition, 'position');
   const qty = f.integer('currentQty');
@@ -57,7 +57,7 @@ export function toPosition(kucoinPosition: KucoinPosition, contract: ContractRef
     unrealisedPnl: f.number('unrealisedPnl'),
     unrealisedPnlPct: f.number('unrealisedPnlPcnt'),
     realisedPnl: f.number('realisedPnl'),
-    // Risk-limit levels are isolated-only; cross uses a continuous limit (§3.7).
+    // Risk-limit levels are isolated-only; cross uses a continuous limit (docs/kucoin.md "REST endpoints the gateway calls").
     riskLimitLevel: isolated ? f.optionalInteger('riskLimitLevel') : null,
     isOpen: f.boolean('isOpen'),
     openedAt: side === 'FLAT' ? null : f.epochMs('openingTimestamp'),
@@ -65,7 +65,7 @@ export function toPosition(kucoinPosition: KucoinPosition, contract: ContractRef
   };
 }
 
-/** §3.4 → `Order`. `contract` is the order's contract (for the base asset). */
+/** KuCoin's order (docs/kucoin.md "REST endpoints the gateway calls") → `Order`. `contract` is the order's contract (for the base asset). */
 export function toOrder(kucoinOrder: KucoinOrder, contract: Pick<ContractRef, 'baseCurrency'>): Order {
   const f = new Fields(kucoinOrder, 'order');
   const type = orderTypeOf(f);
@@ -84,21 +84,21 @@ export function toOrder(kucoinOrder: KucoinOrder, contract: Pick<ContractRef, 'b
     side: f.oneOf('side', ['buy', 'sell'] as const) === 'buy' ? 'BUY' : 'SELL',
     type,
     status,
-    // KuCoin sends "0" (or "") as the price of market orders (§3.10; CCXT fetchOrder fixture).
+    // KuCoin sends "0" (or "") as the price of market orders (docs/kucoin.md "REST endpoints the gateway calls"; CCXT fetchOrder fixture).
     price: isMarketKind(type) ? null : f.optionalPrice('price'),
     qty,
     filledQty,
     // A done order has nothing left to fill, whatever it did not fill was cancelled.
     remainingQty: status === 'open' ? qty - filledQty : 0,
     avgFillPrice: filledQty > 0 ? f.optionalPrice('avgDealPrice') : null,
-    // Orders older than cross margin carry no marginMode (§3.4); ISOLATED was the only mode then.
+    // Orders older than cross margin carry no marginMode (docs/kucoin.md "REST endpoints the gateway calls"); ISOLATED was the only mode then.
     marginMode: f.has('marginMode') ? marginModeOf(f.oneOf('marginMode', ['ISOLATED', 'CROSS'] as const)) : 'isolated',
     leverage: f.optionalNumber('leverage'),
     timeInForce: f.oneOf('timeInForce', ['GTC', 'IOC', 'RPI'] as const),
     reduceOnly: f.boolean('reduceOnly'),
     closeOrder: f.boolean('closeOrder'),
     postOnly: f.boolean('postOnly'),
-    // `createdAt` is ms; `orderTime` (ns, §4) stands in where it is missing.
+    // `createdAt` is ms; `orderTime` (ns, docs/kucoin.md "Fields and units") stands in where it is missing.
     createdAt: f.has('createdAt') ? f.epochMs('createdAt') : f.epochNs('orderTime'),
     updatedAt: f.epochMs('updatedAt'),
   };
@@ -110,7 +110,7 @@ export const positionListOrder = (a: Position, b: Position): number => (a.symbol
 /** The order of an order list: newest first, as KuCoin lists them, then by id for orders of the same ms. */
 export const orderListOrder = (a: Order, b: Order): number => b.createdAt - a.createdAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0);
 
-/** §3.4 page → `OrderPage`; `contractOf` finds each item's contract (the cached contract list). */
+/** KuCoin's order page (docs/kucoin.md "REST endpoints the gateway calls") → `OrderPage`; `contractOf` finds each item's contract (the cached contract list). */
 export function toOrderPage(kucoinPage: KucoinOrderPage, contractOf: (symbol: string) => Pick<ContractRef, 'baseCurrency'> | undefined): OrderPage {
   const f = new Fields(kucoinPage, 'orders');
   const items = f.array('items').map((item, index) => {
@@ -127,7 +127,7 @@ export function toOrderPage(kucoinPage: KucoinOrderPage, contractOf: (symbol: st
   };
 }
 
-/** §3.4 cancel → `CancelResult`. */
+/** KuCoin's cancel answer (docs/kucoin.md "REST endpoints the gateway calls") → `CancelResult`. */
 export function toCancelResult(kucoinCancel: KucoinCancelResult): CancelResult {
   const f = new Fields(kucoinCancel, 'cancel');
   return {
@@ -139,9 +139,9 @@ export function toCancelResult(kucoinCancel: KucoinCancelResult): CancelResult {
 }
 
 /**
- * §3.8 → `FundingRate`. KuCoin names the funding index (`.XBTUSDTMFPI8H`), not the contract, so
+ * KuCoin's funding rate (docs/kucoin.md "REST endpoints the gateway calls") → `FundingRate`. KuCoin names the funding index (`.XBTUSDTMFPI8H`), not the contract, so
  * the contract is passed in: its id, or better the contract itself (its `baseCurrency` is the truth;
- * an id is split by the `<BASE><QUOTE>M` naming of §4, which dated futures do not follow).
+ * an id is split by the `<BASE><QUOTE>M` naming (docs/kucoin.md "Fields and units"), which dated futures do not follow).
  */
 export function toFundingRate(kucoinFunding: KucoinFundingRate, contract: string | FundingContractRef): FundingRate {
   const f = new Fields(kucoinFunding, 'funding');
@@ -160,7 +160,7 @@ export function toFundingRate(kucoinFunding: KucoinFundingRate, contract: string
   };
 }
 
-/** §3.1 → `Account`. */
+/** KuCoin's account overview (docs/kucoin.md "REST endpoints the gateway calls") → `Account`. */
 export function toAccount(overview: KucoinAccountOverview): Account {
   const f = new Fields(overview, 'account');
   return {
@@ -177,7 +177,7 @@ export function toAccount(overview: KucoinAccountOverview): Account {
   };
 }
 
-/** §3.9 → `Contract`; `multiplier` is KuCoin's magnitude (inverse contracts send -1, §4). */
+/** KuCoin's contract (docs/kucoin.md "REST endpoints the gateway calls") → `Contract`; `multiplier` is KuCoin's magnitude (inverse contracts send -1, docs/kucoin.md "Fields and units"). */
 export function toContract(kucoinContract: KucoinContract): Contract {
   const f = new Fields(kucoinContract, 'contract');
   const lotSize = f.integer('lotSize');
@@ -208,7 +208,7 @@ function marginModeOf(mode: 'ISOLATED' | 'CROSS'): 'isolated' | 'cross' {
   return mode === 'CROSS' ? 'cross' : 'isolated';
 }
 
-/** `marginMode` is required (§3.2); `crossMode` says the same and covers payloads without it. */
+/** `marginMode` is required (docs/kucoin.md "REST endpoints the gateway calls"); `crossMode` says the same and covers payloads without it. */
 function positionMarginMode(f: Fields): 'isolated' | 'cross' {
   if (f.has('marginMode')) return marginModeOf(f.oneOf('marginMode', ['ISOLATED', 'CROSS'] as const));
   return f.boolean('crossMode') ? 'cross' : 'isolated';
@@ -243,7 +243,7 @@ function multiplierOf(contract: Pick<ContractRef, 'multiplier'>): number {
   return multiplier;
 }
 
-/** The base currency of a `<BASE><QUOTE>M` id (§4): XBTUSDTM → XBT. */
+/** The base currency of a `<BASE><QUOTE>M` id (docs/kucoin.md "Fields and units"): XBTUSDTM → XBT. */
 function baseOfSymbol(symbol: string): string {
   const match = /^([A-Z0-9]+?)(?:USDT|USDC|USD)M$/.exec(symbol);
   if (!match) throw new TypeError(`cannot tell the base currency of ${symbol}; pass its contract instead`);

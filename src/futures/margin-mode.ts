@@ -7,7 +7,7 @@ export interface MarginModeDeps {
   marginModes?: MarginModeMemory;
 }
 
-/** The symbol's margin mode as KuCoin reports it (`GET /api/v2/position/getMarginMode`, §3.5); always a read. */
+/** The symbol's margin mode as KuCoin reports it (`GET /api/v2/position/getMarginMode`, docs/kucoin.md "REST endpoints the gateway calls"); always a read. */
 export async function marginModeOf(deps: MarginModeDeps, symbol: string): Promise<string | undefined> {
   const result = await deps.client.call<Partial<KucoinMarginModeResult> | null>('getMarginMode', { query: { symbol }, context: `reading the ${symbol} margin mode` });
   const mode = result?.marginMode;

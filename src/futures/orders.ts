@@ -142,7 +142,7 @@ export async function closePosition(deps: OrdersDeps, symbolInput: string, idemp
   const clientOid = idempotencyKey ?? randomUUID().replaceAll('-', '');
   // CCXT's closePosition sends these fields (docs/kucoin.md "Orders: clientOid, lookups and what the gateway does") and KuCoin picks side and
   // size; marginMode is added because an omitted one means ISOLATED, and a cross position would
-  // then be refused with 330005 (§3.5, §6 pitfall 5).
+  // then be refused with 330005 (docs/kucoin.md "REST endpoints the gateway calls", docs/kucoin.md "Fields and units").
   const marginMode = await currentMarginMode(deps, contract.symbol);
   const upstreamBody = { clientOid, symbol: contract.symbol, closeOrder: true, type: 'market', marginMode };
   const intent: OrderIntent = {

@@ -8,7 +8,7 @@ import { positionListOrder, toPosition } from './mappers.js';
 type Position = components['schemas']['Position'];
 
 export interface HeldPositions {
-  /** Raw (§3.2), so the live feed can merge KuCoin's partial mark-price pushes into them. */
+  /** Raw (docs/kucoin.md "REST endpoints the gateway calls"), so the live feed can merge KuCoin's partial mark-price pushes into them. */
   positions: KucoinPosition[];
   /** The contract of every position's symbol, read once per symbol. */
   contracts: Map<string, KucoinContract>;

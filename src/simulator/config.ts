@@ -12,11 +12,11 @@ export interface SimConfig {
   fundingIntervalMs: number;
   markIntervalMs: number;
   futuresQuota: number;
-  /** §2: 2000 per 30 s at every VIP level; not configurable. */
+  /** 2000 per 30 s at every VIP level; not configurable (docs/kucoin.md "Envelope, statuses and rate limits"). */
   publicQuota: number;
   wsPingIntervalMs: number;
   wsPingTimeoutMs: number;
-  /** KuCoin cuts a connection (and expires its token) after 24 h (§5 step 5). */
+  /** KuCoin cuts a connection (and expires its token) after 24 h (docs/kucoin.md "The private WebSocket"). */
   wsSessionMs: number;
   /** How long KuCoin remembers a clientOid: see {@link ClientOidScope}. */
   clientOidScope: ClientOidScope;

@@ -16,7 +16,7 @@ export interface SubscriptionEvents {
   refusedChanged?: () => void;
 }
 
-/** KuCoin's limit codes (§5 step 4 table): splitting the message would not help. */
+/** KuCoin's limit codes (docs/kucoin.md "The private WebSocket" table): splitting the message would not help. */
 const LIMIT_CODE = 509;
 
 /**

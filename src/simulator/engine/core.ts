@@ -11,7 +11,7 @@ import { SeededRandom } from './random.js';
 import type { AccountState, MarketState, OrderState, PositionState, SymbolSettings } from './state.js';
 import { ledgerOf, walletPushPayload, type Ledger } from './wallet.js';
 
-/** One WS push; the socket adds `type`, `userId` and `channelType` (§5 "Example payloads"). */
+/** One WS push; the socket adds `type`, `userId` and `channelType` (docs/kucoin.md "The private WebSocket"). */
 export interface SimPush {
   topic: string;
   subject: string;
@@ -44,7 +44,7 @@ const pad = (prefix: string, n: number) => `${prefix}${String(n).padStart(17, '0
 
 export function initialState(settings: EngineSettings, specs: readonly ContractSpec[]): AccountState {
   const now = settings.now();
-  // Funding settles on a grid of the interval, as KuCoin settles on the 8 h grid (§3.8).
+  // Funding settles on a grid of the interval, as KuCoin settles on the 8 h grid (docs/kucoin.md "REST endpoints the gateway calls").
   const next = Math.floor(now / settings.fundingIntervalMs) * settings.fundingIntervalMs + settings.fundingIntervalMs;
   const state: AccountState = {
     wallet: { ...settings.balances },
@@ -116,7 +116,7 @@ export class EngineCore {
     return this.#settings.seed;
   }
 
-  /** §6 pitfall 9: an unknown symbol is 100003 "Contract parameter invalid". */
+  /** An unknown symbol is 100003 "Contract parameter invalid" (docs/kucoin.md "Error codes"). */
   spec(symbol: unknown): ContractSpec {
     const spec = this.specs.find((s) => s.symbol === symbol);
     if (!spec) throw refuse.unknownContract();
@@ -157,14 +157,14 @@ export class EngineCore {
     this.#emit({ topic, subject, data, private: isPrivate });
   }
 
-  /** §5: each order event on both order topics, `symbolOrderChange` and `orderChange`, same data. */
+  /** Each order event on both order topics, `symbolOrderChange` and `orderChange`, same data (docs/kucoin.md "The private WebSocket"). */
   pushOrder(order: OrderState, type: OrderEvent, match?: MatchDetails): void {
     const data = orderChangePayload(order, type, this.now(), match);
     this.push(`/contractMarket/tradeOrders:${order.symbol}`, 'symbolOrderChange', data, true);
     this.push('/contractMarket/tradeOrders', 'orderChange', { ...data }, true);
   }
 
-  /** §5: the full §3.2 object plus `changeReason`. */
+  /** The full REST position object plus `changeReason` (docs/kucoin.md "The private WebSocket"). */
   pushPosition(symbol: string, changeReason: 'positionChange' | 'marginChange'): void {
     this.push(`/contract/position:${symbol}`, 'position.change', { ...this.positionPayload(symbol), changeReason }, true);
   }

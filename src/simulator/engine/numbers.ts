@@ -41,5 +41,5 @@ export function decimalString(value: number, places = 10): string {
   return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
 
-/** Epoch ms → the ns KuCoin uses for `orderTime` and WS `ts` (§4 "Time units"). */
+/** Epoch ms → the ns KuCoin uses for `orderTime` and WS `ts` (docs/kucoin.md "Fields and units"). */
 export const msToNs = (ms: number): number => ms * 1_000_000;

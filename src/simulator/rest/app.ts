@@ -1,6 +1,6 @@
 /**
  * The simulator's HTTP front: KuCoin's REST surface plus the `/sim/` control API (control.ts).
- * A KuCoin request goes: fault rules (`before`) → route (404000) → 415000 → auth (§1) → resource
+ * A KuCoin request goes: fault rules (`before`) → route (404000) → 415000 → auth (docs/kucoin.md "Signing and authentication") → resource
  * pool (429000) → body → handler → fault rules (`after`). Envelopes and statuses follow
  * docs/kucoin.md "Envelope, statuses and rate limits": success `{"code":"200000","data":…}` HTTP 200; business refusals
  * `{"code","msg"}` HTTP 200; auth refusals HTTP 400/401 (auth.ts); 429000 HTTP 429; 404000 HTTP 404;
@@ -21,7 +21,7 @@ import { matchRoute, type KucoinBullet } from './routes.js';
 export interface SimRestOptions {
   engine: SimEngine;
   credentials: SimCredentials;
-  /** Quota per 30 s window: Futures (VIP0 2000) and Public (2000), §2. */
+  /** Quota per 30 s window: Futures (VIP0 2000) and Public (2000), docs/kucoin.md "Envelope, statuses and rate limits". */
   quotas: Record<Pool, number>;
   windowMs?: number;
   /** Issues a WS token for a bullet answer. */

@@ -2,8 +2,8 @@
  * The simulator's control API: no auth, loopback callers only (others get 403). Plain JSON in and
  * out (not KuCoin's envelope); errors are `{"error":"…"}` with HTTP 400/404.
  *
- *   GET    /sim/state            → { seed, now, accounts: {USDT, XBT} (account-overview), positions (open, §3.2),
- *                                    orders: {active, done} (§3.4), markets, funding, settings, orderQueries, fundingHistory,
+ *   GET    /sim/state            → { seed, now, accounts: {USDT, XBT} (account-overview), positions (open, docs/kucoin.md "REST endpoints the gateway calls"),
+ *                                    orders: {active, done} (docs/kucoin.md "REST endpoints the gateway calls"), markets, funding, settings, orderQueries, fundingHistory,
  *                                    requests: {"GET /api/v1/orders": n, …}, faults: [...], ws: {connections} }
  *   POST   /sim/reset            { seed?: number }  → a fresh account (same seed by default); also clears
  *                                    faults, request counters, rate-limit windows and usage. → { seed }

@@ -54,7 +54,7 @@ export interface SimWebSocketOptions {
 /**
  * The simulator's Classic futures socket (docs/kucoin.md "The private WebSocket") on `server`, at
  * `/ws?token=…&connectId=…`. Upgrades are routed by hand (`noServer`) so a refusal is a real HTTP
- * answer: 401 for an unknown or stale token, as Kucoin.Net#140 saw (§6 item 7).
+ * answer: 401 for an unknown or stale token, as Kucoin.Net#140 saw (docs/kucoin.md "The private WebSocket").
  */
 export function attachSimWebSocket(server: Server, opts: SimWebSocketOptions) {
   for (const name of ['pingIntervalMs', 'pingTimeoutMs', 'sessionMs'] as const) {
