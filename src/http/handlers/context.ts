@@ -7,7 +7,7 @@ import type { JsonObject } from '../../contract/documents.js';
 import type { KeyRing } from '../../edge/security.js';
 import type { AccountView } from '../../account/account-view.js';
 
-/** What handlers may use: passed in, never imported as singletons (style.md). */
+/** What handlers may use: passed in, never imported as singletons, so a test builds them around its own. */
 export interface HandlerDeps {
   config: GatewayConfig;
   logger: Logger;

@@ -20,7 +20,7 @@ const idempotencyKey = (c: Context): string | undefined => {
 
 const upstream = async <T>(data: Promise<T>): Promise<Served<T>> => ({ data: await data, source: 'upstream' });
 
-/** Thin wrappers: the typed request in, a service call, the typed reply out (style.md). */
+/** Thin wrappers: the typed request in, a service call, the typed reply out; the rules live in src/futures/. */
 /** `accountView`: the live account state serving the list reads and fencing the writes; none serves both from KuCoin. */
 export function futuresOperationHandlers(services: FuturesServices, accountView?: AccountView): Record<string, Handler> {
   const reply =
