@@ -761,7 +761,7 @@ export interface components {
         /**
          * @description The error catalogue. Every problem's `code` is one of these, and each code always comes with
          *     the same HTTP status (`x-error-catalogue` lists them with their titles; the gateway's
-         *     `src/http/errors.ts` is checked against it in CI). The `kucoin` lists say which KuCoin
+         *     `src/errors.ts` is checked against it in CI). The `kucoin` lists say which KuCoin
          *     business codes become which of ours. Two are not the caller's doing and become 502: `415000`
          *     and `404000` (KuCoin refusing the request's form or path would be a gateway bug or an API
          *     change). `100001` is `UPSTREAM_INVALID_REQUEST` except on a read or cancel of one order

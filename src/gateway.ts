@@ -9,12 +9,12 @@ import { createApp } from './http/app.js';
 import { expressServerClasses } from './http/express-server.js';
 import { createPlainUpgradeServer } from './http/plain-upgrade.js';
 import { callerKey, createUpgradeCounter } from './http/rate-limit.js';
-import { KeyRing } from './http/security.js';
-import { bundleAsyncApiDocument, loadOpenApiDocument } from './http/contract.js';
+import { KeyRing } from './edge/security.js';
+import { bundleAsyncApiDocument, loadOpenApiDocument } from './contract/documents.js';
 import { renderDocsPage } from './http/docs-page.js';
 import type { HandlerDeps } from './http/handlers/context.js';
 import { compileValidatorsSoon, createOpenApiBackend } from './http/openapi-backend.js';
-import { createFuturesServices } from './futures/services.js';
+import { createFuturesServices, type FuturesServices } from './futures/services.js';
 import { KucoinClient } from './kucoin/client.js';
 import { UpstreamSupervisor } from './kucoin/stream/supervisor.js';
 import { RateBudget } from './kucoin/rate-budget.js';
@@ -23,8 +23,9 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
-import { AccountView } from './ws/account-view.js';
-import { FuturesFeed, type UpstreamFeedSource } from './ws/feed.js';
+import { AccountView } from './account/account-view.js';
+import { FuturesFeed } from './account/feed.js';
+import type { UpstreamFeedSource } from './account/feed-upstream.js';
 import { attachFuturesSocket, CloseCode } from './ws/futures-socket.js';
 
 export interface GatewayOptions {
@@ -105,10 +106,11 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admits: () => futuresSwitch.enabled,
     logger,
     metrics,
-    // kucoin-futures.md §2: the Public pool is 2000 per 30 s at every VIP level.
+    // docs/kucoin.md "Envelope, statuses and rate limits": the Public pool is 2000 per 30 s at every VIP level.
     budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, metrics }),
   });
-  const futures = createFuturesServices(kucoin, logger, config.stateDir);
+  // The operations without the KuCoin stream: the feed reads its snapshots through them.
+  const operations = createFuturesServices(kucoin, logger, config.stateDir);
 
   // The live feed needs KuCoin's private WebSocket, whose token is a signed call: without
   // credentials there is none, and clients are told why instead of waiting for snapshots.
@@ -117,19 +119,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     : config.kucoin.credentials === null ? 'KuCoin credentials are not configured: no live positions, orders or funding.'
     : undefined;
   const upstream = feedUnavailable === undefined ? (options.upstream ?? new UpstreamSupervisor({ client: kucoin, logger, metrics })) : undefined;
-  // A risk-limit level change reports its outcome on the stream (position.adjustRiskLimit), when it is up.
-  futures.riskLimitPushes = upstream;
-  const feed = upstream ? new FuturesFeed({ upstream, services: futures, logger, metrics, ...options.feed }) : undefined;
-  // ...and the wait for it holds the stream itself, so no client or list read needs to.
-  futures.riskLimitStream = feed;
+  const feed = upstream ? new FuturesFeed({ upstream, services: operations, logger, metrics, ...options.feed }) : undefined;
+  const futures: FuturesServices = {
+    ...operations,
+    // A risk-limit level change reports its outcome on the stream (position.adjustRiskLimit), when it is up...
+    riskLimitPushes: upstream,
+    // ...and the wait for it holds the stream itself, so no client or list read needs to.
+    riskLimitStream: feed,
+  };
   const { enabled, lingerMs } = config.readsFromStream;
-  futures.accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
-  // design.md §3, off: no upstream connection. The /ws/futures clients are closed with 4404 by the
+  const accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
+  // Off means no upstream connection. The /ws/futures clients are closed with 4404 by the
   // flip itself; the stream a REST read started is left now, and the KuCoin connection closes as
   // soon as the last of those clients is gone, without the supervisor's usual linger.
   futuresSwitch.onChange((state) => {
     upstream?.lingerAfterRelease(state.enabled);
-    if (!state.enabled) futures.accountView?.leave();
+    if (!state.enabled) accountView.leave();
   });
 
   // Configured keys, hashed once: the HTTP routes and the /ws/futures upgrade check callers with it.
@@ -158,6 +163,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     startedAt: Date.now(),
     documents: { openapi, asyncapi, docsHtml: renderDocsPage(openapi, asyncapi) },
     futures,
+    accountView,
     closeFuturesSockets: (code, reason) => socket.closeAll(code, reason),
   };
   createApp(api, deps, app);
@@ -208,7 +214,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         const graceMs = Math.max(config.shutdownTimeoutMs, config.upstreamDeadlineMs + SHUTDOWN_DEADLINE_MARGIN_MS);
         const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
         const [outcome] = await Promise.all([Promise.race([closed.then(() => 'closed' as const), timeout]), socket.drain(config.shutdownTimeoutMs)]);
-        futures.accountView?.close();
+        accountView.close();
         feed?.close();
         await upstream?.close();
         if (outcome === 'timeout') {

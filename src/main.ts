@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './config/config.js';
 import { createGateway } from './gateway.js';
 import { handleShutdownSignals } from './shutdown-signals.js';
 
-/** Entry point: configuration errors end the process with one line naming the variable (design.md §2). */
+/** Entry point: configuration errors end the process with one line naming the variable, so a typo is found at start, not by the first request. */
 async function main(): Promise<void> {
   let config;
   try {

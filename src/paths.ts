@@ -20,5 +20,5 @@ export const projectRoot = findProjectRoot();
 export const openapiPath = join(projectRoot, 'openapi.yaml');
 export const asyncapiPath = join(projectRoot, 'asyncapi.yaml');
 
-/** Where `npm run build` puts a contract as JSON (see src/http/contract.ts): dist/contracts/openapi.json. */
+/** Where `npm run build` puts a contract as JSON (see src/contract/documents.ts): dist/contracts/openapi.json. */
 export const builtContractPath = (yamlPath: string): string => join(projectRoot, 'dist', 'contracts', basename(yamlPath).replace(/\.yaml$/, '.json'));

@@ -189,7 +189,7 @@ async function startFloor(templates: FloorTemplates): Promise<void> {
 async function startStack(templates: FloorTemplates): Promise<void> {
   const { default: express } = await import('express');
   const { pinoHttp } = await import('pino-http');
-  const { loadOpenApiDocument } = await import('../../src/http/contract.js');
+  const { loadOpenApiDocument } = await import('../../src/contract/documents.js');
   const { createOpenApiBackend } = await import('../../src/http/openapi-backend.js');
   const { expressServerClasses } = await import('../../src/http/express-server.js');
   const { ACCESS_LINE } = await import('../../src/http/app.js');

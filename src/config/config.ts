@@ -1,7 +1,7 @@
 import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
-import { canonicalHost } from '../http/host-origin.js';
-import { toKucoinSymbol } from '../kucoin/symbols.js';
+import { canonicalHost } from './host-names.js';
+import { toKucoinSymbol } from '../symbols.js';
 import { readEnvFile } from './env-file.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -36,7 +36,7 @@ export interface GatewayConfig {
   upstreamWriteReservePercent: number;
   /** KuCoin ids a new /ws/futures connection watches before it subscribes (canonical, no repeats). */
   wsDefaultSymbols: string[];
-  /** Position and open-order list reads served from the live feed's state (src/ws/account-view.ts). */
+  /** Position and open-order list reads served from the live feed's state (src/account/account-view.ts). */
   readsFromStream: { enabled: boolean; lingerMs: number };
   /** Host names (canonical, IPv6 in brackets, no port) requests may name; `any` for no check. */
   allowedHosts: 'any' | string[];
@@ -313,7 +313,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     stateDir: resolve(options.cwd ?? process.cwd(), get('STATE_DIR')),
   };
 
-  // design.md §10: never serve futures beyond loopback without gateway API keys.
+  // Futures move real money: beyond loopback anyone who reaches the port could trade, so keys are required there.
   if (config.featureFutures && config.apiKeys.length === 0 && !isLoopbackHost(config.host)) {
     throw new ConfigError(
       'GATEWAY_API_KEYS',

@@ -1,7 +1,7 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { KucoinClient } from '../kucoin/client.js';
 import type { KucoinContract } from '../kucoin/payloads.js';
-import { toKucoinSymbol } from '../kucoin/symbols.js';
+import { toKucoinSymbol } from '../symbols.js';
 
 export interface ContractCatalogOptions {
   /** How long the list stays fresh; sizing rules change rarely, market fields in it go stale. */
@@ -13,7 +13,7 @@ export interface ContractCatalogOptions {
 
 /**
  * The contract list (`GET /api/v1/contracts/active`), cached: it decides which symbols exist
- * (kucoin-futures.md §4: build the mapping from the list, not from a hard-coded rename) and
+ * (built from the list, not from a hard-coded rename: docs/kucoin.md "Fields and units") and
  * carries the multiplier, lot size, tick size and max leverage every order needs.
  */
 export class ContractCatalog {

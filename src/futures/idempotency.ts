@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 
 interface Entry<T, P> {
   fingerprint: string;
@@ -29,7 +29,7 @@ export interface OutcomePolicy<P> {
 
 /**
  * Remembers the outcome of a request by its idempotency key (the order's clientOid), so a
- * repeated request gets the first answer and nothing new goes upstream (design.md §7).
+ * repeated request gets the first answer and nothing new goes upstream: a retried POST must not place a second order.
  * Final outcomes are kept: a success, or KuCoin's business "no". An outcome that leaves the
  * order's fate unknown is kept as pending: the next request with the key gets it and must settle
  * it (look the order up) before placing anything. Other failures (the call was never sent, a

@@ -1,7 +1,7 @@
 import type { components } from '../../generated/openapi.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { KucoinContract, KucoinCrossLeverage, KucoinOrderPage, KucoinPosition, KucoinRiskLimitTier } from '../kucoin/payloads.js';
-import { toUserAsset } from '../kucoin/symbols.js';
+import { toUserAsset } from '../symbols.js';
 import { currentScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
 import type { LeverageMemory } from './leverage-memory.js';

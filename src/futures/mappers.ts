@@ -1,9 +1,7 @@
 /**
  * KuCoin payloads (src/kucoin/payloads.ts) to the contract's shapes (openapi.yaml components).
- * Pure. Every field is read with a check, because the payload types only say what we expect: a
- * value that is missing, of the wrong kind, or not a finite number is KuCoin answering something we
- * cannot understand, and becomes an `UpstreamShapeError` (502 UPSTREAM_BAD_RESPONSE at the edge)
- * rather than a NaN or an undefined in a response.
+ * Pure. Every field is read with a check (payload-fields.ts): what KuCoin sends that the gateway
+ * cannot understand becomes an `UpstreamShapeError`, never a NaN or an undefined in a response.
  */
 import type { components } from '../../generated/openapi.js';
 import type {
@@ -15,7 +13,7 @@ import type {
   KucoinOrderPage,
   KucoinPosition,
 } from '../kucoin/payloads.js';
-import { toUserAsset } from '../kucoin/symbols.js';
+import { assetOf, Fields, preview, symbolOf, UpstreamShapeError } from './payload-fields.js';
 import { baseQtyFor, nsToMs } from './units.js';
 
 type Schemas = components['schemas'];
@@ -27,29 +25,12 @@ export type FundingRate = Schemas['FundingRate'];
 export type Account = Schemas['Account'];
 export type Contract = Schemas['Contract'];
 
-/** What the position and order mappers need of the symbol's contract (§3.9). */
+/** What the position and order mappers need of the symbol's contract (docs/kucoin.md "REST endpoints the gateway calls"). */
 export type ContractRef = Pick<KucoinContract, 'baseCurrency' | 'multiplier'>;
 /** What the funding mapper needs: the contract's id and base currency. */
 export type FundingContractRef = Pick<KucoinContract, 'symbol' | 'baseCurrency'>;
 
-/** KuCoin answered with a payload the gateway cannot map; the caller answers 502 UPSTREAM_BAD_RESPONSE. */
-export class UpstreamShapeError extends Error {
-  override name = 'UpstreamShapeError';
-  readonly code = 'UPSTREAM_BAD_RESPONSE' as const;
-  /** Where in the payload: `position.markPrice`, `orders.items.1.size`. */
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(message);
-    this.field = field;
-  }
-}
-
-// Our Symbol and Asset schemas (openapi.yaml); a KuCoin value outside them cannot be answered.
-const SYMBOL = /^[A-Z0-9]{2,30}$/;
-const ASSET = /^[A-Z0-9]{1,15}$/;
-
-/** §3.2 → `Position`. `contract` is the position's contract (for the base asset and multiplier). */
+/** KuCoin's position (docs/kucoin.md "REST endpoints the gateway calls") → `Position`. `contract` is the position's contract (for the base asset and multiplier). */
 export function toPosition(kucoinPosition: KucoinPosition, contract: ContractRef): Position {
   const f = new Fields(kucoinPosition, 'position');
   const qty = f.integer('currentQty');
@@ -76,7 +57,7 @@ export function toPosition(kucoinPosition: KucoinPosition, contract: ContractRef
     unrealisedPnl: f.number('unrealisedPnl'),
     unrealisedPnlPct: f.number('unrealisedPnlPcnt'),
     realisedPnl: f.number('realisedPnl'),
-    // Risk-limit levels are isolated-only; cross uses a continuous limit (§3.7).
+    // Risk-limit levels are isolated-only; cross uses a continuous limit (docs/kucoin.md "REST endpoints the gateway calls").
     riskLimitLevel: isolated ? f.optionalInteger('riskLimitLevel') : null,
     isOpen: f.boolean('isOpen'),
     openedAt: side === 'FLAT' ? null : f.epochMs('openingTimestamp'),
@@ -84,7 +65,7 @@ export function toPosition(kucoinPosition: KucoinPosition, contract: ContractRef
   };
 }
 
-/** §3.4 → `Order`. `contract` is the order's contract (for the base asset). */
+/** KuCoin's order (docs/kucoin.md "REST endpoints the gateway calls") → `Order`. `contract` is the order's contract (for the base asset). */
 export function toOrder(kucoinOrder: KucoinOrder, contract: Pick<ContractRef, 'baseCurrency'>): Order {
   const f = new Fields(kucoinOrder, 'order');
   const type = orderTypeOf(f);
@@ -103,21 +84,21 @@ export function toOrder(kucoinOrder: KucoinOrder, contract: Pick<ContractRef, 'b
     side: f.oneOf('side', ['buy', 'sell'] as const) === 'buy' ? 'BUY' : 'SELL',
     type,
     status,
-    // KuCoin sends "0" (or "") as the price of market orders (§3.10; CCXT fetchOrder fixture).
+    // KuCoin sends "0" (or "") as the price of market orders (docs/kucoin.md "REST endpoints the gateway calls"; CCXT fetchOrder fixture).
     price: isMarketKind(type) ? null : f.optionalPrice('price'),
     qty,
     filledQty,
     // A done order has nothing left to fill, whatever it did not fill was cancelled.
     remainingQty: status === 'open' ? qty - filledQty : 0,
     avgFillPrice: filledQty > 0 ? f.optionalPrice('avgDealPrice') : null,
-    // Orders older than cross margin carry no marginMode (§3.4); ISOLATED was the only mode then.
+    // Orders older than cross margin carry no marginMode (docs/kucoin.md "REST endpoints the gateway calls"); ISOLATED was the only mode then.
     marginMode: f.has('marginMode') ? marginModeOf(f.oneOf('marginMode', ['ISOLATED', 'CROSS'] as const)) : 'isolated',
     leverage: f.optionalNumber('leverage'),
     timeInForce: f.oneOf('timeInForce', ['GTC', 'IOC', 'RPI'] as const),
     reduceOnly: f.boolean('reduceOnly'),
     closeOrder: f.boolean('closeOrder'),
     postOnly: f.boolean('postOnly'),
-    // `createdAt` is ms; `orderTime` (ns, §4) stands in where it is missing.
+    // `createdAt` is ms; `orderTime` (ns, docs/kucoin.md "Fields and units") stands in where it is missing.
     createdAt: f.has('createdAt') ? f.epochMs('createdAt') : f.epochNs('orderTime'),
     updatedAt: f.epochMs('updatedAt'),
   };
@@ -129,7 +110,7 @@ export const positionListOrder = (a: Position, b: Position): number => (a.symbol
 /** The order of an order list: newest first, as KuCoin lists them, then by id for orders of the same ms. */
 export const orderListOrder = (a: Order, b: Order): number => b.createdAt - a.createdAt || (a.orderId < b.orderId ? 1 : a.orderId > b.orderId ? -1 : 0);
 
-/** §3.4 page → `OrderPage`; `contractOf` finds each item's contract (the cached contract list). */
+/** KuCoin's order page (docs/kucoin.md "REST endpoints the gateway calls") → `OrderPage`; `contractOf` finds each item's contract (the cached contract list). */
 export function toOrderPage(kucoinPage: KucoinOrderPage, contractOf: (symbol: string) => Pick<ContractRef, 'baseCurrency'> | undefined): OrderPage {
   const f = new Fields(kucoinPage, 'orders');
   const items = f.array('items').map((item, index) => {
@@ -146,7 +127,7 @@ export function toOrderPage(kucoinPage: KucoinOrderPage, contractOf: (symbol: st
   };
 }
 
-/** §3.4 cancel → `CancelResult`. */
+/** KuCoin's cancel answer (docs/kucoin.md "REST endpoints the gateway calls") → `CancelResult`. */
 export function toCancelResult(kucoinCancel: KucoinCancelResult): CancelResult {
   const f = new Fields(kucoinCancel, 'cancel');
   return {
@@ -158,9 +139,9 @@ export function toCancelResult(kucoinCancel: KucoinCancelResult): CancelResult {
 }
 
 /**
- * §3.8 → `FundingRate`. KuCoin names the funding index (`.XBTUSDTMFPI8H`), not the contract, so
+ * KuCoin's funding rate (docs/kucoin.md "REST endpoints the gateway calls") → `FundingRate`. KuCoin names the funding index (`.XBTUSDTMFPI8H`), not the contract, so
  * the contract is passed in: its id, or better the contract itself (its `baseCurrency` is the truth;
- * an id is split by the `<BASE><QUOTE>M` naming of §4, which dated futures do not follow).
+ * an id is split by the `<BASE><QUOTE>M` naming (docs/kucoin.md "Fields and units"), which dated futures do not follow).
  */
 export function toFundingRate(kucoinFunding: KucoinFundingRate, contract: string | FundingContractRef): FundingRate {
   const f = new Fields(kucoinFunding, 'funding');
@@ -179,7 +160,7 @@ export function toFundingRate(kucoinFunding: KucoinFundingRate, contract: string
   };
 }
 
-/** §3.1 → `Account`. */
+/** KuCoin's account overview (docs/kucoin.md "REST endpoints the gateway calls") → `Account`. */
 export function toAccount(overview: KucoinAccountOverview): Account {
   const f = new Fields(overview, 'account');
   return {
@@ -196,7 +177,7 @@ export function toAccount(overview: KucoinAccountOverview): Account {
   };
 }
 
-/** §3.9 → `Contract`; `multiplier` is KuCoin's magnitude (inverse contracts send -1, §4). */
+/** KuCoin's contract (docs/kucoin.md "REST endpoints the gateway calls") → `Contract`; `multiplier` is KuCoin's magnitude (inverse contracts send -1, docs/kucoin.md "Fields and units"). */
 export function toContract(kucoinContract: KucoinContract): Contract {
   const f = new Fields(kucoinContract, 'contract');
   const lotSize = f.integer('lotSize');
@@ -227,7 +208,7 @@ function marginModeOf(mode: 'ISOLATED' | 'CROSS'): 'isolated' | 'cross' {
   return mode === 'CROSS' ? 'cross' : 'isolated';
 }
 
-/** `marginMode` is required (§3.2); `crossMode` says the same and covers payloads without it. */
+/** `marginMode` is required (docs/kucoin.md "REST endpoints the gateway calls"); `crossMode` says the same and covers payloads without it. */
 function positionMarginMode(f: Fields): 'isolated' | 'cross' {
   if (f.has('marginMode')) return marginModeOf(f.oneOf('marginMode', ['ISOLATED', 'CROSS'] as const));
   return f.boolean('crossMode') ? 'cross' : 'isolated';
@@ -262,148 +243,9 @@ function multiplierOf(contract: Pick<ContractRef, 'multiplier'>): number {
   return multiplier;
 }
 
-function assetOf(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !ASSET.test(value)) throw new UpstreamShapeError(field, `KuCoin ${field} ${preview(value)} is not an asset code`);
-  return toUserAsset(value);
-}
-
-function symbolOf(value: unknown, field: string): string {
-  if (typeof value !== 'string' || !SYMBOL.test(value)) throw new UpstreamShapeError(field, `KuCoin ${field} ${preview(value)} is not a contract id`);
-  return value;
-}
-
-/** The base currency of a `<BASE><QUOTE>M` id (§4): XBTUSDTM → XBT. */
+/** The base currency of a `<BASE><QUOTE>M` id (docs/kucoin.md "Fields and units"): XBTUSDTM → XBT. */
 function baseOfSymbol(symbol: string): string {
   const match = /^([A-Z0-9]+?)(?:USDT|USDC|USD)M$/.exec(symbol);
   if (!match) throw new TypeError(`cannot tell the base currency of ${symbol}; pass its contract instead`);
   return match[1]!;
-}
-
-function preview(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
-}
-
-// A plain decimal as KuCoin writes them; Number() alone would take "", " ", "0x10" and "Infinity".
-const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
-
-/** Checked reads of one KuCoin object; every failure names the field. */
-class Fields {
-  readonly #raw: Record<string, unknown>;
-  readonly #what: string;
-
-  constructor(raw: unknown, what: string) {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new UpstreamShapeError(what, `KuCoin ${what}: expected an object, got ${preview(raw)}`);
-    }
-    this.#raw = raw as Record<string, unknown>;
-    this.#what = what;
-  }
-
-  error(key: string, problem: string): UpstreamShapeError {
-    return new UpstreamShapeError(`${this.#what}.${key}`, `KuCoin ${this.#what}: ${key}: ${problem}`);
-  }
-
-  #bad(key: string, expected: string): never {
-    throw this.error(key, `expected ${expected}, got ${preview(this.#raw[key])}`);
-  }
-
-  /** Present and not null. */
-  has(key: string): boolean {
-    return this.#raw[key] !== undefined && this.#raw[key] !== null;
-  }
-
-  #blank(key: string): boolean {
-    const value = this.#raw[key];
-    return value === undefined || value === null || value === '';
-  }
-
-  number(key: string): number {
-    const value = this.#raw[key];
-    let n = Number.NaN;
-    if (typeof value === 'number') n = value;
-    else if (typeof value === 'string' && DECIMAL.test(value)) n = Number(value);
-    if (!Number.isFinite(n)) this.#bad(key, 'a finite number');
-    return n;
-  }
-
-  /** Absent, null or "" is null. */
-  optionalNumber(key: string): number | null {
-    return this.#blank(key) ? null : this.number(key);
-  }
-
-  /** A price, where KuCoin writes "0" or "" for none. */
-  optionalPrice(key: string): number | null {
-    const n = this.optionalNumber(key);
-    if (n !== null && n < 0) this.#bad(key, 'a price ≥ 0');
-    return n === 0 ? null : n;
-  }
-
-  integer(key: string): number {
-    const n = this.number(key);
-    if (!Number.isSafeInteger(n)) this.#bad(key, 'an integer');
-    return n;
-  }
-
-  optionalInteger(key: string): number | null {
-    return this.#blank(key) ? null : this.integer(key);
-  }
-
-  epochMs(key: string): number {
-    const n = this.integer(key);
-    if (n < 0) this.#bad(key, 'epoch milliseconds');
-    return n;
-  }
-
-  optionalEpochMs(key: string): number | null {
-    return this.#blank(key) ? null : this.epochMs(key);
-  }
-
-  /** Epoch nanoseconds (a number or a decimal string) to epoch ms. */
-  epochNs(key: string): number {
-    const value = this.#raw[key];
-    if (typeof value !== 'number' && typeof value !== 'string') this.#bad(key, 'epoch nanoseconds');
-    try {
-      return nsToMs(value);
-    } catch {
-      return this.#bad(key, 'epoch nanoseconds');
-    }
-  }
-
-  boolean(key: string): boolean {
-    const value = this.#raw[key];
-    if (typeof value !== 'boolean') this.#bad(key, 'true or false');
-    return value;
-  }
-
-  string(key: string): string {
-    const value = this.#raw[key];
-    if (typeof value !== 'string' || value === '') this.#bad(key, 'a non-empty string');
-    return value;
-  }
-
-  /** Absent, null or "" is null. */
-  optionalString(key: string): string | null {
-    return this.#blank(key) ? null : this.string(key);
-  }
-
-  oneOf<const T extends string>(key: string, values: readonly T[]): T {
-    const value = this.#raw[key];
-    if (typeof value !== 'string' || !(values as readonly string[]).includes(value)) this.#bad(key, `one of ${values.join(', ')}`);
-    return value as T;
-  }
-
-  symbol(key: string): string {
-    return symbolOf(this.#raw[key], `${this.#what}.${key}`);
-  }
-
-  asset(key: string): string {
-    return assetOf(this.#raw[key], `${this.#what}.${key}`);
-  }
-
-  array(key: string): unknown[] {
-    const value = this.#raw[key];
-    if (!Array.isArray(value)) this.#bad(key, 'an array');
-    return value;
-  }
 }

@@ -1,8 +1,14 @@
+import type { KucoinClient } from '../kucoin/client.js';
 import type { KucoinMarginModeResult } from '../kucoin/payloads.js';
-import type { FuturesDeps } from './deps.js';
 
-/** The symbol's margin mode as KuCoin reports it (`GET /api/v2/position/getMarginMode`, §3.5); always a read. */
-export async function marginModeOf(deps: FuturesDeps, symbol: string): Promise<string | undefined> {
+/** What a margin-mode read needs: the part of FuturesDeps (deps.ts, which holds the memory below) it uses. */
+export interface MarginModeDeps {
+  client: KucoinClient;
+  marginModes?: MarginModeMemory;
+}
+
+/** The symbol's margin mode as KuCoin reports it (`GET /api/v2/position/getMarginMode`, docs/kucoin.md "REST endpoints the gateway calls"); always a read. */
+export async function marginModeOf(deps: MarginModeDeps, symbol: string): Promise<string | undefined> {
   const result = await deps.client.call<Partial<KucoinMarginModeResult> | null>('getMarginMode', { query: { symbol }, context: `reading the ${symbol} margin mode` });
   const mode = result?.marginMode;
   if (mode === 'CROSS' || mode === 'ISOLATED') deps.marginModes?.set(symbol, mode);
@@ -15,7 +21,7 @@ export async function marginModeOf(deps: FuturesDeps, symbol: string): Promise<s
  * (openapi-futures-private.json "the margin mode change", subject `user.config`, data
  * `{"ETHUSDTM":"ISOLATED"}`). The read costs weight 2 of the quota an order's POST also draws on.
  */
-export async function knownMarginModeOf(deps: FuturesDeps, symbol: string): Promise<string | undefined> {
+export async function knownMarginModeOf(deps: MarginModeDeps, symbol: string): Promise<string | undefined> {
   return deps.marginModes?.get(symbol) ?? (await marginModeOf(deps, symbol));
 }
 

@@ -1,6 +1,6 @@
 import type { components } from '../../generated/openapi.js';
 import type { KucoinAccountOverview, KucoinContract, KucoinFundingRate } from '../kucoin/payloads.js';
-import { toKucoinAsset } from '../kucoin/symbols.js';
+import { toKucoinAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { toAccount, toContract, toFundingRate } from './mappers.js';
 
@@ -14,7 +14,7 @@ export async function getFundingRate(deps: FuturesDeps, symbolInput: string): Pr
   return toFundingRate(raw, contract);
 }
 
-/** From the cached list (design.md §5): sizing rules change rarely; market fields may be up to the cache's age old. */
+/** From the cached list: sizing rules change rarely; market fields may be up to the cache's age old. */
 export async function listContracts(deps: FuturesDeps): Promise<Contract[]> {
   return (await deps.catalog.list()).map(toContract);
 }
@@ -26,7 +26,7 @@ export async function getContract(deps: FuturesDeps, symbolInput: string): Promi
   return toContract(raw);
 }
 
-/** KuCoin defaults to the XBT account; our contract defaults to USDT (kucoin-futures.md §3.1). */
+/** KuCoin defaults to the XBT account; our contract defaults to USDT (docs/kucoin.md "Fields and units"). */
 export async function getAccount(deps: FuturesDeps, currency: string | undefined): Promise<Account> {
   const raw = await deps.client.call<KucoinAccountOverview>('accountOverview', {
     query: { currency: toKucoinAsset(currency ?? 'USDT') },

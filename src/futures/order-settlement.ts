@@ -15,7 +15,7 @@
  *   reconciles first, and places an order only when the reconciliation is conclusive.
  */
 import type { components } from '../../generated/openapi.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { currentScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';

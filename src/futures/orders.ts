@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { components } from '../../generated/openapi.js';
-import { GatewayError } from '../http/errors.js';
-import { UpstreamRefused } from '../kucoin/client.js';
+import { GatewayError } from '../errors.js';
+import { UpstreamRefused } from '../kucoin/upstream-policy.js';
 import { isUnknownOrder } from '../kucoin/error-map.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
-import { toUserAsset } from '../kucoin/symbols.js';
+import { toUserAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { knownMarginModeOf } from './margin-mode.js';
 import type { IdempotencyStore, OutcomePolicy } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
 import type { OrderDraft } from './order-drafts.js';
-import { orderListOrder, toCancelResult, toOrder, toOrderPage, UpstreamShapeError } from './mappers.js';
+import { orderListOrder, toCancelResult, toOrder, toOrderPage } from './mappers.js';
+import { UpstreamShapeError } from './payload-fields.js';
 import { OrderUnconfirmed, outcomeUnknown, placeOrSettle, type OrderIntent, type Placed, type Unconfirmed } from './order-settlement.js';
 import { contractsFor, plainDecimal } from './units.js';
 
@@ -66,7 +67,7 @@ function checkOrderFields(body: OrderRequest): void {
 
 export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempotencyKey: string | undefined): Promise<OrderAccepted> {
   checkOrderFields(body);
-  // An unknown symbol in a body is bad input naming the field (design.md §7), not a missing resource.
+  // An unknown symbol in a body is bad input naming the field, not a missing resource: the caller can fix the body.
   const contract = await deps.catalog.resolve(body.symbol).catch((error: unknown) => {
     if (error instanceof GatewayError && error.code === 'UNKNOWN_SYMBOL') throw fieldError('symbol', `is not a known futures symbol (${body.symbol})`);
     throw error;
@@ -139,9 +140,9 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
 export async function closePosition(deps: OrdersDeps, symbolInput: string, idempotencyKey: string | undefined): Promise<ClosePositionResult> {
   const contract = await deps.catalog.resolve(symbolInput);
   const clientOid = idempotencyKey ?? randomUUID().replaceAll('-', '');
-  // CCXT's closePosition sends these fields (kucoin-futures.md §3.10) and KuCoin picks side and
+  // CCXT's closePosition sends these fields (docs/kucoin.md "Orders: clientOid, lookups and what the gateway does") and KuCoin picks side and
   // size; marginMode is added because an omitted one means ISOLATED, and a cross position would
-  // then be refused with 330005 (§3.5, §6 pitfall 5).
+  // then be refused with 330005 (docs/kucoin.md "REST endpoints the gateway calls", docs/kucoin.md "Fields and units").
   const marginMode = await currentMarginMode(deps, contract.symbol);
   const upstreamBody = { clientOid, symbol: contract.symbol, closeOrder: true, type: 'market', marginMode };
   const intent: OrderIntent = {
@@ -241,7 +242,7 @@ async function reconcileCancel(deps: FuturesDeps, orderId: string, lost: Gateway
 }
 
 /**
- * kucoin-futures.md §6 pitfall 5: an order whose marginMode differs from the symbol's fails (330005);
+ * docs/kucoin.md "Fields and units": an order whose marginMode differs from the symbol's fails (330005);
  * send the symbol's own, as known (margin-mode.ts). The result forgets it on that refusal, so the
  * next order reads it again.
  */

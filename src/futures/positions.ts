@@ -1,14 +1,14 @@
 import type { components } from '../../generated/openapi.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { KucoinContract, KucoinPosition } from '../kucoin/payloads.js';
-import { toKucoinAsset } from '../kucoin/symbols.js';
+import { toKucoinAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { positionListOrder, toPosition } from './mappers.js';
 
 type Position = components['schemas']['Position'];
 
 export interface HeldPositions {
-  /** Raw (§3.2), so the live feed can merge KuCoin's partial mark-price pushes into them. */
+  /** Raw (docs/kucoin.md "REST endpoints the gateway calls"), so the live feed can merge KuCoin's partial mark-price pushes into them. */
   positions: KucoinPosition[];
   /** The contract of every position's symbol, read once per symbol. */
   contracts: Map<string, KucoinContract>;
@@ -30,7 +30,7 @@ export async function listPositions(deps: FuturesDeps, currency: string | undefi
 }
 
 /**
- * kucoin-futures.md does not say what `GET /api/v1/position` answers for a symbol never traded;
+ * KuCoin's docs do not say what `GET /api/v1/position` answers for a symbol never traded;
  * a flat position object (currentQty 0) is passed on as `side: FLAT`, and an empty `data` is
  * taken to mean "no position" (404 POSITION_NOT_FOUND). Both are tested.
  */

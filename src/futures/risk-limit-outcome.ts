@@ -18,7 +18,7 @@ export interface PushSource {
   off(event: 'push', listener: (push: UpstreamPush) => void): unknown;
 }
 
-/** A topic of the KuCoin stream held subscribed for a while (FuturesFeed.holdTopic, src/ws/feed.ts). */
+/** A topic of the KuCoin stream held subscribed for a while (FuturesFeed.holdTopic, src/account/feed.ts). */
 export interface TopicHold {
   /** KuCoin acked the topic on the connection that delivers pushes now. */
   subscribed(): boolean;

@@ -7,13 +7,9 @@ import { MarginModeMemory } from './margin-mode.js';
 import { OrderDrafts } from './order-drafts.js';
 import type { Unconfirmed } from './order-settlement.js';
 import type { OrdersDeps, Placed } from './orders.js';
-import type { AccountView } from '../ws/account-view.js';
 
 /** Everything the futures handlers need, built once per gateway around one KuCoin client. */
-export interface FuturesServices extends OrdersDeps, Pick<LeverageDeps, 'riskLimitPushes' | 'riskLimitStream' | 'riskLimitPollMs'> {
-  /** The list reads served from the live feed when it is current (src/ws/account-view.ts); set by the gateway. */
-  accountView?: AccountView;
-}
+export type FuturesServices = OrdersDeps & Pick<LeverageDeps, 'riskLimitPushes' | 'riskLimitStream' | 'riskLimitPollMs'>;
 
 /** `stateDir`: where what must outlive the process is kept (STATE_DIR); none keeps it in memory. */
 export function createFuturesServices(client: KucoinClient, logger: Logger, stateDir?: string): FuturesServices {

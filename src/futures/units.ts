@@ -1,7 +1,7 @@
 /**
  * Quantities and times between the client's units and KuCoin's. KuCoin sizes are lots
  * ("contracts"), always integers; a linear lot is `multiplier` of the base asset, an inverse lot is
- * 1 USD and its `multiplier` is -1 (kucoin-futures.md §4 "Size units", §3.9; design.md §5).
+ * 1 USD and its `multiplier` is -1 (docs/kucoin.md "Fields and units").
  *
  * Arithmetic is done on exact decimals (the shortest decimal spelling of each double, which is what
  * the client or KuCoin wrote), so 0.3 BASE at 0.1 per lot is 3 lots, not 2.9999999999999996.
@@ -36,7 +36,7 @@ const WHOLE_TOLERANCE_DENOMINATOR = 1_000_000_000n; // 1e-9
  * - `base`: `qty / |multiplier|` must come out whole (within 1e-9) and a multiple of `lotSize`.
  * - `quote`: needs `price` (the LIMIT price, or the mark price for MARKET); rounds down to whole
  *   lots, then to a multiple of `lotSize`; fails if that is 0.
- * Inverse contracts take `contracts` only (§3.3: `size` is their only unit).
+ * Inverse contracts take `contracts` only (docs/kucoin.md "REST endpoints the gateway calls": `size` is their only unit).
  */
 export function contractsFor(qty: number, unit: QtyUnit, contract: ContractSizing, price?: number): ContractsResult {
   const { lotSize, step } = sizingOf(contract);
@@ -78,7 +78,7 @@ export function baseQtyFor(contracts: number, contract: Pick<ContractSizing, 'mu
 }
 
 /**
- * Epoch nanoseconds (KuCoin's `orderTime`, `ts`, `tradeTime`; §4 "Time units") to whole epoch
+ * Epoch nanoseconds (KuCoin's `orderTime`, `ts`, `tradeTime`; docs/kucoin.md "Fields and units") to whole epoch
  * milliseconds, rounded down. A decimal string is exact. A JSON number past 2^53 has been rounded
  * to the nearest double (a multiple of 256 ns today), so it stands for any integer within half a
  * step of it; the top of that range is taken, so a whole-ms value JSON rounded down

@@ -4,11 +4,11 @@ import helmet from 'helmet';
 import type { OpenAPIBackend } from 'openapi-backend';
 import type { Context } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
-import { UpstreamShapeError } from '../futures/mappers.js';
-import { UpstreamRefused } from '../kucoin/client.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
+import { UpstreamRefused } from '../kucoin/upstream-policy.js';
 import { runInScope } from '../request-scope.js';
-import { GatewayError } from './errors.js';
-import { hostAllowed, misdirected, originAllowed, originRefused } from './host-origin.js';
+import { GatewayError } from '../errors.js';
+import { hostAllowed, misdirected, originAllowed, originRefused } from '../edge/host-origin.js';
 import type { HandlerDeps } from './handlers/context.js';
 import { adminHandlers } from './handlers/admin.js';
 import { futuresPreconditions, isFuturesPath, notImplemented } from './handlers/futures.js';
@@ -17,12 +17,12 @@ import { systemHandlers } from './handlers/system.js';
 import { allowedMethods } from './openapi-backend.js';
 import { notFound, sendProblem } from './problem.js';
 import { callerKey, createRateLimiter } from './rate-limit.js';
-import { requestIdFrom } from './request-id.js';
+import { requestIdFrom } from '../edge/request-id.js';
 import { bodyReadError, contentCodingOf, refuseEncoding, refuseOversize, typedBodyError } from './request-body.js';
 import { securityHeaders } from './security-headers.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
 
-/** The shape openapi-backend reads; Express 5's `req.path`/`req.query` are getters (design.md §14). */
+/** The shape openapi-backend reads; Express 5's `req.path`/`req.query` are getters, so a plain object is built per request. */
 interface PlainRequest {
   method: string;
   path: string;
@@ -180,7 +180,7 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
   api.register({
     ...systemHandlers(deps),
     ...adminHandlers(deps),
-    ...futuresOperationHandlers(deps.futures),
+    ...futuresOperationHandlers(deps.futures, deps.accountView),
     notFound: (_c: Context, req: Request) => {
       throw notFound(req);
     },
@@ -270,7 +270,7 @@ function toGatewayError(error: unknown): GatewayError | undefined {
       errors: [{ location: 'path', field: '', message: 'is not valid percent-encoding' }],
     });
   }
-  // KuCoin answered, but not in the shape kucoin-futures.md documents: their change, not our bug.
+  // KuCoin answered, but not in the shape its docs describe: their change, not our bug.
   if (error instanceof UpstreamShapeError) {
     return new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin's answer had an unexpected shape: ${error.message}`);
   }

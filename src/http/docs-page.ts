@@ -1,4 +1,4 @@
-import type { JsonObject } from './contract.js';
+import type { JsonObject } from '../contract/documents.js';
 
 export const escapeHtml = (s: unknown): string =>
   String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

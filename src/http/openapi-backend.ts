@@ -1,12 +1,12 @@
 import addFormats from 'ajv-formats';
 import type { Ajv } from 'ajv';
 import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
-import type { JsonObject } from './contract.js';
+import type { JsonObject } from '../contract/documents.js';
 
 export type GatewayOperation = Operation & { 'x-requires-credentials'?: boolean };
 
 /**
- * openapi-backend tuned as design.md §1 and §14 say:
+ * openapi-backend tuned for a contract-first gateway:
  * - `quick` skips its check of the document against the OpenAPI *3.0* meta-schema, which rejects
  *   valid 3.1 (that check is `npm run lint:spec`'s job, once, in CI) and dereferences synchronously;
  * - `strict` makes any remaining init failure throw instead of silently routing nothing;

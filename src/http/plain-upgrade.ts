@@ -2,8 +2,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ServerClasses } from './express-server.js';
-import { GatewayError, toProblem } from './errors.js';
-import { requestIdFrom } from './request-id.js';
+import { GatewayError, toProblem } from '../errors.js';
+import { requestIdFrom } from '../edge/request-id.js';
 
 /**
  * Answers, as the plain HTTP/1.1 request it also is, a request whose `Upgrade` header asks for a

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { GatewayError, toProblem } from './errors.js';
+import { GatewayError, toProblem } from '../errors.js';
 
 export const PROBLEM_JSON = 'application/problem+json';
 

@@ -4,9 +4,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit';
 import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../errors.js';
 import { sendProblem } from './problem.js';
-import type { KeyRing } from './security.js';
+import type { KeyRing } from '../edge/security.js';
 
 /** Load balancers poll health and Prometheus scrapes metrics; neither should ever be refused. */
 const UNLIMITED = new Set(['/api/health', '/metrics']);

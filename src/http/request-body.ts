@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse as parseContentType } from 'content-type';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../errors.js';
 
 /**
  * The content codings the gateway decodes (RFC 9110 §8.4.1): exactly the ones body-parser can,

@@ -1,4 +1,4 @@
-import type { JsonObject } from './contract.js';
+import type { JsonObject } from '../contract/documents.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 

@@ -1,5 +1,5 @@
 import { marked } from 'marked';
-import type { JsonObject } from './contract.js';
+import type { JsonObject } from '../contract/documents.js';
 import { ASSETS, docsHeader, escapeHtml } from './docs-page.js';
 
 type Json = Record<string, any>;

@@ -1,21 +1,13 @@
-import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  circuitBreaker,
-  handleWhen,
-  type CircuitBreakerPolicy,
-  type IBackoff,
-} from 'cockatiel';
+import { BrokenCircuitError, ExponentialBackoff, type CircuitBreakerPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
-import { GatewayError, type ErrorCode } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { currentScope } from '../request-scope.js';
 import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';
 import { toGatewayError } from './error-map.js';
 import { GATEWAY_CALLER, RateBudget } from './rate-budget.js';
 import { signedHeaders, type KucoinCredentials } from './signer.js';
+import { breakerGroups, createBreakers, markOwnRefusal, retryOutages, UpstreamRefused, type BreakerGroup } from './upstream-policy.js';
 
 export interface KucoinClientOptions {
   baseUrl: string;
@@ -54,56 +46,6 @@ export interface CallOptions {
 }
 
 /**
- * A call the gate (`admits`) refused: it never left the gateway. A 503 not-sent outage to code that
- * does not know it (so nothing retries it, reconciles it or keeps it as an order's outcome); the
- * HTTP edge answers it as the unknown route the switched-off surface is.
- */
-export class UpstreamRefused extends GatewayError {
-  constructor(context: string) {
-    super('UPSTREAM_UNAVAILABLE', `KuCoin calls are switched off; ${context} was not sent.`, { notSent: true });
-    this.name = 'UpstreamRefused';
-    ownRefusals.add(this);
-  }
-}
-
-/**
- * Circuit-breaker groups: KuCoin endpoints that fail together (one path family, one backend
- * service). A group's outage opens its own breaker only, so failing position reads do not stop
- * cancels, and failing market data does not stop orders.
- */
-export type BreakerGroup = 'account' | 'order-reads' | 'order-writes' | 'margin' | 'market' | 'stream';
-
-export const breakerGroups: Readonly<Record<EndpointName, BreakerGroup>> = {
-  accountOverview: 'account',
-  positions: 'account',
-  position: 'account',
-  listOrders: 'order-reads',
-  getOrder: 'order-reads',
-  getOrderByClientOid: 'order-reads',
-  listDoneOrders: 'order-reads',
-  placeOrder: 'order-writes',
-  cancelOrder: 'order-writes',
-  // Read and written around orders and position closes: kept apart from the account reads.
-  getMarginMode: 'margin',
-  changeMarginMode: 'margin',
-  getCrossLeverage: 'margin',
-  changeCrossLeverage: 'margin',
-  riskLimitTiers: 'margin',
-  changeRiskLimitLevel: 'margin',
-  timestamp: 'market',
-  fundingRate: 'market',
-  contractsActive: 'market',
-  contract: 'market',
-  bulletPrivate: 'stream',
-};
-
-/** Failures that say KuCoin (or the way to it) is unwell, as opposed to it answering "no". */
-const OUTAGE: ReadonlySet<ErrorCode> = new Set(['UPSTREAM_ERROR', 'UPSTREAM_TIMEOUT', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_BAD_RESPONSE']);
-/** Refusals the gateway makes itself (the gate, a spent deadline): they say nothing about KuCoin's health. */
-const ownRefusals = new WeakSet<GatewayError>();
-const isOutage = (error: unknown): boolean => error instanceof GatewayError && OUTAGE.has(error.code) && !ownRefusals.has(error);
-
-/**
  * The one door to KuCoin's REST API: signs exactly the bytes it sends, checks the envelope, maps
  * every failure to a typed error, keeps the account inside its rate budget, measures everything.
  * Reads are retried with jittered backoff and coalesced; writes are sent once (an order POST is
@@ -124,21 +66,7 @@ export class KucoinClient {
   constructor(options: KucoinClientOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    const breaker = options.breaker ?? { consecutiveFailures: 5, halfOpenAfterMs: 10_000 };
-    const breakers = new Map<BreakerGroup, CircuitBreakerPolicy>();
-    for (const group of new Set(Object.values(breakerGroups))) {
-      const policy = circuitBreaker(handleWhen(isOutage), {
-        halfOpenAfter: breaker.halfOpenAfterMs,
-        breaker: new ConsecutiveBreaker(breaker.consecutiveFailures),
-      });
-      options.metrics.upstreamBreakerOpen.set({ group }, 0);
-      policy.onStateChange((state) => {
-        options.metrics.upstreamBreakerOpen.set({ group }, state === CircuitState.Open ? 1 : 0);
-        options.logger.warn({ event: 'upstream_breaker', group, state: CircuitState[state] }, `KuCoin circuit breaker (${group}) ${CircuitState[state]}`);
-      });
-      breakers.set(group, policy);
-    }
-    this.#breakers = breakers;
+    this.#breakers = createBreakers(options.breaker ?? { consecutiveFailures: 5, halfOpenAfterMs: 10_000 }, options.metrics, options.logger);
     const delays = options.retryDelayMs ?? { initial: 100, max: 1_000 };
     // ExponentialBackoff's default generator is decorrelated jitter, so retries from many callers spread out.
     this.#backoff = new ExponentialBackoff({ initialDelay: delays.initial, maxDelay: delays.max });
@@ -201,38 +129,14 @@ export class KucoinClient {
     const key = `${request.deadline === undefined ? 'unscoped' : 'scoped'} ${endpoint.method} ${request.sentPath}`;
     const pending = this.#inflight.get(key);
     if (pending) return pending as Promise<T>;
-    const promise = this.#withRetries(request, breaker)
+    const retry = { attempts: this.#readAttempts, backoff: this.#backoff, now: this.#now, tryTimeoutMs: this.#options.timeoutMs, deadline: request.deadline };
+    const promise = retryOutages(() => breaker.execute(() => this.#sendWithClock(request)), retry)
       .catch((error: unknown) => {
         throw this.#fromPolicy(error, request);
       })
       .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, promise);
     return promise as Promise<T>;
-  }
-
-  /**
-   * Up to `readAttempts` tries after outage failures, with jittered backoff. Inside a deadline a
-   * retry is made only when its delay plus one full `timeoutMs` still fit: a try cut short by the
-   * deadline would only turn a 504 now into the same 504 later.
-   */
-  async #withRetries(request: SendRequest, breaker: CircuitBreakerPolicy): Promise<unknown> {
-    let backoff: IBackoff<unknown> | undefined;
-    let failure: unknown;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await breaker.execute(() => this.#sendWithClock(request));
-      } catch (error) {
-        // A retry refused by the breaker this read's own tries helped open: KuCoin's failure is
-        // the truer answer (a 502 that reached KuCoin, not a 503 that sent nothing).
-        if (error instanceof BrokenCircuitError && failure !== undefined) throw failure;
-        failure = error;
-        if (attempt >= this.#readAttempts || !isOutage(error)) throw error;
-        backoff = backoff === undefined ? this.#backoff.next() : backoff.next(undefined);
-        const delay = backoff.duration;
-        if (request.deadline !== undefined && request.deadline - this.#now() < delay + this.#options.timeoutMs) throw error;
-        await new Promise((resolve) => setTimeout(resolve, delay));
-      }
-    }
   }
 
   #fromPolicy(error: unknown, request: SendRequest): unknown {
@@ -299,7 +203,7 @@ export class KucoinClient {
     if (timeoutMs <= 0) {
       metrics.upstreamCalls.inc({ endpoint: label, outcome: 'deadline' });
       const spent = new GatewayError('UPSTREAM_TIMEOUT', `The request's time for KuCoin ran out before ${context}; nothing was sent.`, { notSent: true });
-      ownRefusals.add(spent);
+      markOwnRefusal(spent);
       throw spent;
     }
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -364,7 +268,7 @@ export class KucoinClient {
     }
     const code = typeof envelope?.code === 'string' ? envelope.code : typeof envelope?.code === 'number' ? String(envelope.code) : undefined;
 
-    // Success is the body's code, whatever the HTTP status (kucoin-futures.md §2).
+    // Success is the body's code, whatever the HTTP status (docs/kucoin.md "Envelope, statuses and rate limits").
     if (code === '200000') {
       outcome('ok');
       return envelope!.data;

@@ -1,12 +1,12 @@
 /**
- * The KuCoin endpoints the gateway calls, with their resource pool and weight (kucoin-futures.md
- * §3 table, from the Universal SDK's `x-api-rate-limit-*`). `idempotent` marks what may be retried.
+ * The KuCoin endpoints the gateway calls, with their resource pool and weight (docs/kucoin.md "REST endpoints the gateway calls",
+ * from the Universal SDK's `x-api-rate-limit-*`). `idempotent` marks what may be retried.
  */
 export type Pool = 'futures' | 'public';
 
 export interface Endpoint {
   method: 'GET' | 'POST' | 'DELETE';
-  /** Path template with `{name}` parameters, as in kucoin-futures.md. */
+  /** Path template with `{name}` parameters, as in KuCoin's docs. */
   path: string;
   signed: boolean;
   pool: Pool;
@@ -40,7 +40,7 @@ export const endpoints = {
   changeMarginMode: write('POST', '/api/v2/position/changeMarginMode', 2),
   getCrossLeverage: read('/api/v2/getCrossUserLeverage', 'futures', 2),
   changeCrossLeverage: write('POST', '/api/v2/changeCrossUserLeverage', 2),
-  // Marked private with no permission in the SDK spec; TS and CCXT sign it (kucoin-futures.md §3 note *).
+  // Marked private with no permission in the SDK spec; TS and CCXT sign it (docs/kucoin.md "REST endpoints the gateway calls").
   riskLimitTiers: { ...read('/api/v1/contracts/risk-limit/{symbol}', 'public', 5), spend: 'write' },
   changeRiskLimitLevel: write('POST', '/api/v1/position/risk-limit-level/change', 5),
   // Public (`x-api-channel: Public`, https://www.kucoin.com/docs-new/api-3470265): never signed,

@@ -1,7 +1,7 @@
-import { GatewayError, type ErrorCode } from '../http/errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
 
 /**
- * KuCoin business codes (kucoin-futures.md §2 table; DOC-FERR; issues cited there) and what each
+ * KuCoin business codes (docs/kucoin.md "Error codes", with the sources and issues cited there) and what each
  * becomes at our edge. The contract carries the same table as the `kucoin` lists of
  * `x-error-catalogue` in openapi.yaml; a test keeps the two equal. 400002 (timestamp) is handled
  * before this table: the client resyncs its clock and retries once, and only a second 400002 lands
@@ -49,7 +49,7 @@ export const kucoinCodeTable: Readonly<Record<string, ErrorCode>> = {
   '404000': 'UPSTREAM_ERROR',
 };
 
-/** How long KuCoin blocks after its other rate limits (kucoin-futures.md §2): 200002 10 s, 1015 30 s. */
+/** How long KuCoin blocks after its other rate limits (docs/kucoin.md "Envelope, statuses and rate limits"): 200002 10 s, 1015 30 s. */
 const BLOCK_SECONDS: Readonly<Record<string, number>> = { '200002': 10, '1015': 30 };
 
 export const KUCOIN_MESSAGE_MAX = 200;

@@ -1,21 +1,21 @@
 /**
  * KuCoin Futures REST payloads as KuCoin sends them: the `data` of each endpoint the gateway calls,
- * field for field from kucoin-futures.md §3 (which quotes the Universal SDK's specs, U-*). Numbers
+ * field for field from KuCoin's Universal SDK specs (docs/kucoin.md "REST endpoints the gateway calls"). Numbers
  * are numbers and strings are strings exactly as KuCoin types them: positions and the account are
- * JSON numbers, orders carry decimals as strings (pitfalls §10). These describe what we expect;
+ * JSON numbers, orders carry decimals as strings (docs/kucoin.md "Fields and units"). These describe what we expect;
  * nothing here checks it (src/futures/mappers.ts does, field by field, when it maps).
  */
 
-/** The code KuCoin puts on every success (§2; U-CONST `CodeSuccess`). */
+/** The code KuCoin puts on every success (docs/kucoin.md "Envelope, statuses and rate limits"; U-CONST `CodeSuccess`). */
 export const KUCOIN_SUCCESS_CODE = '200000';
 
-/** §2: success is HTTP 200 with `{"code":"200000","data":...}`. */
+/** Success is HTTP 200 with `{"code":"200000","data":...}` (docs/kucoin.md "Envelope, statuses and rate limits"). */
 export interface KucoinSuccess<T> {
   code: typeof KUCOIN_SUCCESS_CODE;
   data: T;
 }
 
-/** §2: failure is `{"code":"<string>","msg":"<string>"}`, with any HTTP status (200 included). */
+/** Failure is `{"code":"<string>","msg":"<string>"}`, with any HTTP status (200 included) (docs/kucoin.md "Envelope, statuses and rate limits"). */
 export interface KucoinFailure {
   code: string;
   msg: string;
@@ -25,7 +25,7 @@ export type KucoinEnvelope<T> = KucoinSuccess<T> | KucoinFailure;
 
 export type KucoinMarginMode = 'ISOLATED' | 'CROSS';
 
-/** §3.1 `GET /api/v1/account-overview`: every field a number except `currency`. */
+/** `GET /api/v1/account-overview`: every field a number except `currency` (docs/kucoin.md "REST endpoints the gateway calls"). */
 export interface KucoinAccountOverview {
   /** marginBalance + unrealisedPNL */
   accountEquity: number;
@@ -42,7 +42,7 @@ export interface KucoinAccountOverview {
 }
 
 /**
- * §3.2 `GET /api/v1/positions` (array) and `GET /api/v1/position` (one). Required fields first;
+ * `GET /api/v1/positions` (array) and `GET /api/v1/position` (one), docs/kucoin.md "REST endpoints the gateway calls". Required fields first;
  * the optional ones are sent for isolated positions (`posMaint` in both modes).
  */
 export interface KucoinPosition {
@@ -79,7 +79,7 @@ export interface KucoinPosition {
   settleCurrency: string;
   isInverse: boolean;
   marginMode: KucoinMarginMode;
-  /** `BOTH` in one-way mode; hedge mode (§3.6) adds `LONG`/`SHORT`. */
+  /** `BOTH` in one-way mode; hedge mode (docs/kucoin.md "REST endpoints the gateway calls") adds `LONG`/`SHORT`. */
   positionSide: 'BOTH' | 'LONG' | 'SHORT';
   leverage: number;
 
@@ -96,26 +96,26 @@ export interface KucoinPosition {
   posMaint?: number;
   maintMargin?: number;
   maintainMargin?: number;
-  /** In the U-POS examples though missing from its schema (§3.2). */
+  /** In the U-POS examples though missing from its schema (docs/kucoin.md "REST endpoints the gateway calls"). */
   riskLimitLevel?: number;
 }
 
-/** §3.3 `POST /api/v1/orders` (and `/orders/test`). */
+/** `POST /api/v1/orders` (and `/orders/test`) (docs/kucoin.md "REST endpoints the gateway calls"). */
 export interface KucoinOrderPlaced {
   orderId: string;
   clientOid: string;
 }
 
-/** §3.4 `DELETE /api/v1/orders/{orderId}` and `DELETE /api/v3/orders?symbol=`. */
+/** `DELETE /api/v1/orders/{orderId}` and `DELETE /api/v3/orders?symbol=` (docs/kucoin.md "REST endpoints the gateway calls"). */
 export interface KucoinCancelResult {
   cancelledOrderIds: string[];
 }
 
-/** §3.4 the list's `type` filter values; items carry the same spellings. */
+/** The list's `type` filter values; items carry the same spellings (docs/kucoin.md "REST endpoints the gateway calls"). */
 export type KucoinOrderType = 'limit' | 'market' | 'limit_stop' | 'market_stop' | 'oco_limit' | 'oco_stop';
 
 /**
- * §3.4 order object: items of `GET /api/v1/orders`, `GET /api/v1/orders/{order-id}` and
+ * The order object (docs/kucoin.md "REST endpoints the gateway calls"): items of `GET /api/v1/orders`, `GET /api/v1/orders/{order-id}` and
  * `GET /api/v1/orders/byClientOid`. Sizes are lots (integers); prices and values are strings.
  */
 export interface KucoinOrder {
@@ -137,7 +137,7 @@ export interface KucoinOrder {
   stopPriceType: 'TP' | 'MP' | 'IP' | '';
   stopTriggered: boolean;
   stopPrice: number | null;
-  /** `GTC` | `IOC` (TS adds `RPI`, §3.3). */
+  /** `GTC` | `IOC` (TS adds `RPI`, docs/kucoin.md "REST endpoints the gateway calls"). */
   timeInForce: string;
   postOnly: boolean;
   hidden: boolean;
@@ -157,12 +157,12 @@ export interface KucoinOrder {
   updatedAt: number;
   /** Epoch ms; null while the order is active. */
   endAt: number | null;
-  /** Epoch **nanoseconds**; a JSON number past 2^53, so it arrives rounded (§4 "Time units"). */
+  /** Epoch **nanoseconds**; a JSON number past 2^53, so it arrives rounded (docs/kucoin.md "Fields and units"). */
   orderTime: number;
   settleCurrency: string;
-  /** §3.4: missing from older orders (the CCXT fixture), which predate cross margin. */
+  /** Missing from older orders (the CCXT fixture), which predate cross margin (docs/kucoin.md "REST endpoints the gateway calls"). */
   marginMode?: KucoinMarginMode;
-  /** §3.4: missing from older orders. */
+  /** Missing from older orders (docs/kucoin.md "REST endpoints the gateway calls"). */
   avgDealPrice?: string;
   filledSize: number;
   filledValue: string;
@@ -170,7 +170,7 @@ export interface KucoinOrder {
   reduceOnly: boolean;
 }
 
-/** §3.4 `GET /api/v1/orders` page envelope. */
+/** `GET /api/v1/orders` page envelope (docs/kucoin.md "REST endpoints the gateway calls"). */
 export interface KucoinOrderPage {
   currentPage: number;
   pageSize: number;
@@ -179,19 +179,19 @@ export interface KucoinOrderPage {
   items: KucoinOrder[];
 }
 
-/** §3.5 `GET /api/v2/position/getMarginMode` and `POST /api/v2/position/changeMarginMode`. */
+/** `GET /api/v2/position/getMarginMode` and `POST /api/v2/position/changeMarginMode` (docs/kucoin.md "REST endpoints the gateway calls"). */
 export interface KucoinMarginModeResult {
   symbol: string;
   marginMode: KucoinMarginMode;
 }
 
-/** §3.5 `GET /api/v2/getCrossUserLeverage`: the leverage is a string (`"3"`). */
+/** `GET /api/v2/getCrossUserLeverage`: the leverage is a string (`"3"`) (docs/kucoin.md "REST endpoints the gateway calls"). */
 export interface KucoinCrossLeverage {
   symbol: string;
   leverage: string;
 }
 
-/** §3.7 `GET /api/v1/contracts/risk-limit/{symbol}`: one tier; position value in (min, max]. */
+/** `GET /api/v1/contracts/risk-limit/{symbol}`: one tier; position value in (min, max] (docs/kucoin.md "REST endpoints the gateway calls"). */
 export interface KucoinRiskLimitTier {
   symbol: string;
   /** Tier index, 1..N. */
@@ -204,7 +204,7 @@ export interface KucoinRiskLimitTier {
 }
 
 /**
- * §3.8 `GET /api/v1/funding-rate/{symbol}/current`. `symbol` is the funding-rate index
+ * `GET /api/v1/funding-rate/{symbol}/current` (docs/kucoin.md "REST endpoints the gateway calls"). `symbol` is the funding-rate index
  * (`.XBTUSDTMFPI8H`), not the contract. The older CCXT fixture lacks the last four fields and the
  * U-FUND example lacks `period` and `fundingTime`, so they are optional here.
  */
@@ -224,8 +224,8 @@ export interface KucoinFundingRate {
 }
 
 /**
- * §3.9 `GET /api/v1/contracts/active` (array) and `/api/v1/contracts/{symbol}`. Types follow the
- * U-MKT example; `multiplier` is negative (-1) for inverse contracts (§4).
+ * `GET /api/v1/contracts/active` (array) and `/api/v1/contracts/{symbol}` (docs/kucoin.md "REST endpoints the gateway calls"). Types follow the
+ * U-MKT example; `multiplier` is negative (-1) for inverse contracts (docs/kucoin.md "Fields and units").
  */
 export interface KucoinContract {
   symbol: string;
@@ -279,7 +279,7 @@ export interface KucoinContract {
   fundingFeeRate: number | null;
   predictedFundingFeeRate: number | null;
   fundingRateGranularity: number | null;
-  /** Inference (§3.8): a countdown in ms, not an epoch. */
+  /** Inference (docs/kucoin.md "REST endpoints the gateway calls"): a countdown in ms, not an epoch. */
   nextFundingRateTime: number | null;
   /** Lots, as a string. */
   openInterest: string;
@@ -310,5 +310,5 @@ export interface KucoinContract {
   sellLimit?: number;
 }
 
-/** §1 `GET /api/v1/timestamp`: server time, epoch ms. */
+/** `GET /api/v1/timestamp`: server time, epoch ms (docs/kucoin.md "Signing and authentication"). */
 export type KucoinServerTime = number;

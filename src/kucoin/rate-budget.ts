@@ -1,4 +1,4 @@
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { Pool } from './endpoints.js';
 
 /**

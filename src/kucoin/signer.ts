@@ -6,13 +6,13 @@ export interface KucoinCredentials {
   passphrase: string;
 }
 
-/** base64(HMAC-SHA256(secret, message)): KuCoin's one primitive (kucoin-futures.md §1). */
+/** base64(HMAC-SHA256(secret, message)): KuCoin's one primitive (docs/kucoin.md "Signing and authentication"). */
 export function hmacBase64(secret: string, message: string): string {
   return createHmac('sha256', secret).update(message, 'utf8').digest('base64');
 }
 
 /**
- * The prehash is `timestamp + METHOD + path?rawQuery + body` (kucoin-futures.md §1, DOC-AUTH):
+ * The prehash is `timestamp + METHOD + path?rawQuery + body` (docs/kucoin.md "Signing and authentication"):
  * the query unencoded and in the order sent, the body the exact bytes sent ("" when none).
  * Callers pass the same strings they put on the wire, so what is signed is what is sent.
  */

@@ -1,7 +1,7 @@
 /**
  * The simulator's settings, from the environment. Every variable has a default, so `npm run sim`
- * needs none; a bad value stops the start with one line naming the variable (as design.md §2 asks
- * of the gateway).
+ * needs none; a bad value stops the start with one line naming the variable, as the
+ * gateway's does: a typo is found at start, not by the first request.
  */
 export interface SimConfig {
   port: number;
@@ -12,11 +12,11 @@ export interface SimConfig {
   fundingIntervalMs: number;
   markIntervalMs: number;
   futuresQuota: number;
-  /** §2: 2000 per 30 s at every VIP level; not configurable. */
+  /** 2000 per 30 s at every VIP level; not configurable (docs/kucoin.md "Envelope, statuses and rate limits"). */
   publicQuota: number;
   wsPingIntervalMs: number;
   wsPingTimeoutMs: number;
-  /** KuCoin cuts a connection (and expires its token) after 24 h (§5 step 5). */
+  /** KuCoin cuts a connection (and expires its token) after 24 h (docs/kucoin.md "The private WebSocket"). */
   wsSessionMs: number;
   /** How long KuCoin remembers a clientOid: see {@link ClientOidScope}. */
   clientOidScope: ClientOidScope;

@@ -1,5 +1,5 @@
 /**
- * `npm run sim`: the KuCoin Futures simulator as a process (design.md §11). Settings from SIM_*
+ * `npm run sim`: the KuCoin Futures simulator as a process. Settings from SIM_*
  * (config.ts). When ready it writes one JSON line to stdout, `{"event":"listening","port":N,…}`;
  * SIGTERM/SIGINT stop it cleanly (exit 0). Logs go to stderr.
  */

@@ -16,7 +16,7 @@ export interface SwitchState {
 type Listener = (state: SwitchState) => void;
 
 /**
- * The kill switch FEATURE_FUTURES as a value read on every request (design.md §3), so an admin
+ * The kill switch FEATURE_FUTURES as a value read on every request, so an admin
  * flip takes effect for the very next request and socket without a restart.
  */
 export class FuturesSwitch {

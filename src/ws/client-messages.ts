@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { ClientMessage } from '../../generated/ws-messages.js';
-import type { JsonObject } from '../http/contract.js';
+import type { JsonObject } from '../contract/documents.js';
 
 export type ClientVerdict =
   | { ok: true; message: ClientMessage }

@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { GatewayConfig } from '../config/config.js';
-import { toKucoinSymbol } from '../kucoin/symbols.js';
+import { toKucoinSymbol } from '../symbols.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { FuturesSwitch } from '../switch/futures-switch.js';
-import { GatewayError, toProblem } from '../http/errors.js';
-import { hostAllowed, misdirected, originAllowed, originRefused } from '../http/host-origin.js';
-import { requestIdFrom } from '../http/request-id.js';
-import type { KeyRing } from '../http/security.js';
+import { GatewayError } from '../errors.js';
+import type { KeyRing } from '../edge/security.js';
 import type { ClientMessageValidator } from './client-messages.js';
-import type { FeedMessage, FeedSubscriber, FuturesFeed } from './feed.js';
-
-export const WS_PATH = '/ws/futures';
+import { createUpgradeGate, isWebSocketUpgrade, keepSocketErrorsLocal, refuseUpgrade } from './upgrade-gate.js';
+import type { FuturesFeed } from '../account/feed.js';
+import type { FeedMessage, FeedSubscriber } from '../account/feed-messages.js';
 
 /** Close codes, as documented in asyncapi.yaml (`x-close-codes`). */
 export const CloseCode = {
@@ -88,7 +86,8 @@ type Outgoing = FeedMessage | { type: 'futures_connected' | 'error' | 'subscript
 /**
  * `/ws/futures`, the client-facing socket. Upgrades are routed by hand on the HTTP server's
  * `upgrade` event (`noServer`) so a refusal is a real HTTP answer: 404 for other paths and while
- * the kill switch is off, 401 without a valid gateway key (design.md §14).
+ * the kill switch is off, 401 without a valid gateway key (RFC 6455 §4.2.2), and so on
+ * (upgrade-gate.ts).
  */
 export function attachFuturesSocket(server: Server, options: FuturesSocketOptions) {
   const { config, logger, metrics, futuresSwitch, keys, validateClientMessage, feed, countUpgrade, callerOf } = options;
@@ -301,54 +300,11 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   }, heartbeatIntervalMs);
   heartbeat.unref();
 
-  /** Open (and opening) sockets by caller, for WS_MAX_CONNECTIONS_PER_CLIENT. */
-  const openByCaller = new Map<string, number>();
-  const holdSocket = (caller: string, socket: Duplex): void => {
-    // Already closed (reset while its upgrade was counted): its `close` is past, nothing to hold.
-    if (socket.destroyed) return;
-    openByCaller.set(caller, (openByCaller.get(caller) ?? 0) + 1);
-    socket.once('close', () => {
-      const left = (openByCaller.get(caller) ?? 1) - 1;
-      if (left > 0) openByCaller.set(caller, left);
-      else openByCaller.delete(caller);
-    });
-  };
-
-  /** Why an upgrade is refused, in the order HTTP requests meet the same checks; undefined to accept. */
-  const refusalOf = async (req: IncomingMessage, socket: Duplex): Promise<[UpgradeRefusal, GatewayError] | undefined> => {
-    // Host first, as on every HTTP route (and, as there, not charged to the caller's window);
-    // Origin only once the socket is known to exist (the kill switch's 404 must not be told apart
-    // from an unknown path's), then the key (host-origin.ts).
-    if (!hostAllowed(config, req)) return ['misdirected', misdirected(req)];
-    const limited = await countUpgrade(req);
-    if (limited) return ['rate_limited', limited];
-    const path = (req.url ?? '').split('?')[0] ?? '';
-    if (path !== WS_PATH || !futuresSwitch.enabled) {
-      // The same problem an unknown HTTP route gets, so a disabled socket looks like a missing one.
-      return ['not_found', new GatewayError('NOT_FOUND', `No route for ${req.method ?? 'GET'} ${path}`)];
-    }
-    if (!originAllowed(config, req)) return ['origin_not_allowed', originRefused(req)];
-    if (config.apiKeys.length > 0 && keys.caller(req).apiKey === undefined) {
-      const error = new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
-        headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
-      });
-      return ['unauthorized', error];
-    }
-    const caller = callerOf(req);
-    if ((openByCaller.get(caller) ?? 0) >= config.wsMaxConnectionsPerClient) {
-      // A socket frees up when its client leaves; a dead one is noticed within two heartbeats.
-      const retryAfterSeconds = Math.max(1, Math.ceil(heartbeatIntervalMs / 1000));
-      const message = `Too many open sockets: at most ${config.wsMaxConnectionsPerClient} per client.`;
-      return ['too_many_connections', new GatewayError('RATE_LIMITED', message, { retryAfterSeconds })];
-    }
-    holdSocket(caller, socket);
-    return undefined;
-  };
-
+  const gate = createUpgradeGate({ config, keys, futuresSwitch, countUpgrade, callerOf, heartbeatIntervalMs });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     keepSocketErrorsLocal(socket);
     if (!isWebSocketUpgrade(req)) return options.serveAsHttp(req, socket, head);
-    refusalOf(req, socket).then(
+    gate.refusalOf(req, socket).then(
       (refusal) => {
         if (refusal === undefined) return wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
         metrics.wsUpgradesRefused.inc({ reason: refusal[0] });
@@ -384,49 +340,4 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
   };
 }
 
-type UpgradeRefusal = 'misdirected' | 'rate_limited' | 'not_found' | 'origin_not_allowed' | 'unauthorized' | 'too_many_connections';
-
-/** RFC 7230 §6.7: `Upgrade` lists protocols; this socket speaks only `websocket` (RFC 6455 §4.1). */
-function isWebSocketUpgrade(req: IncomingMessage): boolean {
-  return (req.headers.upgrade ?? '').split(',').some((protocol) => protocol.trim().toLowerCase() === 'websocket');
-}
-
 export type FuturesSocket = ReturnType<typeof attachFuturesSocket>;
-
-/**
- * node:http hands an upgrade's socket over with its own listeners removed, `error` included: a
- * write to a socket the client has reset (ECONNRESET, EPIPE) would then be an uncaught error that
- * ends the process. The client is gone either way: its socket is destroyed and nothing else.
- */
-function keepSocketErrorsLocal(socket: Duplex): void {
-  if (!socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
-}
-
-function destroyOnError(this: Duplex): void {
-  this.destroy();
-}
-
-/** How long a refused client has to read its answer before the socket is dropped anyway. */
-const REFUSAL_LINGER_MS = 5_000;
-
-/** A refused upgrade is a complete HTTP/1.1 answer, with our problem body. */
-function refuseUpgrade(req: IncomingMessage, socket: Duplex, error: GatewayError): void {
-  const requestId = requestIdFrom(req.headers);
-  const path = (req.url ?? '').split('?')[0] ?? '';
-  const body = JSON.stringify(toProblem(error, requestId, path, Date.now()));
-  const headers = {
-    Connection: 'close',
-    'Content-Type': 'application/problem+json; charset=utf-8',
-    'Content-Length': String(Buffer.byteLength(body)),
-    'X-Request-Id': requestId,
-    ...(error.options.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.options.retryAfterSeconds) }),
-    ...error.options.headers,
-  };
-  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  // The server keeps half-open connections (allowHalfOpen): without the destroy a client that
-  // never closes its side, or never reads, would keep the socket for good.
-  const linger = setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
-  socket.once('close', () => clearTimeout(linger));
-  socket.once('finish', () => socket.destroy());
-  socket.end(`HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n${lines}\r\n${body}`);
-}

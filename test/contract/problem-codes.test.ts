@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { errorCatalogue } from '../../src/http/errors.js';
+import { errorCatalogue } from '../../src/errors.js';
 import { openapiPath } from '../../src/paths.js';
 
 type Json = Record<string, any>;
@@ -73,7 +73,7 @@ describe('per-status error codes of each operation', () => {
     expect([...catalogue.keys()].filter((code) => !answered.has(code))).toEqual([]);
   });
 
-  it('the catalogue is the gateway\'s (src/http/errors.ts)', () => {
+  it('the catalogue is the gateway\'s (src/errors.ts)', () => {
     expect(Object.fromEntries(catalogue)).toEqual(Object.fromEntries(Object.entries(errorCatalogue).map(([code, { status }]) => [code, status])));
   });
 

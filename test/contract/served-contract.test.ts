@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadOpenApiDocument } from '../../src/http/contract.js';
+import { loadOpenApiDocument } from '../../src/contract/documents.js';
 import { projectRoot } from '../../src/paths.js';
 import { type RunningGateway, startGateway, TEST_ADMIN_KEY, TEST_API_KEY } from '../support/gateway.js';
 import { request } from '../support/http-client.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configTable } from '../../src/config/config.js';
-import { errorCatalogue } from '../../src/http/errors.js';
+import { errorCatalogue } from '../../src/errors.js';
 import { isFuturesPath } from '../../src/http/handlers/futures.js';
 import { futuresOperationHandlers } from '../../src/http/handlers/futures-operations.js';
 import type { FuturesServices } from '../../src/futures/services.js';

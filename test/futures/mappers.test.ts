@@ -11,10 +11,10 @@ import {
   toOrder,
   toOrderPage,
   toPosition,
-  UpstreamShapeError,
   DOCUMENTED_ORDER_TYPES,
   type ContractRef,
 } from '../../src/futures/mappers.js';
+import { UpstreamShapeError } from '../../src/futures/payload-fields.js';
 import type {
   KucoinAccountOverview,
   KucoinCancelResult,

@@ -1,13 +1,13 @@
 /**
  * The contracts a start reads: the JSON written by `npm run build` while it matches the YAML, the
- * YAML itself otherwise (src/http/contract.ts).
+ * YAML itself otherwise (src/contract/documents.ts).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOpenApiDocument, readContract, writeBuiltContract } from '../../src/http/contract.js';
+import { loadOpenApiDocument, readContract, writeBuiltContract } from '../../src/contract/documents.js';
 import { openapiPath } from '../../src/paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'contract-'));

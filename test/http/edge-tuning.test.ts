@@ -7,10 +7,10 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import helmet from 'helmet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors.js';
 import { expressServerClasses } from '../../src/http/express-server.js';
 import { securityHeaders } from '../../src/http/security-headers.js';
-import { KeyRing, keyFingerprint } from '../../src/http/security.js';
+import { KeyRing, keyFingerprint } from '../../src/edge/security.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCatalogue, problemType } from '../../src/http/errors.js';
+import { errorCatalogue, problemType } from '../../src/errors.js';
 import { openapiPath } from '../../src/paths.js';
 import { request } from '../support/http-client.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';

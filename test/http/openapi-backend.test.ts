@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileValidatorsSoon, createOpenApiBackend } from '../../src/http/openapi-backend.js';
-import { loadOpenApiDocument } from '../../src/http/contract.js';
+import { loadOpenApiDocument } from '../../src/contract/documents.js';
 
 const doc = (paths: Record<string, unknown>) => ({ openapi: '3.1.0', info: { title: 't', version: '1' }, paths });
 

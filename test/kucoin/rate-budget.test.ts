@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors.js';
 import { endpoints } from '../../src/kucoin/endpoints.js';
 import { RateBudget, type Claim, type RefusalKind } from '../../src/kucoin/rate-budget.js';
 

@@ -2,7 +2,7 @@
 // backoff.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors.js';
 import type { BulletSource } from '../../src/kucoin/stream/bullet.js';
 import { cleanUp, expectNoSecrets, fakeClient, metric, positionPush, sleep, startRaw, startSim, supervise, TOPICS, waitFor } from './stream-supervisor-harness.js';
 

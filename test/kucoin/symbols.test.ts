@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toKucoinSymbol, toUserAsset } from '../../src/kucoin/symbols.js';
+import { toKucoinSymbol, toUserAsset } from '../../src/symbols.js';
 
 // docs/kucoin.md "Fields and units": BTC↔XBT is the only rename; the M suffix marks futures.
 describe('toKucoinSymbol', () => {

@@ -6,7 +6,7 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toAccount, toContract, toFundingRate, toOrder, toOrderPage, toPosition } from '../../src/futures/mappers.js';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors.js';
 import { KucoinClient } from '../../src/kucoin/client.js';
 import { endpoints } from '../../src/kucoin/endpoints.js';
 import type {

@@ -2,7 +2,7 @@
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { GatewayError } from '../../src/http/errors.js';
+import { GatewayError } from '../../src/errors.js';
 import { KucoinClient } from '../../src/kucoin/client.js';
 import { RateBudget } from '../../src/kucoin/rate-budget.js';
 import { createMetrics } from '../../src/observability/metrics.js';

@@ -1,5 +1,5 @@
 /**
- * The position and open-order lists served from the live feed (src/ws/account-view.ts): a real
+ * The position and open-order lists served from the live feed (src/account/account-view.ts): a real
  * gateway, KuCoin's REST mocked with msw, and the fake upstream supervisor standing in for
  * KuCoin's WebSocket, so when a push arrives is up to the test. Every answer is checked against
  * openapi.yaml (X-Served-From included). Filters against KuCoin's own semantics are compared in

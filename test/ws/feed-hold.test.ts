@@ -6,7 +6,8 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { FuturesServices } from '../../src/futures/services.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { ACCOUNT_TOPICS, FuturesFeed } from '../../src/ws/feed.js';
+import { FuturesFeed } from '../../src/account/feed.js';
+import { ACCOUNT_TOPICS } from '../../src/account/feed-upstream.js';
 import { FakeUpstream } from './fake-upstream.js';
 
 const TOPIC = '/contract/position:XBTUSDTM';

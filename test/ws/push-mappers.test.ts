@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FundingRate, Order } from '../../src/futures/mappers.js';
-import { UpstreamShapeError } from '../../src/futures/mappers.js';
+import { UpstreamShapeError } from '../../src/futures/payload-fields.js';
 import type { KucoinPosition } from '../../src/kucoin/payloads.js';
 import {
   announcement,
@@ -11,7 +11,7 @@ import {
   parseSettlement,
   settlementChange,
   topicSymbol,
-} from '../../src/ws/push-mappers.js';
+} from '../../src/account/push-mappers.js';
 
 const ORDER: Order = {
   orderId: '1',

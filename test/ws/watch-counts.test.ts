@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WatchCounts } from '../../src/ws/watch-counts.js';
+import { WatchCounts } from '../../src/account/watch-counts.js';
 
 describe('WatchCounts', () => {
   it('keeps a symbol while any owner watches it, through changes and departures', () => {

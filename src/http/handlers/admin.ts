@@ -2,9 +2,9 @@ import type { Context, Handler } from 'openapi-backend';
 import type { Request, Response } from 'express';
 import type { components } from '../../../generated/openapi.js';
 import { isLoopbackHost } from '../../config/config.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../errors.js';
 import { sendData } from '../problem.js';
-import { keyFingerprint } from '../security.js';
+import { keyFingerprint } from '../../edge/security.js';
 import type { HandlerDeps } from './context.js';
 
 type SwitchChange = components['schemas']['FuturesSwitchChange'];

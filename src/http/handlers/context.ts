@@ -3,10 +3,11 @@ import type { FuturesServices } from '../../futures/services.js';
 import type { GatewayConfig } from '../../config/config.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { FuturesSwitch } from '../../switch/futures-switch.js';
-import type { JsonObject } from '../contract.js';
-import type { KeyRing } from '../security.js';
+import type { JsonObject } from '../../contract/documents.js';
+import type { KeyRing } from '../../edge/security.js';
+import type { AccountView } from '../../account/account-view.js';
 
-/** What handlers may use: passed in, never imported as singletons (style.md). */
+/** What handlers may use: passed in, never imported as singletons, so a test builds them around its own. */
 export interface HandlerDeps {
   config: GatewayConfig;
   logger: Logger;
@@ -19,6 +20,8 @@ export interface HandlerDeps {
   documents: { openapi: JsonObject; asyncapi: JsonObject; docsHtml: string };
   /** The futures operations' services around the KuCoin client. */
   futures: FuturesServices;
+  /** The live account state: serves the position and order lists and fences the writes; none in tests that need neither. */
+  accountView?: AccountView;
   /** Closes every open /ws/futures socket with the given close code; returns how many. */
   closeFuturesSockets: (code: number, reason: string) => number;
 }

@@ -6,7 +6,7 @@ import { setLeverage } from '../../futures/leverage.js';
 import { cancelOrder, closePosition, createOrder, getOrder, listOrders } from '../../futures/orders.js';
 import { getPosition, listPositions } from '../../futures/positions.js';
 import type { FuturesServices } from '../../futures/services.js';
-import type { AccountView, OrderListQuery, Served, WriteOutcome } from '../../ws/account-view.js';
+import type { AccountView, OrderListQuery, Served, WriteOutcome } from '../../account/account-view.js';
 import { sendData } from '../problem.js';
 
 type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
@@ -20,8 +20,9 @@ const idempotencyKey = (c: Context): string | undefined => {
 
 const upstream = async <T>(data: Promise<T>): Promise<Served<T>> => ({ data: await data, source: 'upstream' });
 
-/** Thin wrappers: the typed request in, a service call, the typed reply out (style.md). */
-export function futuresOperationHandlers(services: FuturesServices): Record<string, Handler> {
+/** Thin wrappers: the typed request in, a service call, the typed reply out; the rules live in src/futures/. */
+/** `accountView`: the live account state serving the list reads and fencing the writes; none serves both from KuCoin. */
+export function futuresOperationHandlers(services: FuturesServices, accountView?: AccountView): Record<string, Handler> {
   const reply =
     (status: number, run: (c: Context) => Promise<unknown>): Handler =>
     async (c: Context, _req: Request, res: Response) => {
@@ -33,13 +34,13 @@ export function futuresOperationHandlers(services: FuturesServices): Record<stri
   const list =
     <T>(run: (c: Context, view: AccountView | undefined) => Promise<Served<T>>): Handler =>
     async (c: Context, _req: Request, res: Response) => {
-      const { data, source } = await run(c, services.accountView);
+      const { data, source } = await run(c, accountView);
       res.setHeader('X-Served-From', source);
       sendData(res, 200, data);
     };
-  /** A write on the account, fenced so that reads after it see it (src/ws/account-view.ts). */
+  /** A write on the account, fenced so that reads after it see it (src/account/account-view.ts). */
   const write = <T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> =>
-    services.accountView ? services.accountView.write(run, outcome) : run();
+    accountView ? accountView.write(run, outcome) : run();
 
   return {
     listPositions: list((c, view) => {

@@ -1,5 +1,5 @@
 import type { Context, Handler } from 'openapi-backend';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../errors.js';
 import type { GatewayOperation } from '../openapi-backend.js';
 import type { HandlerDeps } from './context.js';
 

@@ -5,7 +5,7 @@ export interface BulletSource {
   call(name: 'bulletPrivate', options: CallOptions): Promise<unknown>;
 }
 
-/** One connection's worth of bullet-private answer (kucoin-futures.md §5 step 1). */
+/** One connection's worth of bullet-private answer (docs/kucoin.md "The private WebSocket"). */
 export interface Bullet {
   /** A secret: it is never logged, and the URL that carries it neither. */
   token: string;
@@ -14,14 +14,14 @@ export interface Bullet {
   pingTimeoutMs: number;
 }
 
-/** KuCoin's answer did not have the shape §5 step 1 documents. */
+/** KuCoin's answer did not have the documented shape (docs/kucoin.md "The private WebSocket"). */
 export class BulletAnswerInvalid extends Error {
   override readonly name = 'BulletAnswerInvalid';
 }
 
 /**
  * A fresh private token and one of its servers. KuCoin says the endpoint may change and U-WS picks
- * one at random (§5 step 1), hence `random`. Errors of the client (GatewayError) pass through.
+ * one at random (docs/kucoin.md "The private WebSocket"), hence `random`. Errors of the client (GatewayError) pass through.
  */
 export async function fetchBullet(client: BulletSource, random: () => number): Promise<Bullet> {
   const answer = (await client.call('bulletPrivate', { context: 'opening the KuCoin private WebSocket' })) as {
@@ -48,7 +48,7 @@ function isServer(value: unknown): value is { endpoint: string; pingInterval: nu
   );
 }
 
-/** `${endpoint}?token=…&connectId=…` (§5 step 2). */
+/** `${endpoint}?token=…&connectId=…` (docs/kucoin.md "The private WebSocket"). */
 export function connectUrl(bullet: Bullet, connectId: string): string {
   const url = new URL(bullet.endpoint);
   url.searchParams.set('token', bullet.token);

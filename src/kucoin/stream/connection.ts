@@ -8,7 +8,7 @@ export type EndReason =
   | 'welcome_timeout'
   | 'pong_timeout'
   | 'ack_timeout'
-  /** HTTP 401 on upgrade: a stale or unknown token (§6 item 7, Kucoin.Net#140). */
+  /** HTTP 401 on upgrade: a stale or unknown token (docs/kucoin.md "The private WebSocket", Kucoin.Net#140). */
   | 'token_refused'
   | 'upgrade_refused'
   | 'connect_failed'
@@ -48,12 +48,12 @@ type Reply = { kind: 'ack' | 'pong' | 'timeout' | 'ended' } | { kind: 'error'; c
 
 /** How long a local close waits for KuCoin's close frame before cutting the socket. */
 const CLOSE_GRACE_MS = 1_000;
-/** KuCoin allows 100 uplink messages per 10 s (§2 "WS limits", OLD); ten are left for pings. */
+/** KuCoin allows 100 uplink messages per 10 s (docs/kucoin.md "The private WebSocket", OLD); ten are left for pings. */
 const UPLINK_LIMIT = 90;
 const UPLINK_WINDOW_MS = 10_000;
 
 /**
- * One socket of KuCoin's Classic futures WebSocket (kucoin-futures.md §5): usable after `welcome`,
+ * One socket of KuCoin's Classic futures WebSocket (docs/kucoin.md "The private WebSocket"): usable after `welcome`,
  * kept alive by pings at the server's interval with a pong deadline, (un)subscriptions answered by
  * `ack`. Any failure ends it for good, with a reason; the supervisor opens the next one.
  */
@@ -128,7 +128,7 @@ export class UpstreamConnection {
   }
 
   /**
-   * Sends a (un)subscribe with `response: true` (§5 step 4) and waits for its ack. An error frame
+   * Sends a (un)subscribe with `response: true` (docs/kucoin.md "The private WebSocket") and waits for its ack. An error frame
    * with the same id is a refusal, not a failure. No answer within ackTimeoutMs ends the connection.
    * Throws ConnectionEnded when the connection is (or goes) over.
    */
@@ -182,7 +182,7 @@ export class UpstreamConnection {
         if (frame.id !== undefined) this.#waiting.get(frame.id)?.({ kind: 'error', code: frame.code, message: frame.message });
         return;
       case 'message':
-        // Nothing counts before welcome (§5 step 2).
+        // Nothing counts before welcome (docs/kucoin.md "The private WebSocket").
         if (this.#heartbeat) this.#o.onPush({ topic: frame.topic, subject: frame.subject, data: frame.data });
         return;
       case 'other':
@@ -190,7 +190,7 @@ export class UpstreamConnection {
     }
   }
 
-  /** §5 step 3: a ping every pingInterval; no pong within pingTimeout means the connection is dead. */
+  /** A ping every pingInterval; no pong within pingTimeout means the connection is dead (docs/kucoin.md "The private WebSocket"). */
   #beat(): void {
     if (this.#heartbeatInFlight) return;
     this.#heartbeatInFlight = true;

@@ -1,5 +1,5 @@
 /**
- * The frames KuCoin's Classic futures socket sends (kucoin-futures.md §5 steps 2–4, "Message kinds").
+ * The frames KuCoin's Classic futures socket sends (docs/kucoin.md "The private WebSocket").
  * Pure parsing; the connection does the I/O.
  */
 export interface PushFrame {
@@ -35,7 +35,7 @@ export function parseFrame(text: string): UpstreamFrame | undefined {
       return { type: 'error', id, code, message: typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data ?? null) };
     }
     case 'message':
-      // Older pushes leave `type` out (§5 example payloads), handled below.
+      // Older pushes leave `type` out (docs/kucoin.md "The private WebSocket"), handled below.
       break;
     default:
       if (typeof frame.type === 'string') return { type: 'other', kind: frame.type };
@@ -46,7 +46,7 @@ export function parseFrame(text: string): UpstreamFrame | undefined {
 
 /**
  * When KuCoin stamped a push, in ms since the epoch: `data.ts` or `data.timestamp`, a number or a
- * numeric string in s, ms, µs or ns (§5: order and settlement `ts` are ns, wallet `timestamp` a ms string).
+ * numeric string in s, ms, µs or ns (docs/kucoin.md "The private WebSocket": order and settlement `ts` are ns, wallet `timestamp` a ms string).
  */
 export function pushTimestampMs(data: unknown): number | undefined {
   if (typeof data !== 'object' || data === null) return undefined;

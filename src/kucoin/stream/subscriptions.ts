@@ -16,12 +16,12 @@ export interface SubscriptionEvents {
   refusedChanged?: () => void;
 }
 
-/** KuCoin's limit codes (§5 step 4 table): splitting the message would not help. */
+/** KuCoin's limit codes (docs/kucoin.md "The private WebSocket" table): splitting the message would not help. */
 const LIMIT_CODE = 509;
 
 /**
  * What one connection is subscribed to, brought to the wanted set by (un)subscribing the
- * difference, one message at a time, each waiting for its ack (kucoin-futures.md §5 step 4).
+ * difference, one message at a time, each waiting for its ack (docs/kucoin.md "The private WebSocket").
  */
 export class TopicSubscriptions {
   readonly #conn: UpstreamConnection;

@@ -2,58 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
-import { GatewayError } from '../../http/errors.js';
+import { GatewayError } from '../../errors.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { Backoff } from './backoff.js';
-import { BulletAnswerInvalid, connectUrl, fetchBullet, type BulletSource } from './bullet.js';
+import { BulletAnswerInvalid, connectUrl, fetchBullet } from './bullet.js';
 import { ConnectionEnded, UpstreamConnection, type EndReason } from './connection.js';
 import { pushTimestampMs, type PushFrame } from './frames.js';
 import { Handover } from './handover.js';
 import { TopicSubscriptions, type RefusedTopic } from './subscriptions.js';
 import { expandTopics, MAX_TOPICS_PER_CONNECTION, topicPrefix, topicTemplate } from './topics.js';
+import { supervisorTiming, type SupervisorOptions, type SupervisorTiming } from './supervisor-options.js';
+import type { UpstreamPush, UpstreamState, UpstreamSupervisorEvents } from './upstream-events.js';
 
 export type { RefusedTopic } from './subscriptions.js';
-
-export type UpstreamState = 'idle' | 'connecting' | 'up' | 'reconnecting' | 'closed';
-
-export interface UpstreamPush {
-  topic: string;
-  subject: string;
-  data: unknown;
-  receivedAt: number;
-}
-
-export interface UpstreamSupervisorEvents {
-  state: [state: UpstreamState, reason?: string];
-  push: [push: UpstreamPush];
-  /** After every connection that becomes the push source has all topics acked: consumers re-snapshot over REST. */
-  resubscribed: [];
-  /** The wanted topics KuCoin refused on the connection that is the source changed; [] once none is. */
-  refused: [topics: RefusedTopic[]];
-}
-
-export interface SupervisorOptions {
-  /** For bullet-private tokens; a KucoinClient. */
-  client: BulletSource;
-  logger: Logger;
-  metrics: Metrics;
-  now?: () => number;
-  /** From opening the socket to KuCoin's `welcome`; default 10000. */
-  welcomeTimeoutMs?: number;
-  /** Full jitter; default 500 / 30000. */
-  backoff?: { initialMs: number; maxMs: number };
-  /** Planned make-before-break reconnect; default 23 h (KuCoin cuts at 24 h). */
-  rotateAfterMs?: number;
-  /** Keep the connection this long after the last release; default 30000. */
-  lingerMs?: number;
-  createSocket?: (url: string) => WebSocket;
-  /** Wait this long for each (un)subscribe ack before the connection counts as dead; default 10000. */
-  ackTimeoutMs?: number;
-  /** A connection up this long is healthy: the backoff and the disconnect streak start over. Default 60000. */
-  stableAfterMs?: number;
-  /** The jitter's and the server choice's randomness in [0, 1); default Math.random. */
-  random?: () => number;
-}
+export type { UpstreamPush, UpstreamState, UpstreamSupervisorEvents } from './upstream-events.js';
+export type { SupervisorOptions } from './supervisor-options.js';
 
 /** The `reason` of a reconnect: how the previous connection or attempt ended. */
 type RetryReason = Exclude<EndReason, 'local'> | 'token_unavailable' | 'rotation';
@@ -73,16 +36,16 @@ interface Attempt {
 type TimerName = 'linger' | 'retry' | 'rotate' | 'stable' | 'handover';
 
 const STATES: readonly UpstreamState[] = ['idle', 'connecting', 'up', 'reconnecting', 'closed'];
-/** KuCoin's frames are a few KB; the `ws` default of 100 MiB is not a limit (design.md §14). */
+/** KuCoin's frames are a few KB; the `ws` default of 100 MiB is not a limit worth one peer's memory. */
 const MAX_PAYLOAD_BYTES = 1024 * 1024;
 /** How long after a switch the new connection's pushes are checked against the old one's. */
 const HANDOVER_MS = 10_000;
 const MAX_BUFFERED_PUSHES = 10_000;
 
 /**
- * The gateway's one KuCoin private WebSocket (design.md §8), shared by every consumer: opened by the
+ * The gateway's one KuCoin private WebSocket, shared by every consumer: opened by the
  * first acquire, closed a while after the last release. Each connection gets a fresh bullet token
- * (a token is good for one connection: kucoin-futures.md §5 step 5, §6 item 7). A lost connection
+ * (a token is good for one connection: docs/kucoin.md "The private WebSocket"). A lost connection
  * comes back after a jittered exponential backoff, one attempt at a time, with every topic
  * resubscribed; before KuCoin's 24 h cut a new connection is made ready before the old one is let go.
  */
@@ -93,7 +56,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   readonly #now: () => number;
   readonly #random: () => number;
   readonly #backoff: Backoff;
-  readonly #timing: { welcomeTimeoutMs: number; ackTimeoutMs: number; rotateAfterMs: number; lingerMs: number; stableAfterMs: number };
+  readonly #timing: SupervisorTiming;
   /** The wanted topics, one symbol each; mutated in place, since syncs in progress read it live. */
   readonly #wanted = new Set<string>();
   /** Every connection not yet over: the source, an attempt, an old one closing. */
@@ -125,13 +88,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
     this.#backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 }, this.#random);
-    this.#timing = {
-      welcomeTimeoutMs: positive('welcomeTimeoutMs', options.welcomeTimeoutMs ?? 10_000),
-      ackTimeoutMs: positive('ackTimeoutMs', options.ackTimeoutMs ?? 10_000),
-      rotateAfterMs: positive('rotateAfterMs', options.rotateAfterMs ?? 23 * 3_600_000),
-      lingerMs: atLeastZero('lingerMs', options.lingerMs ?? 30_000),
-      stableAfterMs: atLeastZero('stableAfterMs', options.stableAfterMs ?? 60_000),
-    };
+    this.#timing = supervisorTiming(options);
     for (const state of STATES) this.#metrics.upstreamWsState.set({ state }, state === this.#state ? 1 : 0);
     this.#metrics.upstreamWsDisconnectStreak.set(0);
   }
@@ -204,7 +161,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
 
   /**
    * Whether the last release leaves the connection up for lingerMs (the default) or closes it at
-   * once. The kill switch turns lingering off while futures are off (design.md §3: off, no upstream
+   * once. The kill switch turns lingering off while futures are off (off means no upstream
    * connection); unheld at that moment, the connection closes now.
    */
   lingerAfterRelease(linger: boolean): void {
@@ -420,14 +377,4 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     clearTimeout(this.#timers[name]);
     this.#timers[name] = undefined;
   }
-}
-
-function positive(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number, got ${value}`);
-  return value;
-}
-
-function atLeastZero(name: string, value: number): number {
-  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${name} must be a number of at least 0, got ${value}`);
-  return value;
 }

@@ -1,13 +1,13 @@
 /**
- * Classic futures topics as the upstream socket subscribes them (kucoin-futures.md §5 "Topics").
+ * Classic futures topics as the upstream socket subscribes them (docs/kucoin.md "The private WebSocket").
  * Pure functions.
  */
 
-/** "exceed max subscription count limitation of 100 per time" / "… of 300 per session" (§2 "WS limits", DOC-ERR). */
+/** "exceed max subscription count limitation of 100 per time" / "… of 300 per session" (docs/kucoin.md "The private WebSocket", DOC-ERR). */
 export const MAX_TOPICS_PER_MESSAGE = 100;
 export const MAX_TOPICS_PER_CONNECTION = 300;
 
-/** The topics that need `privateChannel: true` on a private-token connection (§5 "Topics", column Priv). */
+/** The topics that need `privateChannel: true` on a private-token connection (docs/kucoin.md "The private WebSocket", column Priv). */
 const PRIVATE_PREFIXES: ReadonlySet<string> = new Set([
   '/contract/position',
   '/contract/positionAll',
@@ -35,7 +35,7 @@ export function isPrivateTopic(topic: string): boolean {
 
 /**
  * One topic per symbol, without repeats: KuCoin counts a comma-joined topic as one subscription per
- * symbol (§5 step 4), so this is what its limits apply to.
+ * symbol (docs/kucoin.md "The private WebSocket"), so this is what its limits apply to.
  */
 export function expandTopics(topics: Iterable<string>): string[] {
   const out = new Set<string>();
@@ -61,7 +61,7 @@ export interface TopicBatch {
 
 /**
  * The (un)subscribe messages for `topics`: symbols of one prefix comma-joined, at most
- * MAX_TOPICS_PER_MESSAGE to a message. Few messages matter: KuCoin allows 100 uplink messages per 10 s (§2).
+ * MAX_TOPICS_PER_MESSAGE to a message. Few messages matter: KuCoin allows 100 uplink messages per 10 s (docs/kucoin.md "Envelope, statuses and rate limits").
  */
 export function batchTopics(topics: readonly string[]): TopicBatch[] {
   const byPrefix = new Map<string, string[]>();

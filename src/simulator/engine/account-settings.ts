@@ -1,6 +1,6 @@
 /**
- * Per-symbol settings (kucoin-futures.md §3.5, §3.7): margin mode, cross leverage, isolated
- * risk-limit level. Changes are pushed on the private `user.config` topics (§5 table).
+ * Per-symbol settings (docs/kucoin.md "Leverage, margin mode and risk limits"): margin mode, cross leverage, isolated
+ * risk-limit level. Changes are pushed on the private `user.config` topics (docs/kucoin.md "The private WebSocket").
  */
 import type { KucoinCrossLeverage, KucoinMarginMode, KucoinMarginModeResult } from '../../kucoin/payloads.js';
 import type { EngineCore } from './core.js';
@@ -34,7 +34,7 @@ export function crossLeverageOf(core: EngineCore, symbol: string | null): Kucoin
   return { symbol: spec.symbol, leverage: String(core.settings(spec.symbol).crossLeverage) };
 }
 
-/** `{symbol, leverage: "10"}` → true (§3.5). Above the contract's maximum: 300016. */
+/** `{symbol, leverage: "10"}` → true (docs/kucoin.md "REST endpoints the gateway calls"). Above the contract's maximum: 300016. */
 export function changeCrossLeverage(core: EngineCore, body: Record<string, unknown>): boolean {
   const spec = core.spec(body.symbol);
   const leverage = Number(body.leverage);

@@ -1,4 +1,4 @@
-/** §3.9 contract object for a simulated contract, market fields from the live mark and funding. */
+/** Contract object for a simulated contract, market fields from the live mark and funding (docs/kucoin.md "REST endpoints the gateway calls"). */
 import type { KucoinContract } from '../../kucoin/payloads.js';
 import { fundingRateSymbolOf, type ContractSpec } from './contracts.js';
 import { round, toStep } from './numbers.js';
@@ -50,7 +50,7 @@ export function contractPayload(spec: ContractSpec, market: MarketState, funding
     fundingFeeRate: funding.value,
     predictedFundingFeeRate: funding.predictedValue,
     fundingRateGranularity: fundingIntervalMs,
-    // §3.8 inference: a countdown in ms, not an epoch.
+    // A countdown in ms, not an epoch (docs/kucoin.md "REST endpoints the gateway calls").
     nextFundingRateTime: Math.max(0, funding.fundingTime - now),
     openInterest: String(openInterest),
     turnoverOf24h: 0,

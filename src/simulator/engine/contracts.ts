@@ -3,8 +3,8 @@
  * contracts-active.json (multiplier, lot, tick, fees, symbols); XBTUSDTM's risk-limit tiers are
  * test/kucoin/fixtures/risk-limit-xbtusdtm.json verbatim (U-POS). The other tier tables are
  * invented in the same pattern: levels 1..N, max leverage falling, IMR = 1/maxLeverage,
- * MMR = IMR/2 (kucoin-futures.md §3.7). XBTUSDM is inverse: multiplier -1, one lot = 1 USD, settles
- * in XBT, risk limits in XBT (§4).
+ * MMR = IMR/2 (docs/kucoin.md "What the simulator assumes"). XBTUSDM is inverse: multiplier -1,
+ * one lot = 1 USD, settles in XBT, risk limits in XBT (docs/kucoin.md "Fields and units").
  */
 import type { KucoinRiskLimitTier } from '../../kucoin/payloads.js';
 
@@ -146,10 +146,10 @@ export const CONTRACT_SPECS: readonly ContractSpec[] = [
   },
 ];
 
-/** `.XBTUSDTMFPI8H`: the funding-rate symbol KuCoin names instead of the contract (§3.8). */
+/** `.XBTUSDTMFPI8H`: the funding-rate symbol KuCoin names instead of the contract (docs/kucoin.md "REST endpoints the gateway calls"). */
 export const fundingRateSymbolOf = (symbol: string): string => `.${symbol}FPI8H`;
 
-/** Value in the settle currency of `lots` at `price`, signed like `lots` (KuCoin's cost convention, §3.2 examples). */
+/** Value in the settle currency of `lots` at `price`, signed like `lots` (KuCoin's cost convention, docs/kucoin.md "REST endpoints the gateway calls"). */
 export function valueOf(spec: ContractSpec, lots: number, price: number): number {
   if (price <= 0) return 0;
   // Inverse: a long's cost is negative in coin (the U-POS ETHUSDM example: currentCost -4.07e-4).

@@ -1,6 +1,6 @@
 /**
  * The engine's shared state and the helpers every part of it uses: look-ups that refuse an unknown
- * contract with 100003, deterministic ids, and the pushes, shaped as kucoin-futures.md §5 shows them.
+ * contract with 100003, deterministic ids, and the pushes, shaped as docs/kucoin.md "The private WebSocket" shows them.
  */
 import type { KucoinPosition } from '../../kucoin/payloads.js';
 import { CONTRACT_SPECS, type ContractSpec } from './contracts.js';
@@ -11,7 +11,7 @@ import { SeededRandom } from './random.js';
 import type { AccountState, MarketState, OrderState, PositionState, SymbolSettings } from './state.js';
 import { ledgerOf, walletPushPayload, type Ledger } from './wallet.js';
 
-/** One WS push; the socket adds `type`, `userId` and `channelType` (§5 "Example payloads"). */
+/** One WS push; the socket adds `type`, `userId` and `channelType` (docs/kucoin.md "The private WebSocket"). */
 export interface SimPush {
   topic: string;
   subject: string;
@@ -37,14 +37,14 @@ export interface OrderQueryBehaviour {
 
 export const DEFAULT_ORDER_QUERIES: Readonly<OrderQueryBehaviour> = { clientOidScope: 'forever', lookupLagMs: 0 };
 
-/** KuCoin's default cross leverage is not in kucoin-futures.md; the simulator starts every symbol at 5 (its own choice). */
+/** KuCoin's default cross leverage is not documented; the simulator starts every symbol at 5 (its own choice). */
 export const DEFAULT_CROSS_LEVERAGE = 5;
 
 const pad = (prefix: string, n: number) => `${prefix}${String(n).padStart(17, '0')}`;
 
 export function initialState(settings: EngineSettings, specs: readonly ContractSpec[]): AccountState {
   const now = settings.now();
-  // Funding settles on a grid of the interval, as KuCoin settles on the 8 h grid (§3.8).
+  // Funding settles on a grid of the interval, as KuCoin settles on the 8 h grid (docs/kucoin.md "REST endpoints the gateway calls").
   const next = Math.floor(now / settings.fundingIntervalMs) * settings.fundingIntervalMs + settings.fundingIntervalMs;
   const state: AccountState = {
     wallet: { ...settings.balances },
@@ -116,7 +116,7 @@ export class EngineCore {
     return this.#settings.seed;
   }
 
-  /** §6 pitfall 9: an unknown symbol is 100003 "Contract parameter invalid". */
+  /** An unknown symbol is 100003 "Contract parameter invalid" (docs/kucoin.md "Error codes"). */
   spec(symbol: unknown): ContractSpec {
     const spec = this.specs.find((s) => s.symbol === symbol);
     if (!spec) throw refuse.unknownContract();
@@ -157,14 +157,14 @@ export class EngineCore {
     this.#emit({ topic, subject, data, private: isPrivate });
   }
 
-  /** §5: each order event on both order topics, `symbolOrderChange` and `orderChange`, same data. */
+  /** Each order event on both order topics, `symbolOrderChange` and `orderChange`, same data (docs/kucoin.md "The private WebSocket"). */
   pushOrder(order: OrderState, type: OrderEvent, match?: MatchDetails): void {
     const data = orderChangePayload(order, type, this.now(), match);
     this.push(`/contractMarket/tradeOrders:${order.symbol}`, 'symbolOrderChange', data, true);
     this.push('/contractMarket/tradeOrders', 'orderChange', { ...data }, true);
   }
 
-  /** §5: the full §3.2 object plus `changeReason`. */
+  /** The full REST position object plus `changeReason` (docs/kucoin.md "The private WebSocket"). */
   pushPosition(symbol: string, changeReason: 'positionChange' | 'marginChange'): void {
     this.push(`/contract/position:${symbol}`, 'position.change', { ...this.positionPayload(symbol), changeReason }, true);
   }

@@ -1,7 +1,7 @@
 /**
- * The simulated KuCoin Futures account (design.md §11): deterministic under a seed and an
+ * The simulated KuCoin Futures account: deterministic under a seed and an
  * injectable clock, steppable by hand (`tick`) or on timers (`start`/`stop`). Every state change is
- * also emitted as a `'push'` event shaped like KuCoin's WS pushes (kucoin-futures.md §5), which the
+ * also emitted as a `'push'` event shaped like KuCoin's WS pushes (docs/kucoin.md "The private WebSocket"), which the
  * simulator's socket (src/simulator/ws/) routes to subscribers by topic.
  *
  * Pushes: `/contract/instrument:{symbol}` mark.index.price, funding.rate · `/contract/announcement`
@@ -141,7 +141,7 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
     return fundingRatePayload(this.#core, symbol);
   }
 
-  /** §3.9 `GET /api/v1/mark-price/{symbol}/current`. */
+  /** `GET /api/v1/mark-price/{symbol}/current` (docs/kucoin.md "REST endpoints the gateway calls"). */
   markPrice(symbol: string): { symbol: string; granularity: number; timePoint: number; value: number; indexPrice: number } {
     const spec = this.#core.spec(symbol);
     const market = this.#core.market(spec.symbol);
@@ -158,19 +158,19 @@ export class SimEngine extends EventEmitter<{ push: [SimPush] }> {
 
   // --- account ------------------------------------------------------------------------------
 
-  /** §3.1: the XBT account unless another currency is asked for. */
+  /** The XBT account unless another currency is asked for (docs/kucoin.md "REST endpoints the gateway calls"). */
   accountOverview(currency = 'XBT'): KucoinAccountOverview {
     return overviewOf(this.#core.ledger(currency.toUpperCase()));
   }
 
-  /** §3.2 list: open positions, of one settle currency when given. */
+  /** The position list: open positions, of one settle currency when given (docs/kucoin.md "REST endpoints the gateway calls"). */
   positions(currency?: string): KucoinPosition[] {
     return this.#core.specs
       .filter((spec) => this.#core.position(spec.symbol).qty !== 0 && (!currency || spec.settleCurrency === currency.toUpperCase()))
       .map((spec) => this.#core.positionPayload(spec.symbol));
   }
 
-  /** §3.2 one: a symbol never traded answers a flat position (the shape of fixtures/position-flat.json). */
+  /** One position: a symbol never traded answers a flat position (the shape of fixtures/position-flat.json) (docs/kucoin.md "REST endpoints the gateway calls"). */
   position(symbol: string | null): KucoinPosition {
     if (!symbol) throw refuse.invalidParam('symbol is required');
     return this.#core.positionPayload(this.#core.spec(symbol).symbol);

@@ -1,6 +1,6 @@
 /**
- * Every business refusal of the simulated account, with KuCoin's code (kucoin-futures.md §2 table).
- * Business errors travel as HTTP 200 with `{"code","msg"}` (§2). Where the doc gives KuCoin's
+ * Every business refusal of the simulated account, with KuCoin's code (docs/kucoin.md "Error codes").
+ * Business errors travel as HTTP 200 with `{"code","msg"}` (docs/kucoin.md "Envelope, statuses and rate limits"). Where the doc gives KuCoin's
  * wording the text is that; otherwise it is the table's meaning (the fixtures' README says the same).
  */
 import { decimalString } from './numbers.js';
@@ -31,6 +31,6 @@ export const refuse = {
   leverage: (max: number) => new SimError('300016', `Leverage is greater than the allowed maximum ${max}`),
   duplicateClientOid: () => new SimError('300018', 'clientOid repeated'),
   marginModeMismatch: () => new SimError('330005', "The order's margin mode does not match the selected one"),
-  // §3.5: the batch example's exact pair.
+  // The batch example's exact pair (docs/kucoin.md "REST endpoints the gateway calls").
   marginModeBlocked: () => new SimError('50002', 'exist.order.or.position'),
 } as const;

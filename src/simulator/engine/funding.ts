@@ -1,9 +1,9 @@
 /**
- * Funding (kucoin-futures.md §3.8): a current and a predicted rate per contract, settled every
+ * Funding (docs/kucoin.md "REST endpoints the gateway calls", funding rate): a current and a predicted rate per contract, settled every
  * `fundingIntervalMs` on a grid. Settling charges longs and credits shorts when the rate is
  * positive (and the reverse), in the settle currency, at the mark: fee = side × |markValue| × rate.
  * Isolated positions pay it from their margin (posFunding). Pushes, in order: `funding.begin` on
- * `/contract/announcement` (topic without the symbol, §5), `position.settlement` and a full
+ * `/contract/announcement` (topic without the symbol, docs/kucoin.md "The private WebSocket"), `position.settlement` and a full
  * `position.change` per position, the wallet, `funding.end`, then the new `funding.rate`.
  */
 import type { KucoinFundingRate } from '../../kucoin/payloads.js';
@@ -88,7 +88,7 @@ function settle(core: EngineCore, symbol: string, fundingTime: number): { symbol
   while (f.fundingTime <= Math.max(now, fundingTime)) f.fundingTime += core.fundingIntervalMs;
   f.value = f.predictedValue;
   f.predictedValue = round(Math.min(FUNDING_RATE_CAP, Math.max(-FUNDING_RATE_CAP, f.value + core.random.signed() * RATE_DRIFT)), 6);
-  // §5 `funding.rate`: the rate now in force, with the cycle as granularity.
+  // `funding.rate`: the rate now in force, with the cycle as granularity (docs/kucoin.md "The private WebSocket").
   core.push(`/contract/instrument:${symbol}`, 'funding.rate', { granularity: core.fundingIntervalMs, fundingRate: f.value, timestamp: now }, false);
   return { symbol, fundingRate: rate, fundingFee: fee };
 }

@@ -1,6 +1,6 @@
 /**
  * The moving mark price: a seeded random walk on each contract's tick grid, with the index a hair
- * away. Every move is pushed as `mark.index.price` (§5, `/contract/instrument:{symbol}`), fills the
+ * away. Every move is pushed as `mark.index.price` (docs/kucoin.md "The private WebSocket", `/contract/instrument:{symbol}`), fills the
  * resting limits it crosses, and refreshes open positions with KuCoin's partial mark-driven push.
  */
 import type { EngineCore } from './core.js';

@@ -1,6 +1,6 @@
 /**
  * Arithmetic helpers for money on the simulated account. KuCoin writes prices on a tick grid and
- * decimals without binary noise (kucoin-futures.md §4, §6 pitfall 10), so every value leaves the
+ * decimals without binary noise (docs/kucoin.md "Fields and units"), so every value leaves the
  * engine rounded.
  */
 
@@ -41,5 +41,5 @@ export function decimalString(value: number, places = 10): string {
   return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }
 
-/** Epoch ms → the ns KuCoin uses for `orderTime` and WS `ts` (§4 "Time units"). */
+/** Epoch ms → the ns KuCoin uses for `orderTime` and WS `ts` (docs/kucoin.md "Fields and units"). */
 export const msToNs = (ms: number): number => ms * 1_000_000;

@@ -1,7 +1,7 @@
 /**
- * `POST /api/v1/orders` body → a checked request (kucoin-futures.md §3.3 table). Stateless checks
+ * `POST /api/v1/orders` body → a checked request (docs/kucoin.md "Fields and units"; docs/kucoin.md "Orders: clientOid, lookups and what the gateway does"). Stateless checks
  * only; the engine does the ones that need the account. Unparseable fields are 100001 (invalid
- * params, §2); KuCoin's exact messages for them are not published.
+ * params, docs/kucoin.md "Envelope, statuses and rate limits"); KuCoin's exact messages for them are not published.
  */
 import type { KucoinMarginMode } from '../../kucoin/payloads.js';
 import { refuse } from './errors.js';
@@ -67,7 +67,7 @@ export function parseOrderRequest(raw: unknown): OrderRequest {
   if (body.stop !== undefined && body.stop !== '') throw refuse.paramIllegal('Stop orders are not simulated');
 
   const closeOrder = boolField(body, 'closeOrder');
-  // §3.3: side (and size, leverage) may be left out when closeOrder is true.
+  // Side (and size, leverage) may be left out when closeOrder is true (docs/kucoin.md "REST endpoints the gateway calls").
   const side = body.side === undefined || body.side === null || body.side === '' ? undefined : oneOf(body, 'side', ['buy', 'sell'] as const, 'buy');
   if (!closeOrder && side === undefined) throw refuse.invalidParam('side is required');
   const type = oneOf(body, 'type', ['limit', 'market'] as const, 'limit');
@@ -95,7 +95,7 @@ export function parseOrderRequest(raw: unknown): OrderRequest {
     qty,
     valueQty,
     leverage: numberField(body, 'leverage'),
-    // §3.3 and ccxt#25592: an order without marginMode is ISOLATED.
+    // An order without marginMode is ISOLATED (docs/kucoin.md "Fields and units"; ccxt#25592).
     marginMode: oneOf(body, 'marginMode', ['ISOLATED', 'CROSS'] as const, 'ISOLATED'),
     reduceOnly: boolField(body, 'reduceOnly'),
     closeOrder,

@@ -1,4 +1,4 @@
-/** §3.4 `GET /api/v1/orders`: filters and the page envelope. Newest first. */
+/** `GET /api/v1/orders`: filters and the page envelope. Newest first (docs/kucoin.md "REST endpoints the gateway calls"). */
 import type { KucoinOrderPage } from '../../kucoin/payloads.js';
 import type { EngineCore } from './core.js';
 import { refuse } from './errors.js';
@@ -23,7 +23,7 @@ function positiveInt(value: string | null | undefined, name: string, fallback: n
 }
 
 export function listOrders(core: EngineCore, query: OrderQuery): KucoinOrderPage {
-  // §3.4: the spec says "done as default".
+  // The spec says "done as default" (docs/kucoin.md "REST endpoints the gateway calls").
   const status = query.status || 'done';
   if (status !== 'active' && status !== 'done') throw refuse.invalidParam('status must be active or done');
   const currentPage = positiveInt(query.currentPage, 'currentPage', 1);

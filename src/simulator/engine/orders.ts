@@ -1,5 +1,5 @@
 /**
- * Order wire shapes: the §3.4 order object (sizes integers, prices and values strings) and the §5
+ * Order wire shapes: the REST order object (sizes integers, prices and values strings; docs/kucoin.md "REST endpoints the gateway calls") and the push
  * `orderChange` push data (every size and price a string, `orderTime`/`ts` in ns).
  */
 import type { KucoinOrder } from '../../kucoin/payloads.js';
@@ -25,7 +25,7 @@ export function orderPayload(order: OrderState, spec: ContractSpec): KucoinOrder
     symbol: order.symbol,
     type: order.type,
     side: order.side,
-    // The CCXT fetchOrder fixture: a market order's price is "0" (§3.10).
+    // The CCXT fetchOrder fixture: a market order's price is "0" (docs/kucoin.md "REST endpoints the gateway calls").
     price: order.type === 'market' ? '0' : decimalString(order.price),
     size: order.size,
     value: decimalString(orderValue(order, spec)),
@@ -72,7 +72,7 @@ export interface MatchDetails {
   liquidity: 'maker' | 'taker';
 }
 
-/** §5 orderChange / symbolOrderChange data for one order event. */
+/** `orderChange` / `symbolOrderChange` data for one order event (docs/kucoin.md "The private WebSocket"). */
 export function orderChangePayload(order: OrderState, type: OrderEvent, now: number, match?: MatchDetails): Record<string, unknown> {
   const open = order.status === 'open';
   const status = type === 'open' ? 'open' : type === 'match' && open ? 'match' : 'done';
@@ -89,7 +89,7 @@ export function orderChangePayload(order: OrderState, type: OrderEvent, now: num
     filledSize: String(order.filledSize),
     remainSize: String(open ? remainingOf(order) : 0),
     canceledSize: String(order.canceled ? remainingOf(order) : 0),
-    // As in the REST order object: a market order's price is "0" (§3.10, CCXT fixture); the §5 example shows only a limit.
+    // As in the REST order object: a market order's price is "0" (docs/kucoin.md "REST endpoints the gateway calls", CCXT fixture); the push example shows only a limit.
     price: order.type === 'market' ? '0' : decimalString(order.price),
     liquidity: match?.liquidity ?? (order.type === 'market' ? 'taker' : 'maker'),
     orderTime: msToNs(order.createdAt),

@@ -1,5 +1,5 @@
 /**
- * Position arithmetic and the §3.2 wire object. KuCoin's cost convention (BitMEX heritage, visible
+ * Position arithmetic and the REST position object (docs/kucoin.md "REST endpoints the gateway calls"). KuCoin's cost convention (BitMEX heritage, visible
  * in the U-POS examples): cost and value are signed like the quantity for linear contracts, and
  * `lots × multiplier / price` (so a long is negative) for inverse ones; unrealised PnL is always
  * markValue − posCost. The figures follow the fixtures' relations: unrealisedPnlPcnt = PnL/|cost|,
@@ -61,7 +61,7 @@ export function applyFill(pos: PositionState, spec: ContractSpec, settings: Symb
   return realised;
 }
 
-/** The tier covering a position value (cross margin has no manual level, §3.7). */
+/** The tier covering a position value (cross margin has no manual level, docs/kucoin.md "REST endpoints the gateway calls"). */
 export function tierForValue(spec: ContractSpec, value: number): KucoinRiskLimitTier {
   return spec.tiers.find((tier) => value <= tier.maxRiskLimit) ?? spec.tiers[spec.tiers.length - 1]!;
 }
@@ -108,7 +108,7 @@ function priceAfterLoss(spec: ContractSpec, pos: PositionState, buffer: number):
   return Math.min(toStep(price, spec.tickSize), spec.maxPrice);
 }
 
-/** The full §3.2 object. `crossAvailable` is the account's available balance, the extra buffer of a cross position. */
+/** The full REST position object. `crossAvailable` is the account's available balance, the extra buffer of a cross position. */
 export function positionPayload(pos: PositionState, spec: ContractSpec, settings: SymbolSettings, market: MarketState, crossAvailable: number, now: number): KucoinPosition {
   const f = figuresOf(pos, spec, settings, market);
   const open = pos.qty !== 0;
@@ -154,7 +154,7 @@ export function positionPayload(pos: PositionState, spec: ContractSpec, settings
     posMaint: r(f.posMaint),
   };
   if (!f.isolated) return payload;
-  // §3.2: these are sent for isolated positions only.
+  // These are sent for isolated positions only (docs/kucoin.md "REST endpoints the gateway calls").
   return {
     ...payload,
     autoDeposit: false,
@@ -174,7 +174,7 @@ export function positionPayload(pos: PositionState, spec: ContractSpec, settings
 }
 
 /**
- * The partial `position.change` KuCoin pushes when only the mark moved (§5: "mark-price-driven
+ * The partial `position.change` KuCoin pushes when only the mark moved (docs/kucoin.md "The private WebSocket": "mark-price-driven
  * pushes are partial"); the field set is the OLD docs' "position changes caused by mark price".
  */
 export function markChangePayload(full: KucoinPosition): Record<string, unknown> {

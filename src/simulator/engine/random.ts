@@ -1,6 +1,6 @@
 /**
  * The simulator's only source of chance: mulberry32, a tiny 32-bit PRNG. Same seed, same sequence,
- * so a run is reproducible (design.md §11: "deterministic under a seed").
+ * so a run is reproducible: a failing test replays the same run.
  */
 export class SeededRandom {
   #state: number;

@@ -20,7 +20,7 @@ export interface FundingState {
   fundingTime: number;
 }
 
-/** Per-symbol user settings (kucoin-futures.md §3.5, §3.7). */
+/** Per-symbol user settings (docs/kucoin.md "Leverage, margin mode and risk limits"). */
 export interface SymbolSettings {
   marginMode: KucoinMarginMode;
   crossLeverage: number;

@@ -1,5 +1,5 @@
 /**
- * Order entry, fills and cancels (kucoin-futures.md §3.3, §3.4, §3.10). Market orders fill at the
+ * Order entry, fills and cancels (docs/kucoin.md "REST endpoints the gateway calls"; docs/kucoin.md "Orders: clientOid, lookups and what the gateway does"). Market orders fill at the
  * mark at once (taker); a limit order that the mark has already crossed fills at the mark (taker),
  * otherwise it rests and fills at its own price (maker) when the mark reaches it.
  */
@@ -72,7 +72,7 @@ export function placeOrder(core: EngineCore, body: unknown, test = false): Kucoi
     throw refuse.activeOrderLimit();
   }
 
-  // §3.3: a test order is validated only; it never exists afterwards.
+  // A test order is validated only; it never exists afterwards (docs/kucoin.md "REST endpoints the gateway calls").
   if (test) return { orderId: core.nextOrderId(), clientOid: req.clientOid };
 
   const now = core.now();
@@ -119,7 +119,7 @@ export function placeOrder(core: EngineCore, body: unknown, test = false): Kucoi
 function lotsOf(core: EngineCore, req: OrderRequest, mark: number): number {
   const spec = core.spec(req.symbol);
   if (req.size !== undefined) return req.size;
-  // §3.3: qty and valueQty exist for USDT/USDC-margined contracts only.
+  // Qty and valueQty exist for USDT/USDC-margined contracts only (docs/kucoin.md "REST endpoints the gateway calls").
   if (spec.isInverse) throw refuse.invalidParam('qty and valueQty are for USDT/USDC-margined contracts; send size');
   if (req.qty !== undefined) {
     const lots = req.qty / spec.multiplier;
@@ -130,7 +130,7 @@ function lotsOf(core: EngineCore, req: OrderRequest, mark: number): number {
   return Math.floor(req.valueQty! / (spec.multiplier * price) + 1e-9);
 }
 
-/** Fills what is left of `order` at `price`; a reduce-only remainder that has nothing left to reduce is cancelled (§3.3). */
+/** Fills what is left of `order` at `price`; a reduce-only remainder that has nothing left to reduce is cancelled (docs/kucoin.md "REST endpoints the gateway calls"). */
 export function fill(core: EngineCore, order: OrderState, price: number, liquidity: 'maker' | 'taker'): void {
   const spec = core.spec(order.symbol);
   const settings = core.settings(order.symbol);

@@ -1,9 +1,9 @@
 /**
- * The account per settle currency: §3.1 overview and the §5 `walletBalance.change` data, both from
+ * The account per settle currency: the REST overview (docs/kucoin.md "REST endpoints the gateway calls") and the `walletBalance.change` push data (docs/kucoin.md "The private WebSocket"), both from
  * one ledger so they always agree. The wallet balance is cash (deposits + realised PnL − fees +
  * funding); isolated position margin and order margin are set aside from it; cross positions also
  * lend their unrealised PnL to the available balance (SUP-CROSS: cross margin shares the balance).
- * accountEquity = marginBalance + unrealisedPNL, as §3.1 defines it.
+ * accountEquity = marginBalance + unrealisedPNL, as the account overview defines it.
  */
 import type { KucoinAccountOverview } from '../../kucoin/payloads.js';
 import { valueOf, type ContractSpec } from './contracts.js';
@@ -25,7 +25,7 @@ export interface Ledger {
   availableBalance: number;
 }
 
-/** Margin an open order sets aside; reduce-only and close orders freeze nothing (OLD "HOLDS", §3.10). */
+/** Margin an open order sets aside; reduce-only and close orders freeze nothing (OLD "HOLDS", docs/kucoin.md "REST endpoints the gateway calls"). */
 export function orderMarginOf(order: OrderState, spec: ContractSpec, settings: SymbolSettings): number {
   if (order.status !== 'open' || order.reduceOnly || order.closeOrder) return 0;
   const leverage = order.marginMode === 'CROSS' ? settings.crossLeverage : order.leverage;
@@ -92,7 +92,7 @@ export function overviewOf(ledger: Ledger): KucoinAccountOverview {
   };
 }
 
-/** §5 `/contractAccount/wallet` `walletBalance.change` data: every field a string. */
+/** `/contractAccount/wallet` `walletBalance.change` data: every field a string (docs/kucoin.md "The private WebSocket"). */
 export function walletPushPayload(ledger: Ledger, version: number, now: number): Record<string, string> {
   const s = (n: number) => decimalString(n);
   return {

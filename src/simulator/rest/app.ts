@@ -1,8 +1,8 @@
 /**
  * The simulator's HTTP front: KuCoin's REST surface plus the `/sim/` control API (control.ts).
- * A KuCoin request goes: fault rules (`before`) → route (404000) → 415000 → auth (§1) → resource
+ * A KuCoin request goes: fault rules (`before`) → route (404000) → 415000 → auth (docs/kucoin.md "Signing and authentication") → resource
  * pool (429000) → body → handler → fault rules (`after`). Envelopes and statuses follow
- * kucoin-futures.md §2: success `{"code":"200000","data":…}` HTTP 200; business refusals
+ * docs/kucoin.md "Envelope, statuses and rate limits": success `{"code":"200000","data":…}` HTTP 200; business refusals
  * `{"code","msg"}` HTTP 200; auth refusals HTTP 400/401 (auth.ts); 429000 HTTP 429; 404000 HTTP 404;
  * 415000 HTTP 415. Every KuCoin answer carries the `gw-ratelimit-*` headers of its pool.
  */
@@ -12,7 +12,7 @@ import type { Pool } from '../../kucoin/endpoints.js';
 import type { SimEngine } from '../engine/engine.js';
 import { SimError } from '../engine/errors.js';
 import { verifySignedRequest, type SimCredentials } from './auth.js';
-import { handleControl, type WsControls } from './control.js';
+import { handleControl, type ControlledApp, type WsControls } from './control.js';
 import { FaultBook, type FaultAction } from './faults.js';
 import { BodyTooLargeError, json, readBody, send, sleep, type Reply } from './http.js';
 import { ResourcePools } from './rate-limit.js';
@@ -21,7 +21,7 @@ import { matchRoute, type KucoinBullet } from './routes.js';
 export interface SimRestOptions {
   engine: SimEngine;
   credentials: SimCredentials;
-  /** Quota per 30 s window: Futures (VIP0 2000) and Public (2000), §2. */
+  /** Quota per 30 s window: Futures (VIP0 2000) and Public (2000), docs/kucoin.md "Envelope, statuses and rate limits". */
   quotas: Record<Pool, number>;
   windowMs?: number;
   /** Issues a WS token for a bullet answer. */
@@ -34,14 +34,8 @@ export interface SimRestOptions {
   logger?: Logger;
 }
 
-export interface SimRestApp {
+export interface SimRestApp extends ControlledApp {
   listener: (req: IncomingMessage, res: ServerResponse) => void;
-  faults: FaultBook;
-  pools: ResourcePools;
-  /** Requests seen per `METHOD /path/{template}`. */
-  counters: Map<string, number>;
-  /** HTTP 429 answers sent since the last reset (the pools' refusals and fault rules). */
-  stats: { rateLimited: number };
 }
 
 const kucoinError = (status: number, code: string, msg: string, headers: Record<string, string>): Reply => json(status, { code, msg }, headers);

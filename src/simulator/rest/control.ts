@@ -2,8 +2,8 @@
  * The simulator's control API: no auth, loopback callers only (others get 403). Plain JSON in and
  * out (not KuCoin's envelope); errors are `{"error":"…"}` with HTTP 400/404.
  *
- *   GET    /sim/state            → { seed, now, accounts: {USDT, XBT} (account-overview), positions (open, §3.2),
- *                                    orders: {active, done} (§3.4), markets, funding, settings, orderQueries, fundingHistory,
+ *   GET    /sim/state            → { seed, now, accounts: {USDT, XBT} (account-overview), positions (open, docs/kucoin.md "REST endpoints the gateway calls"),
+ *                                    orders: {active, done} (docs/kucoin.md "REST endpoints the gateway calls"), markets, funding, settings, orderQueries, fundingHistory,
  *                                    requests: {"GET /api/v1/orders": n, …}, faults: [...], ws: {connections} }
  *   POST   /sim/reset            { seed?: number }  → a fresh account (same seed by default); also clears
  *                                    faults, request counters, rate-limit windows and usage. → { seed }
@@ -46,9 +46,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { SimEngine } from '../engine/engine.js';
 import { SimError } from '../engine/errors.js';
-import type { SimRestApp } from './app.js';
-import { FaultRuleError } from './faults.js';
+import { FaultRuleError, type FaultBook } from './faults.js';
 import { isLoopback, json, readBody, send } from './http.js';
+import type { ResourcePools } from './rate-limit.js';
 import type { SimWsOptions } from '../ws/server.js';
 
 export interface WsControls {
@@ -58,9 +58,19 @@ export interface WsControls {
   connectionCount(): number;
 }
 
+/** What the control routes read and reset of the REST app (app.ts): its fault rules, pools and counts. */
+export interface ControlledApp {
+  faults: FaultBook;
+  pools: ResourcePools;
+  /** Requests seen per `METHOD /path/{template}`. */
+  counters: Map<string, number>;
+  /** HTTP 429 answers sent since the last reset (the pools' refusals and fault rules). */
+  stats: { rateLimited: number };
+}
+
 export interface ControlContext {
   engine: SimEngine;
-  app: SimRestApp;
+  app: ControlledApp;
   ws: WsControls;
 }
 

@@ -1,5 +1,5 @@
 /**
- * Fault rules for the KuCoin routes (design.md §11 "fault injection"), set through `/sim/faults`
+ * Fault rules for the KuCoin routes (so tests can inject KuCoin's failures on demand), set through `/sim/faults`
  * (see control.ts for the JSON). A rule matches by method and path prefix, fires `times` times
  * (until cleared when absent), and acts `before` the simulator handles the request (default: the
  * request never reaches the account) or `after` (the account changed, then the answer is lost or

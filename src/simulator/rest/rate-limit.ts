@@ -1,6 +1,6 @@
 /**
- * KuCoin's resource pools (kucoin-futures.md §2, DOC-RL): a quota per 30 s window counted from the
- * window's first request; each call spends its endpoint's weight (§3 table); a call the pool cannot
+ * KuCoin's resource pools (docs/kucoin.md "Envelope, statuses and rate limits"): a quota per 30 s window counted from the
+ * window's first request; each call spends its endpoint's weight (docs/kucoin.md "REST endpoints the gateway calls"); a call the pool cannot
  * afford is 429000 with HTTP 429. Every answer carries `gw-ratelimit-limit`, `-remaining` and
  * `-reset` (ms until the window resets; U-TRANS `processLimit`).
  */

@@ -1,7 +1,7 @@
 /**
  * The KuCoin REST routes the simulator answers: every entry of src/kucoin/endpoints.ts, the two
  * bullets, and a few neighbours that cost nothing (test order, cancel by clientOid, cancel all,
- * mark price, status). Pool and weight per kucoin-futures.md §3 table. Handlers return `data` or
+ * mark price, status). Pool and weight per docs/kucoin.md "REST endpoints the gateway calls". Handlers return `data` or
  * throw a SimError (a business refusal, HTTP 200).
  */
 import type { Pool } from '../../kucoin/endpoints.js';
@@ -19,7 +19,7 @@ export interface RouteContext {
   bullet: (kind: 'private' | 'public') => KucoinBullet;
 }
 
-/** §5 step 1: the answer of both bullet endpoints. */
+/** The answer of both bullet endpoints (docs/kucoin.md "The private WebSocket"). */
 export interface KucoinBullet {
   token: string;
   instanceServers: Array<{ endpoint: string; encrypt: boolean; protocol: 'websocket'; pingInterval: number; pingTimeout: number }>;
@@ -55,7 +55,7 @@ export const routes: readonly Route[] = [
   pub('/api/v1/contracts/{symbol}', 3, ({ engine, params }) => engine.contract(params.symbol!)),
   pub('/api/v1/funding-rate/{symbol}/current', 2, ({ engine, params }) => engine.fundingRate(params.symbol!)),
   pub('/api/v1/mark-price/{symbol}/current', 3, ({ engine, params }) => engine.markPrice(params.symbol!)),
-  // §3 note *: marked Private with no permission; the gateway, TS and CCXT sign it. Public pool, weight 5.
+  // Marked Private with no permission; the gateway, TS and CCXT sign it. Public pool, weight 5 (docs/kucoin.md "REST endpoints the gateway calls").
   route('GET', '/api/v1/contracts/risk-limit/{symbol}', 'private', 'public', 5, ({ engine, params }) => engine.riskLimitTiers(params.symbol!)),
   route('POST', '/api/v1/bullet-public', 'public', 'public', 10, ({ bullet }) => bullet('public')),
 

@@ -64,7 +64,7 @@ export async function startSimulator(options: StartSimulatorOptions): Promise<Ru
   });
   server.on('request', app.listener);
 
-  // The engine emits every order event twice, as KuCoin pushes it on both order topics (§5). The
+  // The engine emits every order event twice, as KuCoin pushes it on both order topics (docs/kucoin.md "The private WebSocket"). The
   // socket derives `orderChange` from `symbolOrderChange` itself (src/simulator/ws/server.ts,
   // PushSource), so it is fed the symbol form only; otherwise a client on both topics gets each twice.
   const feed = new EventEmitter<{ push: [SimPush] }>();

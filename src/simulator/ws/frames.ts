@@ -1,18 +1,18 @@
 import type { SimPush } from './topics.js';
 
-/** The simulated account's user id, carried by private pushes (kucoin-futures.md §5 example payloads). */
+/** The simulated account's user id, carried by private pushes (docs/kucoin.md "The private WebSocket"). */
 export const SIM_USER_ID = '5f1a5e00c0ffee0000051a1d';
 
-/** KuCoin's subscription limits (kucoin-futures.md §2 "WS limits", DOC-ERR wording). */
+/** KuCoin's subscription limits (docs/kucoin.md "Envelope, statuses and rate limits"; docs/kucoin.md "Error codes"). */
 export const MAX_TOPICS_PER_MESSAGE = 100;
 export const MAX_TOPICS_PER_SESSION = 300;
-/** Uplink messages per window (§2 "WS limits", OLD: 100 per 10 s). */
+/** Uplink messages per window (docs/kucoin.md "The private WebSocket", OLD: 100 per 10 s). */
 export const MAX_UPLINK_MESSAGES = 100;
 export const UPLINK_WINDOW_MS = 10_000;
 
 /**
- * Every error this socket sends, in one place: code and `data` text (kucoin-futures.md §5 step 4,
- * the DOC-ERR table). Where KuCoin's exact wording is not published, the text is the table's meaning.
+ * Every error this socket sends, in one place: code and `data` text (docs/kucoin.md "The private WebSocket";
+ * docs/kucoin.md "Error codes"). Where KuCoin's exact wording is not published, the text is the table's meaning.
  */
 export const WsError = {
   pingTimeout: { code: 400, data: 'ping timeout' },
@@ -36,7 +36,7 @@ export const pongFrame = (id: FrameId) => JSON.stringify({ id, type: 'pong' });
 export const ackFrame = (id: FrameId) => JSON.stringify({ id, type: 'ack' });
 export const errorFrame = (id: FrameId, error: WsErrorBody) => JSON.stringify({ id, type: 'error', code: error.code, data: error.data });
 
-/** A push in the key order of §5's examples; private ones carry `userId` and `channelType`. */
+/** A push in the key order of KuCoin's examples (docs/kucoin.md "The private WebSocket"); private ones carry `userId` and `channelType`. */
 export function messageFrame(push: SimPush): string {
   const { topic, subject, data } = push;
   return JSON.stringify(

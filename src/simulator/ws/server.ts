@@ -34,7 +34,7 @@ export interface PushSource {
 }
 
 export const SIM_WS_PATH = '/ws';
-/** KuCoin's frames are small; the `ws` default of 100 MiB is not (design.md §14). */
+/** KuCoin's frames are small; the `ws` default of 100 MiB would let one peer hold that much memory. */
 const MAX_PAYLOAD_BYTES = 64 * 1024;
 /** How long another `upgrade` listener gets to claim a path that is not ours before it is answered 404. */
 const UNCLAIMED_UPGRADE_MS = 1_000;
@@ -52,9 +52,9 @@ export interface SimWebSocketOptions {
 }
 
 /**
- * The simulator's Classic futures socket (kucoin-futures.md §5) on `server`, at
+ * The simulator's Classic futures socket (docs/kucoin.md "The private WebSocket") on `server`, at
  * `/ws?token=…&connectId=…`. Upgrades are routed by hand (`noServer`) so a refusal is a real HTTP
- * answer: 401 for an unknown or stale token, as Kucoin.Net#140 saw (§6 item 7).
+ * answer: 401 for an unknown or stale token, as Kucoin.Net#140 saw (docs/kucoin.md "The private WebSocket").
  */
 export function attachSimWebSocket(server: Server, opts: SimWebSocketOptions) {
   for (const name of ['pingIntervalMs', 'pingTimeoutMs', 'sessionMs'] as const) {
@@ -162,7 +162,7 @@ function leaveToOthers(server: Server, self: (...args: never[]) => void, socket:
   socket.once('close', () => clearTimeout(timer));
 }
 
-/** A refused upgrade is a complete HTTP/1.1 answer (design.md §14), its body the error KuCoin would frame. */
+/** A refused upgrade is a complete HTTP/1.1 answer (RFC 6455 §4.2.2: the server may answer with an HTTP status), its body the error KuCoin would frame. */
 function refuseUpgrade(socket: Duplex, status: number, error: WsErrorBody): void {
   const body = JSON.stringify({ type: 'error', code: error.code, data: error.data });
   socket.on('error', () => socket.destroy());

@@ -22,9 +22,9 @@ const BYE = { code: 1000, reason: 'Bye' } as const;
 export interface SessionOptions {
   connectId: string;
   kind: TokenKind;
-  /** Silence allowed before the server drops the client: pingInterval + pingTimeout (§5 step 3). */
+  /** Silence allowed before the server drops the client: pingInterval + pingTimeout (docs/kucoin.md "The private WebSocket"). */
   idleMs: number;
-  /** The forced cut, 24 h on KuCoin (§5 step 5). */
+  /** The forced cut, 24 h on KuCoin (docs/kucoin.md "The private WebSocket"). */
   sessionMs: number;
   now: () => number;
   /** Fault injection: a subscribe to this topic is answered with an error frame (server.ts SimWsOptions). */
@@ -33,7 +33,7 @@ export interface SessionOptions {
   onGone: (session: SimSession) => void;
 }
 
-/** One client connection of the simulated Classic futures socket (kucoin-futures.md §5). */
+/** One client connection of the simulated Classic futures socket (docs/kucoin.md "The private WebSocket"). */
 export class SimSession {
   readonly topics = new Set<string>();
   readonly #ws: WebSocket;
@@ -53,7 +53,7 @@ export class SimSession {
       this.dispose();
     });
     ws.on('error', (err) => opts.logger?.debug({ connectId: opts.connectId, err: { message: err.message } }, 'sim ws error'));
-    // Nothing before welcome: the connection is usable only after it (§5 step 2).
+    // Nothing before welcome: the connection is usable only after it (docs/kucoin.md "The private WebSocket").
     this.send(welcomeFrame(opts.connectId));
     this.#idleTimer = setTimeout(() => this.#onIdle(), opts.idleMs).unref();
     this.#sessionTimer = setTimeout(() => this.close(BYE.code, BYE.reason), opts.sessionMs).unref();
@@ -102,7 +102,7 @@ export class SimSession {
 
   #onMessage(raw: RawData): void {
     if (this.#ws.readyState !== WebSocket.OPEN) return;
-    // Any uplink message counts as a sign of life, not only ping (§5 step 3).
+    // Any uplink message counts as a sign of life, not only ping (docs/kucoin.md "The private WebSocket").
     this.#idleTimer.refresh();
     if (!this.#takePermit()) {
       // KuCoin answers a flood with 509 and ends the session.
@@ -123,7 +123,7 @@ export class SimSession {
     }
   }
 
-  /** §5 step 4; limits from §2 "WS limits". A rejected message changes nothing. */
+  /** A (un)subscribe and KuCoin's limits on it (docs/kucoin.md "The private WebSocket"). A rejected message changes nothing. */
   #onSubscription(message: Record<string, unknown>, type: 'subscribe' | 'unsubscribe', id: FrameId): void {
     const topic = message.topic;
     if (typeof topic !== 'string' || topic === '') return this.#error(id, WsError.topicRequired);
@@ -160,7 +160,7 @@ export class SimSession {
   }
 }
 
-/** Docs-new examples send `"privateChannel": "true"` as a string (§5 step 4). */
+/** Docs-new examples send `"privateChannel": "true"` as a string (docs/kucoin.md "The private WebSocket"). */
 function isTrue(value: unknown): boolean {
   return value === true || value === 'true';
 }

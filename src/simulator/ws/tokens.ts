@@ -13,8 +13,8 @@ interface IssuedToken {
 const SWEEP_ABOVE = 10_000;
 
 /**
- * Bullet tokens (kucoin-futures.md §5 step 1). KuCoin's token is valid for 24 h and a reconnect
- * with a stale one is refused with 401 (§5 step 5; §6 item 7).
+ * Bullet tokens (docs/kucoin.md "The private WebSocket"). KuCoin's token is valid for 24 h and a reconnect
+ * with a stale one is refused with 401 (docs/kucoin.md "The private WebSocket").
  */
 export class TokenRegistry {
   readonly #now: () => number;

@@ -1,5 +1,5 @@
 /**
- * The Classic futures topics (kucoin-futures.md §5 "Topics") and how an engine push reaches the
+ * The Classic futures topics (docs/kucoin.md "The private WebSocket") and how an engine push reaches the
  * subscriptions that want it. Pure functions; the socket in server.ts does the I/O.
  */
 
@@ -37,8 +37,8 @@ export interface Subscription {
 
 /**
  * The single-symbol subscriptions a subscribe topic stands for: `/contract/instrument:XBTUSDTM,ETHUSDTM`
- * is two (§5 step 4, comma-joined symbols). Undefined when it is no Classic topic, e.g. the Pro
- * names `/futuresTrade/orders` (§6 item 8).
+ * is two (docs/kucoin.md "The private WebSocket", comma-joined symbols). Undefined when it is no Classic topic, e.g. the Pro
+ * names `/futuresTrade/orders` (docs/kucoin.md "The private WebSocket").
  */
 export function expandTopic(topic: string): Subscription[] | undefined {
   const colon = topic.indexOf(':');

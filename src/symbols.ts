@@ -1,5 +1,5 @@
 /**
- * Client spellings of a futures symbol mapped to KuCoin's contract id (design.md §5; pitfalls §9:
+ * Client spellings of a futures symbol mapped to KuCoin's contract id (docs/kucoin.md, Fields and units:
  * KuCoin answers 100003 to `BTCUSDTM`). BTC↔XBT is the only rename. This is the syntactic half;
  * whether the contract exists is decided against `/api/v1/contracts/active`.
  */

@@ -1,6 +1,6 @@
 /**
  * KuCoin's pushes applied to the live feed's account and funding state (FeedCache), each turned
- * into the client message it means (asyncapi.yaml). The feed (src/ws/feed.ts) queues the pushes
+ * into the client message it means (asyncapi.yaml). The feed (src/account/feed.ts) queues the pushes
  * and hands them here one at a time, in arrival order; this module decides what each changes.
  *
  * - A change is written to the cache through `FeedCache.change`, so a snapshot read in flight gets
@@ -11,13 +11,15 @@
  *   order the cache does not know is made from what the gateway sent when it placed it
  *   (src/futures/order-drafts.ts), or, placed elsewhere, read once over REST; the push is applied to it.
  */
-import { toPosition, UpstreamShapeError, type ContractRef } from '../futures/mappers.js';
+import { toPosition, type ContractRef } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { getOrder } from '../futures/orders.js';
 import { draftOrder } from '../futures/order-drafts.js';
-import type { FuturesServices } from '../futures/services.js';
+import type { FuturesDeps } from '../futures/deps.js';
 import type { UpstreamPush } from '../kucoin/stream/supervisor.js';
 import type { FeedCache } from './feed-cache.js';
-import type { FeedMessage } from './feed.js';
+import type { FeedMessage } from './feed-messages.js';
+import { INSTRUMENT_TOPIC, MARGIN_MODE_TOPIC, ORDERS_TOPIC } from './feed-upstream.js';
 import {
   announcement,
   applyOrderChange,
@@ -35,22 +37,16 @@ import {
 import type { Order } from '../futures/mappers.js';
 import { nsToMs } from '../futures/units.js';
 
-/** The per-symbol instrument topic (mark price, funding rate), kucoin-futures.md §5. */
-export const INSTRUMENT_TOPIC = '/contract/instrument';
-const ORDERS_TOPIC = '/contractMarket/tradeOrders';
-/** openapi-futures-private.json "the margin mode change": subject `user.config`, data `{"ETHUSDTM":"ISOLATED"}`. */
-export const MARGIN_MODE_TOPIC = '/contract/marginMode';
-
 export interface PushTarget {
   cache: FeedCache;
-  services: FuturesServices;
+  services: FuturesDeps;
   /** Sends `message` to every live client (only those watching `fundingSymbol`, when given). */
   broadcast(message: FeedMessage, fundingSymbol?: string): void;
 }
 
 export class FeedPushes {
   readonly #cache: FeedCache;
-  readonly #services: FuturesServices;
+  readonly #services: FuturesDeps;
   readonly #broadcast: PushTarget['broadcast'];
 
   constructor(target: PushTarget) {

@@ -1,11 +1,12 @@
 /**
- * KuCoin private and public pushes (kucoin-futures.md §5 "Topics") applied to what the feed holds:
+ * KuCoin private and public pushes (docs/kucoin.md "The private WebSocket") applied to what the feed holds:
  * a raw position, a mapped `Order`, a mapped `FundingRate`. Pure. A push whose fields are not what
- * §5 documents becomes an `UpstreamShapeError` naming the field; the feed logs it and drops the push.
+ * KuCoin documents becomes an `UpstreamShapeError` naming the field; the feed logs it and drops the push.
  */
 import type { KucoinPosition } from '../kucoin/payloads.js';
 import { nsToMs } from '../futures/units.js';
-import { UpstreamShapeError, type FundingRate, type Order } from '../futures/mappers.js';
+import { type FundingRate, type Order } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 
 export type OrderEvent = 'open' | 'match' | 'update' | 'filled' | 'canceled';
 export type FundingEvent = 'rate' | 'begin' | 'end' | 'settlement';
@@ -31,7 +32,7 @@ export interface PositionChange {
 }
 
 /**
- * `position.change` onto the cached raw position. A push with `changeReason` is the full §3.2
+ * `position.change` onto the cached raw position. A push with `changeReason` is the full REST position
  * object and is merged over the cache (it may leave out fields REST sends, such as `id`); a push
  * without one is KuCoin's partial mark-price refresh, which only makes sense on top of a known
  * position: undefined when there is none.
@@ -95,7 +96,7 @@ export interface OrderChange {
   at: number;
 }
 
-/** `orderChange` data (§5): sizes and prices are decimal strings, `ts` is ns. */
+/** `orderChange` data (docs/kucoin.md "The private WebSocket"): sizes and prices are decimal strings, `ts` is ns. */
 export function parseOrderChange(data: unknown): OrderChange {
   const fields = objectOf(data, 'orderChange');
   const event = fields.type;
@@ -162,7 +163,7 @@ export type FundingChange = (funding: FundingRate) => FundingRate;
 
 /**
  * `funding.rate` {fundingRate, granularity, timestamp}: KuCoin pushes the predicted rate with a
- * granularity of 60000 and the rate in force with the funding interval (28800000 for 8 h, §5).
+ * granularity of 60000 and the rate in force with the funding interval (28800000 for 8 h, docs/kucoin.md "The private WebSocket").
  * A granularity equal to the symbol's own interval (or 8 h) is the rate in force; any other the
  * prediction, so contracts on a 4 h cycle are read right too.
  */
@@ -181,7 +182,7 @@ export interface Announcement {
 /**
  * `funding.begin` / `funding.end` {symbol, fundingTime, fundingRate, timestamp}: the rate being
  * settled. Once a settlement has ended, `fundingTime` is the previous funding time and the next is
- * one interval later (inference: the cycle is fixed, §3.8).
+ * one interval later (inference: the cycle is fixed, docs/kucoin.md "REST endpoints the gateway calls").
  */
 export function announcement(subject: 'funding.begin' | 'funding.end', data: unknown): Announcement {
   const fields = objectOf(data, subject);

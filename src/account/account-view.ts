@@ -1,6 +1,6 @@
 /**
  * REST reads of the position list and the open-order list served from the live feed's account
- * state (src/ws/feed.ts) when it is current, else from KuCoin over REST (coalesced by the client).
+ * state (src/account/feed.ts) when it is current, else from KuCoin over REST (coalesced by the client).
  *
  * Decisions:
  * - The feed's state is trusted only while it is current for this view's own feed member: the
@@ -26,15 +26,17 @@
  *   a concurrent second order on a symbol never lets a read show the first order's fill as both.
  */
 import type { Metrics } from '../observability/metrics.js';
-import { GatewayError } from '../http/errors.js';
-import { toKucoinAsset } from '../kucoin/symbols.js';
+import { GatewayError } from '../errors.js';
+import { toKucoinAsset } from '../symbols.js';
 import { outsideAnyRequest } from '../request-scope.js';
-import { orderListOrder, positionListOrder, toPosition, UpstreamShapeError, type OrderPage, type Position } from '../futures/mappers.js';
+import { orderListOrder, positionListOrder, toPosition, type OrderPage, type Position } from '../futures/mappers.js';
+import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { listOrders } from '../futures/orders.js';
 import { listPositions } from '../futures/positions.js';
-import type { FuturesServices } from '../futures/services.js';
+import type { FuturesDeps } from '../futures/deps.js';
 import type { FeedCache } from './feed-cache.js';
-import type { FeedSubscriber, FuturesFeed } from './feed.js';
+import type { FuturesFeed } from './feed.js';
+import type { FeedSubscriber } from './feed-messages.js';
 
 export type ReadSource = 'stream' | 'upstream';
 
@@ -59,7 +61,7 @@ export type WriteOutcome =
 export interface AccountViewOptions {
   /** Undefined without a live feed (no credentials, provider off): every read goes to KuCoin. */
   feed: FuturesFeed | undefined;
-  services: FuturesServices;
+  services: FuturesDeps;
   metrics: Metrics;
   /** READS_FROM_STREAM: false sends every read to KuCoin and never joins the feed. */
   enabled: boolean;
@@ -88,7 +90,7 @@ interface Fence {
 
 export class AccountView {
   readonly #feed: FuturesFeed | undefined;
-  readonly #services: FuturesServices;
+  readonly #services: FuturesDeps;
   readonly #metrics: Metrics;
   readonly #enabled: boolean;
   readonly #lingerMs: number;

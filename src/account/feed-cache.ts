@@ -17,7 +17,7 @@ const DONE_ORDERS_KEPT = 1_000;
  * harmless, and after the replay each entity is as its latest push or the answer says.
  */
 export class FeedCache {
-  /** Raw §3.2 positions by symbol, open ones only. */
+  /** Raw REST positions (docs/kucoin.md "REST endpoints the gateway calls") by symbol, open ones only. */
   readonly positions = new Map<string, KucoinPosition>();
   /** Open orders by id. */
   readonly orders = new Map<string, Order>();

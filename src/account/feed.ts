@@ -1,5 +1,5 @@
 /**
- * The live feed behind `/ws/futures` (design.md §8, asyncapi.yaml): one for the gateway, shared by
+ * The live feed behind `/ws/futures` (asyncapi.yaml): one for the gateway, shared by
  * every client socket, fed by the one upstream KuCoin connection.
  *
  * Decisions:
@@ -11,7 +11,7 @@
  *   the push itself names the symbol in its data, and ticks are filtered per client here.
  * - A topic KuCoin refuses is told to the clients: `upstream_status` `up` with `refusedTopics`
  *   (asyncapi.yaml), before a client's snapshots and again to every live client when the list changes.
- * - Snapshots come from REST (src/ws/snapshot.ts) and are taken only while the upstream is live
+ * - Snapshots come from REST (src/account/snapshot.ts) and are taken only while the upstream is live
  *   (its topics acked since it last came up), so no change can fall between a snapshot and the
  *   pushes that follow it. A client that connects before then waits; when the upstream is
  *   reconnecting or closed it is told so first (asyncapi.yaml `upstream_status`).
@@ -35,55 +35,22 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { FundingTickMessage, OrderUpdateMessage, PositionUpdateMessage, UpstreamStatusMessage } from '../../generated/ws-messages.js';
-import { GatewayError } from '../http/errors.js';
+import { GatewayError } from '../errors.js';
 import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream/supervisor.js';
-import { getFundingRate } from '../futures/market.js';
-import { toPosition, UpstreamShapeError, type Order, type Position } from '../futures/mappers.js';
 import type { TopicHold } from '../futures/risk-limit-outcome.js';
-import type { FuturesServices } from '../futures/services.js';
+import type { FuturesDeps } from '../futures/deps.js';
 import type { Metrics } from '../observability/metrics.js';
 import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
-import { FeedPushes, INSTRUMENT_TOPIC, MARGIN_MODE_TOPIC } from './feed-pushes.js';
-import { readAccount } from './snapshot.js';
-
-/** What the feed (and the kill switch, gateway.ts) needs of src/kucoin/stream/supervisor.ts; a fake EventEmitter in tests. */
-export interface UpstreamFeedSource {
-  readonly state: UpstreamState;
-  /** The wanted topics KuCoin refused on the current connection. */
-  readonly refusedTopics: readonly RefusedTopic[];
-  acquire(): void;
-  release(): void;
-  setTopics(topics: string[]): void;
-  /** Whether KuCoin acked the topic on the current connection (UpstreamSupervisor.isSubscribed); absent in some test fakes. */
-  isSubscribed?(topic: string): boolean;
-  /** false: close as soon as nothing holds the connection, without lingering (futures are off). */
-  lingerAfterRelease(linger: boolean): void;
-  on(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
-  on(event: 'push', listener: (push: UpstreamPush) => void): unknown;
-  on(event: 'resubscribed', listener: () => void): unknown;
-  on(event: 'refused', listener: (topics: RefusedTopic[]) => void): unknown;
-  off(event: 'state', listener: (state: UpstreamState, reason?: string) => void): unknown;
-  off(event: 'push', listener: (push: UpstreamPush) => void): unknown;
-  off(event: 'resubscribed', listener: () => void): unknown;
-  off(event: 'refused', listener: (topics: RefusedTopic[]) => void): unknown;
-}
-
-type Unstamped<T> = Omit<T, 'timestamp' | 'seq'>;
-/** A message of the feed; the socket stamps `timestamp` and `seq`. */
-export type FeedMessage = Unstamped<PositionUpdateMessage> | Unstamped<OrderUpdateMessage> | Unstamped<FundingTickMessage> | Unstamped<UpstreamStatusMessage>;
-
-/** One client connection as the feed sees it. */
-export interface FeedSubscriber {
-  /** The symbols it watches now. */
-  readonly symbols: ReadonlySet<string>;
-  send(message: FeedMessage): void;
-}
+import { FeedPushes } from './feed-pushes.js';
+import { PushQueue } from './push-queue.js';
+import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
+import { feedTopics, MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
+import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
 
 export interface FuturesFeedOptions {
   upstream: UpstreamFeedSource;
-  services: FuturesServices;
+  services: FuturesDeps;
   logger: Logger;
   metrics: Metrics;
   /** Backoff of snapshot retries after a failed REST read; default 1000 doubling to 30000. */
@@ -91,11 +58,6 @@ export interface FuturesFeedOptions {
   /** Pushes waiting to be applied before the feed gives up on them and re-snapshots; default 10000. */
   maxQueuedPushes?: number;
 }
-
-/** The account-wide private topics (kucoin-futures.md §5 "Topics"). */
-export const ACCOUNT_TOPICS = ['/contract/positionAll', '/contractMarket/tradeOrders', MARGIN_MODE_TOPIC] as const;
-/** Funding settlement begin/end, one topic per watched symbol (see the module comment). */
-export const ANNOUNCEMENT_TOPIC = '/contract/announcement';
 
 interface Member {
   /** Has had its snapshots; gets live messages. */
@@ -108,11 +70,10 @@ interface Member {
 
 export class FuturesFeed {
   readonly #upstream: UpstreamFeedSource;
-  readonly #services: FuturesServices;
+  readonly #services: FuturesDeps;
   readonly #logger: Logger;
   readonly #metrics: Metrics;
   readonly #retry: { initialMs: number; maxMs: number };
-  readonly #maxQueued: number;
   readonly #members = new Map<FeedSubscriber, Member>();
   readonly #watches = new WatchCounts<FeedSubscriber>();
   readonly #cache = new FeedCache();
@@ -133,9 +94,7 @@ export class FuturesFeed {
   /** Why the last REST snapshot failed, until one succeeds. */
   #restDown: string | undefined;
   #lastReason: string | undefined;
-  #queue: Promise<void> = Promise.resolve();
-  #queued = 0;
-  #overflowed = false;
+  readonly #queue: PushQueue;
   #closed = false;
 
   constructor(options: FuturesFeedOptions) {
@@ -145,10 +104,15 @@ export class FuturesFeed {
     this.#metrics = options.metrics;
     this.#retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
     this.#retryDelay = this.#retry.initialMs;
-    this.#maxQueued = options.maxQueuedPushes ?? 10_000;
     this.#live = this.#upstream.state === 'up';
     this.#pushes = new FeedPushes({ cache: this.#cache, services: this.#services, broadcast: (message, fundingSymbol) => this.#broadcast(message, fundingSymbol) });
     this.#upstream.on('state', this.#onState);
+    this.#queue = new PushQueue({
+      apply: (push) => this.#pushes.apply(push),
+      logger: this.#logger,
+      maxQueued: options.maxQueuedPushes ?? 10_000,
+      caughtUp: () => this.#resync(),
+    });
     this.#upstream.on('push', this.#onPush);
     this.#upstream.on('resubscribed', this.#onResubscribed);
     this.#upstream.on('refused', this.#onRefused);
@@ -250,13 +214,13 @@ export class FuturesFeed {
   }
 
   /**
-   * The account as the feed holds it, for REST reads (src/ws/account-view.ts): only while it is
+   * The account as the feed holds it, for REST reads (src/account/account-view.ts): only while it is
    * current for `subscriber`, a member that has had its snapshot (upstream live, no resync or
    * re-snapshot pending) with no push waiting to be applied; else undefined.
    */
   currentAccount(subscriber: FeedSubscriber): FeedCache | undefined {
     const member = this.#members.get(subscriber);
-    if (!member?.live || this.#queued > 0 || !this.#cacheCurrent()) return undefined;
+    if (!member?.live || this.#queue.pending || !this.#cacheCurrent()) return undefined;
     return this.#cache;
   }
 
@@ -387,7 +351,7 @@ export class FuturesFeed {
       if (this.#accountEpoch !== this.#epoch) continue; // the upstream went and came back meanwhile
       this.#restDown = undefined;
       this.#retryDelay = this.#retry.initialMs;
-      const snapshot = this.#accountSnapshot();
+      const snapshot = accountSnapshot({ cache: this.#cache, services: this.#services, logger: this.#logger });
       // Synchronous from here to the end of the pass: no push is applied between a client's snapshot and its going live.
       for (const [subscriber, member] of this.#members) {
         if (member.live || ![...subscriber.symbols].every((symbol) => symbols.has(symbol))) continue;
@@ -402,32 +366,18 @@ export class FuturesFeed {
    * which also want no push waiting to be applied.
    */
   #cacheCurrent(): boolean {
-    if (!this.#live || this.#overflowed || this.#closed || this.#accountEpoch !== this.#epoch) return false;
+    if (!this.#live || this.#queue.overflowed || this.#closed || this.#accountEpoch !== this.#epoch) return false;
     for (const member of this.#members.values()) if (member.live) return true;
     return false;
   }
 
   async #readAccount(epoch: number): Promise<void> {
-    await this.#cache.read('account', () => readAccount(this.#services), (answer) => {
-      this.#cache.positions.clear();
-      for (const [symbol, contract] of answer.contracts) this.#cache.contracts.set(symbol, contract);
-      for (const position of answer.positions) if (position.currentQty !== 0) this.#cache.positions.set(position.symbol, position);
-      this.#cache.orders.clear();
-      for (const order of answer.orders) this.#cache.putOrder(order);
-    });
+    await fillAccount(this.#cache, this.#services);
     this.#accountEpoch = epoch;
   }
 
-  /** Resolves when the symbol's funding is read, or known to be unreadable for the symbol's own reason. */
-  async #readFunding(symbol: string): Promise<void> {
-    try {
-      await this.#cache.read(`funding:${symbol}`, () => getFundingRate(this.#services, symbol), (funding) => {
-        if (this.#watched().has(symbol)) this.#cache.funding.set(symbol, funding);
-      });
-    } catch (error) {
-      if (!isSymbolProblem(error)) throw error;
-      this.#logger.warn({ event: 'ws_funding_unavailable', symbol, err: errorInfo(error) }, `no funding rate for ${symbol}; its funding_tick is left out`);
-    }
+  #readFunding(symbol: string): Promise<void> {
+    return fillFunding({ cache: this.#cache, services: this.#services, logger: this.#logger }, symbol, () => this.#watched().has(symbol));
   }
 
   #snapshotFailed(error: unknown): void {
@@ -451,16 +401,7 @@ export class FuturesFeed {
     this.#retryTimer = undefined;
   }
 
-  #accountSnapshot(): { positions: Position[]; orders: Order[] } {
-    const positions: Position[] = [];
-    for (const [symbol, raw] of [...this.#cache.positions].sort(([a], [b]) => a.localeCompare(b))) {
-      const position = this.#mapPosition(symbol, raw);
-      if (position) positions.push(position);
-    }
-    return { positions, orders: [...this.#cache.orders.values()] };
-  }
-
-  #deliver(subscriber: FeedSubscriber, member: Member, snapshot: { positions: Position[]; orders: Order[] }): void {
+  #deliver(subscriber: FeedSubscriber, member: Member, snapshot: AccountSnapshotMessage): void {
     const refused = this.#upstream.refusedTopics;
     if (refused.length > 0) subscriber.send(refusedStatus(refused));
     else if (member.told !== undefined) subscriber.send({ type: 'upstream_status', status: 'up' });
@@ -503,10 +444,7 @@ export class FuturesFeed {
 
   #syncTopics(): void {
     const watched = this.#watched();
-    const symbols = [...watched].sort();
-    // Comma-joined: the supervisor batches them at most 100 symbols to a subscribe message (topics.ts).
-    const perSymbol = symbols.length > 0 ? [`${INSTRUMENT_TOPIC}:${symbols.join(',')}`, `${ANNOUNCEMENT_TOPIC}:${symbols.join(',')}`] : [];
-    const topics: string[] = [...ACCOUNT_TOPICS, ...perSymbol, ...[...this.#held.keys()].sort()];
+    const topics = feedTopics(watched, this.#held.keys());
     // Unwatched symbols are unsubscribed, so their funding would go stale.
     for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
     const key = topics.join('\n');
@@ -515,28 +453,14 @@ export class FuturesFeed {
     this.#upstream.setTopics(topics);
   }
 
-  // --- pushes (applied by FeedPushes, src/ws/feed-pushes.ts) ----------------------------------
+  // --- pushes (applied by FeedPushes, src/account/feed-pushes.ts) ----------------------------------
 
   readonly #onPush = (push: UpstreamPush): void => {
-    if (this.#closed) return;
-    if (this.#queued >= this.#maxQueued) {
-      if (!this.#overflowed) this.#logger.error({ event: 'ws_feed_overflow', queued: this.#queued }, 'live feed fell behind KuCoin; pushes dropped, clients will get fresh snapshots');
-      this.#overflowed = true;
-      return;
-    }
-    this.#queued += 1;
-    this.#queue = this.#queue
-      .then(() => this.#pushes.apply(push))
-      .catch((error: unknown) => this.#logger.warn({ event: 'ws_push_dropped', subject: push.subject, topic: push.topic, err: errorInfo(error) }, `KuCoin push ${push.subject} could not be applied`))
-      .finally(() => {
-        this.#queued -= 1;
-        if (this.#queued === 0 && this.#overflowed) this.#resync();
-      });
+    if (!this.#closed) this.#queue.add(push);
   };
 
   /** After dropped pushes nothing cached can be trusted: every client gets fresh snapshots. */
   #resync(): void {
-    this.#overflowed = false;
     this.#accountEpoch = -1;
     for (const member of this.#members.values()) member.live = false;
     this.#startRound();
@@ -553,42 +477,4 @@ export class FuturesFeed {
     this.#metrics.wsBroadcastSeconds.observe({ type: message.type }, (performance.now() - started) / 1000);
   }
 
-  // --- mapping -------------------------------------------------------------------------------
-
-  #mapPosition(symbol: string, raw: Parameters<typeof toPosition>[0]): Position | undefined {
-    const contract = this.#cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
-    try {
-      if (!contract) throw new UpstreamShapeError('position.symbol', `no contract known for ${symbol}`);
-      return toPosition(raw, contract);
-    } catch (error) {
-      this.#logger.warn({ event: 'ws_position_unmapped', symbol, err: errorInfo(error) }, `position ${symbol} left out of the snapshot`);
-      return undefined;
-    }
-  }
-}
-
-/** A failure that is the symbol's own (no such contract, no funding for it), not KuCoin being unavailable. */
-function isSymbolProblem(error: unknown): boolean {
-  if (error instanceof UpstreamShapeError) return true;
-  return error instanceof GatewayError && error.status < 500 && error.status !== 429 && error.code !== 'CREDENTIALS_MISSING';
-}
-
-function refusedStatus(topics: readonly RefusedTopic[]): FeedMessage {
-  return {
-    type: 'upstream_status',
-    status: 'up',
-    ...(topics.length > 0 ? { reason: `KuCoin refused ${topics.length === 1 ? 'a topic' : `${topics.length} topics`}; their events do not arrive` } : {}),
-    refusedTopics: topics.map(({ topic, code, message }) => ({ topic, reason: code === undefined ? message : `${code}: ${message}` })),
-  };
-}
-
-/** The supervisor's reasons are codes (`dropped`, `pong_timeout`...); clients get a sentence. */
-function reasonText(reason: string | undefined): string {
-  return reason === undefined ? 'the KuCoin WebSocket is unavailable' : `KuCoin WebSocket: ${reason.replaceAll('_', ' ')}`;
-}
-
-function errorInfo(error: unknown): { message: string; code?: string } {
-  if (error instanceof GatewayError) return { message: error.message, code: error.code };
-  if (error instanceof UpstreamShapeError) return { message: error.message, code: error.code };
-  return { message: error instanceof Error ? error.message : String(error) };
 }
