@@ -40,12 +40,12 @@ import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream
 import type { TopicHold } from '../futures/risk-limit-outcome.js';
 import type { FuturesDeps } from '../futures/deps.js';
 import type { Metrics } from '../observability/metrics.js';
-import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
 import { FeedPushes } from './feed-pushes.js';
 import { PushQueue } from './push-queue.js';
 import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
-import { feedTopics, MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
+import { MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
+import { FeedTopics } from './feed-topics.js';
 import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
 
 export interface FuturesFeedOptions {
@@ -75,7 +75,7 @@ export class FuturesFeed {
   readonly #metrics: Metrics;
   readonly #retry: { initialMs: number; maxMs: number };
   readonly #members = new Map<FeedSubscriber, Member>();
-  readonly #watches = new WatchCounts<FeedSubscriber>();
+  readonly #topics: FeedTopics<FeedSubscriber>;
   readonly #cache = new FeedCache();
   readonly #pushes: FeedPushes;
   /** Topics acked since the upstream last came up. */
@@ -85,9 +85,6 @@ export class FuturesFeed {
   /** The epoch of the current round's account read; -1 before it. */
   #accountEpoch = -1;
   #acquired = false;
-  /** Topics held by holdTopic, with how many holds each. */
-  readonly #held = new Map<string, number>();
-  #topicsKey = '';
   #round: Promise<void> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelay: number;
@@ -105,6 +102,13 @@ export class FuturesFeed {
     this.#retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
     this.#retryDelay = this.#retry.initialMs;
     this.#live = this.#upstream.state === 'up';
+    this.#topics = new FeedTopics({
+      setTopics: (topics) => this.#upstream.setTopics(topics),
+      // Unwatched symbols are unsubscribed, so their funding would go stale.
+      synced: (watched) => {
+        for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
+      },
+    });
     this.#pushes = new FeedPushes({ cache: this.#cache, services: this.#services, broadcast: (message, fundingSymbol) => this.#broadcast(message, fundingSymbol) });
     this.#upstream.on('state', this.#onState);
     this.#queue = new PushQueue({
@@ -127,8 +131,7 @@ export class FuturesFeed {
     if (this.#closed || this.#members.has(subscriber)) return;
     const member: Member = { live: false, told: undefined, pendingFunding: new Set() };
     this.#members.set(subscriber, member);
-    this.#watches.set(subscriber, subscriber.symbols);
-    this.#syncTopics();
+    this.#topics.watch(subscriber, subscriber.symbols);
     if (!this.#acquired) {
       this.#acquired = true;
       this.#upstream.acquire();
@@ -142,8 +145,7 @@ export class FuturesFeed {
 
   remove(subscriber: FeedSubscriber): void {
     if (!this.#members.delete(subscriber)) return;
-    this.#watches.delete(subscriber);
-    this.#syncTopics();
+    this.#topics.unwatch(subscriber);
     if (this.#members.size === 0) {
       this.#clearRetry();
       this.#restDown = undefined;
@@ -161,8 +163,7 @@ export class FuturesFeed {
    */
   holdTopic(topic: string): TopicHold {
     if (this.#closed) return { subscribed: () => false, release: () => undefined };
-    this.#held.set(topic, (this.#held.get(topic) ?? 0) + 1);
-    this.#syncTopics();
+    this.#topics.hold(topic);
     this.#upstream.acquire();
     let released = false;
     return {
@@ -170,10 +171,7 @@ export class FuturesFeed {
       release: () => {
         if (released) return;
         released = true;
-        const holds = (this.#held.get(topic) ?? 1) - 1;
-        if (holds > 0) this.#held.set(topic, holds);
-        else this.#held.delete(topic);
-        if (!this.#closed) this.#syncTopics();
+        this.#topics.release(topic);
         this.#upstream.release();
       },
     };
@@ -184,8 +182,7 @@ export class FuturesFeed {
     const member = this.#members.get(subscriber);
     if (!member) return;
     for (const symbol of removed) member.pendingFunding.delete(symbol);
-    this.#watches.set(subscriber, subscriber.symbols);
-    this.#syncTopics();
+    this.#topics.watch(subscriber, subscriber.symbols);
     // A client still waiting gets every watched symbol's tick with its snapshots.
     if (!member.live || added.length === 0) return;
     for (const symbol of added) member.pendingFunding.add(symbol);
@@ -244,6 +241,7 @@ export class FuturesFeed {
   /** Stops listening to the upstream; the gateway closes the upstream itself. */
   close(): void {
     this.#closed = true;
+    this.#topics.stop();
     this.#clearRetry();
     this.#upstream.off('state', this.#onState);
     this.#upstream.off('push', this.#onPush);
@@ -377,7 +375,7 @@ export class FuturesFeed {
   }
 
   #readFunding(symbol: string): Promise<void> {
-    return fillFunding({ cache: this.#cache, services: this.#services, logger: this.#logger }, symbol, () => this.#watched().has(symbol));
+    return fillFunding({ cache: this.#cache, services: this.#services, logger: this.#logger }, symbol, () => this.#topics.watched().has(symbol));
   }
 
   #snapshotFailed(error: unknown): void {
@@ -434,23 +432,6 @@ export class FuturesFeed {
       if (!member.pendingFunding.delete(symbol) || !subscriber.symbols.has(symbol)) continue;
       this.#sendFundingSnapshot(subscriber, symbol);
     }
-  }
-
-  // --- topics --------------------------------------------------------------------------------
-
-  #watched(): Set<string> {
-    return this.#watches.symbols();
-  }
-
-  #syncTopics(): void {
-    const watched = this.#watched();
-    const topics = feedTopics(watched, this.#held.keys());
-    // Unwatched symbols are unsubscribed, so their funding would go stale.
-    for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
-    const key = topics.join('\n');
-    if (key === this.#topicsKey) return;
-    this.#topicsKey = key;
-    this.#upstream.setTopics(topics);
   }
 
   // --- pushes (applied by FeedPushes, src/account/feed-pushes.ts) ----------------------------------
