@@ -46,6 +46,7 @@ import { PushQueue } from './push-queue.js';
 import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
 import { MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
 import { FeedTopics } from './feed-topics.js';
+import { RetryTimer } from './retry-timer.js';
 import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
 
 export interface FuturesFeedOptions {
@@ -73,7 +74,6 @@ export class FuturesFeed {
   readonly #services: FuturesDeps;
   readonly #logger: Logger;
   readonly #metrics: Metrics;
-  readonly #retry: { initialMs: number; maxMs: number };
   readonly #members = new Map<FeedSubscriber, Member>();
   readonly #topics: FeedTopics<FeedSubscriber>;
   readonly #cache = new FeedCache();
@@ -86,8 +86,7 @@ export class FuturesFeed {
   #accountEpoch = -1;
   #acquired = false;
   #round: Promise<void> | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay: number;
+  readonly #retry: RetryTimer;
   /** Why the last REST snapshot failed, until one succeeds. */
   #restDown: string | undefined;
   #lastReason: string | undefined;
@@ -99,8 +98,7 @@ export class FuturesFeed {
     this.#services = options.services;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
-    this.#retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
-    this.#retryDelay = this.#retry.initialMs;
+    this.#retry = new RetryTimer(options.retry ?? { initialMs: 1_000, maxMs: 30_000 }, () => this.#startRound());
     this.#live = this.#upstream.state === 'up';
     this.#topics = new FeedTopics({
       setTopics: (topics) => this.#upstream.setTopics(topics),
@@ -147,7 +145,7 @@ export class FuturesFeed {
     if (!this.#members.delete(subscriber)) return;
     this.#topics.unwatch(subscriber);
     if (this.#members.size === 0) {
-      this.#clearRetry();
+      this.#retry.cancel();
       this.#restDown = undefined;
       if (this.#acquired) {
         this.#acquired = false;
@@ -242,7 +240,7 @@ export class FuturesFeed {
   close(): void {
     this.#closed = true;
     this.#topics.stop();
-    this.#clearRetry();
+    this.#retry.cancel();
     this.#upstream.off('state', this.#onState);
     this.#upstream.off('push', this.#onPush);
     this.#upstream.off('resubscribed', this.#onResubscribed);
@@ -283,7 +281,7 @@ export class FuturesFeed {
       this.#live = true;
       this.#epoch += 1;
     }
-    this.#clearRetry();
+    this.#retry.cancel();
     this.#startRound();
   };
 
@@ -310,7 +308,7 @@ export class FuturesFeed {
       () => {
         this.#round = undefined;
         // A client that arrived as the round was ending; after a failed read the retry timer has it.
-        if (this.#retryTimer === undefined && [...this.#members.values()].some((member) => !member.live)) this.#startRound();
+        if (!this.#retry.pending && [...this.#members.values()].some((member) => !member.live)) this.#startRound();
       },
       (error: unknown) => {
         this.#round = undefined;
@@ -348,7 +346,7 @@ export class FuturesFeed {
       if (!this.#live || this.#closed) return;
       if (this.#accountEpoch !== this.#epoch) continue; // the upstream went and came back meanwhile
       this.#restDown = undefined;
-      this.#retryDelay = this.#retry.initialMs;
+      this.#retry.reset();
       const snapshot = accountSnapshot({ cache: this.#cache, services: this.#services, logger: this.#logger });
       // Synchronous from here to the end of the pass: no push is applied between a client's snapshot and its going live.
       for (const [subscriber, member] of this.#members) {
@@ -380,23 +378,12 @@ export class FuturesFeed {
 
   #snapshotFailed(error: unknown): void {
     const reason = `KuCoin REST: ${error instanceof GatewayError ? `${error.code}: ${error.message}` : errorInfo(error).message}`;
-    this.#logger.warn({ event: 'ws_snapshot_failed', err: errorInfo(error), retryInMs: this.#retryDelay }, 'live feed snapshot failed; clients told the upstream is down');
+    this.#logger.warn({ event: 'ws_snapshot_failed', err: errorInfo(error), retryInMs: this.#retry.delayMs }, 'live feed snapshot failed; clients told the upstream is down');
     this.#restDown = reason;
     for (const [subscriber, member] of this.#members) {
       if (!member.live && member.told !== 'down') this.#tell(subscriber, member, 'down', reason);
     }
-    this.#clearRetry();
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#startRound();
-    }, this.#retryDelay);
-    this.#retryTimer.unref();
-    this.#retryDelay = Math.min(this.#retry.maxMs, this.#retryDelay * 2);
-  }
-
-  #clearRetry(): void {
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
+    this.#retry.schedule();
   }
 
   #deliver(subscriber: FeedSubscriber, member: Member, snapshot: AccountSnapshotMessage): void {
