@@ -47,6 +47,7 @@ import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscr
 import { MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
 import { FeedTopics } from './feed-topics.js';
 import { RetryTimer } from './retry-timer.js';
+import { unknownContracts } from './unknown-contracts.js';
 import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
 
 export interface FuturesFeedOptions {
@@ -192,20 +193,7 @@ export class FuturesFeed {
    * upstream call when the catalog has them all. Other failures reject.
    */
   unknownContracts(symbols: readonly string[]): string[] | Promise<string[]> {
-    const { catalog } = this.#services;
-    const unsure = symbols.filter((symbol) => catalog.cached(symbol) === undefined);
-    if (unsure.length === 0) return [];
-    return Promise.all(
-      unsure.map((symbol) =>
-        catalog.resolve(symbol).then(
-          () => undefined,
-          (error: unknown) => {
-            if (error instanceof GatewayError && error.code === 'UNKNOWN_SYMBOL') return symbol;
-            throw error;
-          },
-        ),
-      ),
-    ).then((found) => found.filter((symbol): symbol is string => symbol !== undefined));
+    return unknownContracts(this.#services.catalog, symbols);
   }
 
   /**
