@@ -46,9 +46,10 @@ import { PushQueue } from './push-queue.js';
 import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
 import { MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
 import { FeedTopics } from './feed-topics.js';
+import { deliver, sendFundingSnapshot, tell, type Member } from './feed-members.js';
 import { RetryTimer } from './retry-timer.js';
 import { unknownContracts } from './unknown-contracts.js';
-import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
+import { accountSnapshot, fillAccount, fillFunding } from './snapshot.js';
 
 export interface FuturesFeedOptions {
   upstream: UpstreamFeedSource;
@@ -59,15 +60,6 @@ export interface FuturesFeedOptions {
   retry?: { initialMs: number; maxMs: number };
   /** Pushes waiting to be applied before the feed gives up on them and re-snapshots; default 10000. */
   maxQueuedPushes?: number;
-}
-
-interface Member {
-  /** Has had its snapshots; gets live messages. */
-  live: boolean;
-  /** The last status other than `up` it was told, until it is told `up`. */
-  told: 'down' | 'reconnecting' | undefined;
-  /** Symbols whose funding snapshot (after a subscribe) is on its way: no live tick for them before it. */
-  pendingFunding: Set<string>;
 }
 
 export class FuturesFeed {
@@ -136,9 +128,9 @@ export class FuturesFeed {
       this.#upstream.acquire();
     }
     const state = this.#upstream.state;
-    if (state === 'reconnecting') this.#tell(subscriber, member, 'reconnecting', reasonText(this.#lastReason));
-    else if (state === 'closed') this.#tell(subscriber, member, 'down', reasonText(this.#lastReason));
-    else if (this.#restDown !== undefined) this.#tell(subscriber, member, 'down', this.#restDown);
+    if (state === 'reconnecting') tell(subscriber, member, 'reconnecting', reasonText(this.#lastReason));
+    else if (state === 'closed') tell(subscriber, member, 'down', reasonText(this.#lastReason));
+    else if (this.#restDown !== undefined) tell(subscriber, member, 'down', this.#restDown);
     this.#startRound();
   }
 
@@ -251,12 +243,12 @@ export class FuturesFeed {
     if (state === 'reconnecting') {
       // asyncapi.yaml: a drop is `down`, then `reconnecting` while the gateway retries.
       for (const [subscriber, member] of this.#members) {
-        if (member.told === undefined) this.#tell(subscriber, member, 'down', reasonText(reason));
-        this.#tell(subscriber, member, 'reconnecting', reasonText(reason));
+        if (member.told === undefined) tell(subscriber, member, 'down', reasonText(reason));
+        tell(subscriber, member, 'reconnecting', reasonText(reason));
       }
     } else if (state === 'closed' || state === 'idle') {
       for (const [subscriber, member] of this.#members) {
-        if (member.told !== 'down') this.#tell(subscriber, member, 'down', reasonText(this.#lastReason));
+        if (member.told !== 'down') tell(subscriber, member, 'down', reasonText(this.#lastReason));
       }
     }
     // 'connecting' is a step of the start or of a reconnect the clients already know about.
@@ -280,13 +272,6 @@ export class FuturesFeed {
     const message = refusedStatus(topics);
     for (const [subscriber, member] of this.#members) if (member.live) subscriber.send(message);
   };
-
-  #tell(subscriber: FeedSubscriber, member: Member, status: 'down' | 'reconnecting', reason: string): void {
-    member.live = false;
-    member.told = status;
-    member.pendingFunding.clear();
-    subscriber.send({ type: 'upstream_status', status, reason });
-  }
 
   // --- snapshots -----------------------------------------------------------------------------
 
@@ -339,7 +324,7 @@ export class FuturesFeed {
       // Synchronous from here to the end of the pass: no push is applied between a client's snapshot and its going live.
       for (const [subscriber, member] of this.#members) {
         if (member.live || ![...subscriber.symbols].every((symbol) => symbols.has(symbol))) continue;
-        this.#deliver(subscriber, member, snapshot);
+        deliver(subscriber, member, snapshot, this.#upstream.refusedTopics, this.#cache);
       }
     }
   }
@@ -369,26 +354,9 @@ export class FuturesFeed {
     this.#logger.warn({ event: 'ws_snapshot_failed', err: errorInfo(error), retryInMs: this.#retry.delayMs }, 'live feed snapshot failed; clients told the upstream is down');
     this.#restDown = reason;
     for (const [subscriber, member] of this.#members) {
-      if (!member.live && member.told !== 'down') this.#tell(subscriber, member, 'down', reason);
+      if (!member.live && member.told !== 'down') tell(subscriber, member, 'down', reason);
     }
     this.#retry.schedule();
-  }
-
-  #deliver(subscriber: FeedSubscriber, member: Member, snapshot: AccountSnapshotMessage): void {
-    const refused = this.#upstream.refusedTopics;
-    if (refused.length > 0) subscriber.send(refusedStatus(refused));
-    else if (member.told !== undefined) subscriber.send({ type: 'upstream_status', status: 'up' });
-    member.told = undefined;
-    member.pendingFunding.clear();
-    subscriber.send({ type: 'position_update', snapshot: true, data: snapshot.positions });
-    subscriber.send({ type: 'order_update', snapshot: true, data: snapshot.orders });
-    for (const symbol of subscriber.symbols) this.#sendFundingSnapshot(subscriber, symbol);
-    member.live = true;
-  }
-
-  #sendFundingSnapshot(subscriber: FeedSubscriber, symbol: string): void {
-    const funding = this.#cache.funding.get(symbol);
-    if (funding) subscriber.send({ type: 'funding_tick', snapshot: true, data: funding });
   }
 
   async #sendFundingSnapshots(subscriber: FeedSubscriber, member: Member, added: readonly string[]): Promise<void> {
@@ -405,7 +373,7 @@ export class FuturesFeed {
     if (this.#members.get(subscriber) !== member || !member.live) return;
     for (const symbol of added) {
       if (!member.pendingFunding.delete(symbol) || !subscriber.symbols.has(symbol)) continue;
-      this.#sendFundingSnapshot(subscriber, symbol);
+      sendFundingSnapshot(subscriber, symbol, this.#cache);
     }
   }
 
