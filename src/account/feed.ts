@@ -40,13 +40,16 @@ import type { RefusedTopic, UpstreamPush, UpstreamState } from '../kucoin/stream
 import type { TopicHold } from '../futures/risk-limit-outcome.js';
 import type { FuturesDeps } from '../futures/deps.js';
 import type { Metrics } from '../observability/metrics.js';
-import { WatchCounts } from './watch-counts.js';
 import { FeedCache } from './feed-cache.js';
 import { FeedPushes } from './feed-pushes.js';
 import { PushQueue } from './push-queue.js';
 import { errorInfo, reasonText, refusedStatus, type FeedMessage, type FeedSubscriber } from './feed-messages.js';
-import { feedTopics, MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
-import { accountSnapshot, fillAccount, fillFunding, type AccountSnapshotMessage } from './snapshot.js';
+import { MARGIN_MODE_TOPIC, type UpstreamFeedSource } from './feed-upstream.js';
+import { FeedTopics } from './feed-topics.js';
+import { deliver, sendFundingSnapshot, tell, type Member } from './feed-members.js';
+import { RetryTimer } from './retry-timer.js';
+import { unknownContracts } from './unknown-contracts.js';
+import { accountSnapshot, fillAccount, fillFunding } from './snapshot.js';
 
 export interface FuturesFeedOptions {
   upstream: UpstreamFeedSource;
@@ -59,23 +62,13 @@ export interface FuturesFeedOptions {
   maxQueuedPushes?: number;
 }
 
-interface Member {
-  /** Has had its snapshots; gets live messages. */
-  live: boolean;
-  /** The last status other than `up` it was told, until it is told `up`. */
-  told: 'down' | 'reconnecting' | undefined;
-  /** Symbols whose funding snapshot (after a subscribe) is on its way: no live tick for them before it. */
-  pendingFunding: Set<string>;
-}
-
 export class FuturesFeed {
   readonly #upstream: UpstreamFeedSource;
   readonly #services: FuturesDeps;
   readonly #logger: Logger;
   readonly #metrics: Metrics;
-  readonly #retry: { initialMs: number; maxMs: number };
   readonly #members = new Map<FeedSubscriber, Member>();
-  readonly #watches = new WatchCounts<FeedSubscriber>();
+  readonly #topics: FeedTopics<FeedSubscriber>;
   readonly #cache = new FeedCache();
   readonly #pushes: FeedPushes;
   /** Topics acked since the upstream last came up. */
@@ -85,12 +78,8 @@ export class FuturesFeed {
   /** The epoch of the current round's account read; -1 before it. */
   #accountEpoch = -1;
   #acquired = false;
-  /** Topics held by holdTopic, with how many holds each. */
-  readonly #held = new Map<string, number>();
-  #topicsKey = '';
   #round: Promise<void> | undefined;
-  #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelay: number;
+  readonly #retry: RetryTimer;
   /** Why the last REST snapshot failed, until one succeeds. */
   #restDown: string | undefined;
   #lastReason: string | undefined;
@@ -102,9 +91,15 @@ export class FuturesFeed {
     this.#services = options.services;
     this.#logger = options.logger;
     this.#metrics = options.metrics;
-    this.#retry = options.retry ?? { initialMs: 1_000, maxMs: 30_000 };
-    this.#retryDelay = this.#retry.initialMs;
+    this.#retry = new RetryTimer(options.retry ?? { initialMs: 1_000, maxMs: 30_000 }, () => this.#startRound());
     this.#live = this.#upstream.state === 'up';
+    this.#topics = new FeedTopics({
+      setTopics: (topics) => this.#upstream.setTopics(topics),
+      // Unwatched symbols are unsubscribed, so their funding would go stale.
+      synced: (watched) => {
+        for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
+      },
+    });
     this.#pushes = new FeedPushes({ cache: this.#cache, services: this.#services, broadcast: (message, fundingSymbol) => this.#broadcast(message, fundingSymbol) });
     this.#upstream.on('state', this.#onState);
     this.#queue = new PushQueue({
@@ -127,25 +122,23 @@ export class FuturesFeed {
     if (this.#closed || this.#members.has(subscriber)) return;
     const member: Member = { live: false, told: undefined, pendingFunding: new Set() };
     this.#members.set(subscriber, member);
-    this.#watches.set(subscriber, subscriber.symbols);
-    this.#syncTopics();
+    this.#topics.watch(subscriber, subscriber.symbols);
     if (!this.#acquired) {
       this.#acquired = true;
       this.#upstream.acquire();
     }
     const state = this.#upstream.state;
-    if (state === 'reconnecting') this.#tell(subscriber, member, 'reconnecting', reasonText(this.#lastReason));
-    else if (state === 'closed') this.#tell(subscriber, member, 'down', reasonText(this.#lastReason));
-    else if (this.#restDown !== undefined) this.#tell(subscriber, member, 'down', this.#restDown);
+    if (state === 'reconnecting') tell(subscriber, member, 'reconnecting', reasonText(this.#lastReason));
+    else if (state === 'closed') tell(subscriber, member, 'down', reasonText(this.#lastReason));
+    else if (this.#restDown !== undefined) tell(subscriber, member, 'down', this.#restDown);
     this.#startRound();
   }
 
   remove(subscriber: FeedSubscriber): void {
     if (!this.#members.delete(subscriber)) return;
-    this.#watches.delete(subscriber);
-    this.#syncTopics();
+    this.#topics.unwatch(subscriber);
     if (this.#members.size === 0) {
-      this.#clearRetry();
+      this.#retry.cancel();
       this.#restDown = undefined;
       if (this.#acquired) {
         this.#acquired = false;
@@ -161,8 +154,7 @@ export class FuturesFeed {
    */
   holdTopic(topic: string): TopicHold {
     if (this.#closed) return { subscribed: () => false, release: () => undefined };
-    this.#held.set(topic, (this.#held.get(topic) ?? 0) + 1);
-    this.#syncTopics();
+    this.#topics.hold(topic);
     this.#upstream.acquire();
     let released = false;
     return {
@@ -170,10 +162,7 @@ export class FuturesFeed {
       release: () => {
         if (released) return;
         released = true;
-        const holds = (this.#held.get(topic) ?? 1) - 1;
-        if (holds > 0) this.#held.set(topic, holds);
-        else this.#held.delete(topic);
-        if (!this.#closed) this.#syncTopics();
+        this.#topics.release(topic);
         this.#upstream.release();
       },
     };
@@ -184,8 +173,7 @@ export class FuturesFeed {
     const member = this.#members.get(subscriber);
     if (!member) return;
     for (const symbol of removed) member.pendingFunding.delete(symbol);
-    this.#watches.set(subscriber, subscriber.symbols);
-    this.#syncTopics();
+    this.#topics.watch(subscriber, subscriber.symbols);
     // A client still waiting gets every watched symbol's tick with its snapshots.
     if (!member.live || added.length === 0) return;
     for (const symbol of added) member.pendingFunding.add(symbol);
@@ -197,20 +185,7 @@ export class FuturesFeed {
    * upstream call when the catalog has them all. Other failures reject.
    */
   unknownContracts(symbols: readonly string[]): string[] | Promise<string[]> {
-    const { catalog } = this.#services;
-    const unsure = symbols.filter((symbol) => catalog.cached(symbol) === undefined);
-    if (unsure.length === 0) return [];
-    return Promise.all(
-      unsure.map((symbol) =>
-        catalog.resolve(symbol).then(
-          () => undefined,
-          (error: unknown) => {
-            if (error instanceof GatewayError && error.code === 'UNKNOWN_SYMBOL') return symbol;
-            throw error;
-          },
-        ),
-      ),
-    ).then((found) => found.filter((symbol): symbol is string => symbol !== undefined));
+    return unknownContracts(this.#services.catalog, symbols);
   }
 
   /**
@@ -244,7 +219,8 @@ export class FuturesFeed {
   /** Stops listening to the upstream; the gateway closes the upstream itself. */
   close(): void {
     this.#closed = true;
-    this.#clearRetry();
+    this.#topics.stop();
+    this.#retry.cancel();
     this.#upstream.off('state', this.#onState);
     this.#upstream.off('push', this.#onPush);
     this.#upstream.off('resubscribed', this.#onResubscribed);
@@ -267,12 +243,12 @@ export class FuturesFeed {
     if (state === 'reconnecting') {
       // asyncapi.yaml: a drop is `down`, then `reconnecting` while the gateway retries.
       for (const [subscriber, member] of this.#members) {
-        if (member.told === undefined) this.#tell(subscriber, member, 'down', reasonText(reason));
-        this.#tell(subscriber, member, 'reconnecting', reasonText(reason));
+        if (member.told === undefined) tell(subscriber, member, 'down', reasonText(reason));
+        tell(subscriber, member, 'reconnecting', reasonText(reason));
       }
     } else if (state === 'closed' || state === 'idle') {
       for (const [subscriber, member] of this.#members) {
-        if (member.told !== 'down') this.#tell(subscriber, member, 'down', reasonText(this.#lastReason));
+        if (member.told !== 'down') tell(subscriber, member, 'down', reasonText(this.#lastReason));
       }
     }
     // 'connecting' is a step of the start or of a reconnect the clients already know about.
@@ -285,7 +261,7 @@ export class FuturesFeed {
       this.#live = true;
       this.#epoch += 1;
     }
-    this.#clearRetry();
+    this.#retry.cancel();
     this.#startRound();
   };
 
@@ -297,13 +273,6 @@ export class FuturesFeed {
     for (const [subscriber, member] of this.#members) if (member.live) subscriber.send(message);
   };
 
-  #tell(subscriber: FeedSubscriber, member: Member, status: 'down' | 'reconnecting', reason: string): void {
-    member.live = false;
-    member.told = status;
-    member.pendingFunding.clear();
-    subscriber.send({ type: 'upstream_status', status, reason });
-  }
-
   // --- snapshots -----------------------------------------------------------------------------
 
   #startRound(): void {
@@ -312,7 +281,7 @@ export class FuturesFeed {
       () => {
         this.#round = undefined;
         // A client that arrived as the round was ending; after a failed read the retry timer has it.
-        if (this.#retryTimer === undefined && [...this.#members.values()].some((member) => !member.live)) this.#startRound();
+        if (!this.#retry.pending && [...this.#members.values()].some((member) => !member.live)) this.#startRound();
       },
       (error: unknown) => {
         this.#round = undefined;
@@ -350,12 +319,12 @@ export class FuturesFeed {
       if (!this.#live || this.#closed) return;
       if (this.#accountEpoch !== this.#epoch) continue; // the upstream went and came back meanwhile
       this.#restDown = undefined;
-      this.#retryDelay = this.#retry.initialMs;
+      this.#retry.reset();
       const snapshot = accountSnapshot({ cache: this.#cache, services: this.#services, logger: this.#logger });
       // Synchronous from here to the end of the pass: no push is applied between a client's snapshot and its going live.
       for (const [subscriber, member] of this.#members) {
         if (member.live || ![...subscriber.symbols].every((symbol) => symbols.has(symbol))) continue;
-        this.#deliver(subscriber, member, snapshot);
+        deliver(subscriber, member, snapshot, this.#upstream.refusedTopics, this.#cache);
       }
     }
   }
@@ -377,45 +346,17 @@ export class FuturesFeed {
   }
 
   #readFunding(symbol: string): Promise<void> {
-    return fillFunding({ cache: this.#cache, services: this.#services, logger: this.#logger }, symbol, () => this.#watched().has(symbol));
+    return fillFunding({ cache: this.#cache, services: this.#services, logger: this.#logger }, symbol, () => this.#topics.watched().has(symbol));
   }
 
   #snapshotFailed(error: unknown): void {
     const reason = `KuCoin REST: ${error instanceof GatewayError ? `${error.code}: ${error.message}` : errorInfo(error).message}`;
-    this.#logger.warn({ event: 'ws_snapshot_failed', err: errorInfo(error), retryInMs: this.#retryDelay }, 'live feed snapshot failed; clients told the upstream is down');
+    this.#logger.warn({ event: 'ws_snapshot_failed', err: errorInfo(error), retryInMs: this.#retry.delayMs }, 'live feed snapshot failed; clients told the upstream is down');
     this.#restDown = reason;
     for (const [subscriber, member] of this.#members) {
-      if (!member.live && member.told !== 'down') this.#tell(subscriber, member, 'down', reason);
+      if (!member.live && member.told !== 'down') tell(subscriber, member, 'down', reason);
     }
-    this.#clearRetry();
-    this.#retryTimer = setTimeout(() => {
-      this.#retryTimer = undefined;
-      this.#startRound();
-    }, this.#retryDelay);
-    this.#retryTimer.unref();
-    this.#retryDelay = Math.min(this.#retry.maxMs, this.#retryDelay * 2);
-  }
-
-  #clearRetry(): void {
-    clearTimeout(this.#retryTimer);
-    this.#retryTimer = undefined;
-  }
-
-  #deliver(subscriber: FeedSubscriber, member: Member, snapshot: AccountSnapshotMessage): void {
-    const refused = this.#upstream.refusedTopics;
-    if (refused.length > 0) subscriber.send(refusedStatus(refused));
-    else if (member.told !== undefined) subscriber.send({ type: 'upstream_status', status: 'up' });
-    member.told = undefined;
-    member.pendingFunding.clear();
-    subscriber.send({ type: 'position_update', snapshot: true, data: snapshot.positions });
-    subscriber.send({ type: 'order_update', snapshot: true, data: snapshot.orders });
-    for (const symbol of subscriber.symbols) this.#sendFundingSnapshot(subscriber, symbol);
-    member.live = true;
-  }
-
-  #sendFundingSnapshot(subscriber: FeedSubscriber, symbol: string): void {
-    const funding = this.#cache.funding.get(symbol);
-    if (funding) subscriber.send({ type: 'funding_tick', snapshot: true, data: funding });
+    this.#retry.schedule();
   }
 
   async #sendFundingSnapshots(subscriber: FeedSubscriber, member: Member, added: readonly string[]): Promise<void> {
@@ -432,25 +373,8 @@ export class FuturesFeed {
     if (this.#members.get(subscriber) !== member || !member.live) return;
     for (const symbol of added) {
       if (!member.pendingFunding.delete(symbol) || !subscriber.symbols.has(symbol)) continue;
-      this.#sendFundingSnapshot(subscriber, symbol);
+      sendFundingSnapshot(subscriber, symbol, this.#cache);
     }
-  }
-
-  // --- topics --------------------------------------------------------------------------------
-
-  #watched(): Set<string> {
-    return this.#watches.symbols();
-  }
-
-  #syncTopics(): void {
-    const watched = this.#watched();
-    const topics = feedTopics(watched, this.#held.keys());
-    // Unwatched symbols are unsubscribed, so their funding would go stale.
-    for (const symbol of this.#cache.funding.keys()) if (!watched.has(symbol)) this.#cache.funding.delete(symbol);
-    const key = topics.join('\n');
-    if (key === this.#topicsKey) return;
-    this.#topicsKey = key;
-    this.#upstream.setTopics(topics);
   }
 
   // --- pushes (applied by FeedPushes, src/account/feed-pushes.ts) ----------------------------------
