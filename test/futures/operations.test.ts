@@ -11,7 +11,7 @@ let running: RunningGateway;
 beforeAll(async () => {
   kucoin.listen();
   // The REST path's calls to KuCoin are what these tests check; reads served from the live feed
-  // (which would open KuCoin's WebSocket here) are tested in test/ws/account-view*.test.ts.
+  // (which would open KuCoin's WebSocket here) are tested in test/account/account-view*.test.ts.
   running = await startGateway({ FEATURE_FUTURES: 'true', FUTURES_BASE_URL: KUCOIN, UPSTREAM_TIMEOUT_MS: '300', READS_FROM_STREAM: 'false', ...TEST_CREDENTIALS });
 });
 afterEach(() => kucoin.reset());

@@ -9,7 +9,7 @@ import { request } from '../support/http-client.js';
 import { simControlAt } from '../support/sim-control.js';
 import { startGateway, type RunningGateway } from '../support/gateway.js';
 import { simulator, startGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../support/process.js';
-import { connectFeedClient, type FeedClient } from './ws-client.js';
+import { connectFeedClient, type FeedClient } from '../ws/ws-client.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 
 const SIM_CREDENTIALS = { SIM_KEY: 'feed-e2e-key', SIM_SECRET: 'feed-e2e-secret-0123456789abcdef', SIM_PASSPHRASE: 'feed-e2e-passphrase' };

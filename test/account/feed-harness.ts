@@ -1,6 +1,6 @@
 /**
  * What the live-feed tests of /ws/futures share: a real gateway on port 0, KuCoin's REST mocked
- * with msw, and a fake upstream supervisor (test/ws/fake-upstream.ts) standing in for KuCoin's
+ * with msw, and a fake upstream supervisor (test/account/fake-upstream.ts) standing in for KuCoin's
  * WebSocket. Every message is checked against asyncapi.yaml and the seq rule as it arrives
  * (test/ws/ws-client.ts). A test file calls `useFeedGateway()` once for the hooks.
  */
@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { startGateway, TEST_CREDENTIALS, type RunningGateway } from '../support/gateway.js';
 import { KUCOIN, fixture, json, mockKucoin } from '../support/kucoin-mock.js';
 import { FakeUpstream } from './fake-upstream.js';
-import { connectFeedClient, type FeedClient } from './ws-client.js';
+import { connectFeedClient, type FeedClient } from '../ws/ws-client.js';
 
 export const kucoin = mockKucoin();
 export let running: RunningGateway | undefined;
