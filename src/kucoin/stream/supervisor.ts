@@ -13,6 +13,7 @@ import { TopicSubscriptions, type RefusedTopic } from './subscriptions.js';
 import { expandTopics, MAX_TOPICS_PER_CONNECTION, topicPrefix, topicTemplate } from './topics.js';
 import { supervisorTiming, type SupervisorOptions, type SupervisorTiming } from './supervisor-options.js';
 import type { UpstreamPush, UpstreamState, UpstreamSupervisorEvents } from './upstream-events.js';
+import { outsideAnyRequest } from '../../request-scope.js';
 
 export type { RefusedTopic } from './subscriptions.js';
 export type { UpstreamPush, UpstreamState, UpstreamSupervisorEvents } from './upstream-events.js';
@@ -114,7 +115,10 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     this.#clearTimer('linger');
     if (this.#state !== 'idle') return;
     this.#setState('connecting');
-    void this.#open('initial');
+    // The connection outlives whatever acquired it (a REST read, a leverage change waiting for its
+    // push): its token calls, reconnects and timers must not carry that request's caller or
+    // deadline (src/request-scope.ts).
+    outsideAnyRequest(() => void this.#open('initial'));
   }
 
   /** The last release closes the connection after lingerMs. */
