@@ -107,7 +107,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     logger,
     metrics,
     // docs/kucoin.md "Envelope, statuses and rate limits": the Public pool is 2000 per 30 s at every VIP level.
-    budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, metrics }),
+    // The write reserve is kept in the Futures pool, where orders, cancels and closes are spent; the
+    // Public pool serves reads (funding, contracts, the server time, risk-limit tiers), and a
+    // reserve there only took a fifth of it from them (a 5-minute soak's funding reads were refused).
+    budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, reservedPools: ['futures'], metrics }),
   });
   // The operations without the KuCoin stream: the feed reads its snapshots through them.
   const operations = createFuturesServices(kucoin, logger, config.stateDir);

@@ -52,6 +52,8 @@ export interface RateBudgetOptions {
   headroom?: number;
   /** Share of the quota above the headroom that only writes may spend (UPSTREAM_WRITE_RESERVE / 100). */
   writeReserve?: number;
+  /** The pools that keep the write reserve (default: every pool); the others are all readable. */
+  reservedPools?: readonly Pool[];
   metrics?: BudgetMetrics;
   now?: () => number;
 }
@@ -94,6 +96,7 @@ export class RateBudget {
   readonly #windowMs: number;
   readonly #headroom: number;
   readonly #writeReserve: number;
+  readonly #reservedPools: ReadonlySet<Pool> | undefined;
   readonly #metrics: BudgetMetrics | undefined;
   readonly #now: () => number;
   readonly #limits: Record<Pool, number>;
@@ -103,6 +106,7 @@ export class RateBudget {
     this.#windowMs = options.windowMs ?? 30_000;
     this.#headroom = options.headroom ?? 0.05;
     this.#writeReserve = options.writeReserve ?? 0.2;
+    this.#reservedPools = options.reservedPools === undefined ? undefined : new Set(options.reservedPools);
     if (!(this.#headroom + this.#writeReserve < 1)) throw new RangeError('headroom and write reserve leave nothing to read');
     this.#metrics = options.metrics;
     this.#now = options.now ?? Date.now;
@@ -140,7 +144,7 @@ export class RateBudget {
         this.#refuse(pool, state, 'pool', `KuCoin's ${pool} quota for this account is spent for now; ${context} was not sent.`);
       }
     } else {
-      const reserve = this.#reserveOf(state.limit);
+      const reserve = this.#reserveOf(pool, state.limit);
       const readable = state.limit - floor - reserve;
       const spent = state.readers.get(claim.caller) ?? 0;
       state.readers.set(claim.caller, spent);
@@ -164,13 +168,14 @@ export class RateBudget {
     this.#inFlight.set(pool, this.inFlight(pool) + weight);
   }
 
-  #reserveOf(limit: number): number {
+  #reserveOf(pool: Pool, limit: number): number {
+    if (this.#reservedPools !== undefined && !this.#reservedPools.has(pool)) return 0;
     return Math.ceil(limit * this.#writeReserve);
   }
 
   /** Weight of the pool's current quota that reads may never spend. */
   writeReserve(pool: Pool): number {
-    return this.#reserveOf(this.#pools.get(pool)?.limit ?? this.#limits[pool]);
+    return this.#reserveOf(pool, this.#pools.get(pool)?.limit ?? this.#limits[pool]);
   }
 
   /**

@@ -112,6 +112,23 @@ describe('RateBudget', () => {
 
   describe('write reserve and fair reads (one client cannot starve another)', () => {
     // Quota 200: headroom 10, write reserve 40 (20 %), so reads share 150 and writes may go to 190.
+    it('keeps no write reserve in a pool it is not asked to reserve (the Public pool serves reads)', () => {
+      const b = new RateBudget({ limits: { futures: 200, public: 200 }, reservedPools: ['futures'], now: () => 0 });
+      expect(b.writeReserve('futures')).toBe(40);
+      expect(b.writeReserve('public')).toBe(0);
+      // A lone reader of the Public pool may go to 90 % of quota less headroom (190): 171, not 135.
+      let taken = 0;
+      for (let i = 0; i < 1_000; i++) {
+        try {
+          b.reserve('public', 1, 'reading funding', read('key:a'));
+          taken += 1;
+        } catch {
+          break;
+        }
+      }
+      expect(taken).toBe(171);
+    });
+
     it('keeps the write reserve from reads, and lets writes spend it', () => {
       const b = budget(200);
       expect(b.writeReserve('futures')).toBe(40);
