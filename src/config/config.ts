@@ -95,7 +95,7 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'UPSTREAM_BREAKER_FAILURES', default: '5', meaning: 'outage failures in a row (5xx, timeout, unreachable, unreadable answer) that open a KuCoin circuit breaker (one per endpoint group)' },
     { variable: 'UPSTREAM_BREAKER_OPEN_MS', default: '10000', meaning: 'how long the open breaker answers 503 UPSTREAM_UNAVAILABLE without calling KuCoin before one trial call, in ms' },
     { variable: 'KUCOIN_FUTURES_POOL_QUOTA', default: '2000', meaning: "the account's Futures resource-pool quota per 30 s (VIP0 2000; see docs/kucoin.md §2); corrected by KuCoin's gw-ratelimit-limit" },
-    { variable: 'UPSTREAM_WRITE_RESERVE', default: '20', meaning: "percent of each KuCoin pool's quota that reads may never spend, kept for orders, cancels, position closes and margin or leverage changes (0 to 80)" },
+    { variable: 'UPSTREAM_WRITE_RESERVE', default: '20', meaning: "percent of KuCoin's Futures pool quota that reads may never spend, kept for orders, cancels, position closes and margin or leverage changes (0 to 80); the Public pool keeps none" },
     { variable: 'WS_DEFAULT_SYMBOLS', default: 'XBTUSDTM,ETHUSDTM', meaning: "comma-separated symbols (any accepted spelling) a new /ws/futures connection watches before it subscribes, at most 50; 'none' for none" },
     { variable: 'READS_FROM_STREAM', default: 'true', meaning: 'serve the position and open-order lists from the live feed when it is current (no KuCoin call); false sends every read to KuCoin' },
     { variable: 'READS_FROM_STREAM_LINGER_MS', default: '60000', meaning: "how long the KuCoin stream a REST read of those lists started stays up after the last such read, in ms" },
