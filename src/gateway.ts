@@ -22,6 +22,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
+import { SharedRedis } from './shared/redis.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
 import { AccountView } from './account/account-view.js';
 import { FuturesFeed } from './account/feed.js';
@@ -56,6 +57,13 @@ export interface Gateway {
   shutdown(): Promise<void>;
 }
 
+/** The user name and password of REDIS_URL, if any: redacted from every log line like the other secrets. */
+function redisSecrets(config: GatewayConfig): string[] {
+  if (!config.redis || !URL.canParse(config.redis.url)) return [];
+  const url = new URL(config.redis.url);
+  return [decodeURIComponent(url.password), config.redis.url].filter((secret) => secret.length >= 4);
+}
+
 /** Time past UPSTREAM_DEADLINE_MS for the answer made at the deadline to be written out. */
 const SHUTDOWN_DEADLINE_MARGIN_MS = 500;
 
@@ -67,6 +75,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(config.kucoin.credentials ? Object.values(config.kucoin.credentials) : []),
     ...config.apiKeys,
     ...config.adminApiKeys,
+    ...redisSecrets(config),
   ];
   const logger = createLogger({
     level: config.logLevel,
@@ -74,6 +83,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
   const metrics = createMetrics();
+  // REDIS_URL: the state every replica shares. Without it the process keeps that state itself.
+  const shared = config.redis ? new SharedRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics }) : undefined;
   const futuresSwitch = new FuturesSwitch(config.featureFutures);
   metrics.switchEnabled.set(config.featureFutures ? 1 : 0);
   futuresSwitch.onChange((state) => metrics.switchEnabled.set(state.enabled ? 1 : 0));
@@ -220,6 +231,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         accountView.close();
         feed?.close();
         await upstream?.close();
+        await shared?.close();
         if (outcome === 'timeout') {
           logger.warn({ event: 'shutdown_timeout', graceMs }, 'in-flight requests outlived the shutdown grace period; closing them');
           server.closeAllConnections();

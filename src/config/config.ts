@@ -44,6 +44,11 @@ export interface GatewayConfig {
   allowedOrigins: string[];
   /** Absolute directory for what must outlive the process (the leverage remembered for isolated orders). */
   stateDir: string;
+  /**
+   * Redis shared by every replica (REDIS_URL), or null: one process keeps its state itself. The URL
+   * may hold a password: it is never logged or shown (see `redactedRedisUrl`).
+   */
+  redis: { url: string; keyPrefix: string } | null;
 }
 
 export interface LoadConfigOptions {
@@ -100,6 +105,8 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
     { variable: 'READS_FROM_STREAM', default: 'true', meaning: 'serve the position and open-order lists from the live feed when it is current (no KuCoin call); false sends every read to KuCoin' },
     { variable: 'READS_FROM_STREAM_LINGER_MS', default: '60000', meaning: "how long the KuCoin stream a REST read of those lists started stays up after the last such read, in ms" },
     { variable: 'STATE_DIR', default: './data', meaning: 'directory for state that must survive a restart (the leverage set for isolated orders, leverage.json), relative to the working directory; created when first written' },
+    { variable: 'REDIS_URL', default: NONE, meaning: "redis:// or rediss:// URL of the Redis every replica shares: the kill switch, idempotency records, KuCoin's rate budget and the inbound limit; none keeps one process self-contained; a password in it is never logged" },
+    { variable: 'REDIS_KEY_PREFIX', default: 'kfg:', meaning: 'prefix of every Redis key and channel the gateway uses, so environments can share one Redis (letters, digits and :._-)' },
     { variable: 'ALLOWED_HOSTS', default: LOOPBACK_OR_ANY, meaning: "comma-separated host names the Host header may name, any port (IPv6 in brackets; '*' for any); other hosts get 421 MISDIRECTED_REQUEST on every route and the socket" },
     { variable: 'ALLOWED_ORIGINS', default: NONE, meaning: "comma-separated web origins (https://app.example.com) besides the gateway's own whose pages may call futures routes and open /ws/futures; another browser Origin gets 403 ORIGIN_NOT_ALLOWED" },
     { variable: 'TRUST_PROXY', default: 'false', meaning: "express 'trust proxy': rate limits key on the client address in X-Forwarded-For; enable only behind a proxy that overwrites that header" },
@@ -107,7 +114,7 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
 );
 
 const defaults = new Map(configTable.map((row) => [row.variable, row.default]));
-const SECRETS = new Set(['KUCOIN_FUTURES_KEY', 'KUCOIN_FUTURES_SECRET', 'KUCOIN_FUTURES_PASSPHRASE', 'GATEWAY_API_KEYS', 'ADMIN_API_KEYS']);
+const SECRETS = new Set(['KUCOIN_FUTURES_KEY', 'KUCOIN_FUTURES_SECRET', 'KUCOIN_FUTURES_PASSPHRASE', 'GATEWAY_API_KEYS', 'ADMIN_API_KEYS', 'REDIS_URL']);
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const BOOLEANS: Record<string, boolean> = { true: true, '1': true, yes: true, on: true, false: false, '0': false, no: false, off: false };
 // RFC 6750 §2.1 b64token: anything else could not travel in `Authorization: Bearer`.
@@ -225,6 +232,30 @@ function symbolList(variable: string, raw: string | undefined): string[] {
   return unique;
 }
 
+/** A Redis URL with any user name and password replaced, for logs, errors and health. */
+export function redactedRedisUrl(raw: string): string {
+  if (!URL.canParse(raw)) return '(unparseable)';
+  const url = new URL(raw);
+  if (url.username !== '' || url.password !== '') {
+    url.username = '';
+    url.password = url.password !== '' ? 'redacted' : '';
+  }
+  url.search = '';
+  return url.toString();
+}
+
+function redis(read: (variable: string) => string | undefined): GatewayConfig['redis'] {
+  const raw = read('REDIS_URL');
+  const keyPrefix = read('REDIS_KEY_PREFIX') ?? '';
+  if (!/^[A-Za-z0-9:._-]{0,64}$/.test(keyPrefix)) throw invalid('REDIS_KEY_PREFIX', 'must be at most 64 letters, digits or :._-', keyPrefix);
+  if (raw === undefined) return null;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '') {
+    throw new ConfigError('REDIS_URL', `REDIS_URL must be a redis:// or rediss:// URL with a host (got ${redactedRedisUrl(raw)})`);
+  }
+  return { url: raw, keyPrefix };
+}
+
 function credentials(read: (variable: string) => string | undefined): GatewayConfig['kucoin']['credentials'] {
   const names = ['KUCOIN_FUTURES_KEY', 'KUCOIN_FUTURES_SECRET', 'KUCOIN_FUTURES_PASSPHRASE'] as const;
   const [key, secret, passphrase] = names.map(read);
@@ -311,6 +342,7 @@ export function loadConfig(options: LoadConfigOptions = {}): GatewayConfig {
     allowedHosts: allowedHosts('ALLOWED_HOSTS', read('ALLOWED_HOSTS'), get('HOST')),
     allowedOrigins: originList('ALLOWED_ORIGINS', read('ALLOWED_ORIGINS')),
     stateDir: resolve(options.cwd ?? process.cwd(), get('STATE_DIR')),
+    redis: redis(read),
   };
 
   // Futures move real money: beyond loopback anyone who reaches the port could trade, so keys are required there.

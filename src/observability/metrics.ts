@@ -171,6 +171,17 @@ export function createMetrics() {
       labelNames: ['operation', 'source'] as const,
       registers: [registry],
     }),
+    redisUp: new Gauge({
+      name: 'gateway_redis_up',
+      help: 'The shared Redis (REDIS_URL): 1 connected and ready, 0 not; absent without REDIS_URL.',
+      registers: [registry],
+    }),
+    redisErrors: new Counter({
+      name: 'gateway_redis_errors_total',
+      help: 'Redis commands that failed or could not be sent (Redis unreachable, timeout), by what the gateway was doing: switch, idempotency, budget, inbound_limit, stream_pacing, fences.',
+      labelNames: ['use'] as const,
+      registers: [registry],
+    }),
   };
 }
 

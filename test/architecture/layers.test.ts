@@ -14,18 +14,19 @@
  *   2  config          environment → typed configuration
  *   2  contract        loads openapi.yaml / asyncapi.yaml (validation for both edges)
  *   3  observability   logs and metrics
- *   4  request-scope   the caller and deadline of the request being served
- *   5  switch          the FEATURE_FUTURES kill switch
- *   6  kucoin          the KuCoin REST client, signer, stream connection and supervisor
- *   7  futures         the operations: orders, leverage, positions, market data, units
- *   8  account         the live account state: the KuCoin stream consumer (feed), its cache and
+ *   4  shared          the Redis every replica shares (REDIS_URL): connection, status, pub/sub
+ *   5  request-scope   the caller and deadline of the request being served
+ *   6  switch          the FEATURE_FUTURES kill switch
+ *   7  kucoin          the KuCoin REST client, signer, stream connection and supervisor
+ *   8  futures         the operations: orders, leverage, positions, market data, units
+ *   9  account         the live account state: the KuCoin stream consumer (feed), its cache and
  *                      pushes, the read-your-writes fences (account view), snapshots, watch counts
- *   9  edge            what both edges ask of an inbound request: caller keys, Host/Origin
+ *  10  edge            what both edges ask of an inbound request: caller keys, Host/Origin
  *                      policy, request ids
- *  10  http, ws        the edges: REST, and the client socket /ws/futures with its messages;
+ *  11  http, ws        the edges: REST, and the client socket /ws/futures with its messages;
  *                      neither imports the other
- *  11  gateway         composition: builds every layer and hands each its dependencies
- *  12  main            the process entry point
+ *  12  gateway         composition: builds every layer and hands each its dependencies
+ *  13  main            the process entry point
  *
  * The simulator (src/simulator/) is its own program: it may use the bottom layers (errors, paths,
  * config, observability) and the KuCoin wire types, never the gateway's operations, account state or
@@ -49,17 +50,18 @@ const LAYERS: Record<string, number> = {
   config: 2,
   contract: 2,
   observability: 3,
-  'request-scope': 4,
-  switch: 5,
-  kucoin: 6,
-  futures: 7,
-  account: 8,
-  edge: 9,
-  http: 10,
-  ws: 10,
-  gateway: 11,
-  'shutdown-signals': 11,
-  main: 12,
+  shared: 4,
+  'request-scope': 5,
+  switch: 6,
+  kucoin: 7,
+  futures: 8,
+  account: 9,
+  edge: 10,
+  http: 11,
+  ws: 11,
+  gateway: 12,
+  'shutdown-signals': 12,
+  main: 13,
 };
 
 /** What the simulator may import from the gateway's tree besides itself. */

@@ -60,6 +60,7 @@ describe('defaults', () => {
       allowedHosts: ['localhost', '127.0.0.1', '[::1]'],
       allowedOrigins: [],
       stateDir: join(process.cwd(), 'data'),
+      redis: null,
     });
   });
 
@@ -200,6 +201,8 @@ describe('value parsing', () => {
     ['STATE_DIR', '/var/lib/gateway', { stateDir: '/var/lib/gateway' }],
     ['ALLOWED_HOSTS', ' Gateway.Example.COM., 10.0.0.5,::1,[::1],gateway.example.com ', { allowedHosts: ['gateway.example.com', '10.0.0.5', '[::1]'] }],
     ['ALLOWED_HOSTS', 'localhost,*', { allowedHosts: 'any' }],
+    ['REDIS_URL', 'redis://127.0.0.1:6379/2', { redis: { url: 'redis://127.0.0.1:6379/2', keyPrefix: 'kfg:' } }],
+    ['REDIS_URL', 'rediss://:pw@redis.internal:6380', { redis: { url: 'rediss://:pw@redis.internal:6380', keyPrefix: 'kfg:' } }],
     ['ALLOWED_ORIGINS', 'https://App.Example.com:443, http://127.0.0.1:5173,https://app.example.com', { allowedOrigins: ['https://app.example.com', 'http://127.0.0.1:5173'] }],
   ])('accepts %s=%j', (variable, raw, want) => {
     expect(load({ [variable]: raw })).toMatchObject(want);
@@ -240,6 +243,9 @@ describe('bad values stop loading with one line naming the variable', () => {
     ['FUTURES_BASE_URL', 'api-futures.kucoin.com', /FUTURES_BASE_URL must be an http\(s\) URL/],
     ['FUTURES_BASE_URL', 'ftp://api-futures.kucoin.com', /FUTURES_BASE_URL must be an http\(s\) URL/],
     ['FUTURES_BASE_URL', 'https://x.test/?a=1', /FUTURES_BASE_URL must not have a query or fragment/],
+    ['REDIS_URL', 'http://127.0.0.1:6379', /^invalid configuration: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL with a host \(got http:\/\/127\.0\.0\.1:6379\/?\)$/],
+    ['REDIS_URL', 'ftp://ops:s3cret-pw@redis.internal/', /^invalid configuration: REDIS_URL must be a redis:\/\/ or rediss:\/\/ URL with a host \(got ftp:\/\/:redacted@redis\.internal\/\)$/],
+    ['REDIS_KEY_PREFIX', 'bad prefix!', /^invalid configuration: REDIS_KEY_PREFIX must be at most 64 letters, digits or :._- \(got "bad prefix!"\)$/],
     ['FUTURES_BASE_URL', 'https://user:pw@x.test', /^invalid configuration: FUTURES_BASE_URL must not embed credentials \(value hidden\)$/],
     ['HOST', 'http://0.0.0.0', /HOST must be a host name or an IP address/],
     ['HOST', '[::1]', /HOST must be a host name or an IP address/],

@@ -1,0 +1,60 @@
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMetrics } from '../../src/observability/metrics.js';
+import { SharedRedis } from '../../src/shared/redis.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(() => redis.stop());
+
+const until = async (check: () => boolean, timeoutMs = 5_000) => {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+describe('SharedRedis against a real redis-server', () => {
+  it('prefixes keys, reports up/down, fails fast while down and comes back with its subscriptions', async () => {
+    const metrics = createMetrics();
+    const shared = new SharedRedis({ url: redis.url, keyPrefix: 'test:', logger: pino({ level: 'silent' }), metrics });
+    try {
+      expect(shared.key('switch', 'state')).toBe('test:switch:state');
+      expect(await shared.ready(3_000)).toBe(true);
+      expect((await metrics.registry.getSingleMetric('gateway_redis_up')?.get())?.values[0]?.value).toBe(1);
+
+      const received: string[] = [];
+      shared.subscribe(shared.key('chan'), (message) => received.push(message));
+      // The subscription is made asynchronously: publish until one arrives.
+      await until(() => {
+        void shared.client.publish(shared.key('chan'), 'one');
+        return received.includes('one');
+      });
+
+      await redis.kill();
+      await until(() => !shared.up);
+      const started = Date.now();
+      await expect(shared.client.set(shared.key('k'), 'v')).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(600);
+      shared.failed('switch', new Error('down'));
+      expect((await metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get())?.values).toEqual([
+        expect.objectContaining({ value: 1, labels: { use: 'switch' } }),
+      ]);
+
+      await redis.restart();
+      expect(await shared.ready(5_000)).toBe(true);
+      await until(() => {
+        void shared.client.publish(shared.key('chan'), 'two').catch(() => undefined);
+        return received.includes('two');
+      });
+      expect(await shared.client.set(shared.key('k'), 'v')).toBe('OK');
+      expect(await redis.command('GET', 'test:k')).toBe('v');
+    } finally {
+      await shared.close();
+    }
+  });
+});
