@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type GatewayConfig } from '../../src/config/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
-import { auditGatewayLog } from './log-audit.js';
+import { auditGatewayLog, redisPassword } from './log-audit.js';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -50,7 +50,7 @@ export async function startGateway(env: Record<string, string> = {}, options: Om
 export async function startGatewayWith(config: GatewayConfig, options: Omit<GatewayOptions, 'config'> = {}): Promise<RunningGateway> {
   const lines: string[] = [];
   const credentials = config.kucoin.credentials;
-  const audit = auditGatewayLog([...(credentials ? [credentials.key, credentials.secret, credentials.passphrase] : []), ...config.apiKeys, ...config.adminApiKeys]);
+  const audit = auditGatewayLog([...(credentials ? [credentials.key, credentials.secret, credentials.passphrase] : []), ...config.apiKeys, ...config.adminApiKeys, ...redisPassword(config.redis?.url)]);
   const destination = new Writable({
     write(chunk, _encoding, callback) {
       const written = String(chunk).split('\n').filter(Boolean);

@@ -35,7 +35,14 @@ export function secretsOfProcess(env: Record<string, string>, cwd: string): stri
       if (match && SECRET_VARIABLES.includes(match[1]!)) values.push(match[2]!.trim().replace(/^(['"])(.*)\1$/, '$2'));
     }
   }
-  return values.flatMap((value) => (value ?? '').split(',')).map((s) => s.trim()).filter(Boolean);
+  return [...values.flatMap((value) => (value ?? '').split(',')).map((s) => s.trim()).filter(Boolean), ...redisPassword(env.REDIS_URL)];
+}
+
+/** The password in a REDIS_URL, if any (and the URL itself, which holds it). */
+export function redisPassword(url: string | undefined): string[] {
+  if (url === undefined || !URL.canParse(url)) return [];
+  const password = decodeURIComponent(new URL(url).password);
+  return password === '' ? [] : [password, url];
 }
 
 /** For the global teardown: each log line holding a secret of any audited gateway, masked. */

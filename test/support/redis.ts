@@ -17,7 +17,7 @@ import { createConnection } from 'node:net';
 
 export interface TestRedis {
   readonly port: number;
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>`, with `:<password>@` when started with one */
   readonly url: string;
   readonly pid: number | undefined;
   /** SIGTERM by pid, waits for the exit. */
@@ -49,7 +49,7 @@ function freePort(): Promise<number> {
 }
 
 /** Sends one command as RESP and returns the first reply line (`+OK`, `:1`, `$3` …) or the bulk string. */
-function resp(port: number, args: string[], timeoutMs = 1_000): Promise<string> {
+function resp(port: number, args: string[], timeoutMs = 1_000, password?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let buffer = '';
@@ -61,8 +61,17 @@ function resp(port: number, args: string[], timeoutMs = 1_000): Promise<string> 
       clearTimeout(timer);
       reject(error);
     });
+    let authReply = password !== undefined;
     socket.on('data', (chunk) => {
       buffer += chunk.toString('utf8');
+      if (authReply) {
+        const end = buffer.indexOf('\r\n');
+        if (end < 0) return;
+        if (buffer.slice(0, end) !== '+OK') return finish(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        authReply = false;
+        if (buffer === '') return;
+      }
       const lines = buffer.split('\r\n');
       if (lines.length < 2) return;
       const first = lines[0] ?? '';
@@ -76,16 +85,17 @@ function resp(port: number, args: string[], timeoutMs = 1_000): Promise<string> 
       socket.end();
       resolve(reply);
     };
-    socket.write(`*${args.length}\r\n${args.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`);
+    const encode = (parts: string[]) => `*${parts.length}\r\n${parts.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+    socket.write((password !== undefined ? encode(['AUTH', password]) : '') + encode(args));
   });
 }
 
-async function waitForPing(port: number, child: ChildProcess, timeoutMs = 5_000): Promise<void> {
+async function waitForPing(port: number, child: ChildProcess, password: string | undefined, timeoutMs = 5_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode} before answering on ${port}`);
     try {
-      if ((await resp(port, ['PING'], 200)) === '+PONG') return;
+      if ((await resp(port, ['PING'], 200, password)) === '+PONG') return;
     } catch {
       // not listening yet
     }
@@ -98,15 +108,22 @@ function exitOf(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
-export async function startRedis(): Promise<TestRedis> {
+export interface StartRedisOptions {
+  /** Started with `--requirepass`; the URL then carries it (`redis://:<password>@127.0.0.1:<port>`). */
+  password?: string;
+}
+
+export async function startRedis(options: StartRedisOptions = {}): Promise<TestRedis> {
   if (!redisServerAvailable()) throw new Error(REDIS_MISSING);
   const port = await freePort();
+  const { password } = options;
+  const auth = password === undefined ? [] : ['--requirepass', password];
   let child: ChildProcess;
   const launch = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning', ...auth], {
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    await waitForPing(port, child);
+    await waitForPing(port, child, password);
   };
   const signal = async (name: NodeJS.Signals) => {
     const exited = exitOf(child);
@@ -116,7 +133,7 @@ export async function startRedis(): Promise<TestRedis> {
   await launch();
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: password === undefined ? `redis://127.0.0.1:${port}` : `redis://:${encodeURIComponent(password)}@127.0.0.1:${port}`,
     get pid() {
       return child.pid;
     },
@@ -126,6 +143,6 @@ export async function startRedis(): Promise<TestRedis> {
       await signal('SIGKILL');
       await launch();
     },
-    command: (...args) => resp(port, args),
+    command: (...args) => resp(port, args, 1_000, password),
   };
 }
