@@ -22,7 +22,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
-import { SharedRedis } from './shared/redis.js';
+import { SharedRedis } from './redis/shared-redis.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
 import { AccountView } from './account/account-view.js';
 import { FuturesFeed } from './account/feed.js';

@@ -14,7 +14,7 @@
  *   2  config          environment → typed configuration
  *   2  contract        loads openapi.yaml / asyncapi.yaml (validation for both edges)
  *   3  observability   logs and metrics
- *   4  shared          the Redis every replica shares (REDIS_URL): connection, status, pub/sub
+ *   4  redis           the Redis every replica shares (REDIS_URL): connection, status, pub/sub
  *   5  request-scope   the caller and deadline of the request being served
  *   6  switch          the FEATURE_FUTURES kill switch
  *   7  kucoin          the KuCoin REST client, signer, stream connection and supervisor
@@ -50,7 +50,7 @@ const LAYERS: Record<string, number> = {
   config: 2,
   contract: 2,
   observability: 3,
-  shared: 4,
+  redis: 4,
   'request-scope': 5,
   switch: 6,
   kucoin: 7,
