@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
-import type { RedisUse } from '../shared/redis.js';
 import type { Pool } from './endpoints.js';
 import type { RedisRateBudget } from './rate-budget-redis.js';
 import type { Claim, RateBudget, Reservation, UpstreamBudget } from './rate-budget.js';
@@ -16,7 +15,7 @@ export function accountTag(credentials: { key: string } | null): string {
 /** What the shared budget needs of SharedRedis. */
 export interface BudgetRedis {
   readonly up: boolean;
-  failed(use: RedisUse, error: unknown): void;
+  failed(use: 'budget', error: unknown): void;
 }
 
 export interface SharedBudgetMetrics {

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { RedisUse } from '../../shared/redis.js';
 
 /** What a connection attempt may do now: start, or wait `retryInMs` (plus up to `jitterMs`). */
 export type PaceVerdict = { admitted: true; limiter: 'shared' | 'local' } | { admitted: false; limiter: 'shared' | 'local'; retryInMs: number; jitterMs: number };
@@ -12,7 +11,7 @@ export interface ConnectPacing {
 
 export interface ConnectPacerOptions {
   /** The shared Redis (SharedRedis); without it the process paces itself alone. */
-  shared?: { client: Redis; key(...parts: string[]): string; readonly up: boolean; failed(use: RedisUse, error: unknown): void };
+  shared?: { client: Redis; key(...parts: string[]): string; readonly up: boolean; failed(use: 'stream_pacing', error: unknown): void };
   /** Whose connections these are (a fingerprint of the KuCoin API key, never the key). */
   account: string;
   /** New connections per window, for the whole account. Default 4. */
