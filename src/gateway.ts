@@ -17,7 +17,10 @@ import { compileValidatorsSoon, createOpenApiBackend } from './http/openapi-back
 import { createFuturesServices, type FuturesServices } from './futures/services.js';
 import { KucoinClient } from './kucoin/client.js';
 import { UpstreamSupervisor } from './kucoin/stream/supervisor.js';
-import { RateBudget } from './kucoin/rate-budget.js';
+import { RateBudget, type UpstreamBudget } from './kucoin/rate-budget.js';
+import { RedisRateBudget } from './kucoin/rate-budget-redis.js';
+import { accountTag, SharedRateBudget } from './kucoin/rate-budget-shared.js';
+import { ConnectPacer } from './kucoin/stream/pacing.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
@@ -106,6 +109,22 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     connectionsCheckingInterval: 1_000,
   });
 
+  // docs/kucoin.md "Envelope, statuses and rate limits": the Public pool is 2000 per 30 s at every VIP level.
+  // The write reserve is kept in the Futures pool, where orders, cancels and closes are spent; the
+  // Public pool serves reads (funding, contracts, the server time, risk-limit tiers), and a
+  // reserve there only took a fifth of it from them (a 5-minute soak's funding reads were refused).
+  const budgetRules = { limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, reservedPools: ['futures'] as const, metrics };
+  const account = accountTag(config.kucoin.credentials);
+  const ownBudget = new RateBudget(budgetRules);
+  // With REDIS_URL every replica spends one budget; this replica's own is its fallback.
+  const budget: UpstreamBudget = shared
+    ? new SharedRateBudget({
+        store: new RedisRateBudget({ ...budgetRules, client: shared.client, key: (...parts) => shared.key(...parts), account, leaseMs: Math.max(30_000, 2 * config.upstreamTimeoutMs) }),
+        local: ownBudget,
+        redis: shared,
+        metrics,
+      })
+    : ownBudget;
   const kucoin = new KucoinClient({
     baseUrl: config.futuresBaseUrl,
     credentials: config.kucoin.credentials,
@@ -117,11 +136,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     admits: () => futuresSwitch.enabled,
     logger,
     metrics,
-    // docs/kucoin.md "Envelope, statuses and rate limits": the Public pool is 2000 per 30 s at every VIP level.
-    // The write reserve is kept in the Futures pool, where orders, cancels and closes are spent; the
-    // Public pool serves reads (funding, contracts, the server time, risk-limit tiers), and a
-    // reserve there only took a fifth of it from them (a 5-minute soak's funding reads were refused).
-    budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, reservedPools: ['futures'], metrics }),
+    budget,
   });
   // The operations without the KuCoin stream: the feed reads its snapshots through them.
   const operations = createFuturesServices(kucoin, logger, config.stateDir);
@@ -132,7 +147,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     !config.exchangeKucoin ? 'The KuCoin provider is disabled (EXCHANGE_KUCOIN=false).'
     : config.kucoin.credentials === null ? 'KuCoin credentials are not configured: no live positions, orders or funding.'
     : undefined;
-  const upstream = feedUnavailable === undefined ? (options.upstream ?? new UpstreamSupervisor({ client: kucoin, logger, metrics })) : undefined;
+  const upstream = feedUnavailable === undefined ? (options.upstream ?? new UpstreamSupervisor({ client: kucoin, logger, metrics, pacing: new ConnectPacer({ account, ...(shared ? { shared } : {}) }) })) : undefined;
   const feed = upstream ? new FuturesFeed({ upstream, services: operations, logger, metrics, ...options.feed }) : undefined;
   const futures: FuturesServices = {
     ...operations,

@@ -5,7 +5,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { currentScope } from '../request-scope.js';
 import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';
 import { toGatewayError } from './error-map.js';
-import { GATEWAY_CALLER, RateBudget } from './rate-budget.js';
+import { GATEWAY_CALLER, type Reservation, type UpstreamBudget } from './rate-budget.js';
 import { signedHeaders, type KucoinCredentials } from './signer.js';
 import { breakerGroups, createBreakers, markOwnRefusal, retryOutages, UpstreamRefused, type BreakerGroup } from './upstream-policy.js';
 
@@ -16,7 +16,8 @@ export interface KucoinClientOptions {
   timeoutMs: number;
   logger: Logger;
   metrics: Metrics;
-  budget: RateBudget;
+  /** The in-process RateBudget, or the budget every replica shares (SharedRateBudget). */
+  budget: UpstreamBudget;
   now?: () => number;
   /** Reads only: attempts in all (1 = no retry). */
   readAttempts?: number;
@@ -197,31 +198,43 @@ export class KucoinClient {
     const { endpoint, name, context } = request;
     const { metrics, budget, logger } = this.#options;
     const label = `${endpoint.method} ${endpoint.path}`;
-    // From here to fetch() nothing awaits: what the gate and the deadline allow is what is sent.
+    // Checked before the budget too, so a refused call spends no Redis round trip.
     if (this.#options.admits?.() === false) throw new UpstreamRefused(context);
+    if (this.#tryTimeout(request) <= 0) throw this.#deadlineSpent(label, context);
+
+    let reservation: Reservation;
+    try {
+      // Outside a request (the live feed, its token) the call is the gateway's own, made for every client.
+      const reserved = budget.reserve(endpoint.pool, endpoint.weight, context, { caller: currentScope()?.caller ?? GATEWAY_CALLER, spend: endpoint.spend });
+      // The in-process budget answers synchronously: no await, so nothing changes between it and fetch.
+      reservation = reserved instanceof Promise ? await reserved : reserved;
+    } catch (error) {
+      metrics.upstreamCalls.inc({ endpoint: label, outcome: 'budget' });
+      metrics.rateLimitHits.inc({ side: 'upstream' });
+      throw error;
+    }
+
+    // From here to fetch() nothing awaits: what the gate and the deadline allow is what is sent.
+    // The shared budget's reserve awaited Redis, so both are asked again, and a refusal gives the weight back.
+    if (this.#options.admits?.() === false) {
+      void reservation.release();
+      throw new UpstreamRefused(context);
+    }
     const timeoutMs = this.#tryTimeout(request);
     if (timeoutMs <= 0) {
-      metrics.upstreamCalls.inc({ endpoint: label, outcome: 'deadline' });
-      const spent = new GatewayError('UPSTREAM_TIMEOUT', `The request's time for KuCoin ran out before ${context}; nothing was sent.`, { notSent: true });
-      markOwnRefusal(spent);
-      throw spent;
+      void reservation.release();
+      throw this.#deadlineSpent(label, context);
     }
     const headers: Record<string, string> = { accept: 'application/json' };
     if (request.body !== '') headers['content-type'] = 'application/json';
     if (endpoint.signed) {
       const credentials = this.#options.credentials;
-      if (credentials === null) throw new GatewayError('CREDENTIALS_MISSING', `KuCoin credentials are not configured; cannot ${context}.`);
+      if (credentials === null) {
+        void reservation.release();
+        throw new GatewayError('CREDENTIALS_MISSING', `KuCoin credentials are not configured; cannot ${context}.`);
+      }
       const timestamp = String(this.#now() + (this.#clockOffsetMs ?? 0));
       Object.assign(headers, signedHeaders(credentials, this.#options.keyVersion, timestamp, endpoint.method, request.signedPath, request.body));
-    }
-
-    try {
-      // Outside a request (the live feed, its token) the call is the gateway's own, made for every client.
-      budget.reserve(endpoint.pool, endpoint.weight, context, { caller: currentScope()?.caller ?? GATEWAY_CALLER, spend: endpoint.spend });
-    } catch (error) {
-      metrics.upstreamCalls.inc({ endpoint: label, outcome: 'budget' });
-      metrics.rateLimitHits.inc({ side: 'upstream' });
-      throw error;
     }
 
     const started = this.#now();
@@ -241,7 +254,7 @@ export class KucoinClient {
       });
       text = await response.text();
     } catch (error) {
-      budget.settle(endpoint.pool, endpoint.weight);
+      void reservation.settle();
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       outcome(timedOut ? 'timeout' : 'network');
       metrics.providerErrors.inc({ code: timedOut ? 'timeout' : 'network' });
@@ -256,7 +269,7 @@ export class KucoinClient {
     }
 
     const limits = rateLimitHeaders(response.headers);
-    budget.settle(endpoint.pool, endpoint.weight, limits);
+    void reservation.settle(limits);
     metrics.upstreamBudgetRemaining.set({ pool: endpoint.pool }, budget.remaining(endpoint.pool));
 
     let envelope: { code?: unknown; msg?: unknown; data?: unknown } | undefined;
@@ -285,7 +298,7 @@ export class KucoinClient {
       context,
     );
     if (error.code === 'UPSTREAM_RATE_LIMITED') {
-      budget.exhaust(endpoint.pool, limits.resetMs);
+      void reservation.exhaust(limits.resetMs);
       metrics.rateLimitHits.inc({ side: 'upstream' });
     }
     // An HTTP 5xx is KuCoin failing, whatever code its body carries (its outages answer 500000 in
@@ -294,6 +307,13 @@ export class KucoinClient {
     metrics.providerErrors.inc({ code: code ?? `HTTP ${response.status}` });
     logger.warn({ event: 'upstream_error', endpoint: label, httpStatus: response.status, upstreamCode: code, mapped: error.code }, `KuCoin ${name}: ${error.code}`);
     throw error;
+  }
+
+  #deadlineSpent(label: string, context: string): GatewayError {
+    this.#options.metrics.upstreamCalls.inc({ endpoint: label, outcome: 'deadline' });
+    const spent = new GatewayError('UPSTREAM_TIMEOUT', `The request's time for KuCoin ran out before ${context}; nothing was sent.`, { notSent: true });
+    markOwnRefusal(spent);
+    return spent;
   }
 
   /** One try's timeout: UPSTREAM_TIMEOUT_MS, cut to what the request's deadline leaves (minus what the caller keeps for later). */

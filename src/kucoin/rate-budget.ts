@@ -24,6 +24,32 @@ export type RefusalKind = 'pool' | 'read_reserve' | 'read_share';
 export interface BudgetMetrics {
   upstreamBudgetWriteReserve: { set(labels: { pool: Pool }, value: number): void };
   upstreamBudgetRefusals: { inc(labels: { pool: Pool; kind: RefusalKind }): void };
+  /** Set by the shared budget on every answer from Redis (the client sets it after each call). */
+  upstreamBudgetRemaining?: { set(labels: { pool: Pool }, value: number): void };
+}
+
+/**
+ * One reserved call. Exactly one of `settle` (it was sent) or `release` (it was not) ends it; a
+ * second end is ignored. The shared budget's promises never reject: a Redis failure is counted.
+ */
+export interface Reservation {
+  /** The call ended; with KuCoin's headers when it answered (see RateBudget's `settle`). */
+  settle(headers?: PoolHeaders): void | Promise<void>;
+  /** KuCoin answered 429000: the pool is spent until the reset it announced. */
+  exhaust(resetMs: number | undefined): void | Promise<void>;
+  /** Not sent after all (the kill switch or the deadline stopped it): the weight is given back. */
+  release(): void | Promise<void>;
+}
+
+/**
+ * What KucoinClient needs of a budget: the in-process RateBudget (synchronous, REDIS_URL unset) or
+ * the budget every replica shares (rate-budget-shared.ts). `reserve` throws (or rejects with)
+ * UPSTREAM_RATE_LIMITED without spending anything.
+ */
+export interface UpstreamBudget {
+  reserve(pool: Pool, weight: number, context: string, claim?: Claim): Reservation | Promise<Reservation>;
+  /** What is left of the pool, as last known (for the gauge). */
+  remaining(pool: Pool): number;
 }
 
 interface PoolState {
@@ -89,7 +115,7 @@ const NEWCOMER_SHARE = 0.1;
  *   NEWCOMER_SHARE, so a caller arriving mid-window is served at once rather than after the reset.
  * Both are checked in O(1); the per-caller counts are dropped when the window rolls over.
  */
-export class RateBudget {
+export class RateBudget implements UpstreamBudget {
   readonly #pools = new Map<Pool, PoolState>();
   /** Weight reserved by calls sent and not yet settled, per pool (kept across windows). */
   readonly #inFlight = new Map<Pool, number>();
@@ -136,7 +162,7 @@ export class RateBudget {
    * Takes `weight` from the pool for `claim` or throws UPSTREAM_RATE_LIMITED without spending
    * anything. Without a claim the call is the gateway's own write.
    */
-  reserve(pool: Pool, weight: number, context: string, claim: Claim = { caller: GATEWAY_CALLER, spend: 'write' }): void {
+  reserve(pool: Pool, weight: number, context: string, claim: Claim = { caller: GATEWAY_CALLER, spend: 'write' }): Reservation {
     const state = this.#state(pool);
     const floor = Math.ceil(state.limit * this.#headroom);
     if (claim.spend === 'write') {
@@ -166,6 +192,25 @@ export class RateBudget {
     }
     state.remaining -= weight;
     this.#inFlight.set(pool, this.inFlight(pool) + weight);
+    let open = true;
+    return {
+      settle: (headers) => {
+        if (!open) return;
+        open = false;
+        this.#settle(pool, weight, headers);
+      },
+      exhaust: (resetMs) => this.exhaust(pool, resetMs),
+      release: () => {
+        if (!open) return;
+        open = false;
+        this.#inFlight.set(pool, Math.max(0, this.inFlight(pool) - weight));
+        // Given back only to the window it was taken from.
+        if (this.#pools.get(pool) !== state || this.#now() >= state.resetAt) return;
+        state.remaining = Math.min(state.limit, state.remaining + weight);
+        const spent = state.readers.get(claim.caller);
+        if (claim.spend === 'read' && spent !== undefined) state.readers.set(claim.caller, Math.max(0, spent - weight));
+      },
+    };
   }
 
   #reserveOf(pool: Pool, limit: number): number {
@@ -183,7 +228,7 @@ export class RateBudget {
    * count wins over ours, less what is still in flight (U-TRANS `processLimit`: reset is in
    * milliseconds). Without them (no answer), the weight stays spent: KuCoin may have counted it.
    */
-  settle(pool: Pool, weight: number, headers: PoolHeaders = {}): void {
+  #settle(pool: Pool, weight: number, headers: PoolHeaders = {}): void {
     const inFlight = Math.max(0, this.inFlight(pool) - weight);
     this.#inFlight.set(pool, inFlight);
     const state = this.#state(pool);
@@ -193,6 +238,14 @@ export class RateBudget {
     }
     if (headers.remaining !== undefined) state.remaining = Math.max(0, headers.remaining - inFlight);
     if (headers.resetMs !== undefined) state.resetAt = this.#now() + headers.resetMs;
+  }
+
+  /**
+   * KuCoin's headers from a call this budget did not reserve (the shared budget keeps this
+   * replica's own budget current with them, for when Redis fails).
+   */
+  correct(pool: Pool, headers: PoolHeaders): void {
+    this.#settle(pool, 0, headers);
   }
 
   inFlight(pool: Pool): number {

@@ -93,6 +93,17 @@ export function createMetrics() {
       labelNames: ['pool', 'kind'] as const,
       registers: [registry],
     }),
+    upstreamBudgetFallbacks: new Counter({
+      name: 'gateway_upstream_budget_fallbacks_total',
+      help: "KuCoin calls reserved in this replica's own rate budget because the shared one (REDIS_URL) could not be reached, by pool.",
+      labelNames: ['pool'] as const,
+      registers: [registry],
+    }),
+    upstreamBudgetShared: new Gauge({
+      name: 'gateway_upstream_budget_shared',
+      help: "The rate budget in use: 1 the one every replica shares in Redis, 0 this replica's own (no REDIS_URL, or Redis unreachable).",
+      registers: [registry],
+    }),
     wsClosed: new Counter({
       name: 'gateway_ws_closed_total',
       help: '/ws/futures sockets closed by the gateway, by close code.',
@@ -109,6 +120,12 @@ export function createMetrics() {
       name: 'gateway_upstream_ws_reconnects_total',
       help: 'New KuCoin WebSocket connections opened after the first, by why (rotation, welcome_timeout, pong_timeout, ack_timeout, dropped, server_closed, connect_failed, token_refused, upgrade_refused, token_unavailable).',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    upstreamWsPaced: new Counter({
+      name: 'gateway_upstream_ws_paced_total',
+      help: 'KuCoin WebSocket connection attempts held back to keep the account under 30 new connections a minute, by limiter: "shared" (every replica, Redis) or "local" (this replica alone).',
+      labelNames: ['limiter'] as const,
       registers: [registry],
     }),
     upstreamWsDisconnectStreak: new Gauge({

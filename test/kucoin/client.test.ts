@@ -4,7 +4,7 @@ import { HttpResponse, delay, http } from 'msw';
 import { setupServer } from 'msw/node';
 import { pino } from 'pino';
 import { parse } from 'yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { errorCatalogue } from '../../src/errors.js';
 import { KucoinClient, type KucoinClientOptions } from '../../src/kucoin/client.js';
 import { breakerGroups, UpstreamRefused } from '../../src/kucoin/upstream-policy.js';
@@ -12,7 +12,7 @@ import { endpoints } from '../../src/kucoin/endpoints.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { runInScope } from '../../src/request-scope.js';
 import { kucoinCodeTable } from '../../src/kucoin/error-map.js';
-import { RateBudget } from '../../src/kucoin/rate-budget.js';
+import { RateBudget, type Reservation, type UpstreamBudget } from '../../src/kucoin/rate-budget.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { openapiPath } from '../../src/paths.js';
 import { allowLoopback } from '../support/http-client.js';
@@ -385,6 +385,49 @@ describe('the gate (admits)', () => {
     expect(await breakerGauge(metrics, 'order-writes')).toBe(0);
     open = true;
     await expect(client.call('placeOrder', { body: {}, context: 'x' })).resolves.toEqual({ orderId: '1', clientOid: 'c1' });
+  });
+});
+
+describe('a budget that answers later (the shared one, in Redis)', () => {
+  /** A budget whose reservations the test answers, recording how each one ended. */
+  function laterBudget() {
+    const ended: string[] = [];
+    let answer: (() => void) | undefined;
+    const budget: UpstreamBudget = {
+      reserve: () =>
+        new Promise<Reservation>((resolve) => {
+          answer = () => resolve({ settle: () => void ended.push('settle'), exhaust: () => void ended.push('exhaust'), release: () => void ended.push('release') });
+        }),
+      remaining: () => 100,
+    };
+    return { budget, ended, pending: () => answer !== undefined, answer: () => answer!() };
+  }
+
+  it('asks the gate again after the reserve: a flip while the budget answered sends nothing and gives the weight back', async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), ok([]))));
+    const later = laterBudget();
+    let open = true;
+    const { client } = makeClient({ admits: () => open, budget: later.budget, readAttempts: 1 });
+    const reading = client.call('contractsActive', { context: 'x' }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(later.pending()).toBe(true));
+    // The kill switch flips while the shared budget is answering.
+    open = false;
+    later.answer();
+    expect(await reading).toBeInstanceOf(UpstreamRefused);
+    expect(calls).toBe(0);
+    expect(later.ended).toEqual(['release']);
+  });
+
+  it('settles with the headers once KuCoin answered', async () => {
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ok([], { headers: { 'gw-ratelimit-remaining': '7' } })));
+    const later = laterBudget();
+    const { client } = makeClient({ budget: later.budget });
+    const reading = client.call('contractsActive', { context: 'x' });
+    await vi.waitFor(() => expect(later.pending()).toBe(true));
+    later.answer();
+    await expect(reading).resolves.toEqual([]);
+    expect(later.ended).toEqual(['settle']);
   });
 });
 

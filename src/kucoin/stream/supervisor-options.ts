@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Metrics } from '../../observability/metrics.js';
 import type { BulletSource } from './bullet.js';
+import type { ConnectPacing } from './pacing.js';
 
 export interface SupervisorOptions {
   /** For bullet-private tokens; a KucoinClient. */
@@ -28,6 +29,11 @@ export interface SupervisorOptions {
   stableAfterMs?: number;
   /** The jitter's and the server choice's randomness in [0, 1); default Math.random. */
   random?: () => number;
+  /**
+   * Asked before every new connection attempt (initial, reconnect, rotation): the account's new
+   * connections are capped across replicas (pacing.ts). None: attempts follow the backoff only.
+   */
+  pacing?: ConnectPacing;
 }
 
 export interface SupervisorTiming {

@@ -34,7 +34,7 @@ interface Attempt {
   cancelled: boolean;
 }
 
-type TimerName = 'linger' | 'retry' | 'rotate' | 'stable' | 'handover';
+type TimerName = 'linger' | 'retry' | 'rotate' | 'stable' | 'handover' | 'pace';
 
 const STATES: readonly UpstreamState[] = ['idle', 'connecting', 'up', 'reconnecting', 'closed'];
 /** KuCoin's frames are a few KB; the `ws` default of 100 MiB is not a limit worth one peer's memory. */
@@ -79,7 +79,10 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     rotate: undefined,
     stable: undefined,
     handover: undefined,
+    pace: undefined,
   };
+  /** Ends a pacing wait early (the supervisor stopped). */
+  #wakePace: (() => void) | undefined;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -189,6 +192,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     this.#handover = this.#active ? new Handover() : undefined;
     let link: Link | undefined;
     try {
+      if (!(await this.#paced(attempt))) return;
       const bullet = await fetchBullet(this.#o.client, this.#random);
       if (attempt.cancelled) return;
       const connectId = randomUUID();
@@ -239,6 +243,38 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
       this.#handover = undefined;
       if (link) void link.conn.close();
       this.#attemptFailed(error, link);
+    }
+  }
+
+  /**
+   * Waits until the account may open one more connection (pacing.ts): a refusal waits what the
+   * limiter says plus jitter, so replicas refused together do not come back together. False when
+   * the attempt was cancelled meanwhile.
+   */
+  async #paced(attempt: Attempt): Promise<boolean> {
+    const pacing = this.#o.pacing;
+    if (!pacing) return true;
+    for (;;) {
+      let verdict;
+      try {
+        verdict = await pacing.take();
+      } catch (error) {
+        // A limiter that cannot answer must not stop reconnecting: the backoff still spaces attempts.
+        this.#logger.warn({ event: 'upstream_ws_pacing_failed', err: { message: error instanceof Error ? error.message : String(error) } }, 'connection pacing failed; connecting anyway');
+        return !attempt.cancelled;
+      }
+      if (attempt.cancelled) return false;
+      if (verdict.admitted) return true;
+      const delayMs = verdict.retryInMs + Math.floor(this.#random() * verdict.jitterMs);
+      this.#metrics.upstreamWsPaced.inc({ limiter: verdict.limiter });
+      this.#logger.info({ event: 'upstream_ws_paced', limiter: verdict.limiter, delayMs }, `KuCoin connection attempts are paced; waiting ${delayMs} ms`);
+      await new Promise<void>((resolve) => {
+        this.#wakePace = resolve;
+        this.#timers.pace = setTimeout(resolve, delayMs).unref();
+      });
+      this.#timers.pace = undefined;
+      this.#wakePace = undefined;
+      if (attempt.cancelled) return false;
     }
   }
 
@@ -349,6 +385,7 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
   #stop(next: 'idle' | 'closed'): Promise<void> {
     for (const name of Object.keys(this.#timers) as TimerName[]) this.#clearTimer(name);
     if (this.#attempt) this.#attempt.cancelled = true;
+    this.#wakePace?.();
     this.#attempt = undefined;
     this.#active = undefined;
     this.#handover = undefined;
