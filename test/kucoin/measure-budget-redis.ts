@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { RateBudget } from '../../src/kucoin/rate-budget.js';
 import { RedisRateBudget } from '../../src/kucoin/rate-budget-redis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { SharedRedis } from '../../src/shared/redis.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { startRedis } from '../support/redis.js';
 
 const PAIRS = 5_000;

@@ -10,7 +10,7 @@ import { RateBudget, type Claim, type Reservation } from '../../src/kucoin/rate-
 import { RedisRateBudget } from '../../src/kucoin/rate-budget-redis.js';
 import { SharedRateBudget } from '../../src/kucoin/rate-budget-shared.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { SharedRedis } from '../../src/shared/redis.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { metric, waitFor } from './stream-supervisor-harness.js';
 

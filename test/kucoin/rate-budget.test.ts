@@ -6,7 +6,7 @@ import { endpoints, type Pool } from '../../src/kucoin/endpoints.js';
 import { RateBudget, type Claim, type RateBudgetOptions, type RefusalKind, type Reservation } from '../../src/kucoin/rate-budget.js';
 import { RedisRateBudget } from '../../src/kucoin/rate-budget-redis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { SharedRedis } from '../../src/shared/redis.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 /** One budget under test, whichever its store: the in-process one answers at once, Redis's later. */

@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { ConnectPacer } from '../../src/kucoin/stream/pacing.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { SharedRedis } from '../../src/shared/redis.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { cleanUp, fakeClient, metric, sleep, startRaw, supervise, waitFor, type Answer } from './stream-supervisor-harness.js';
 
