@@ -8,7 +8,7 @@ import express from 'express';
 import { createApp } from './http/app.js';
 import { expressServerClasses } from './http/express-server.js';
 import { createPlainUpgradeServer } from './http/plain-upgrade.js';
-import { callerKey, createUpgradeCounter } from './http/rate-limit.js';
+import { callerKey, createUpgradeCounter, shareInboundWindows } from './http/rate-limit.js';
 import { KeyRing } from './edge/security.js';
 import { bundleAsyncApiDocument, loadOpenApiDocument } from './contract/documents.js';
 import { renderDocsPage } from './http/docs-page.js';
@@ -153,6 +153,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   // Configured keys, hashed once: the HTTP routes and the /ws/futures upgrade check callers with it.
   const keys = new KeyRing(config.apiKeys, config.adminApiKeys);
+  // REDIS_URL: one inbound window per caller across the replicas (this replica's own while Redis is down).
+  if (shared) shareInboundWindows(config, keys, shared);
   const socket = attachFuturesSocket(server, {
     config,
     keys,
