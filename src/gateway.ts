@@ -24,7 +24,8 @@ import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { SharedRedis } from './shared/redis.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
-import { AccountView } from './account/account-view.js';
+import { AccountView, DEFAULT_WRITE_DEADLINE_MS } from './account/account-view.js';
+import { SharedFences } from './account/shared-fences.js';
 import { FuturesFeed } from './account/feed.js';
 import type { UpstreamFeedSource } from './account/feed-upstream.js';
 import { attachFuturesSocket, CloseCode } from './ws/futures-socket.js';
@@ -142,7 +143,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     riskLimitStream: feed,
   };
   const { enabled, lingerMs } = config.readsFromStream;
-  const accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
+  // REDIS_URL: every replica's writes fence every replica's list reads (src/account/shared-fences.ts).
+  const writeDeadlineMs = options.accountView?.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS;
+  const sharedFences = shared ? new SharedFences(shared, { deadlineMs: writeDeadlineMs, settingsKeepMs: lingerMs }) : undefined;
+  const accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, writeDeadlineMs, sharedFences });
   // Off means no upstream connection. The /ws/futures clients are closed with 4404 by the
   // flip itself; the stream a REST read started is left now, and the KuCoin connection closes as
   // soon as the last of those clients is gone, without the supervisor's usual linger.
