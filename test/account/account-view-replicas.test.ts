@@ -160,6 +160,22 @@ describe('read-your-writes across replicas', () => {
     expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(DEADLINE_MS - 50);
   });
 
+  it('a leverage change through A (pushed on no topic) makes B re-snapshot, also when B reads only after the write deadline', async () => {
+    await startBoth();
+    await untilStream(callB, '/api/futures/positions');
+    kucoin.server.use(
+      http.get(`${KUCOIN}/api/v2/position/getMarginMode`, ({ request: req }) => json({ symbol: new URL(req.url).searchParams.get('symbol'), marginMode: 'CROSS' })),
+      http.post(`${KUCOIN}/api/v2/changeCrossUserLeverage`, () => json(true)),
+      http.get(`${KUCOIN}/api/v1/positions`, () => json([{ ...POSITION, leverage: 7, realLeverage: 7 }])),
+    );
+    const changed = await callA('PUT', '/api/futures/leverage', { json: { symbol: 'XBTUSDTM', leverage: 7, marginMode: 'cross' } });
+    expect(changed.status).toBe(200);
+    // The scenario, not a wait for a condition: B's first read comes after A's write deadline.
+    await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + 100));
+    expect((await callB('GET', '/api/futures/positions')).body.data[0].leverage).toBe(7);
+    expect((await untilStream(callB, '/api/futures/positions')).body.data[0].leverage).toBe(7);
+  });
+
   it("serves B's lists from KuCoin while the fences cannot be read, and answers A's writes, without a 5xx", async () => {
     await startBoth();
     await untilStream(callB, '/api/futures/orders');
