@@ -13,7 +13,13 @@ import type { SharedRedis } from '../shared/redis.js';
  * (Redis down at start, or down when a NOSCRIPT reload ran) would reject every later call. So after
  * any failure the scripts are loaded again before Redis is used; a Redis that restarted empty
  * answers NOSCRIPT, which rate-limit-redis itself recovers from by reloading.
+ *
+ * A Redis that is connected but slow fails a command only after the command timeout (500 ms): after
+ * any failure this store counts in memory for `RETRY_AFTER_MS` before it asks Redis again, so a
+ * slow Redis delays one request per second rather than every one.
  */
+const RETRY_AFTER_MS = 1_000;
+
 export class SharedInboundStore implements Store {
   readonly prefix: string;
   readonly #shared: SharedRedis;
@@ -23,9 +29,15 @@ export class SharedInboundStore implements Store {
   /** Set after a failure: the scripts are (re)loaded before Redis is used again. */
   #reload: Promise<void> | undefined;
   #needsLoad = true;
+  /** Memory only until then (epoch ms), after a failure. */
+  #retryAt = 0;
 
   constructor(shared: SharedRedis) {
     this.#shared = shared;
+    // A new connection: ask Redis again at once.
+    shared.onStatus((up) => {
+      if (up) this.#retryAt = 0;
+    });
     this.prefix = shared.key('inbound', '');
     this.#redis = new RedisStore({
       prefix: this.prefix,
@@ -62,8 +74,8 @@ export class SharedInboundStore implements Store {
   }
 
   async #either<T>(use: (store: RedisStore | MemoryStore) => Promise<T>): Promise<T> {
-    if (!this.#shared.up) {
-      this.#fallBack(new Error('shared Redis not connected'));
+    if (!this.#shared.up || Date.now() < this.#retryAt) {
+      this.#fallBack(new Error(this.#shared.up ? 'shared Redis failed a moment ago' : 'shared Redis not connected'), false);
       return use(this.#memory);
     }
     try {
@@ -90,7 +102,8 @@ export class SharedInboundStore implements Store {
     return this.#reload;
   }
 
-  #fallBack(error: unknown): void {
+  #fallBack(error: unknown, failedNow = true): void {
+    if (failedNow) this.#retryAt = Date.now() + RETRY_AFTER_MS;
     this.#needsLoad = true;
     this.#shared.failed('inbound_limit', error);
   }

@@ -136,6 +136,32 @@ describe('the shared inbound store when Redis goes away', () => {
     expect(await redis.command('GET', 'ns:inbound:n')).toBe('2');
   });
 
+  it('asks a Redis that stopped answering (connected, silent) once a second, not on every request', async () => {
+    const metrics = createMetrics();
+    const shared = sharedRedis('slow:', metrics);
+    expect(await shared.ready(3_000)).toBe(true);
+    const store = new SharedInboundStore(shared);
+    store.init({ windowMs: 60_000 } as Options);
+    expect((await store.increment('s')).totalHits).toBe(1);
+    process.kill(redis.pid!, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const hits: number[] = [];
+      for (let i = 0; i < 20; i++) hits.push((await store.increment('s')).totalHits);
+      // The first waits out the 500 ms command timeout; the rest count in memory at once.
+      expect(hits).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(Date.now() - started).toBeLessThan(900);
+      expect(await inboundErrors(metrics)).toBe(20);
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+    }
+    // Answering again: back on Redis within about a second.
+    await until(async () => {
+      await store.increment('s');
+      return Number(await redis.command('GET', 'slow:inbound:s')) > 2;
+    });
+  });
+
   it('uses Redis once it comes up when it was unreachable at start', async () => {
     await redis.kill();
     const metrics = createMetrics();
