@@ -13,9 +13,13 @@
  *   counted (`fences`) and the write answered; B may then serve a stale list until its stream shows
  *   the write (docs/operations.md).
  * - Reading fails (Redis down): the caller serves that read from KuCoin, as for its own unknown writes.
+ * - After a failed command Redis is not asked for `RETRY_AFTER_MS` (a connected but silent Redis
+ *   fails only after the 500 ms command timeout): reads go to KuCoin, writes answer unrecorded.
  */
 import { randomUUID } from 'node:crypto';
 import type { SharedRedis } from '../shared/redis.js';
+
+const RETRY_AFTER_MS = 1_000;
 
 /** What a write may have changed, known once it has answered. */
 export type WriteOutcome =
@@ -57,9 +61,14 @@ export class SharedFences {
   readonly #keepMs: number;
   readonly #now: () => number;
   #seq = 0;
+  /** Redis is not asked until then (epoch ms), after a failure. */
+  #retryAt = 0;
 
   constructor(shared: SharedRedis, options: SharedFencesOptions) {
     this.#shared = shared;
+    shared.onStatus((up) => {
+      if (up) this.#retryAt = 0;
+    });
     this.#key = shared.key('fences', 'account');
     this.#deadlineMs = options.deadlineMs;
     this.#keepMs = Math.max(options.deadlineMs, options.settingsKeepMs);
@@ -72,7 +81,7 @@ export class SharedFences {
     const until = now + this.#deadlineMs;
     const keep = write.kind === 'settings' ? now + this.#keepMs : until;
     const member: Member = { r: this.#replica, n: ++this.#seq, until, write };
-    if (!this.#shared.up) return this.#shared.failed('fences', new Error('shared Redis not connected'));
+    if (!this.#usable()) return;
     try {
       const replies = await this.#shared.client
         .multi()
@@ -83,21 +92,18 @@ export class SharedFences {
       const failed = replies?.find(([error]) => error !== null)?.[0];
       if (replies === null || failed) throw failed ?? new Error('fence transaction discarded');
     } catch (error) {
-      this.#shared.failed('fences', error);
+      this.#failed(error);
     }
   }
 
   /** The other replicas' writes still kept; undefined when Redis cannot be read (counted). */
   async others(): Promise<RemoteFence[] | undefined> {
-    if (!this.#shared.up) {
-      this.#shared.failed('fences', new Error('shared Redis not connected'));
-      return undefined;
-    }
+    if (!this.#usable()) return undefined;
     let members: string[];
     try {
       members = await this.#shared.client.zrangebyscore(this.#key, this.#now(), '+inf');
     } catch (error) {
-      this.#shared.failed('fences', error);
+      this.#failed(error);
       return undefined;
     }
     const fences: RemoteFence[] = [];
@@ -108,6 +114,18 @@ export class SharedFences {
       else if (member.r !== this.#replica) fences.push({ id: `${member.r}:${member.n}`, until: member.until, write: member.write });
     }
     return fences;
+  }
+
+  /** Whether to ask Redis now; counts the use it skips. */
+  #usable(): boolean {
+    if (this.#shared.up && Date.now() >= this.#retryAt) return true;
+    this.#shared.failed('fences', new Error(this.#shared.up ? 'shared Redis failed a moment ago' : 'shared Redis not connected'));
+    return false;
+  }
+
+  #failed(error: unknown): void {
+    this.#retryAt = Date.now() + RETRY_AFTER_MS;
+    this.#shared.failed('fences', error);
   }
 }
 

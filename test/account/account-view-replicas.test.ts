@@ -196,6 +196,31 @@ describe('read-your-writes across replicas', () => {
     expect(ids(await untilStream(callB, '/api/futures/orders'))).toContain(PLACED.id);
   });
 
+  it('with a Redis that stopped answering (connected, silent), waits out its command timeout once a second, not on every read or write', async () => {
+    await startBoth();
+    await untilStream(callB, '/api/futures/orders');
+    process.kill(redis.pid!, 'SIGSTOP');
+    try {
+      const order = { json: { symbol: 'XBTUSDTM', side: 'BUY', type: 'LIMIT', qty: 1, price: 60000 } };
+      expect((await callA('POST', '/api/futures/orders', order)).status).toBe(201);
+      // The first write's record waited out the 500 ms command timeout; the next one does not.
+      let started = Date.now();
+      expect((await callA('POST', '/api/futures/orders', order)).status).toBe(201);
+      expect(Date.now() - started).toBeLessThan(450);
+      kucoin.server.use(withPlaced());
+      started = Date.now();
+      for (let i = 0; i < 10; i++) {
+        const read = await callB('GET', '/api/futures/orders');
+        expect(read.headers.get('x-served-from')).toBe('upstream');
+        expect(ids(read)).toContain(PLACED.id);
+      }
+      // One 500 ms command timeout, then KuCoin at once (10 timeouts would be 5 s).
+      expect(Date.now() - started).toBeLessThan(1_500);
+    } finally {
+      process.kill(redis.pid!, 'SIGCONT');
+    }
+  });
+
   it('asks Redis once per list read served from the cache, and not at all for a read that goes to KuCoin', async () => {
     await startBoth();
     await untilStream(callB, '/api/futures/orders');
