@@ -24,6 +24,8 @@
  *   the same symbol's position overlap in time (or one whose outcome is unknown), none of them
  *   counts a position push as its own. Those fences close only by their deadline's re-snapshot, so
  *   a concurrent second order on a symbol never lets a read show the first order's fill as both.
+ * - Across replicas (REDIS_URL): every write is also recorded in Redis before it answers, and a read
+ *   about to be served from the cache first reads the other replicas' records (shared-fences.ts).
  */
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../errors.js';
@@ -221,7 +223,8 @@ export class AccountView {
    * goes to KuCoin.
    */
   async #currentAcrossReplicas(): Promise<FeedCache | undefined> {
-    if (!this.#shared || !this.#current()) return this.#current();
+    const first = this.#current();
+    if (!this.#shared || !first) return first;
     const others = await this.#shared.others();
     if (others === undefined) return undefined;
     const cache = this.#current(); // the read may have waited: check again
@@ -351,9 +354,9 @@ function contended(fence: Fence): boolean {
 }
 
 /**
- * Whether this feed's state holds what another replica's write did. Its fence's mark (the position
- * change count when the write started) is this replica's own, so a write that may have moved a
- * position is never taken as shown: it holds the cache path off until its deadline.
+ * Whether this replica's feed shows another replica's write. That write's position mark is the
+ * other replica's, so a write that may have moved a position (a MARKET order, a LIMIT order with a
+ * fill, a close) never counts as shown here: it keeps the cache path off until its deadline.
  */
 function shownElsewhere(write: SharedWrite, cache: FeedCache): boolean {
   switch (write.kind) {
