@@ -6,7 +6,8 @@
  * Two in-process gateways, one with its inbound limit in memory, one on a real redis-server on
  * loopback (REDIS_URL); the same sequential requests to each (an unknown route: the limiter and the
  * cheapest answer), interleaved in rounds so both see the same machine load. Then the fence read a
- * list read served from the cache makes (ZRANGEBYSCORE), alone.
+ * list read served from the cache makes (ZRANGEBYSCORE), alone. First, what RATE_LIMIT_MAX=100
+ * admits across three replicas behind a round-robin balancer, without and with REDIS_URL.
  */
 import pino from 'pino';
 import { startGateway } from '../support/gateway.js';
@@ -35,6 +36,19 @@ async function timed(times: number, run: () => Promise<unknown>): Promise<number
 }
 
 const redis = await startRedis();
+
+for (const withRedis of [false, true]) {
+  const replicaEnv = { RATE_LIMIT_MAX: '100', RATE_LIMIT_WINDOW_MS: '60000', LOG_LEVEL: 'warn', ...(withRedis ? { REDIS_URL: redis.url, REDIS_KEY_PREFIX: 'replicas:' } : {}) };
+  const replicas = await Promise.all([startGateway(replicaEnv), startGateway(replicaEnv), startGateway(replicaEnv)]);
+  try {
+    for (const replica of replicas) while (withRedis && (await replica.gateway.metrics.redisUp.get()).values[0]?.value !== 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    let admitted = 0;
+    for (let i = 0; i < 450; i++) if ((await fetch(`${replicas[i % 3]!.baseUrl}/api/no-such-route`)).status === 404) admitted += 1;
+    console.log(`RATE_LIMIT_MAX=100, 3 replicas, ${withRedis ? 'REDIS_URL set' : 'no REDIS_URL'}: ${admitted} of 450 requests admitted in one window`);
+  } finally {
+    await Promise.all(replicas.map((replica) => replica.stop()));
+  }
+}
 const env = { RATE_LIMIT_MAX: '100000000', RATE_LIMIT_WINDOW_MS: '60000', LOG_LEVEL: 'warn' };
 const memory = await startGateway(env);
 const shared = await startGateway({ ...env, REDIS_URL: redis.url });
