@@ -89,10 +89,11 @@ const windowsOfGateway = new WeakMap<KeyRing, Store>();
 function inboundWindows(keys: KeyRing, windowMs: number): Store {
   let store = windowsOfGateway.get(keys);
   if (store === undefined) {
-    store = new MemoryStore();
+    const memory = new MemoryStore();
     // express-rate-limit calls init again with the same window when the HTTP limiter is built.
-    void store.init?.({ windowMs } as Options);
-    windowsOfGateway.set(keys, store);
+    memory.init({ windowMs } as Options);
+    windowsOfGateway.set(keys, memory);
+    store = memory;
   }
   return store;
 }
