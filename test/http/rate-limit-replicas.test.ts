@@ -92,12 +92,14 @@ describe('the inbound limit across three replicas on one Redis', () => {
     const down: number[][] = [];
     for (const replica of replicas) {
       const statuses: number[] = [];
-      for (let i = 0; i < MAX + 5; i += 1) statuses.push(await hit(replica));
+      for (let i = 0; i < 5; i += 1) statuses.push(await upgrade(replica));
+      for (let i = 0; i < MAX; i += 1) statuses.push(await hit(replica));
+      statuses.push(await upgrade(replica));
       down.push(statuses);
     }
-    // Each replica's own memory window: MAX answered, then refused, nothing else.
+    // Each replica's own memory window, upgrades and requests together: MAX admitted, then refused, nothing else.
     for (const statuses of down) {
-      expect(tally(statuses)).toEqual({ 404: MAX, 429: 5 });
+      expect(tally(statuses)).toEqual({ 101: 5, 404: MAX - 5, 429: 6 });
       expect(statuses.indexOf(429)).toBe(MAX);
     }
     for (const replica of replicas) expect(await inboundErrors(replica)).toBeGreaterThan(0);
