@@ -8,7 +8,7 @@ import express from 'express';
 import { createApp } from './http/app.js';
 import { expressServerClasses } from './http/express-server.js';
 import { createPlainUpgradeServer } from './http/plain-upgrade.js';
-import { callerKey, createUpgradeCounter } from './http/rate-limit.js';
+import { callerKey, createUpgradeCounter, shareInboundWindows } from './http/rate-limit.js';
 import { KeyRing } from './edge/security.js';
 import { bundleAsyncApiDocument, loadOpenApiDocument } from './contract/documents.js';
 import { renderDocsPage } from './http/docs-page.js';
@@ -27,7 +27,8 @@ import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { SharedRedis } from './redis/shared-redis.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
-import { AccountView } from './account/account-view.js';
+import { AccountView, DEFAULT_WRITE_DEADLINE_MS } from './account/account-view.js';
+import { SharedFences } from './account/shared-fences.js';
 import { FuturesFeed } from './account/feed.js';
 import type { UpstreamFeedSource } from './account/feed-upstream.js';
 import { attachFuturesSocket, CloseCode } from './ws/futures-socket.js';
@@ -157,7 +158,10 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     riskLimitStream: feed,
   };
   const { enabled, lingerMs } = config.readsFromStream;
-  const accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, ...options.accountView });
+  // REDIS_URL: every replica's writes fence every replica's list reads (src/account/shared-fences.ts).
+  const writeDeadlineMs = options.accountView?.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS;
+  const sharedFences = shared ? new SharedFences(shared, { deadlineMs: writeDeadlineMs, settingsKeepMs: lingerMs }) : undefined;
+  const accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, writeDeadlineMs, sharedFences });
   // Off means no upstream connection. The /ws/futures clients are closed with 4404 by the
   // flip itself; the stream a REST read started is left now, and the KuCoin connection closes as
   // soon as the last of those clients is gone, without the supervisor's usual linger.
@@ -168,6 +172,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
 
   // Configured keys, hashed once: the HTTP routes and the /ws/futures upgrade check callers with it.
   const keys = new KeyRing(config.apiKeys, config.adminApiKeys);
+  // REDIS_URL: one inbound window per caller across the replicas (this replica's own while Redis is down).
+  if (shared) shareInboundWindows(config, keys, shared);
   const socket = attachFuturesSocket(server, {
     config,
     keys,

@@ -24,6 +24,8 @@
  *   the same symbol's position overlap in time (or one whose outcome is unknown), none of them
  *   counts a position push as its own. Those fences close only by their deadline's re-snapshot, so
  *   a concurrent second order on a symbol never lets a read show the first order's fill as both.
+ * - Across replicas (REDIS_URL): every write is also recorded in Redis before it answers, and a read
+ *   about to be served from the cache first reads the other replicas' records (shared-fences.ts).
  */
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../errors.js';
@@ -37,6 +39,7 @@ import type { FuturesDeps } from '../futures/deps.js';
 import type { FeedCache } from './feed-cache.js';
 import type { FuturesFeed } from './feed.js';
 import type { FeedSubscriber } from './feed-messages.js';
+import type { RemoteFence, SharedFences, SharedWrite, WriteOutcome } from './shared-fences.js';
 
 export type ReadSource = 'stream' | 'upstream';
 
@@ -52,11 +55,10 @@ export interface OrderListQuery {
   pageSize?: number;
 }
 
-/** What a write may have changed, known once it has answered. */
-export type WriteOutcome =
-  | { kind: 'order'; orderId: string; symbol: string; type: 'MARKET' | 'LIMIT' }
-  | { kind: 'cancel'; orderIds: readonly string[] }
-  | { kind: 'close'; orderId: string; symbol: string };
+export type { WriteOutcome };
+
+/** How long a write may go unseen by the feed before it re-snapshots, unless told otherwise. */
+export const DEFAULT_WRITE_DEADLINE_MS = 3_000;
 
 export interface AccountViewOptions {
   /** Undefined without a live feed (no credentials, provider off): every read goes to KuCoin. */
@@ -69,6 +71,8 @@ export interface AccountViewOptions {
   lingerMs: number;
   /** How long a write may go unseen by the feed before the feed re-snapshots; default 3000. */
   writeDeadlineMs?: number;
+  /** With REDIS_URL: the writes of every replica, so a write through another is never read stale here. */
+  sharedFences?: SharedFences;
   now?: () => number;
 }
 
@@ -102,6 +106,9 @@ export class AccountView {
   #lastRead = 0;
   #lingerTimer: NodeJS.Timeout | undefined;
   readonly #fences = new Set<Fence>();
+  readonly #shared: SharedFences | undefined;
+  /** Other replicas' settings changes this view has re-snapshotted for, by id, until they are dropped. */
+  readonly #resnapshotted = new Map<string, number>();
   #closed = false;
 
   constructor(options: AccountViewOptions) {
@@ -110,13 +117,14 @@ export class AccountView {
     this.#metrics = options.metrics;
     this.#enabled = options.enabled;
     this.#lingerMs = options.lingerMs;
-    this.#deadlineMs = options.writeDeadlineMs ?? 3_000;
+    this.#deadlineMs = options.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS;
     this.#now = options.now ?? Date.now;
+    this.#shared = options.sharedFences;
   }
 
   /** `GET /api/futures/positions`. */
   async listPositions(currency: string | undefined): Promise<Served<Position[]>> {
-    const cache = this.#current();
+    const cache = await this.#currentAcrossReplicas();
     const fromStream = cache && this.#positionsFrom(cache, currency);
     if (fromStream) return this.#count('listPositions', { data: fromStream, source: 'stream' });
     return this.#count('listPositions', { data: await listPositions(this.#services, currency), source: 'upstream' });
@@ -124,7 +132,7 @@ export class AccountView {
 
   /** `GET /api/futures/orders` (open orders). */
   async listOrders(query: OrderListQuery): Promise<Served<OrderPage>> {
-    const cache = this.#current();
+    const cache = await this.#currentAcrossReplicas();
     if (cache) {
       // An unknown symbol is 404 UNKNOWN_SYMBOL on both paths; resolving may read the contract list.
       const contract = query.symbol === undefined ? undefined : await this.#services.catalog.resolve(query.symbol);
@@ -140,6 +148,22 @@ export class AccountView {
    * leverage, margin-mode or risk-limit change, after which the feed always re-snapshots.
    */
   async write<T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> {
+    const shared = this.#shared;
+    if (!shared) return this.#write(run, outcome);
+    // Recorded for the other replicas before the write answers (src/account/shared-fences.ts).
+    let result: T;
+    try {
+      result = await this.#write(run, outcome);
+    } catch (error) {
+      const refused = error instanceof GatewayError && error.status < 500;
+      if (outcome === 'settings' || !refused) await shared.record({ kind: outcome === 'settings' ? 'settings' : 'unknown' });
+      throw error;
+    }
+    await shared.record(outcome === 'settings' ? { kind: 'settings' } : outcome(result));
+    return result;
+  }
+
+  async #write<T>(run: () => Promise<T>, outcome: ((result: T) => WriteOutcome) | 'settings'): Promise<T> {
     const feed = this.#enabled ? this.#feed : undefined;
     if (!feed || this.#closed) return run();
     const fence: Fence = { mark: feed.account.positionSeq, deadline: Number.POSITIVE_INFINITY, shown: undefined, answered: false, moves: undefined, peers: new Set() };
@@ -192,6 +216,36 @@ export class AccountView {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /**
+   * `#current()`, and no other replica's write that its stream may not show yet. The shared fences
+   * are read only here, when a read would otherwise be served from the cache; unreadable, the read
+   * goes to KuCoin.
+   */
+  async #currentAcrossReplicas(): Promise<FeedCache | undefined> {
+    const first = this.#current();
+    if (!this.#shared || !first) return first;
+    const others = await this.#shared.others();
+    if (others === undefined) return undefined;
+    const cache = this.#current(); // the read may have waited: check again
+    return cache && this.#othersShown(cache, others) ? cache : undefined;
+  }
+
+  #othersShown(cache: FeedCache, others: RemoteFence[]): boolean {
+    const now = this.#now();
+    for (const [id, until] of this.#resnapshotted) if (until < now) this.#resnapshotted.delete(id);
+    let shown = true;
+    for (const fence of others) {
+      if (fence.write.kind === 'settings') {
+        // Pushed on no topic the feed holds: re-snapshot once; the feed is not current until then.
+        if (this.#resnapshotted.has(fence.id)) continue;
+        this.#resnapshotted.set(fence.id, now + Math.max(this.#lingerMs, this.#deadlineMs)); // outlives the member
+        if (this.#feed) this.#resnapshot(this.#feed);
+        shown = false;
+      } else if (now < fence.until && !shownElsewhere(fence.write, cache)) shown = false;
+    }
+    return shown;
+  }
 
   /** The feed's state when reads may be served from it; joins the feed (or stays in it) either way. */
   #current(): FeedCache | undefined {
@@ -297,6 +351,24 @@ export class AccountView {
 function contended(fence: Fence): boolean {
   for (const peer of fence.peers) if (!peer.answered || (peer.moves !== undefined && peer.moves === fence.moves)) return true;
   return false;
+}
+
+/**
+ * Whether this replica's feed shows another replica's write. That write's position mark is the
+ * other replica's, so a write that may have moved a position (a MARKET order, a LIMIT order with a
+ * fill, a close) never counts as shown here: it keeps the cache path off until its deadline.
+ */
+function shownElsewhere(write: SharedWrite, cache: FeedCache): boolean {
+  switch (write.kind) {
+    case 'order': {
+      const order = cache.knownOrder(write.orderId);
+      return write.type === 'LIMIT' && order !== undefined && order.filledQty === 0;
+    }
+    case 'cancel':
+      return write.orderIds.every((orderId) => cache.knownOrder(orderId)?.status !== 'open');
+    default:
+      return false;
+  }
 }
 
 /** Whether the feed's state holds what the write did. */

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type RateLimitInfo } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../errors.js';
 import { sendProblem } from './problem.js';
 import type { KeyRing } from '../edge/security.js';
+import type { SharedRedis } from '../shared/redis.js';
+import { SharedInboundStore } from './inbound-store.js';
 
 /** Load balancers poll health and Prometheus scrapes metrics; neither should ever be refused. */
 const UNLIMITED = new Set(['/api/health', '/metrics']);
@@ -79,19 +81,32 @@ export function callerKey(req: Request, keys: KeyRing): string {
 /**
  * The callers' windows of the inbound limit, one store per gateway (per KeyRing, which each gateway
  * builds once): its HTTP requests and its /ws/futures upgrades count in the same window, so
- * sockets cannot be opened past the request budget.
+ * sockets cannot be opened past the request budget. In this process's memory, unless
+ * `shareInboundWindows` put them in the Redis the replicas share.
  */
-const windowsOfGateway = new WeakMap<KeyRing, MemoryStore>();
+const windowsOfGateway = new WeakMap<KeyRing, Store>();
 
-function inboundWindows(keys: KeyRing, windowMs: number): MemoryStore {
+function inboundWindows(keys: KeyRing, windowMs: number): Store {
   let store = windowsOfGateway.get(keys);
   if (store === undefined) {
-    store = new MemoryStore();
+    const memory = new MemoryStore();
     // express-rate-limit calls init again with the same window when the HTTP limiter is built.
-    store.init({ windowMs } as Options);
-    windowsOfGateway.set(keys, store);
+    memory.init({ windowMs } as Options);
+    windowsOfGateway.set(keys, memory);
+    store = memory;
   }
   return store;
+}
+
+/**
+ * With REDIS_URL: this gateway's inbound windows (HTTP and upgrades) are kept in the shared Redis,
+ * one window per caller across every replica (src/http/inbound-store.ts). Called before the limiter
+ * and the upgrade counter are built.
+ */
+export function shareInboundWindows(config: GatewayConfig, keys: KeyRing, shared: SharedRedis): void {
+  const store = new SharedInboundStore(shared);
+  store.init({ windowMs: config.rateLimit.windowMs } as Options);
+  windowsOfGateway.set(keys, store);
 }
 
 const tooMany = (max: number, windowMs: number, retryAfterSeconds: number) =>
