@@ -17,7 +17,7 @@
  *   fails only after the 500 ms command timeout): reads go to KuCoin, writes answer unrecorded.
  */
 import { randomUUID } from 'node:crypto';
-import type { SharedRedis } from '../shared/redis.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 
 const RETRY_AFTER_MS = 1_000;
 

@@ -1,6 +1,6 @@
 import { MemoryStore, type ClientRateLimitInfo, type IncrementResponse, type Options, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
-import type { SharedRedis } from '../shared/redis.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 
 /**
  * The inbound limit's windows shared by every replica (rate-limit-redis on the shared Redis), with

@@ -7,7 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../errors.js';
 import { sendProblem } from './problem.js';
 import type { KeyRing } from '../edge/security.js';
-import type { SharedRedis } from '../shared/redis.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 import { SharedInboundStore } from './inbound-store.js';
 
 /** Load balancers poll health and Prometheus scrapes metrics; neither should ever be refused. */

@@ -18,6 +18,9 @@ export interface SharedRedisOptions {
 
 type StatusListener = (up: boolean) => void;
 
+/** How long users are told Redis is down after a failed command, before they try it again. */
+const SUSPECT_MS = 1_000;
+
 /**
  * The Redis every replica shares (REDIS_URL), as the gateway uses it: one connection for commands
  * and, made on first use, one for subscriptions.
@@ -38,6 +41,8 @@ export class SharedRedis {
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
   readonly #listeners = new Set<StatusListener>();
   #up = false;
+  /** Until when `up` says false after a failed command, though connected (a Redis that stopped answering). */
+  #suspectUntil = 0;
   /** Whether the current outage was logged already (one line per outage, not one per retry). */
   #outageLogged = false;
   #closed = false;
@@ -69,9 +74,13 @@ export class SharedRedis {
     return this.#options.keyPrefix + parts.join(':');
   }
 
-  /** Connected and ready for commands. */
+  /**
+   * Connected and ready for commands, and no command failed in the last `SUSPECT_MS`. A Redis that
+   * is connected but silent (paused, overloaded) fails each command only after the command timeout:
+   * without this, every request would wait that long before its user fell back.
+   */
   get up(): boolean {
-    return this.#up;
+    return this.#up && (this.#suspectUntil === 0 || Date.now() >= this.#suspectUntil);
   }
 
   /** Calls `listener` on every change of `up`; returns the unsubscribe function. */
@@ -101,6 +110,7 @@ export class SharedRedis {
   /** Counts a failed command of `use` (the caller decides what to do instead). */
   failed(use: RedisUse, error: unknown): void {
     this.#options.metrics.redisErrors.inc({ use });
+    this.#suspectUntil = Date.now() + SUSPECT_MS;
     if (!this.#outageLogged) {
       this.#outageLogged = true;
       this.#options.logger.warn({ event: 'redis_command_failed', use, err: { message: error instanceof Error ? error.message : String(error) } }, `shared Redis command failed (${use})`);
@@ -152,6 +162,7 @@ export class SharedRedis {
     this.#up = up;
     this.#options.metrics.redisUp.set(up ? 1 : 0);
     if (up) {
+      this.#suspectUntil = 0;
       if (this.#outageLogged) this.#options.logger.info({ event: 'redis_reachable' }, 'shared Redis reachable again');
       this.#outageLogged = false;
     }

@@ -13,7 +13,7 @@ import pino from 'pino';
 import { startGateway } from '../support/gateway.js';
 import { startRedis } from '../support/redis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { SharedRedis } from '../../src/shared/redis.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 
 const ROUNDS = 10;
 const PER_ROUND = 500;

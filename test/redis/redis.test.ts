@@ -53,6 +53,14 @@ describe('SharedRedis against a real redis-server', () => {
       });
       expect(await shared.client.set(shared.key('k'), 'v')).toBe('OK');
       expect(await redis.command('GET', 'test:k')).toBe('v');
+
+      // A failed command (a silent Redis times out) makes `up` false for a second, though connected,
+      // so users fall back at once instead of each waiting out the command timeout.
+      shared.failed('budget', new Error('timed out'));
+      expect(shared.up).toBe(false);
+      const since = Date.now();
+      await until(() => shared.up, 3_000);
+      expect(Date.now() - since).toBeGreaterThanOrEqual(900);
     } finally {
       await shared.close();
     }
