@@ -124,7 +124,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     budget: new RateBudget({ limits: { futures: config.futuresPoolQuota, public: 2000 }, writeReserve: config.upstreamWriteReservePercent / 100, reservedPools: ['futures'], metrics }),
   });
   // The operations without the KuCoin stream: the feed reads its snapshots through them.
-  const operations = createFuturesServices(kucoin, logger, config.stateDir);
+  const operations = createFuturesServices(kucoin, logger, config.stateDir, shared && { redis: shared, deadlineMs: config.upstreamDeadlineMs });
 
   // The live feed needs KuCoin's private WebSocket, whose token is a signed call: without
   // credentials there is none, and clients are told why instead of waiting for snapshots.
