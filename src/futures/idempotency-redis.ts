@@ -44,7 +44,7 @@ local r = redis.call('HMGET', KEYS[1], 'fp', 'state', 'token', 'lease', 'outcome
 local fp, state, token, lease, outcome, settle = r[1], r[2], r[3], r[4], r[5], r[6]
 if fp and state == 'forgotten' and token ~= ARGV[7] then fp = false end
 if fp then
-  if fp ~= ARGV[1] then return {'conflict'} end
+  if fp ~= ARGV[1] then return {'conflict', state == 'final' and outcome or ''} end
   if state == 'final' then return {'final', outcome} end
   if state == 'claimed' and tonumber(lease) > now then return {'busy', token, tostring(tonumber(lease) - now)} end
   if (state == 'pending' or state == 'forgotten') and token == ARGV[7] then return {'failed', outcome} end
@@ -65,7 +65,7 @@ if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
 return 1
 `;
 
-type ClaimReply = ['conflict'] | ['final', string] | ['busy', string, string] | ['failed', string] | ['takeover', string] | ['fresh'];
+type ClaimReply = ['conflict', string] | ['final', string] | ['busy', string, string] | ['failed', string] | ['takeover', string] | ['fresh'];
 
 interface StoredError {
   code: ErrorCode;
@@ -142,9 +142,9 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     key: string,
     request: unknown,
     action: (pending: P | undefined) => Promise<T>,
-    policyIn: OutcomePolicy<P> | ((error: unknown) => boolean),
+    policyIn: OutcomePolicy<P, T> | ((error: unknown) => boolean),
   ): Promise<{ value: T; replayed: boolean }> {
-    const policy: OutcomePolicy<P> = typeof policyIn === 'function' ? { isFinal: policyIn } : policyIn;
+    const policy: OutcomePolicy<P, T> = typeof policyIn === 'function' ? { isFinal: policyIn } : policyIn;
     const fingerprint = fingerprintOf(request);
     const record = this.#shared.key('idem', key);
     const token = randomUUID();
@@ -162,8 +162,10 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
         return this.#local.run(key, request, action, policyIn, { unseen: true });
       }
       switch (reply[0]) {
-        case 'conflict':
-          throw idempotencyConflict(key);
+        case 'conflict': {
+          const earlier = reply[1] === '' ? undefined : (JSON.parse(reply[1]) as Outcome<T>);
+          throw policy.conflict ? await policy.conflict(key, earlier && 'value' in earlier ? earlier.value : undefined) : idempotencyConflict(key);
+        }
         case 'final':
         case 'failed': {
           const outcome = JSON.parse(reply[1]) as Outcome<T>;
@@ -192,7 +194,7 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     }
   }
 
-  async #runClaimed(record: string, token: string, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P>, pending: P | undefined): Promise<{ value: T; replayed: boolean }> {
+  async #runClaimed(record: string, token: string, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T>, pending: P | undefined): Promise<{ value: T; replayed: boolean }> {
     let value: T;
     try {
       value = await action(pending);

@@ -5,6 +5,8 @@ interface Entry<T, P> {
   fingerprint: string;
   /** The outcome, in flight or final. */
   outcome?: Promise<T>;
+  /** The outcome's value once it succeeded (for a conflict's answer). */
+  value?: T;
   /** Set instead of `outcome` while an earlier try's fate is unknown: what settling it needs. */
   pending?: P;
   expiresAt: number;
@@ -17,7 +19,9 @@ export interface IdempotencyOptions {
 }
 
 /** Which failures the store keeps, and how. */
-export interface OutcomePolicy<P> {
+export interface OutcomePolicy<P, T = unknown> {
+  /** The 409 for the key reused with another request, given the key's earlier success when there is one (default: idempotencyConflict). */
+  conflict?(key: string, earlier: T | undefined): Promise<Error>;
   /**
    * What settling needs when the key may have been used where this store cannot see: by another
    * replica while the shared store is unreachable, at any time in a record's lifetime (`ttlMs`).
@@ -47,7 +51,7 @@ export interface IdempotencyRecords<T, P = never> {
    * shares the first outcome (`replayed: true`); the same key with another request is a 409. After
    * a pending outcome the next call runs `action(pending)` first.
    */
-  run(key: string, request: unknown, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P> | ((error: unknown) => boolean)): Promise<{ value: T; replayed: boolean }>;
+  run(key: string, request: unknown, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T> | ((error: unknown) => boolean)): Promise<{ value: T; replayed: boolean }>;
 }
 
 /** The 409 for a key reused with another request. */
@@ -87,17 +91,17 @@ export class IdempotencyStore<T, P = never> implements IdempotencyRecords<T, P> 
     key: string,
     request: unknown,
     action: (pending: P | undefined) => Promise<T>,
-    policy: OutcomePolicy<P> | ((error: unknown) => boolean),
+    policy: OutcomePolicy<P, T> | ((error: unknown) => boolean),
     options: { unseen?: boolean } = {},
   ): Promise<{ value: T; replayed: boolean }> {
-    const { isFinal, pendingOf, unseen } = typeof policy === 'function' ? { isFinal: policy, pendingOf: undefined, unseen: undefined } : policy;
+    const { isFinal, pendingOf, unseen, conflict } = typeof policy === 'function' ? { isFinal: policy, pendingOf: undefined, unseen: undefined, conflict: undefined } : policy;
     const fingerprint = fingerprintOf(request);
     const now = this.#now();
     const found = this.#entries.get(key);
     const existing = found && found.expiresAt > now ? found : undefined;
     if (existing) {
       if (existing.fingerprint !== fingerprint) {
-        throw idempotencyConflict(key);
+        throw conflict ? await conflict(key, existing.value) : idempotencyConflict(key);
       }
       if (existing.outcome) return { value: await existing.outcome, replayed: true };
     } else {
@@ -107,7 +111,10 @@ export class IdempotencyStore<T, P = never> implements IdempotencyRecords<T, P> 
     const outcome = action(pending);
     this.#set(key, { fingerprint, outcome, expiresAt: now + this.#ttlMs });
     try {
-      return { value: await outcome, replayed: false };
+      const value = await outcome;
+      const entry = this.#entries.get(key);
+      if (entry?.outcome === outcome) entry.value = value;
+      return { value, replayed: false };
     } catch (error) {
       const next = pendingOf?.(error) ?? (isFinal(error) ? undefined : pending);
       if (next !== undefined) this.#set(key, { fingerprint, pending: next, expiresAt: this.#now() + this.#ttlMs });

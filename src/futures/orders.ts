@@ -7,7 +7,7 @@ import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage }
 import { toUserAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { knownMarginModeOf } from './margin-mode.js';
-import type { IdempotencyRecords, OutcomePolicy } from './idempotency.js';
+import { idempotencyConflict, type IdempotencyRecords, type OutcomePolicy } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
 import type { OrderDraft } from './order-drafts.js';
 import { orderListOrder, toCancelResult, toOrder, toOrderPage } from './mappers.js';
@@ -53,9 +53,23 @@ const outcomePolicy: OutcomePolicy<Unconfirmed> = {
  * not finding it is conclusive one try later), and the answer to a request that waited for another
  * replica's claim until its deadline.
  */
-function outcomePolicyFor(deps: FuturesDeps, symbol: string): OutcomePolicy<Unconfirmed> {
+function outcomePolicyFor(deps: FuturesDeps, symbol: string): OutcomePolicy<Unconfirmed, Placed> {
   return {
     ...outcomePolicy,
+    // The key's order, as KuCoin holds it, so the client sees what the key already placed.
+    conflict: async (key, earlier) => {
+      if (earlier === undefined) return idempotencyConflict(key);
+      try {
+        const existingOrder = earlier.existing ?? (await getOrder(deps, earlier.orderId));
+        return new GatewayError(
+          'IDEMPOTENCY_CONFLICT',
+          `Idempotency key ${JSON.stringify(key)} was already used for a different request: order ${existingOrder.orderId}. Nothing new was placed.`,
+          { clientOid: key, existingOrder },
+        );
+      } catch {
+        return idempotencyConflict(key);
+      }
+    },
     unseen: (now, ttlMs) => ({ symbol, sentAt: now - ttlMs, conclusiveAt: now }),
     abandoned: (now, leaseUntil, settling) => ({
       symbol,
