@@ -44,6 +44,7 @@ const post = (g: { baseUrl: string }, body: Record<string, unknown>, key: string
   request(g.baseUrl, 'POST', '/api/futures/orders', { json: body, headers: { 'idempotency-key': key } });
 const ordersWith = (clientOid: string) => sim.engine.snapshot().state.orders.filter((o) => o.clientOid === clientOid);
 const posts = () => sim.app.counters.get('POST /api/v1/orders') ?? 0;
+const lookups = () => sim.app.counters.get('GET /api/v1/orders/byClientOid') ?? 0;
 const futuresWeight = () => sim.app.pools.usage().futures?.weight ?? 0;
 const redisErrors = async (g: RunningGateway) =>
   (await g.gateway.metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get())?.values.find((v) => v.labels.use === 'idempotency')?.value ?? 0;
@@ -164,6 +165,13 @@ describe('one idempotency record per key across replicas', () => {
       expect(retried.status).toBe(201);
       expect(retried.body.data).toMatchObject({ orderId: placed.body.data.orderId, replayed: true });
       expect(ordersWith('down-retry')).toHaveLength(1);
+
+      // A new key: one round of lookups (KuCoin's word, nothing to wait out), then one POST.
+      const lookupsBefore = lookups();
+      const fresh = await post(c!, { ...RESTING, price: 2980 }, 'down-fresh');
+      expect(fresh.status).toBe(201);
+      expect(lookups() - lookupsBefore).toBe(1);
+      expect(ordersWith('down-fresh')).toHaveLength(1);
 
       // A new key sent to all three at once: KuCoin refuses the repeats (300018) while the order rests.
       const burst = await Promise.all([a, b, c, a, b, c].map((g) => post(g!, RESTING, 'down-burst')));

@@ -56,9 +56,9 @@ const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 5_000)
 
 let redis: TestRedis;
 const opened: SharedRedis[] = [];
-async function sharedRedis(): Promise<{ shared: SharedRedis; metrics: ReturnType<typeof createMetrics> }> {
+async function sharedRedis(keyPrefix = 'idem-test:'): Promise<{ shared: SharedRedis; metrics: ReturnType<typeof createMetrics> }> {
   const metrics = createMetrics();
-  const shared = new SharedRedis({ url: redis.url, keyPrefix: 'idem-test:', logger: pino({ level: 'silent' }), metrics });
+  const shared = new SharedRedis({ url: redis.url, keyPrefix, logger: pino({ level: 'silent' }), metrics });
   opened.push(shared);
   expect(await shared.ready(3_000)).toBe(true);
   return { shared, metrics };
@@ -219,8 +219,8 @@ describe('idempotency store: redis only', () => {
 
   it('a waiter is woken by the outcome notification, not by its polling', async () => {
     const [a, b] = [
-      new RedisIdempotencyStore<Value, Pending>({ shared: (await sharedRedis()).shared, leaseMs: 10_000, pollMs: 8_000 }),
-      new RedisIdempotencyStore<Value, Pending>({ shared: (await sharedRedis()).shared, leaseMs: 10_000, pollMs: 8_000 }),
+      new RedisIdempotencyStore<Value, Pending>({ shared: (await sharedRedis('wake-test:')).shared, leaseMs: 10_000, pollMs: 8_000 }),
+      new RedisIdempotencyStore<Value, Pending>({ shared: (await sharedRedis('wake-test:')).shared, leaseMs: 10_000, pollMs: 8_000 }),
     ];
     const gate = deferred<void>();
     let runs = 0;
@@ -232,9 +232,10 @@ describe('idempotency store: redis only', () => {
     const first = a.run('wake', { q: 1 }, action, policy);
     await until(() => runs === 1);
     const waiting = b.run('wake', { q: 1 }, action, policy);
-    // The waiter subscribes on its first wait: release the claim only once Redis counts a subscriber.
-    const probe = (await sharedRedis()).shared;
-    await until(async () => Number(((await probe.client.pubsub('NUMSUB', 'idem-test:idem-outcome')) as [string, number])[1]) > 0);
+    // The waiter subscribes on its first wait (its own prefix: no other store listens on this
+    // channel): release the claim only once Redis counts that subscriber.
+    const probe = (await sharedRedis('wake-test:')).shared;
+    await until(async () => Number(((await probe.client.pubsub('NUMSUB', 'wake-test:idem-outcome')) as [string, number])[1]) > 0);
     const released = Date.now();
     gate.resolve();
     expect(await waiting).toEqual({ value: { orderId: 'woken', n: 1 }, replayed: true });
