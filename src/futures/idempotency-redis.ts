@@ -65,6 +65,25 @@ if ARGV[6] ~= '' then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
 return 1
 `;
 
+/** Writes a record only where the key has none: an outcome decided on this replica while Redis was away, written back once it returns. */
+const PUT_IF_ABSENT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'fp', ARGV[1], 'state', ARGV[2], 'token', ARGV[3], 'owner', ARGV[4], 'outcome', ARGV[5], 'settle', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+return 1
+`;
+
+/** An outcome decided without Redis, to be written back. */
+interface Unwritten {
+  fingerprint: string;
+  state: 'final' | 'pending';
+  outcome: string;
+  settle: string;
+}
+
+/** At most this many outcomes decided without Redis wait to be written back (the oldest are dropped). */
+const MAX_UNWRITTEN = 10_000;
+
 type ClaimReply = ['conflict', string] | ['final', string] | ['busy', string, string] | ['failed', string] | ['takeover', string] | ['fresh'];
 
 interface StoredError {
@@ -80,6 +99,20 @@ function storedError(error: unknown): StoredError | undefined {
   if (!(error instanceof GatewayError)) return undefined;
   const { cause: _cause, notSent: _notSent, ...options } = error.options;
   return { code: error.code, message: error.message, options };
+}
+
+/** Whether a claim's reply is what the scripts write (JSON where JSON is due): a record no replica could have written is treated as Redis trouble. */
+function readable(reply: ClaimReply): boolean {
+  try {
+    if ((reply[0] === 'conflict' || reply[0] === 'takeover') && reply[1] !== '') JSON.parse(reply[1]);
+    if (reply[0] === 'final' || reply[0] === 'failed') {
+      const outcome: unknown = JSON.parse(reply[1]);
+      return outcome !== null && typeof outcome === 'object' && ('value' in outcome || 'error' in outcome);
+    }
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const revive = (stored: StoredError) => new GatewayError(stored.code, stored.message, stored.options);
@@ -116,6 +149,8 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
   readonly #local: IdempotencyStore<T, P>;
   /** Wake-ups of the requests waiting on a record, by record key. */
   readonly #waiters = new Map<string, Set<() => void>>();
+  /** Outcomes decided on the local store while Redis was unreachable, by record key, oldest first. */
+  readonly #unwritten = new Map<string, Unwritten>();
   #subscribed = false;
 
   constructor(options: RedisIdempotencyOptions) {
@@ -130,12 +165,22 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     if (typeof (client as unknown as Record<string, unknown>)['idemClaim'] !== 'function') {
       client.defineCommand('idemClaim', { numberOfKeys: 1, lua: CLAIM });
       client.defineCommand('idemWrite', { numberOfKeys: 1, lua: WRITE });
+      client.defineCommand('idemPutIfAbsent', { numberOfKeys: 1, lua: PUT_IF_ABSENT });
     }
+    // Another replica must see what this one decided alone, or it could place the key's order again.
+    options.shared.onStatus((up) => {
+      if (up) void this.#writeBack();
+    });
   }
 
   /** Keys settled on this replica's own store while Redis was unreachable. */
   get localSize(): number {
     return this.#local.size;
+  }
+
+  /** Outcomes decided without Redis and not yet written back. */
+  get unwritten(): number {
+    return this.#unwritten.size;
   }
 
   async run(
@@ -156,10 +201,15 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
       const abandoned = policy.abandoned?.(now, now + this.#leaseMs, undefined);
       let reply: ClaimReply;
       try {
+        if (this.#unwritten.has(record)) await this.#writeBack(record);
         reply = await this.#command<ClaimReply>('idemClaim', record, fingerprint, token, this.#replica, String(this.#leaseMs), String(this.#ttlMs), abandoned === undefined ? '' : JSON.stringify(abandoned), waitedOn);
       } catch (error) {
         this.#shared.failed('idempotency', error);
-        return this.#local.run(key, request, action, policyIn, { unseen: true });
+        return this.#runLocally(key, record, fingerprint, request, action, policy);
+      }
+      if (!readable(reply)) {
+        this.#shared.failed('idempotency', new Error(`unreadable idempotency record ${record}`));
+        return this.#runLocally(key, record, fingerprint, request, action, policy);
       }
       switch (reply[0]) {
         case 'conflict': {
@@ -194,6 +244,47 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     }
   }
 
+  /**
+   * Redis unreachable: this replica's own store, settling first a key it does not hold (another
+   * replica may have used it), and the outcome kept to be written back when Redis returns.
+   */
+  async #runLocally(key: string, record: string, fingerprint: string, request: unknown, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T>): Promise<{ value: T; replayed: boolean }> {
+    try {
+      const result = await this.#local.run(key, request, action, policy, { unseen: true });
+      this.#keepUnwritten(record, { fingerprint, state: 'final', outcome: JSON.stringify({ value: result.value }), settle: '' });
+      return result;
+    } catch (error) {
+      const stored = storedError(error);
+      const pending = policy.pendingOf?.(error);
+      if (stored && pending !== undefined) this.#keepUnwritten(record, { fingerprint, state: 'pending', outcome: JSON.stringify({ error: stored }), settle: JSON.stringify(pending) });
+      else if (stored && policy.isFinal(error)) this.#keepUnwritten(record, { fingerprint, state: 'final', outcome: JSON.stringify({ error: stored }), settle: '' });
+      throw error;
+    }
+  }
+
+  #keepUnwritten(record: string, entry: Unwritten): void {
+    this.#unwritten.delete(record);
+    this.#unwritten.set(record, entry);
+    if (this.#unwritten.size > MAX_UNWRITTEN) this.#unwritten.delete(this.#unwritten.keys().next().value!);
+  }
+
+  /** Writes back what was decided without Redis (one record, or all), where Redis holds nothing for the key. Throws when Redis fails. */
+  async #writeBack(only?: string): Promise<void> {
+    const records = only === undefined ? [...this.#unwritten.keys()] : [only];
+    for (const record of records) {
+      const entry = this.#unwritten.get(record);
+      if (!entry) continue;
+      try {
+        await this.#command('idemPutIfAbsent', record, entry.fingerprint, entry.state, randomUUID(), this.#replica, entry.outcome, entry.settle, String(this.#ttlMs));
+      } catch (error) {
+        this.#shared.failed('idempotency', error);
+        if (only !== undefined) throw error;
+        return;
+      }
+      if (this.#unwritten.get(record) === entry) this.#unwritten.delete(record);
+    }
+  }
+
   async #runClaimed(record: string, token: string, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T>, pending: P | undefined): Promise<{ value: T; replayed: boolean }> {
     let value: T;
     try {
@@ -223,7 +314,7 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     }
   }
 
-  #command<R>(name: 'idemClaim' | 'idemWrite', ...args: string[]): Promise<R> {
+  #command<R>(name: 'idemClaim' | 'idemWrite' | 'idemPutIfAbsent', ...args: string[]): Promise<R> {
     const client = this.#shared.client as unknown as Record<string, (...a: string[]) => Promise<R>>;
     return client[name]!(...args);
   }

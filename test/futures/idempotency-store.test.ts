@@ -292,7 +292,7 @@ describe('idempotency store: redis only', () => {
     expect(await b.run('orphan', { q: 1 }, async () => ({ orderId: 'never', n: 3 }), policy)).toEqual({ value: { orderId: 'found-by-clientOid', n: 2 }, replayed: true });
   });
 
-  it('Redis unreachable: runs on the replica\'s own store, settling first (policy.unseen), and counts the failure', async () => {
+  it('Redis unreachable: runs on the replica\'s own store, settling first (policy.unseen), counts the failure, and writes the outcome back once Redis returns', async () => {
     const own = await startRedis();
     const metrics = createMetrics();
     const shared = new SharedRedis({ url: own.url, keyPrefix: 'down:', logger: pino({ level: 'silent' }), metrics });
@@ -313,6 +313,18 @@ describe('idempotency store: redis only', () => {
       expect(store.localSize).toBe(1);
       const errors = await metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get();
       expect(errors?.values.find((v) => v.labels.use === 'idempotency')?.value).toBeGreaterThanOrEqual(2);
+
+      // Redis back (empty): the outcome decided alone is written back, so another replica replays it.
+      expect(store.unwritten).toBe(1);
+      await own.restart();
+      await until(() => store.unwritten === 0);
+      const otherShared = new SharedRedis({ url: own.url, keyPrefix: 'down:', logger: pino({ level: 'silent' }), metrics: createMetrics() });
+      opened.push(otherShared);
+      expect(await otherShared.ready(3_000)).toBe(true);
+      const other = new RedisIdempotencyStore<Value, Pending>({ shared: otherShared, leaseMs: 5_000 });
+      expect(await other.run('down', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'local', n: 1 }, replayed: true });
+      await expect(other.run('down', { q: 2 }, action, policy)).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+      expect(seen).toHaveLength(1);
     } finally {
       await shared.close();
       await own.stop();
