@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { IdempotencyStore, type IdempotencyRecords, type OutcomePolicy } from '../../src/futures/idempotency.js';
+import { fingerprintOf, IdempotencyStore, type IdempotencyRecords, type OutcomePolicy } from '../../src/futures/idempotency.js';
 import { RedisIdempotencyStore } from '../../src/futures/idempotency-redis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { runInScope } from '../../src/request-scope.js';
@@ -215,6 +215,18 @@ describe('idempotency store: redis only', () => {
     const pttl = Number((await redis.command('PTTL', 'idem-test:idem:ttl')).slice(1));
     expect(pttl).toBeGreaterThan(50_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
+  });
+
+  it('a record no replica could have written (unreadable outcome) is Redis trouble: counted, and settled on the replica\'s own store', async () => {
+    const { shared, metrics } = await sharedRedis();
+    const store = new RedisIdempotencyStore<Value, Pending>({ shared, leaseMs: 5_000 });
+    await redis.command('HSET', 'idem-test:idem:corrupt', 'fp', fingerprintOf({ q: 1 }), 'state', 'final', 'token', 't', 'outcome', '{not json');
+    const seen: (Pending | undefined)[] = [];
+    const result = await store.run('corrupt', { q: 1 }, async (p) => (seen.push(p), { orderId: 'settled', n: 1 }), policy);
+    expect(result).toEqual({ value: { orderId: 'settled', n: 1 }, replayed: false });
+    expect(seen[0]).toMatchObject({ symbol: 'X' });
+    const errors = await metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get();
+    expect(errors?.values.find((v) => v.labels.use === 'idempotency')?.value).toBe(1);
   });
 
   it('a waiter is woken by the outcome notification, not by its polling', async () => {
