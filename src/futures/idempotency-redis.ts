@@ -277,8 +277,9 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
       try {
         await this.#command('idemPutIfAbsent', record, entry.fingerprint, entry.state, randomUUID(), this.#replica, entry.outcome, entry.settle, String(this.#ttlMs));
       } catch (error) {
-        this.#shared.failed('idempotency', error);
+        // A claim's own write-back failing is counted by the claim.
         if (only !== undefined) throw error;
+        this.#shared.failed('idempotency', error);
         return;
       }
       if (this.#unwritten.get(record) === entry) this.#unwritten.delete(record);
