@@ -217,6 +217,27 @@ describe('idempotency store: redis only', () => {
     expect(pttl).toBeLessThanOrEqual(60_000);
   });
 
+  it('a Redis that stops answering (CLIENT PAUSE): the request runs locally after the command timeout, not held until Redis answers', async () => {
+    const own = await startRedis();
+    const metrics = createMetrics();
+    const shared = new SharedRedis({ url: own.url, keyPrefix: 'paused:', logger: pino({ level: 'silent' }), metrics, commandTimeoutMs: 300 });
+    opened.push(shared);
+    try {
+      expect(await shared.ready(3_000)).toBe(true);
+      const store = new RedisIdempotencyStore<Value, Pending>({ shared, leaseMs: 5_000 });
+      expect(await own.command('CLIENT', 'PAUSE', '3000', 'ALL')).toBe('+OK');
+      const started = Date.now();
+      const result = await store.run('paused', { q: 1 }, async (p) => ({ orderId: p ? 'settled-first' : 'blind', n: 1 }), policy);
+      expect(result).toEqual({ value: { orderId: 'settled-first', n: 1 }, replayed: false });
+      expect(Date.now() - started).toBeLessThan(1_500);
+      const errors = await metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get();
+      expect(errors?.values.find((v) => v.labels.use === 'idempotency')?.value).toBeGreaterThanOrEqual(1);
+    } finally {
+      await shared.close();
+      await own.kill();
+    }
+  });
+
   it('a record no replica could have written (unreadable outcome) is Redis trouble: counted, and settled on the replica\'s own store', async () => {
     const { shared, metrics } = await sharedRedis();
     const store = new RedisIdempotencyStore<Value, Pending>({ shared, leaseMs: 5_000 });
