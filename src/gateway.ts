@@ -140,7 +140,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     budget,
   });
   // The operations without the KuCoin stream: the feed reads its snapshots through them.
-  const operations = createFuturesServices(kucoin, logger, config.stateDir);
+  const operations = createFuturesServices(kucoin, logger, config.stateDir, shared && { redis: shared, deadlineMs: config.upstreamDeadlineMs });
 
   // The live feed needs KuCoin's private WebSocket, whose token is a signed call: without
   // credentials there is none, and clients are told why instead of waiting for snapshots.

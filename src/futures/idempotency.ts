@@ -5,6 +5,8 @@ interface Entry<T, P> {
   fingerprint: string;
   /** The outcome, in flight or final. */
   outcome?: Promise<T>;
+  /** The outcome's value once it succeeded (for a conflict's answer). */
+  value?: T;
   /** Set instead of `outcome` while an earlier try's fate is unknown: what settling it needs. */
   pending?: P;
   expiresAt: number;
@@ -17,7 +19,22 @@ export interface IdempotencyOptions {
 }
 
 /** Which failures the store keeps, and how. */
-export interface OutcomePolicy<P> {
+export interface OutcomePolicy<P, T = unknown> {
+  /** The 409 for the key reused with another request, given the key's earlier success when there is one (default: idempotencyConflict). */
+  conflict?(key: string, earlier: T | undefined): Promise<Error>;
+  /**
+   * What settling needs when the key may have been used where this store cannot see: by another
+   * replica while the shared store is unreachable, at any time in a record's lifetime (`ttlMs`).
+   * Given, the store runs the action with it instead of placing blindly.
+   */
+  unseen?(now: number, ttlMs: number): P;
+  /**
+   * What settling needs if the claim made now is abandoned (its replica dies mid-request): the
+   * try may be sent until `leaseUntil` (epoch ms); `settling` is the earlier try this claim settles.
+   */
+  abandoned?(now: number, leaseUntil: number, settling: P | undefined): P;
+  /** The error for a request that waited for another replica's claim until its deadline (nothing was sent). */
+  stillRunning?(key: string): Error;
   /** A failure kept and replayed as it is (a business "no"). */
   isFinal(error: unknown): boolean;
   /**
@@ -27,6 +44,20 @@ export interface OutcomePolicy<P> {
   pendingOf?(error: unknown): P | undefined;
 }
 
+/** Runs an action once per idempotency key: the in-process store, or the Redis one every replica shares. */
+export interface IdempotencyRecords<T, P = never> {
+  /**
+   * Runs `action` once per key. A concurrent or later call with the same key and the same request
+   * shares the first outcome (`replayed: true`); the same key with another request is a 409. After
+   * a pending outcome the next call runs `action(pending)` first.
+   */
+  run(key: string, request: unknown, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T> | ((error: unknown) => boolean)): Promise<{ value: T; replayed: boolean }>;
+}
+
+/** The 409 for a key reused with another request. */
+export const idempotencyConflict = (key: string) =>
+  new GatewayError('IDEMPOTENCY_CONFLICT', `Idempotency key ${JSON.stringify(key)} was already used for a different request.`, { clientOid: key });
+
 /**
  * Remembers the outcome of a request by its idempotency key (the order's clientOid), so a
  * repeated request gets the first answer and nothing new goes upstream: a retried POST must not place a second order.
@@ -34,9 +65,10 @@ export interface OutcomePolicy<P> {
  * order's fate unknown is kept as pending: the next request with the key gets it and must settle
  * it (look the order up) before placing anything. Other failures (the call was never sent, a
  * rate limit) are forgotten, so the key runs again.
- * In-memory: a restart forgets, and several gateway processes do not share it (documented).
+ * In-memory: a restart forgets it. Replicas share `RedisIdempotencyStore` (idempotency-redis.ts)
+ * instead, which falls back to this one while Redis is unreachable.
  */
-export class IdempotencyStore<T, P = never> {
+export class IdempotencyStore<T, P = never> implements IdempotencyRecords<T, P> {
   readonly #entries = new Map<string, Entry<T, P>>();
   readonly #ttlMs: number;
   readonly #maxEntries: number;
@@ -52,31 +84,37 @@ export class IdempotencyStore<T, P = never> {
    * Runs `action` once per key. A concurrent or later call with the same key and the same request
    * shares the first outcome (`replayed: true`); the same key with another request is a 409. After
    * a pending outcome the next call runs `action(pending)`, and concurrent ones share that run.
+   * `unseen`: the key may have been used where this store cannot see (the shared store is
+   * unreachable): a key this store does not hold is settled with `policy.unseen` first.
    */
   async run(
     key: string,
     request: unknown,
     action: (pending: P | undefined) => Promise<T>,
-    policy: OutcomePolicy<P> | ((error: unknown) => boolean),
+    policy: OutcomePolicy<P, T> | ((error: unknown) => boolean),
+    options: { unseen?: boolean } = {},
   ): Promise<{ value: T; replayed: boolean }> {
-    const { isFinal, pendingOf } = typeof policy === 'function' ? { isFinal: policy, pendingOf: undefined } : policy;
+    const { isFinal, pendingOf, unseen, conflict } = typeof policy === 'function' ? { isFinal: policy, pendingOf: undefined, unseen: undefined, conflict: undefined } : policy;
     const fingerprint = fingerprintOf(request);
     const now = this.#now();
     const found = this.#entries.get(key);
     const existing = found && found.expiresAt > now ? found : undefined;
     if (existing) {
       if (existing.fingerprint !== fingerprint) {
-        throw new GatewayError('IDEMPOTENCY_CONFLICT', `Idempotency key ${JSON.stringify(key)} was already used for a different request.`, { clientOid: key });
+        throw conflict ? await conflict(key, existing.value) : idempotencyConflict(key);
       }
       if (existing.outcome) return { value: await existing.outcome, replayed: true };
     } else {
       this.#evict(now);
     }
-    const pending = existing?.pending;
+    const pending = existing ? existing.pending : options.unseen ? unseen?.(now, this.#ttlMs) : undefined;
     const outcome = action(pending);
     this.#set(key, { fingerprint, outcome, expiresAt: now + this.#ttlMs });
     try {
-      return { value: await outcome, replayed: false };
+      const value = await outcome;
+      const entry = this.#entries.get(key);
+      if (entry?.outcome === outcome) entry.value = value;
+      return { value, replayed: false };
     } catch (error) {
       const next = pendingOf?.(error) ?? (isFinal(error) ? undefined : pending);
       if (next !== undefined) this.#set(key, { fingerprint, pending: next, expiresAt: this.#now() + this.#ttlMs });

@@ -96,7 +96,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function placeOrSettle(deps: FuturesDeps, intent: OrderIntent, pending: Unconfirmed | undefined): Promise<Placed> {
   if (pending) {
-    const { order, answered, lastRoundAt } = await reconcile(deps, intent.clientOid, pending.symbol, pending.sentAt - CLOCK_SLACK_MS);
+    const { order, answered, lastRoundAt } = await reconcile(deps, intent.clientOid, pending.symbol, pending.sentAt - CLOCK_SLACK_MS, pending.conclusiveAt);
     if (order) return claim(deps, intent, order, true);
     if (!answered || lastRoundAt < pending.conclusiveAt) {
       const reason = answered ? `it may not show in KuCoin's queries yet (until ${new Date(pending.conclusiveAt).toISOString()})` : "KuCoin's order queries failed";
@@ -141,7 +141,7 @@ async function placeOnce(deps: FuturesDeps, intent: OrderIntent): Promise<Placed
     const deadline = currentScope()?.deadline ?? sentAt + deps.client.tryTimeoutMs;
     const pending: Unconfirmed = { symbol: intent.symbol, sentAt, conclusiveAt: deadline + deps.client.tryTimeoutMs };
     throw new OrderUnconfirmed(
-      `KuCoin's answer to ${intent.context} was lost (${error.code}) and no order with clientOid ${intent.clientOid} was found, active or done; it may still exist. Reconcile with that clientOid. A retry is not known to be safe: a later request with the same key is reconciled by this gateway process first and places an order only if none is found after ${new Date(pending.conclusiveAt).toISOString()}.`,
+      `KuCoin's answer to ${intent.context} was lost (${error.code}) and no order with clientOid ${intent.clientOid} was found, active or done; it may still exist. Reconcile with that clientOid. A retry is not known to be safe: a later request with the same key is reconciled first (on any replica sharing the gateway's Redis, else on this one) and places an order only if none is found after ${new Date(pending.conclusiveAt).toISOString()}.`,
       pending,
       { clientOid: intent.clientOid, ...(error.options.upstream ? { upstream: error.options.upstream } : {}) },
     );
@@ -174,9 +174,11 @@ interface Reconciliation {
 /**
  * Looks for the order with `clientOid`: by clientOid (may see active orders only) and in the
  * symbol's done orders since `since`, both at once, in rounds with growing pauses while the
- * request's deadline allows. Failed lookups count as "not found" for this round only.
+ * request's deadline allows. Failed lookups count as "not found" for this round only. A round that
+ * all answered at or after `conclusiveAt` is KuCoin's last word: no more rounds (they only wait out
+ * the query side's lag).
  */
-export async function reconcile(deps: FuturesDeps, clientOid: string, symbol: string, since: number): Promise<Reconciliation> {
+export async function reconcile(deps: FuturesDeps, clientOid: string, symbol: string, since: number, conclusiveAt = Number.POSITIVE_INFINITY): Promise<Reconciliation> {
   const deadline = currentScope()?.deadline;
   let answered = false;
   let lastRoundAt = Date.now();
@@ -190,6 +192,7 @@ export async function reconcile(deps: FuturesDeps, clientOid: string, symbol: st
     const order = byOid.order ?? done.order;
     if (order) return { order, answered: true, lastRoundAt };
     answered = byOid.answered && done.answered;
+    if (answered && lastRoundAt >= conclusiveAt) break;
   }
   return { answered, lastRoundAt };
 }

@@ -7,7 +7,7 @@ import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage }
 import { toUserAsset } from '../symbols.js';
 import type { FuturesDeps } from './deps.js';
 import { knownMarginModeOf } from './margin-mode.js';
-import type { IdempotencyStore, OutcomePolicy } from './idempotency.js';
+import { idempotencyConflict, type IdempotencyRecords, type OutcomePolicy } from './idempotency.js';
 import type { LeverageMemory } from './leverage.js';
 import type { OrderDraft } from './order-drafts.js';
 import { orderListOrder, toCancelResult, toOrder, toOrderPage } from './mappers.js';
@@ -23,7 +23,7 @@ type CancelResult = components['schemas']['CancelResult'];
 type ClosePositionResult = components['schemas']['ClosePositionResult'];
 
 export interface OrdersDeps extends FuturesDeps {
-  idempotency: IdempotencyStore<Placed, Unconfirmed>;
+  idempotency: IdempotencyRecords<Placed, Unconfirmed>;
   leverage: LeverageMemory;
 }
 
@@ -45,6 +45,45 @@ const outcomePolicy: OutcomePolicy<Unconfirmed> = {
     !(error instanceof UpstreamRefused),
   pendingOf: (error) => (error instanceof OrderUnconfirmed ? error.pending : undefined),
 };
+
+/**
+ * The policy for one placement on `symbol`, with what the shared store needs beyond it: what to
+ * settle for a key another replica may have used unseen (Redis unreachable: any time in the
+ * record's 24 h), or a claim whose replica died (its POST sent at the latest by the lease's end, so
+ * not finding it is conclusive one try later), and the answer to a request that waited for another
+ * replica's claim until its deadline.
+ */
+function outcomePolicyFor(deps: FuturesDeps, symbol: string): OutcomePolicy<Unconfirmed, Placed> {
+  return {
+    ...outcomePolicy,
+    // The key's order, as KuCoin holds it, so the client sees what the key already placed.
+    conflict: async (key, earlier) => {
+      if (earlier === undefined) return idempotencyConflict(key);
+      try {
+        const existingOrder = earlier.existing ?? (await getOrder(deps, earlier.orderId));
+        return new GatewayError(
+          'IDEMPOTENCY_CONFLICT',
+          `Idempotency key ${JSON.stringify(key)} was already used for a different request: order ${existingOrder.orderId}. Nothing new was placed.`,
+          { clientOid: key, existingOrder },
+        );
+      } catch {
+        return idempotencyConflict(key);
+      }
+    },
+    unseen: (now, ttlMs) => ({ symbol, sentAt: now - ttlMs, conclusiveAt: now }),
+    abandoned: (now, leaseUntil, settling) => ({
+      symbol,
+      sentAt: Math.min(settling?.sentAt ?? now, now),
+      conclusiveAt: Math.max(settling?.conclusiveAt ?? 0, leaseUntil + deps.client.tryTimeoutMs),
+    }),
+    stillRunning: (key) =>
+      new GatewayError(
+        'ORDER_UNCONFIRMED',
+        `Another request with clientOid ${key} is being placed (on this or another gateway replica) and its outcome was not known by this request's deadline. Nothing was sent by this request. Reconcile with that clientOid; the same request later replays the outcome.`,
+        { clientOid: key },
+      ),
+  };
+}
 
 const fieldError = (field: string, message: string) =>
   new GatewayError('VALIDATION_FAILED', `body.${field} ${message}`, { errors: [{ location: 'body', field, message }] });
@@ -120,7 +159,7 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
   deps.orderDrafts?.note(orderDraft(upstreamBody, body, toUserAsset(contract.baseCurrency)));
   const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, contract.symbol));
   const keyed = body.clientOid ?? idempotencyKey;
-  const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, outcomePolicy);
+  const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, outcomePolicyFor(deps, contract.symbol));
   // An order found at KuCoin is answered as KuCoin holds it; one KuCoin just confirmed is what was sent.
   const order = value.existing;
   return {
@@ -157,7 +196,7 @@ export async function closePosition(deps: OrdersDeps, symbolInput: string, idemp
   };
   const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, contract.symbol));
   const { value, replayed } =
-    idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, outcomePolicy);
+    idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, outcomePolicyFor(deps, contract.symbol));
   return { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), orderId: value.orderId, clientOid: value.clientOid, replayed: replayed || value.earlier === true };
 }
 
