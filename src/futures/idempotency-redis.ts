@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js';
 import { currentScope } from '../request-scope.js';
-import type { SharedRedis } from '../shared/redis.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 import { fingerprintOf, idempotencyConflict, IdempotencyStore, type IdempotencyRecords, type OutcomePolicy } from './idempotency.js';
 
 export interface RedisIdempotencyOptions {

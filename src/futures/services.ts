@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { KucoinClient } from '../kucoin/client.js';
 import { ContractCatalog } from './contract-catalog.js';
-import type { SharedRedis } from '../shared/redis.js';
+import type { SharedRedis } from '../redis/shared-redis.js';
 import { IdempotencyStore } from './idempotency.js';
 import { RedisIdempotencyStore } from './idempotency-redis.js';
 import { LeverageMemory, type LeverageDeps } from './leverage.js';

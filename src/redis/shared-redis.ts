@@ -110,7 +110,9 @@ export class SharedRedis {
   /** Counts a failed command of `use` (the caller decides what to do instead). */
   failed(use: RedisUse, error: unknown): void {
     this.#options.metrics.redisErrors.inc({ use });
-    this.#suspectUntil = Date.now() + SUSPECT_MS;
+    // Not pushed further by the failures counted while users skip Redis: after a second it is tried again.
+    const now = Date.now();
+    if (now >= this.#suspectUntil) this.#suspectUntil = now + SUSPECT_MS;
     if (!this.#outageLogged) {
       this.#outageLogged = true;
       this.#options.logger.warn({ event: 'redis_command_failed', use, err: { message: error instanceof Error ? error.message : String(error) } }, `shared Redis command failed (${use})`);

@@ -22,7 +22,8 @@ let upstreamB: FakeUpstream;
 const POSITION = fixture('position').data;
 const ORDERS = fixture('orders-active').data;
 const PLACED = { ...fixture('order').data, id: '900000000000000001', clientOid: 'ryw-1', isActive: true, status: 'open', filledSize: 0, dealSize: 0, avgDealPrice: '0', type: 'limit', price: '60000' };
-const DEADLINE_MS = 600;
+// Long enough that "shown before the deadline" holds on a loaded 2-core CI machine (622 ms seen with 600).
+const DEADLINE_MS = 1_500;
 
 const accountHandlers = () => [
   http.get(`${KUCOIN}/api/v1/positions`, () => json([POSITION])),

@@ -15,8 +15,7 @@ import { projectRoot } from '../../src/paths.js';
  * Documents the repository must not depend on: reference notes kept beside it while it was built
  * (and the folder they lived in), which whoever clones it does not have.
  */
-// An import of a module of src/shared/ (the Redis foundation) is not that folder.
-const OUTSIDE_DOCUMENT = /(?<![\w-])(?:kucoin-futures|design|style)\.md\b|\.\.\/shared\b(?!\/[\w-]+\.js\b)/g;
+const OUTSIDE_DOCUMENT = /(?<![\w-])(?:kucoin-futures|design|style)\.md\b|\.\.\/shared\b/g;
 
 /** A repository-relative `docs/...` path, not part of a longer path or a URL route (`/api/docs/...`, `test/docs/...`). */
 const DOCS_PATH = /(?<![\w./-])docs\/[\w./-]*[\w/]|(?<![\w./-])docs\//g;

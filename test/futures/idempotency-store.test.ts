@@ -10,7 +10,7 @@ import { fingerprintOf, IdempotencyStore, type IdempotencyRecords, type OutcomeP
 import { RedisIdempotencyStore } from '../../src/futures/idempotency-redis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { runInScope } from '../../src/request-scope.js';
-import { SharedRedis } from '../../src/shared/redis.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
 interface Pending {
