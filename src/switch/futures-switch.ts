@@ -24,8 +24,8 @@ export interface SwitchState {
   replica: string | null;
 }
 
-/** Why listeners are called: this replica's flip, or a flip read from the store (another replica's, or the state at start). */
-export type ChangeCause = 'flip' | 'store';
+/** Why listeners are called: this replica's flip, the store's state read at start, or a change read from the store later (another replica's flip). */
+export type ChangeCause = 'flip' | 'start' | 'store';
 
 type Listener = (state: SwitchState, cause: ChangeCause) => void;
 
@@ -118,7 +118,7 @@ export class FuturesSwitch {
     if (!this.#store) return;
     this.#unwatch ??= this.#store.watch((flip) => this.#adoptStored(flip));
     try {
-      this.#adopt(await this.#store.read(), 'store');
+      this.#adopt(await this.#store.read(), 'start');
     } catch (error) {
       this.#onStoreError(error);
     }
