@@ -134,7 +134,9 @@ export interface paths {
          * Prometheus metrics
          * @description Prometheus text format 0.0.4. Families include `gateway_http_requests_total{method,route,status}`,
          *     `gateway_http_request_duration_seconds`, `gateway_rate_limit_hits_total`,
-         *     `gateway_futures_switch_enabled`, `gateway_futures_switch_flips_total` and the process defaults.
+         *     `gateway_futures_switch_enabled` (effective), `gateway_futures_switch_environment`,
+         *     `gateway_futures_switch_runtime`, `gateway_futures_switch_flips_total`,
+         *     `gateway_futures_switch_changes_heard_total` and the process defaults.
          *     Not rate-limited, so a scraper never loses a sample.
          */
         get: operations["getMetrics"];
