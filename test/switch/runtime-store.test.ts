@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -128,6 +128,22 @@ describe('the file store', () => {
     const fs = new FuturesSwitch(true, { store: new FileSwitchStore(dir), onStoreError: (e) => errors.push(e) });
     await fs.start();
     expect(fs.state()).toMatchObject({ enabled: false, runtime: null });
+    expect(errors).toHaveLength(1);
+  });
+});
+
+describe('a file that cannot be written', () => {
+  it('does not stop a flip: it applies in this process and the failure is reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switch-store-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // The temporary file's name taken by a directory: switch.json reads (absent), every write fails.
+    mkdirSync(join(dir, `switch.json.${process.pid}.tmp`));
+    const errors: unknown[] = [];
+    const fs = new FuturesSwitch(true, { store: new FileSwitchStore(dir), onStoreError: (e) => errors.push(e) });
+    await fs.start();
+    expect(fs.enabled).toBe(true);
+    await fs.set({ enabled: false, by: 'admin:abc', reason: 'disk trouble' });
+    expect(fs.state()).toMatchObject({ enabled: false, runtime: false, reason: 'disk trouble' });
     expect(errors).toHaveLength(1);
   });
 });

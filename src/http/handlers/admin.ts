@@ -15,8 +15,11 @@ type SwitchState = components['schemas']['FuturesSwitchState'];
 export const CLOSE_FUTURES_DISABLED = 4404;
 
 /** The shared state is down: a typed 503 with a hint of when to try again (Redis reconnects within a second). */
-function sharedStateUnavailable(error: unknown): GatewayError {
-  return new GatewayError('SHARED_STATE_UNAVAILABLE', 'REDIS_URL is set and Redis cannot be reached: the kill switch was not changed. Each replica keeps the state it last knew.', { retryAfterSeconds: 1, cause: error });
+function sharedStateUnavailable(error: unknown, store: 'memory' | 'file' | 'redis'): GatewayError {
+  const detail = store === 'redis'
+    ? 'REDIS_URL is set and Redis cannot be reached: the kill switch was not changed. Each replica keeps the state it last knew.'
+    : "The kill switch's state file (STATE_DIR/switch.json) cannot be read; the gateway's log says why.";
+  return new GatewayError('SHARED_STATE_UNAVAILABLE', detail, { retryAfterSeconds: 1, cause: error });
 }
 
 export function adminHandlers(deps: HandlerDeps): Record<string, Handler> {
@@ -34,7 +37,7 @@ export function adminHandlers(deps: HandlerDeps): Record<string, Handler> {
       try {
         sendData(res, 200, await futuresSwitch.history());
       } catch (error) {
-        if (error instanceof SwitchStoreUnavailable) throw sharedStateUnavailable(error);
+        if (error instanceof SwitchStoreUnavailable) throw sharedStateUnavailable(error, futuresSwitch.storeKind);
         throw error;
       }
     },
@@ -62,7 +65,7 @@ export function adminHandlers(deps: HandlerDeps): Record<string, Handler> {
       } catch (error) {
         if (error instanceof SwitchStoreUnavailable) {
           logger.warn({ event: 'futures_switch_flip_refused', requestId: req.id, by, to: change.enabled, reason: change.reason ?? null }, 'futures kill switch flip refused: Redis unreachable');
-          throw sharedStateUnavailable(error);
+          throw sharedStateUnavailable(error, futuresSwitch.storeKind);
         }
         throw error;
       }
