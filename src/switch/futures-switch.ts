@@ -71,6 +71,8 @@ export class FuturesSwitch {
   #known: boolean;
   #enabled: boolean;
   #unwatch: (() => void) | undefined;
+  /** Counts adopted states, so a read that started before one can tell it is stale. */
+  #adoptions = 0;
 
   constructor(environment: boolean, options: FuturesSwitchOptions = {}) {
     this.#environment = environment;
@@ -117,8 +119,11 @@ export class FuturesSwitch {
   async start(): Promise<void> {
     if (!this.#store) return;
     this.#unwatch ??= this.#store.watch((flip) => this.#adoptStored(flip));
+    const adoptions = this.#adoptions;
     try {
-      this.#adopt(await this.#store.read(), 'start');
+      const flip = await this.#store.read();
+      // A flip heard while this read was in flight is newer than what it answers.
+      if (this.#adoptions === adoptions) this.#adopt(flip, 'start');
     } catch (error) {
       this.#onStoreError(error);
     }
@@ -186,6 +191,7 @@ export class FuturesSwitch {
   }
 
   #adopt(flip: SwitchFlip | null, cause: ChangeCause): void {
+    this.#adoptions++;
     const same = this.#known && sameFlip(this.#flip, flip);
     this.#flip = flip;
     this.#known = true;

@@ -66,17 +66,25 @@ describe('the kill switch shared by replicas on one Redis', () => {
     expect((await flip(a, true, 'warm-up')).status).toBe(200);
     await until(async () => (await request(b.baseUrl, 'GET', '/api/health')).body.data.futures.reason === 'warm-up');
 
+    // When B applied the flip: its own listener (registered first, in createGateway) has by then
+    // sent the 4404 close frames and every later request of B answers 404.
+    let appliedOnB = Number.NaN;
+    b.gateway.futuresSwitch.onChange((state) => {
+      if (!state.enabled) appliedOnB = performance.now();
+    });
     const sent = performance.now();
     const off = await flip(a, false, 'rollback from A');
     expect(off.status).toBe(200);
     expect(off.body.data).toMatchObject({ enabled: false, runtime: false, reason: 'rollback from A' });
     const closes = await Promise.all(clients.map((c) => c.closed));
+    expect(appliedOnB - sent).toBeLessThan(100);
     for (const close of closes) {
       expect(close.code).toBe(4404);
-      expect(close.at - sent).toBeLessThan(100);
+      // As the client sees it, after the close handshake; the same process runs A, B and the
+      // clients, so a loaded machine adds its scheduling delays here.
+      expect(close.at - sent).toBeLessThan(250);
     }
     expect(await positions(b)).toBe(404);
-    expect(performance.now() - sent).toBeLessThan(100 + 50); // the 404 read itself included
 
     const bState = await request(b.baseUrl, 'GET', '/api/admin/futures-switch', { headers: admin });
     expect(bState.body.data).toMatchObject({ enabled: false, runtime: false, changedBy: off.body.data.changedBy, reason: 'rollback from A', closedSockets: 2 });
@@ -134,10 +142,12 @@ describe('the kill switch shared by replicas on one Redis', () => {
       await redis.restart();
     }
 
-    // Redis back (empty: A writes its flip back); the late replica adopts it; flips work again.
+    // Redis back (empty: A writes its flip back); the late replica adopts it (its first read may come
+    // before A's write, and finds "never flipped": the re-read a second later brings A's); flips work again.
     const late = running[1]!;
-    await until(async () => (await positions(late)) === 401);
+    await until(async () => (await request(late.baseUrl, 'GET', '/api/health')).body.data.futures.reason === 'known state');
     expect((await request(late.baseUrl, 'GET', '/api/health')).body.data).toMatchObject({ status: 'ok', futures: { enabled: true, runtime: true, reason: 'known state' } });
+    expect(await positions(late)).toBe(401);
     const off = await flip(late, false, 'after the outage');
     expect(off.status).toBe(200);
     await until(async () => (await positions(a)) === 404, 1_000);
