@@ -11,6 +11,9 @@ export interface paths {
         /**
          * Liveness, version, kill-switch state and upstream configuration
          * @description Always 200 while the process serves requests, whatever the kill switch says. Never returns secrets.
+         *     `status` is `degraded` while `REDIS_URL` is set and Redis is unreachable: the replica runs on
+         *     the kill switch it last knew and refuses flips (503). `futures` is the kill switch:
+         *     `environment` (`FEATURE_FUTURES`), `runtime` (the admin switch), and `enabled`, both of them.
          */
         get: operations["getHealth"];
         put?: never;
@@ -131,7 +134,9 @@ export interface paths {
          * Prometheus metrics
          * @description Prometheus text format 0.0.4. Families include `gateway_http_requests_total{method,route,status}`,
          *     `gateway_http_request_duration_seconds`, `gateway_rate_limit_hits_total`,
-         *     `gateway_futures_switch_enabled`, `gateway_futures_switch_flips_total` and the process defaults.
+         *     `gateway_futures_switch_enabled` (effective), `gateway_futures_switch_environment`,
+         *     `gateway_futures_switch_runtime`, `gateway_futures_switch_flips_total`,
+         *     `gateway_futures_switch_changes_heard_total` and the process defaults.
          *     Not rate-limited, so a scraper never loses a sample.
          */
         get: operations["getMetrics"];
@@ -158,9 +163,35 @@ export interface paths {
          *     close code 4404 and refuses new upgrades with HTTP 404. Every flip (also a no-op one) is logged
          *     with who (the admin key's fingerprint), when, the old and the new value and the reason, and counted in
          *     `gateway_futures_switch_flips_total`. Turning it on is refused (409 `UNSAFE_EXPOSURE`) while the
-         *     gateway listens beyond loopback without gateway API keys. A restart uses `FEATURE_FUTURES` again.
+         *     gateway listens beyond loopback without gateway API keys, and (409 `FUTURES_OFF_BY_ENVIRONMENT`)
+         *     while `FEATURE_FUTURES=false`: the environment's off cannot be overridden at run time.
+         *
+         *     This sets the runtime switch, which outlives a restart: kept in `STATE_DIR/switch.json`, or with
+         *     `REDIS_URL` in Redis, shared by every replica (each applies a flip within 100 ms and closes its
+         *     sockets). With `REDIS_URL` set and Redis unreachable the flip is refused (503
+         *     `SHARED_STATE_UNAVAILABLE`) and nothing changes.
          */
         put: operations["setFuturesSwitch"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/futures-switch/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The last 100 flips of the runtime kill switch
+         * @description Newest first, with who, when, why and which replica. With `REDIS_URL`, every replica's flips.
+         */
+        get: operations["getFuturesSwitchHistory"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -474,8 +505,16 @@ export interface components {
             timestamp: components["schemas"]["Timestamp"];
         };
         Health: {
-            /** @constant */
-            status: "ok";
+            /**
+             * @description `degraded` while `REDIS_URL` is set and Redis is unreachable.
+             * @enum {string}
+             */
+            status: "ok" | "degraded";
+            /**
+             * @description The shared Redis: `unused` without `REDIS_URL`.
+             * @enum {string}
+             */
+            redis: "unused" | "up" | "down";
             version: string;
             uptimeSeconds: number;
             futures: components["schemas"]["FuturesSwitchSummary"];
@@ -496,21 +535,50 @@ export interface components {
             data: components["schemas"]["Health"];
         };
         FuturesSwitchSummary: {
+            /** @description The effective value: `environment` and `runtime`. Every futures route and socket follows it. */
             enabled: boolean;
-            /** @description When it was last flipped at run time (epoch ms); null since start. */
+            /** @description `FEATURE_FUTURES` of this process; false holds futures off whatever `runtime` says. */
+            environment: boolean;
+            /** @description The runtime switch set by `PUT /api/admin/futures-switch` (on until turned off; kept across restarts). Null while not known (Redis unreachable since this replica started). */
+            runtime: boolean | null;
+            /** @description When the runtime switch was last flipped (epoch ms); null when never. */
             changedAt: number | null;
-            /** @description Who flipped it last (`admin:<key fingerprint>`); null since start. */
+            /** @description Who flipped it last (`admin:<key fingerprint>`); null when never. */
             changedBy: string | null;
+            /** @description The reason given with the flip. */
+            reason: string | null;
+            /** @description The replica that served the last flip (`hostname:pid`). */
+            replica: string | null;
         };
         FuturesSwitchState: {
+            /** @description The effective value: `environment` and `runtime`. */
             enabled: boolean;
-            /** @description The value before the last flip; null since start. */
+            /** @description `FEATURE_FUTURES` of this process. */
+            environment: boolean;
+            /** @description The runtime switch; null while not known (Redis unreachable since start). */
+            runtime: boolean | null;
+            /** @description The runtime value before the last flip; null when never flipped. */
             previous: boolean | null;
             changedAt: number | null;
             changedBy: string | null;
             reason: string | null;
-            /** @description `/ws/futures` sockets closed by the last flip. */
+            /** @description The replica that served the last flip (`hostname:pid`). */
+            replica: string | null;
+            /** @description `/ws/futures` sockets this replica closed at the last change to off. */
             closedSockets: number;
+        };
+        FuturesSwitchFlip: {
+            /** @description The runtime value set. */
+            enabled: boolean;
+            /** @description The runtime value the replica knew before; null when it did not know. */
+            previous: boolean | null;
+            changedAt: number;
+            changedBy: string;
+            reason: string | null;
+            replica: string;
+        };
+        FuturesSwitchHistoryEnvelope: components["schemas"]["SuccessBase"] & {
+            data: components["schemas"]["FuturesSwitchFlip"][];
         };
         FuturesSwitchEnvelope: components["schemas"]["SuccessBase"] & {
             data: components["schemas"]["FuturesSwitchState"];
@@ -770,7 +838,7 @@ export interface components {
          *     KuCoin's server time and retrying once; only a second `400002` becomes `UPSTREAM_ERROR`.
          * @enum {string}
          */
-        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "RISK_LIMIT_CHANGE_CANCELS_ORDERS" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISDIRECTED_REQUEST" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "CANCEL_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
+        ErrorCode: "VALIDATION_FAILED" | "MALFORMED_JSON" | "LEVERAGE_TOO_HIGH" | "UPSTREAM_INVALID_REQUEST" | "UNAUTHORIZED" | "CREDENTIALS_MISSING" | "CREDENTIALS_REJECTED" | "FORBIDDEN" | "UPSTREAM_FORBIDDEN" | "ORIGIN_NOT_ALLOWED" | "NOT_FOUND" | "UNKNOWN_SYMBOL" | "POSITION_NOT_FOUND" | "ORDER_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "MARGIN_MODE_MISMATCH" | "POSITION_MODE_MISMATCH" | "MARGIN_MODE_CHANGE_BLOCKED" | "RISK_LIMIT_CHANGE_CANCELS_ORDERS" | "ORDER_NOT_CANCELABLE" | "DUPLICATE_CLIENT_OID" | "IDEMPOTENCY_CONFLICT" | "POSITION_BUSY" | "UNSAFE_EXPOSURE" | "FUTURES_OFF_BY_ENVIRONMENT" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "MISDIRECTED_REQUEST" | "INSUFFICIENT_BALANCE" | "PRICE_OUT_OF_BAND" | "ORDER_LIMIT_EXCEEDED" | "RISK_LIMIT_EXCEEDED" | "UPSTREAM_REJECTED" | "RATE_LIMITED" | "UPSTREAM_RATE_LIMITED" | "INTERNAL_ERROR" | "NOT_IMPLEMENTED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "ORDER_UNCONFIRMED" | "CANCEL_UNCONFIRMED" | "UPSTREAM_UNAVAILABLE" | "SHARED_STATE_UNAVAILABLE" | "UPSTREAM_TIMEOUT";
         FieldError: {
             /**
              * @description Where the field is.
@@ -897,7 +965,7 @@ export interface components {
         /** @description The problem of a `409` answer of the operations that use the `ConflictSwitch` response: `code` is one of these. */
         ConflictSwitchProblem: components["schemas"]["Problem"] & {
             /** @enum {string} */
-            code: "UNSAFE_EXPOSURE";
+            code: "UNSAFE_EXPOSURE" | "FUTURES_OFF_BY_ENVIRONMENT";
         };
         /** @description The problem of a `413` answer of the operations that use the `PayloadTooLarge` response: `code` is one of these. */
         PayloadTooLargeProblem: components["schemas"]["Problem"] & {
@@ -953,6 +1021,11 @@ export interface components {
         ServiceUnavailableProblem: components["schemas"]["Problem"] & {
             /** @enum {string} */
             code: "UPSTREAM_UNAVAILABLE";
+        };
+        /** @description The problem of a `503` answer of the operations that use the `SharedStateUnavailable` response: `code` is one of these. */
+        SharedStateUnavailableProblem: components["schemas"]["Problem"] & {
+            /** @enum {string} */
+            code: "SHARED_STATE_UNAVAILABLE";
         };
         /** @description The problem of a `504` answer of the operations that use the `GatewayTimeout` response: `code` is one of these. */
         GatewayTimeoutProblem: components["schemas"]["Problem"] & {
@@ -1134,7 +1207,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["ConflictLeverageProblem"];
             };
         };
-        /** @description `UNSAFE_EXPOSURE`: futures cannot be turned on while the gateway listens beyond loopback without `GATEWAY_API_KEYS`. */
+        /** @description `UNSAFE_EXPOSURE`: futures cannot be turned on while the gateway listens beyond loopback without `GATEWAY_API_KEYS`. `FUTURES_OFF_BY_ENVIRONMENT`: `FEATURE_FUTURES=false` holds futures off; the runtime switch cannot turn them on. */
         ConflictSwitch: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -1260,6 +1333,18 @@ export interface components {
             };
             content: {
                 "application/problem+json": components["schemas"]["ServiceUnavailableProblem"];
+            };
+        };
+        /** @description `SHARED_STATE_UNAVAILABLE`: `REDIS_URL` is set and Redis cannot be reached; nothing changed. `Retry-After` says when to try again. */
+        SharedStateUnavailable: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                /** @description Seconds to wait. */
+                "Retry-After"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["SharedStateUnavailableProblem"];
             };
         };
         /** @description `UPSTREAM_TIMEOUT`: KuCoin did not answer in time. For orders see `ORDER_UNCONFIRMED`. */
@@ -1544,6 +1629,35 @@ export interface operations {
             421: components["responses"]["MisdirectedRequest"];
             429: components["responses"]["RateLimitedLocal"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["SharedStateUnavailable"];
+        };
+    };
+    getFuturesSwitchHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The flips, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FuturesSwitchHistoryEnvelope"];
+                };
+            };
+            400: components["responses"]["BadRequestLocal"];
+            401: components["responses"]["UnauthorizedAdmin"];
+            403: components["responses"]["ForbiddenAdmin"];
+            421: components["responses"]["MisdirectedRequest"];
+            429: components["responses"]["RateLimitedLocal"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["SharedStateUnavailable"];
         };
     };
     listPositions: {

@@ -4,6 +4,9 @@
  * Ports: DEMO_GATEWAY_PORT (3001) and DEMO_SIM_PORT (4010).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -40,6 +43,12 @@ function start(name: string, entry: string, env: Record<string, string>): Promis
   });
 }
 
+function demoStateDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-demo-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 async function main(): Promise<void> {
   const sim = await start('sim', 'src/simulator/main.ts', {
     SIM_PORT: simPort,
@@ -52,6 +61,8 @@ async function main(): Promise<void> {
     PORT: gatewayPort,
     HOST: '127.0.0.1',
     FEATURE_FUTURES: 'true',
+    // A state of its own per run: a kill-switch flip tried in one demo (kept in switch.json) must not start the next one off.
+    STATE_DIR: demoStateDir(),
     FUTURES_BASE_URL: `http://127.0.0.1:${sim.port}`,
     KUCOIN_FUTURES_KEY: credentials.key,
     KUCOIN_FUTURES_SECRET: credentials.secret,

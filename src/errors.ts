@@ -35,6 +35,7 @@ export const errorCatalogue: Readonly<Record<ErrorCode, { status: number; title:
   IDEMPOTENCY_CONFLICT: { status: 409, title: 'Idempotency key reused with a different request' },
   POSITION_BUSY: { status: 409, title: 'The position is being liquidated or settled' },
   UNSAFE_EXPOSURE: { status: 409, title: 'Futures cannot be enabled beyond loopback without gateway API keys' },
+  FUTURES_OFF_BY_ENVIRONMENT: { status: 409, title: 'FEATURE_FUTURES=false holds futures off' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload Too Large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
   MISDIRECTED_REQUEST: { status: 421, title: 'Misdirected Request' },
@@ -52,6 +53,7 @@ export const errorCatalogue: Readonly<Record<ErrorCode, { status: number; title:
   ORDER_UNCONFIRMED: { status: 502, title: "The order's outcome is unknown; reconcile with its clientOid" },
   CANCEL_UNCONFIRMED: { status: 502, title: "The cancel's outcome is unknown; read the order" },
   UPSTREAM_UNAVAILABLE: { status: 503, title: 'KuCoin is unavailable' },
+  SHARED_STATE_UNAVAILABLE: { status: 503, title: 'The shared state (Redis) is unreachable' },
   UPSTREAM_TIMEOUT: { status: 504, title: 'KuCoin did not answer in time' },
 };
 

@@ -25,6 +25,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
+import { FileSwitchStore, RedisSwitchStore } from './switch/runtime-store.js';
 import { SharedRedis } from './redis/shared-redis.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
 import { AccountView, DEFAULT_WRITE_DEADLINE_MS } from './account/account-view.js';
@@ -89,9 +90,32 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createMetrics();
   // REDIS_URL: the state every replica shares. Without it the process keeps that state itself.
   const shared = config.redis ? new SharedRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics }) : undefined;
-  const futuresSwitch = new FuturesSwitch(config.featureFutures);
-  metrics.switchEnabled.set(config.featureFutures ? 1 : 0);
-  futuresSwitch.onChange((state) => metrics.switchEnabled.set(state.enabled ? 1 : 0));
+  // The runtime kill switch: in Redis, shared by every replica, or in STATE_DIR/switch.json.
+  const futuresSwitch = new FuturesSwitch(config.featureFutures, {
+    store: shared ? new RedisSwitchStore({ shared }) : new FileSwitchStore(config.stateDir),
+    onStoreError: (error) => {
+      if (shared) shared.failed('switch', error);
+      else logger.error({ event: 'futures_switch_store_failed', err: { message: error instanceof Error ? error.message : String(error) } }, 'the kill switch state file could not be read or written');
+    },
+  });
+  const switchGauges = () => {
+    const state = futuresSwitch.state();
+    metrics.switchEnabled.set(state.enabled ? 1 : 0);
+    metrics.switchEnvironment.set(state.environment ? 1 : 0);
+    metrics.switchRuntime.set(state.runtime === null ? -1 : state.runtime ? 1 : 0);
+  };
+  switchGauges();
+  futuresSwitch.onChange((state, cause) => {
+    switchGauges();
+    if (cause === 'store') {
+      metrics.switchChangesHeard.inc();
+      logger.warn({ event: 'futures_switch_heard', enabled: state.enabled, runtime: state.runtime, by: state.changedBy, replica: state.replica, reason: state.reason }, `futures kill switch is ${state.enabled ? 'on' : 'off'} (runtime ${state.runtime === null ? 'unknown' : state.runtime ? 'on' : 'off'}, from the store)`);
+    }
+  });
+  // With Redis, wait briefly for it: a replica that cannot read the shared switch starts off and
+  // adopts it once Redis answers.
+  if (shared) await shared.ready(1_500);
+  await futuresSwitch.start();
 
   const openapi = loadOpenApiDocument();
   const asyncapi = bundleAsyncApiDocument(openapi);
@@ -162,8 +186,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const writeDeadlineMs = options.accountView?.writeDeadlineMs ?? DEFAULT_WRITE_DEADLINE_MS;
   const sharedFences = shared ? new SharedFences(shared, { deadlineMs: writeDeadlineMs, settingsKeepMs: lingerMs }) : undefined;
   const accountView = new AccountView({ feed, services: futures, metrics, enabled, lingerMs, writeDeadlineMs, sharedFences });
-  // Off means no upstream connection. The /ws/futures clients are closed with 4404 by the
-  // flip itself; the stream a REST read started is left now, and the KuCoin connection closes as
+  // Off means no upstream connection. The /ws/futures clients are closed with 4404 (below, on
+  // every replica, whichever served the flip); the stream a REST read started is left now, and the KuCoin connection closes as
   // soon as the last of those clients is gone, without the supervisor's usual linger.
   futuresSwitch.onChange((state) => {
     upstream?.lingerAfterRelease(state.enabled);
@@ -188,6 +212,12 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     ...options.ws,
   });
 
+  // Every change to off, this replica's flip or one heard from another, closes this replica's sockets.
+  let closedSockets = 0;
+  futuresSwitch.onChange((state) => {
+    closedSockets = state.enabled ? 0 : socket.closeAll(CloseCode.futuresDisabled, 'futures disabled');
+  });
+
   const deps: HandlerDeps = {
     config,
     logger,
@@ -199,7 +229,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     documents: { openapi, asyncapi, docsHtml: renderDocsPage(openapi, asyncapi) },
     futures,
     accountView,
-    closeFuturesSockets: (code, reason) => socket.closeAll(code, reason),
+    closedSockets: () => closedSockets,
   };
   createApp(api, deps, app);
   let stopping: Promise<void> | undefined;
@@ -252,6 +282,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         accountView.close();
         feed?.close();
         await upstream?.close();
+        futuresSwitch.close();
         await shared?.close();
         if (outcome === 'timeout') {
           logger.warn({ event: 'shutdown_timeout', graceMs }, 'in-flight requests outlived the shutdown grace period; closing them');

@@ -288,6 +288,8 @@ async function measureFlip(problems: string[]): Promise<{ off: number[]; put: nu
       off.push(await untilOff(port, agent, t0, gateway));
     }
     problems.push(...(await checkNotFoundBodies(port, agent)).map((w) => `after the flip, ${w} (want 404 NOT_FOUND)`));
+    // The runtime switch outlives the process (workDir/data/switch.json): leave it on for the gateways started next.
+    await flip(true);
   } finally {
     agent.destroy();
     await gateway.stop(STOP_GRACE_MS);

@@ -8,6 +8,8 @@
 #   GATEWAY_URL      default http://127.0.0.1:<PORT from $GATEWAY_DIR/.env, else 3001>
 #   GATEWAY_API_KEY  bearer for the futures checks, when the gateway has GATEWAY_API_KEYS
 #   ADMIN_API_KEY    bearer for the run-time flip (PUT /api/admin/futures-switch)
+#   TURN_RUNTIME_ON=1  phases 2 and 4 also turn the runtime switch on (with ADMIN_API_KEY) when an
+#                    earlier rollback left it off; unset, they report it and stop
 #   SKIP_GIT=1       skip `git fetch && git checkout $GIT_REF` (local runs); GIT_REF default origin/main
 #   SKIP_INSTALL=1   skip `npm ci` (still `npm run build`)
 #   RESTART_CMD      the operator's command that restarts the service; unset, the scripts run
@@ -405,10 +407,43 @@ deploy_switch_off() {
   fi
 }
 
+# runtime_switch_on: after FEATURE_FUTURES=true and a restart, futures are on only if the runtime
+# switch (an admin's flip, kept across restarts and, with Redis, shared by every replica) is on too.
+# With TURN_RUNTIME_ON=1 and ADMIN_API_KEY it is flipped on (the operator's explicit decision, after
+# a rollback); otherwise a runtime switch that is off is reported, with who, when and why, and the
+# phase stops: ROLLOUT_STILL_OFF=1, FAIL "still off: runtime switch turned off by X at T (reason)".
+ROLLOUT_STILL_OFF=0
+runtime_switch_on() {
+  local summary
+  http_call GET /api/health
+  [[ $HTTP_STATUS == 200 ]] || { fail "GET /api/health is 200" "$(http_observed)"; return 1; }
+  [[ $(json_eval "$HTTP_BODY" 'b.data.futures.enabled') == true ]] && return 0
+  if [[ ${TURN_RUNTIME_ON:-} == 1 && -n ${ADMIN_API_KEY:-} ]]; then
+    http_call PUT /api/admin/futures-switch '{"enabled":true,"reason":"production-enable.sh TURN_RUNTIME_ON=1"}' "$ADMIN_API_KEY"
+    check_http "PUT /api/admin/futures-switch enabled:true (TURN_RUNTIME_ON=1)" 200
+    [[ $HTTP_STATUS == 200 && $(json_eval "$HTTP_BODY" 'b.data.enabled') == true ]] && return 0
+    http_call GET /api/health
+  fi
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  summary=$(json_eval "$HTTP_BODY" '(() => {
+    const f = b.data.futures;
+    if (!f.environment) return "still off: FEATURE_FUTURES is not true in the running process";
+    if (f.runtime === null) return "still off: runtime switch not known (Redis unreachable since start, health " + b.data.status + ")";
+    const at = f.changedAt === null ? "an unknown time" : new Date(f.changedAt).toISOString();
+    return "still off: runtime switch turned off by " + f.changedBy + " at " + at + " (" + (f.reason ?? "no reason given") + ")" + (f.replica ? " on " + f.replica : "");
+  })()')
+  summary=${summary#\"}
+  summary=${summary%\"}
+  ROLLOUT_STILL_OFF=1
+  fail "futures on after the restart" "$summary"
+  note "turn the runtime switch on with PUT /api/admin/futures-switch {\"enabled\":true}, or rerun with TURN_RUNTIME_ON=1 and ADMIN_API_KEY"
+  return 1
+}
+
 # enable_switch: phases 2 and 4 (needs smoke.sh sourced). Returns non-zero when a step or a check failed.
 enable_switch() {
   local failed_before=$ROLLOUT_FAILED
-  if env_set FEATURE_FUTURES true && restart && wait_healthy; then
+  if env_set FEATURE_FUTURES true && restart && wait_healthy && runtime_switch_on; then
     smoke_on
   fi
   ((ROLLOUT_FAILED == failed_before))

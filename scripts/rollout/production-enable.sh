@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Phase 4 (and 5): production enable, watched. Writes FEATURE_FUTURES=true to .env, restarts, runs
 # the on checks, then monitor.sh for MONITOR_SECONDS (60). When any of it fails and AUTO_ROLLBACK
-# is not 0, runs production-rollback.sh and exits non-zero saying so.
-# Environment: see lib.sh and monitor.sh; MONITOR_SECONDS, AUTO_ROLLBACK (1).
+# is not 0, runs production-rollback.sh and exits non-zero saying so. When the runtime switch (an
+# admin's earlier flip, kept across restarts) still holds futures off, it says who turned it off,
+# when and why, and exits non-zero without a rollback; TURN_RUNTIME_ON=1 with ADMIN_API_KEY turns it on.
+# Environment: see lib.sh and monitor.sh; MONITOR_SECONDS, AUTO_ROLLBACK (1), TURN_RUNTIME_ON.
 set -euo pipefail
 # shellcheck source=smoke.sh
 source "$(dirname "${BASH_SOURCE[0]}")/smoke.sh"
@@ -19,6 +21,11 @@ if enable_switch; then
 fi
 
 if ((ROLLOUT_FAILED > 0)); then
+  if ((ROLLOUT_STILL_OFF == 1)); then
+    # Nothing went on, so there is nothing to roll back: the runtime switch holds futures off.
+    heading "production-enable.sh: futures still off (runtime switch off; see the FAIL line above)"
+    finish
+  fi
   if [[ $AUTO_ROLLBACK == 0 ]]; then
     heading "production enable FAILED; AUTO_ROLLBACK=0, so futures stay as they are: run production-rollback.sh"
     finish

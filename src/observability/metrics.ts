@@ -31,13 +31,28 @@ export function createMetrics() {
     }),
     switchEnabled: new Gauge({
       name: 'gateway_futures_switch_enabled',
-      help: 'The FEATURE_FUTURES kill switch: 1 on, 0 off.',
+      help: 'The effective kill switch (FEATURE_FUTURES and the runtime switch): 1 on, 0 off.',
       registers: [registry],
     }),
     switchFlips: new Counter({
       name: 'gateway_futures_switch_flips_total',
       help: 'Run-time kill-switch changes by the admin operation, by new value.',
       labelNames: ['to'] as const,
+      registers: [registry],
+    }),
+    switchEnvironment: new Gauge({
+      name: 'gateway_futures_switch_environment',
+      help: 'FEATURE_FUTURES of this process: 1 true, 0 false (false holds futures off).',
+      registers: [registry],
+    }),
+    switchRuntime: new Gauge({
+      name: 'gateway_futures_switch_runtime',
+      help: 'The runtime kill switch as this replica knows it: 1 on, 0 off, -1 not known (Redis unreachable since start).',
+      registers: [registry],
+    }),
+    switchChangesHeard: new Counter({
+      name: 'gateway_futures_switch_changes_heard_total',
+      help: 'Runtime kill-switch changes this replica took from the store (another replica\'s flip, or one missed and re-read).',
       registers: [registry],
     }),
     wsClients: new Gauge({

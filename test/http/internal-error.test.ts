@@ -54,7 +54,7 @@ beforeAll(async () => {
       }),
       pino({ level: 'silent' }),
     ),
-    closeFuturesSockets: () => 0,
+    closedSockets: () => 0,
   };
   const app = createApp(await createOpenApiBackend(openapi), deps);
   server = createServer(app);

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { request } from '../support/http-client.js';
 import { listOperations } from '../support/http-contract.js';
@@ -104,33 +107,78 @@ describe('run-time flip by the admin operation', () => {
   const admin = { authorization: `Bearer ${TEST_ADMIN_KEY}` };
 
   it('takes effect on the next request, both ways, and is logged and counted', async () => {
-    running = await startGateway({ FEATURE_FUTURES: 'false', ADMIN_API_KEYS: TEST_ADMIN_KEY });
+    running = await startGateway({ FEATURE_FUTURES: 'true', ADMIN_API_KEYS: TEST_ADMIN_KEY });
     const { baseUrl } = running;
-    expect((await request(baseUrl, 'GET', '/api/futures/positions')).status).toBe(404);
-
-    const on = await request(baseUrl, 'PUT', '/api/admin/futures-switch', { headers: admin, json: { enabled: true, reason: 'phase 2' } });
-    expect(on.status).toBe(200);
-    expect(on.body.data).toMatchObject({ enabled: true, previous: false, reason: 'phase 2', closedSockets: 0 });
-    expect(on.body.data.changedBy).toMatch(/^admin:[0-9a-f]{8}$/);
     expect((await request(baseUrl, 'GET', '/api/futures/positions')).status).toBe(401);
 
-    const read = await request(baseUrl, 'GET', '/api/admin/futures-switch', { headers: admin });
-    expect(read.body.data.enabled).toBe(true);
-    expect((await request(baseUrl, 'GET', '/api/health')).body.data.futures).toMatchObject({ enabled: true, changedBy: on.body.data.changedBy });
-
     const off = await request(baseUrl, 'PUT', '/api/admin/futures-switch', { headers: admin, json: { enabled: false, reason: 'rollback' } });
-    expect(off.body.data).toMatchObject({ enabled: false, previous: true });
+    expect(off.status).toBe(200);
+    expect(off.body.data).toMatchObject({ enabled: false, environment: true, runtime: false, previous: true, reason: 'rollback', closedSockets: 0 });
+    expect(off.body.data.changedBy).toMatch(/^admin:[0-9a-f]{8}$/);
+    expect(off.body.data.replica).toBe(`${hostname()}:${process.pid}`);
     expect((await request(baseUrl, 'GET', '/api/futures/positions')).status).toBe(404);
 
+    const read = await request(baseUrl, 'GET', '/api/admin/futures-switch', { headers: admin });
+    expect(read.body.data).toMatchObject({ enabled: false, runtime: false });
+    expect((await request(baseUrl, 'GET', '/api/health')).body.data).toMatchObject({
+      status: 'ok',
+      redis: 'unused',
+      futures: { enabled: false, environment: true, runtime: false, changedBy: off.body.data.changedBy, reason: 'rollback' },
+    });
+
+    const on = await request(baseUrl, 'PUT', '/api/admin/futures-switch', { headers: admin, json: { enabled: true, reason: 'phase 4' } });
+    expect(on.body.data).toMatchObject({ enabled: true, runtime: true, previous: false });
+    expect((await request(baseUrl, 'GET', '/api/futures/positions')).status).toBe(401);
+
+    const history = await request(baseUrl, 'GET', '/api/admin/futures-switch/history', { headers: admin });
+    expect(history.status).toBe(200);
+    expect(history.body.data.map((f: { enabled: boolean; reason: string }) => [f.enabled, f.reason])).toEqual([[true, 'phase 4'], [false, 'rollback']]);
+
     const metrics = await request(baseUrl, 'GET', '/metrics');
-    expect(metrics.text).toMatch(/^gateway_futures_switch_enabled 0$/m);
+    expect(metrics.text).toMatch(/^gateway_futures_switch_enabled 1$/m);
+    expect(metrics.text).toMatch(/^gateway_futures_switch_runtime 1$/m);
+    expect(metrics.text).toMatch(/^gateway_futures_switch_environment 1$/m);
     expect(metrics.text).toMatch(/^gateway_futures_switch_flips_total\{to="on"\} 1$/m);
     expect(metrics.text).toMatch(/^gateway_futures_switch_flips_total\{to="off"\} 1$/m);
 
     const flips = running.logLines().map((l) => JSON.parse(l)).filter((l) => l.event === 'futures_switch_flip');
     expect(flips).toHaveLength(2);
-    expect(flips[1]).toMatchObject({ from: true, to: false, reason: 'rollback', by: on.body.data.changedBy });
-    expect(typeof flips[1].time).toBe('string');
+    expect(flips[0]).toMatchObject({ from: true, to: false, reason: 'rollback', by: off.body.data.changedBy });
+    expect(typeof flips[0].time).toBe('string');
+  });
+
+  it('FEATURE_FUTURES=false holds futures off: turning the runtime switch on is 409 FUTURES_OFF_BY_ENVIRONMENT, off is recorded', async () => {
+    running = await startGateway({ FEATURE_FUTURES: 'false', ADMIN_API_KEYS: TEST_ADMIN_KEY });
+    const { baseUrl } = running;
+    const on = await request(baseUrl, 'PUT', '/api/admin/futures-switch', { headers: admin, json: { enabled: true, reason: 'override' } });
+    expect(on.status).toBe(409);
+    expect(on.body.code).toBe('FUTURES_OFF_BY_ENVIRONMENT');
+    expect(on.body.detail).toContain('FEATURE_FUTURES=false');
+    expect(running.gateway.futuresSwitch.state()).toMatchObject({ enabled: false, environment: false, runtime: true, changedAt: null });
+    expect((await request(baseUrl, 'GET', '/api/futures/positions')).status).toBe(404);
+
+    const off = await request(baseUrl, 'PUT', '/api/admin/futures-switch', { headers: admin, json: { enabled: false, reason: 'rollback' } });
+    expect(off.status).toBe(200);
+    expect(off.body.data).toMatchObject({ enabled: false, environment: false, runtime: false });
+  });
+
+  it('without Redis the runtime switch is kept in STATE_DIR/switch.json: a restart with the same STATE_DIR keeps it off', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'switch-state-'));
+    try {
+      const env = { FEATURE_FUTURES: 'true', ADMIN_API_KEYS: TEST_ADMIN_KEY, STATE_DIR: stateDir };
+      running = await startGateway(env);
+      const off = await request(running.baseUrl, 'PUT', '/api/admin/futures-switch', { headers: admin, json: { enabled: false, reason: 'incident 42' } });
+      expect(off.status).toBe(200);
+      await running.stop();
+
+      running = await startGateway(env);
+      expect((await request(running.baseUrl, 'GET', '/api/futures/positions')).status).toBe(404);
+      const health = await request(running.baseUrl, 'GET', '/api/health');
+      expect(health.body.data.futures).toMatchObject({ enabled: false, environment: true, runtime: false, reason: 'incident 42', changedBy: off.body.data.changedBy, changedAt: off.body.data.changedAt });
+      expect(JSON.parse(readFileSync(join(stateDir, 'switch.json'), 'utf8')).state).toMatchObject({ enabled: false, reason: 'incident 42' });
+    } finally {
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('refuses without a key (401), with a wrong key (401), and with no admin keys configured (403)', async () => {

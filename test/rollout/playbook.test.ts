@@ -107,6 +107,11 @@ function expectAllPass(run: ScriptRun): void {
 const positions = () => request(baseUrl, 'GET', '/api/futures/positions', { headers: { authorization: `Bearer ${TEST_API_KEY}` } });
 const flip = (enabled: boolean) =>
   request(baseUrl, 'PUT', '/api/admin/futures-switch', { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, json: { enabled, reason: 'playbook test' } });
+/** Futures on at run time: FEATURE_FUTURES=true (an off environment cannot be overridden), then the runtime switch on. */
+async function turnOn(): Promise<void> {
+  expectExit(await runLib('env_set FEATURE_FUTURES true && restart && wait_healthy'), 'zero');
+  expect((await flip(true)).status).toBe(200);
+}
 
 async function startSimulator(): Promise<void> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -306,7 +311,7 @@ describe('the rollout playbook, phase by phase', { timeout: PHASE_TIMEOUT_MS }, 
 
   it('phase 6: production-rollback flips the switch off at run time, well inside the two-minute budget', async () => {
     // Without the simulator phase 4 was skipped: switch futures on at run time instead.
-    if ((await positions()).status === 404) expect((await flip(true)).status).toBe(200);
+    if ((await positions()).status === 404) await turnOn();
     expect((await positions()).status).not.toBe(404);
 
     const run = await runScript('production-rollback.sh', [], { ADMIN_API_KEY: TEST_ADMIN_KEY });
@@ -318,10 +323,31 @@ describe('the rollout playbook, phase by phase', { timeout: PHASE_TIMEOUT_MS }, 
     console.log(`rollback (admin flip) took ${took} ms`);
     expect((await positions()).status).toBe(404);
     expect(lines(envFile(), 'FEATURE_FUTURES')).toEqual(['FEATURE_FUTURES=false']);
+    const health = await request(baseUrl, 'GET', '/api/health');
+    expect(health.body.data.futures).toMatchObject({ enabled: false, environment: true, runtime: false, reason: 'rollback' });
+  });
+
+  it('after a run-time rollback, production-enable says futures are still off and who turned the runtime switch off, when and why, without a rollback', async () => {
+    const run = await runScript('production-enable.sh', [], { MONITOR_SECONDS: '1', ADMIN_API_KEY: TEST_ADMIN_KEY });
+
+    expectExit(run, 'non-zero');
+    expect(run.stdout).toMatch(/^FAIL futures on after the restart \(still off: runtime switch turned off by admin:[0-9a-f]{8} at \d{4}-\d\d-\d\dT[\d:.]+Z \(rollback\) on [^ ]+:\d+\)$/m);
+    expect(run.stdout).not.toMatch(/rolling back|smoke on/);
+    expect(run.stdout).toMatch(/^== production-enable\.sh: futures still off/m);
+    expect(lines(envFile(), 'FEATURE_FUTURES')).toEqual(['FEATURE_FUTURES=true']);
+    expect((await positions()).status).toBe(404);
+  });
+
+  it.skipIf(!simulatorExists)('production-enable with TURN_RUNTIME_ON=1 turns the runtime switch on and passes', async () => {
+    const run = await runScript('production-enable.sh', [], { MONITOR_SECONDS: '1', ADMIN_API_KEY: TEST_ADMIN_KEY, TURN_RUNTIME_ON: '1' });
+
+    expectAllPass(run);
+    expect(run.stdout).toMatch(/^PASS PUT \/api\/admin\/futures-switch enabled:true \(TURN_RUNTIME_ON=1\) \(200\)$/m);
+    expect((await positions()).status).toBe(200);
   });
 
   it('phase 6 without ADMIN_API_KEY: production-rollback writes .env and restarts', async () => {
-    expect((await flip(true)).status).toBe(200);
+    if ((await positions()).status === 404) await turnOn();
     const before = gatewayPid();
 
     const run = await runScript('production-rollback.sh');
@@ -337,7 +363,7 @@ describe('the rollout playbook, phase by phase', { timeout: PHASE_TIMEOUT_MS }, 
 
   it('monitor.sh fails on a 5xx answered during its window', async () => {
     // KuCoin unreachable and the switch on at run time: positions answers 503.
-    expectExit(await runLib(`env_set FUTURES_BASE_URL ${UNREACHABLE_KUCOIN} && restart && wait_healthy`), 'zero');
+    expectExit(await runLib(`env_set FUTURES_BASE_URL ${UNREACHABLE_KUCOIN} && env_set FEATURE_FUTURES true && restart && wait_healthy`), 'zero');
     expect((await flip(true)).status).toBe(200);
 
     const watching = runScript('monitor.sh', ['3'], { MONITOR_INTERVAL_SECONDS: '1' });
@@ -354,7 +380,8 @@ describe('the rollout playbook, phase by phase', { timeout: PHASE_TIMEOUT_MS }, 
   it('production-enable rolls back by itself when a check fails (KuCoin unreachable: positions is not 200)', async () => {
     expect(lines(envFile(), 'FUTURES_BASE_URL')).toEqual([`FUTURES_BASE_URL=${UNREACHABLE_KUCOIN}`]);
 
-    const run = await runScript('production-enable.sh', [], { MONITOR_SECONDS: '3', ADMIN_API_KEY: TEST_ADMIN_KEY });
+    // The runtime switch was left off by the last test: this run turns it on, then fails its checks.
+    const run = await runScript('production-enable.sh', [], { MONITOR_SECONDS: '3', ADMIN_API_KEY: TEST_ADMIN_KEY, TURN_RUNTIME_ON: '1' });
 
     expectExit(run, 'non-zero');
     expect(run.stdout).toMatch(/^FAIL GET \/api\/futures\/positions is 200 \(5\d\d [A-Z_]+\)$/m);

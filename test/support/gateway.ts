@@ -38,8 +38,13 @@ function stateDirForTests(): string {
   return testStateDir;
 }
 
+/**
+ * Each config gets a STATE_DIR of its own, so one test's kill-switch flip (kept in switch.json) is
+ * not the next gateway's starting state; a test of a restart passes the same STATE_DIR to both.
+ */
 export function testConfig(env: Record<string, string> = {}): GatewayConfig {
-  return loadConfig({ env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', FUTURES_BASE_URL: UNREACHABLE_KUCOIN, STATE_DIR: stateDirForTests(), ...env }, envFile: false });
+  const stateDir = env.STATE_DIR ?? mkdtempSync(join(stateDirForTests(), 'gateway-'));
+  return loadConfig({ env: { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', FUTURES_BASE_URL: UNREACHABLE_KUCOIN, ...env, STATE_DIR: stateDir }, envFile: false });
 }
 
 /** A real gateway on 127.0.0.1 and a free port, its logs captured in memory. */

@@ -17,6 +17,7 @@ export const sampleRequests: Record<string, SampleRequest> = {
   getDocsAsset: { method: 'GET', path: '/api/docs/assets/docs.js' },
   getMetrics: { method: 'GET', path: '/metrics' },
   getFuturesSwitch: { method: 'GET', path: '/api/admin/futures-switch' },
+  getFuturesSwitchHistory: { method: 'GET', path: '/api/admin/futures-switch/history' },
   setFuturesSwitch: { method: 'PUT', path: '/api/admin/futures-switch', json: { enabled: true, reason: 'test' } },
   listPositions: { method: 'GET', path: '/api/futures/positions' },
   getPosition: { method: 'GET', path: '/api/futures/positions/BTCUSDTM' },

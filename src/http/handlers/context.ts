@@ -22,6 +22,6 @@ export interface HandlerDeps {
   futures: FuturesServices;
   /** The live account state: serves the position and order lists and fences the writes; none in tests that need neither. */
   accountView?: AccountView;
-  /** Closes every open /ws/futures socket with the given close code; returns how many. */
-  closeFuturesSockets: (code: number, reason: string) => number;
+  /** How many /ws/futures sockets the last change of the kill switch to off closed. */
+  closedSockets: () => number;
 }

@@ -18,12 +18,15 @@ export function systemHandlers(deps: HandlerDeps): Record<string, Handler> {
 
   return {
     getHealth: (_c, _req: Request, res: Response) => {
-      const state = futuresSwitch.state();
+      const { enabled, environment, runtime, changedAt, changedBy, reason, replica } = futuresSwitch.state();
+      // Redis is the only shared dependency whose loss a replica works around (on what it last knew).
+      const redis = futuresSwitch.storeKind !== 'redis' ? 'unused' : futuresSwitch.storeReachable ? 'up' : 'down';
       const health: Health = {
-        status: 'ok',
+        status: redis === 'down' ? 'degraded' : 'ok',
         version: deps.version,
         uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 100) / 10,
-        futures: { enabled: state.enabled, changedAt: state.changedAt, changedBy: state.changedBy },
+        redis,
+        futures: { enabled, environment, runtime, changedAt, changedBy, reason, replica },
         upstream: {
           provider: 'kucoin',
           enabled: config.exchangeKucoin,
