@@ -4,13 +4,17 @@
  * through the front reaches all three replicas (each counts its own), and Ctrl-C (SIGINT to the
  * demo's process group, as a terminal sends it) stops every process it started.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { request } from '../support/http-client.js';
 import { freePort } from '../support/process.js';
 import { redisServerAvailable, REDIS_MISSING } from '../support/redis.js';
 import { metricValues, pollUntil } from '../support/replicas.js';
 import { projectRoot } from '../bench/run-script.js';
+import { connectFeedClient } from '../ws/ws-client.js';
 
 function alive(pid: number): boolean {
   try {
@@ -68,9 +72,36 @@ describe('npm run demo -- --replicas 3', () => {
       expect(health.reduce((sum, m) => sum + m.value, 0), `replica ${replica.n}`).toBeGreaterThanOrEqual(2);
     }
 
+    // The WebSocket upgrade passes through the front too (messages checked against asyncapi.yaml).
+    const feed = await connectFeedClient(`ws://127.0.0.1:${front}/ws/futures`);
+    expect((await feed.take(1))[0].type).toBe('futures_connected');
+    await feed.close();
+
     process.kill(-groupPid, 'SIGINT');
     await pollUntil('the demo to exit after Ctrl-C', async () => child.exitCode !== null || child.signalCode !== null, 20_000);
     await exited;
     await pollUntil(`every process the demo started to be gone (${pids.join(', ')})`, async () => pids.every((pid) => !alive(pid)), 15_000);
   }, 80_000);
+});
+
+describe('npm run demo -- --replicas 3 without redis-server', () => {
+  it('stops at once with the install command, starting nothing', () => {
+    // A PATH holding node alone: no redis-server on it.
+    const bin = mkdtempSync(join(tmpdir(), 'demo-no-redis-'));
+    try {
+      symlinkSync(process.execPath, join(bin, 'node'));
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--replicas', '3'], {
+        cwd: projectRoot,
+        env: { PATH: bin, HOME: process.env.HOME ?? bin },
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(run.status, run.stderr).toBe(1);
+      expect(run.stderr).toContain('redis-server is not on PATH');
+      expect(run.stderr).toContain('apt-get install -y redis-server');
+      expect(run.stdout).not.toContain('KuCoin simulator');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
