@@ -32,7 +32,8 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name) && !named.has(name)));
 }
 
-const BAD_GATEWAY = JSON.stringify({ success: false, error: { code: 'UPSTREAM_UNAVAILABLE', message: 'no replica answered the demo front' } });
+// The front's own answer (no gateway answered), shaped like an RFC 9457 problem but with no gateway error code.
+const BAD_GATEWAY = JSON.stringify({ type: 'about:blank', title: 'Bad Gateway', status: 502, detail: 'no replica answered the demo front', success: false });
 
 export function startFront(backends: Backend[], port: number, host = '127.0.0.1'): Promise<Front> {
   if (backends.length === 0) throw new Error('startFront: no backends');
@@ -68,7 +69,7 @@ export function startFront(backends: Backend[], port: number, host = '127.0.0.1'
           // Refused: nothing was sent, so the next replica may take it (a replica restarting).
           if (error.code === 'ECONNREFUSED' && left > 1) return tryBackend(pick(), left - 1);
           if (res.headersSent) return res.destroy();
-          res.writeHead(502, { 'content-type': 'application/json' }).end(BAD_GATEWAY);
+          res.writeHead(502, { 'content-type': 'application/problem+json' }).end(BAD_GATEWAY);
         });
         upstream.end(body);
       };

@@ -3,7 +3,7 @@
  * orders and reads flow through three replicas. What must hold:
  * - no 5xx storm: at most MAX_5XX answers of 500 or more in the whole run (the kill instant may
  *   cost a request in flight), and none once Redis has been back for a second;
- * - reads keep being answered during the outage, on every replica;
+ * - reads keep being answered during the outage, on every replica; an admin flip is refused (503);
  * - no order lost or duplicated: every 201 names an order the simulator holds under its key, and
  *   no key has two orders (the simulator frees a clientOid once its order is done, so the
  *   gateway's records are all that stops a repeat);
@@ -86,10 +86,15 @@ describe('replicas: Redis killed and restarted mid-run', () => {
     const reads: Array<{ replica: number; at: number; status: number }> = [];
     const fives: Array<{ at: number; what: string }> = [];
 
+    let outageFlip: { status: number; code: unknown } | undefined;
     const chaos = (async () => {
       await new Promise((r) => setTimeout(r, KILL_AT_MS));
       await set.redis!.kill();
-      await new Promise((r) => setTimeout(r, RESTART_AT_MS - KILL_AT_MS));
+      await new Promise((r) => setTimeout(r, 300));
+      // A flip that could reach one replica only is refused rather than split the replicas.
+      const flip = await request(set.urls[0]!, 'PUT', '/api/admin/futures-switch', { headers: adminHeaders, json: { enabled: true, reason: 'during the outage' } });
+      outageFlip = { status: flip.status, code: flip.body?.code };
+      await new Promise((r) => setTimeout(r, RESTART_AT_MS - KILL_AT_MS - 300));
       await set.redis!.restart();
       restartedAt = at();
     })();
@@ -127,6 +132,7 @@ describe('replicas: Redis killed and restarted mid-run', () => {
     for (const replica of [0, 1, 2]) {
       expect(reads.filter((r) => r.replica === replica && r.at > KILL_AT_MS + 100 && r.at < RESTART_AT_MS && r.status === 200).length, `replica ${replica + 1} reads during the outage`).toBeGreaterThan(0);
     }
+    expect(outageFlip?.status, `the admin flip while Redis was down: ${JSON.stringify(outageFlip)}`).toBe(503);
     const placed = orders.filter((o) => o.answer.status === 201);
     expect(placed.filter((o) => o.at > KILL_AT_MS && o.at < RESTART_AT_MS).length, 'orders placed during the outage').toBeGreaterThan(0);
 
