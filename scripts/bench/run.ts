@@ -26,6 +26,7 @@ const BENCHMARKS = [
   { id: 'fan-out', what: 'benchmark 3: fan-out to 5,000 WebSocket clients' },
   { id: 'start-rollback', what: 'benchmark 4: start and rollback' },
   { id: 'soak', what: 'soak: steady mixed load, memory and handles' },
+  { id: 'replicas', what: 'replicas on Redis: economy with 3 replicas vs 1, kill switch propagation, what Redis adds per request' },
 ] as const;
 
 const selected = (process.env.BENCH_SUITES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
