@@ -36,9 +36,13 @@ export type { Placed } from './order-settlement.js';
  * known to last: the next request with the key asks again). An unconfirmed placement is kept as
  * pending, for the next request with the key to settle first.
  */
+/** Failures before anything was sent for the order (reading its margin mode): never a key's outcome. */
+const notPlaced = new WeakSet<object>();
+
 const outcomePolicy: OutcomePolicy<Unconfirmed> = {
   isFinal: (error) =>
     error instanceof GatewayError &&
+    !notPlaced.has(error) &&
     error.status < 500 &&
     error.code !== 'UPSTREAM_RATE_LIMITED' &&
     error.code !== 'DUPLICATE_CLIENT_OID' &&
@@ -104,6 +108,15 @@ function checkOrderFields(body: OrderRequest): void {
   if (body.leverage !== undefined && !Number.isInteger(body.leverage)) throw fieldError('leverage', 'must be a whole number');
 }
 
+/** Prepares the order (its failures are never a key's outcome: nothing was sent), then places or settles it. */
+async function preparedPlacement(deps: OrdersDeps, prepare: () => Promise<OrderIntent>, symbol: string, pending: Unconfirmed | undefined): Promise<Placed> {
+  const intent = await prepare().catch((error: unknown) => {
+    if (error !== null && typeof error === 'object') notPlaced.add(error);
+    throw error;
+  });
+  return placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, symbol));
+}
+
 export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempotencyKey: string | undefined): Promise<OrderAccepted> {
   checkOrderFields(body);
   // An unknown symbol in a body is bad input naming the field, not a missing resource: the caller can fix the body.
@@ -123,41 +136,46 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
   }
 
   const clientOid = body.clientOid ?? idempotencyKey ?? randomUUID().replaceAll('-', '');
-  const marginMode = body.marginMode ? body.marginMode.toUpperCase() : await currentMarginMode(deps, contract.symbol);
-  const leverage = body.leverage ?? (marginMode === 'ISOLATED' ? deps.leverage.get(contract.symbol) : undefined) ?? 1;
-  const upstreamBody = {
-    clientOid,
-    side: body.side.toLowerCase(),
-    symbol: contract.symbol,
-    type: body.type.toLowerCase(),
-    ...(body.type === 'LIMIT' ? { price: plainDecimal(body.price!) } : {}),
-    size: size.contracts,
-    leverage,
-    marginMode,
-    // LIMIT only (checkOrderFields refuses them on MARKET).
-    ...(body.type === 'LIMIT' && body.timeInForce ? { timeInForce: body.timeInForce } : {}),
-    ...(body.type === 'LIMIT' && body.postOnly ? { postOnly: true } : {}),
-    ...(body.reduceOnly ? { reduceOnly: true } : {}),
-  };
+  // Worked out inside the keyed run, not before it: a replay (on any replica) must not read the
+  // margin mode from KuCoin again, and a failure of that read is never kept as the key's outcome.
+  const prepare = async (): Promise<OrderIntent> => {
+    const marginMode = body.marginMode ? body.marginMode.toUpperCase() : await currentMarginMode(deps, contract.symbol);
+    const leverage = body.leverage ?? (marginMode === 'ISOLATED' ? deps.leverage.get(contract.symbol) : undefined) ?? 1;
+    const upstreamBody = {
+      clientOid,
+      side: body.side.toLowerCase(),
+      symbol: contract.symbol,
+      type: body.type.toLowerCase(),
+      ...(body.type === 'LIMIT' ? { price: plainDecimal(body.price!) } : {}),
+      size: size.contracts,
+      leverage,
+      marginMode,
+      // LIMIT only (checkOrderFields refuses them on MARKET).
+      ...(body.type === 'LIMIT' && body.timeInForce ? { timeInForce: body.timeInForce } : {}),
+      ...(body.type === 'LIMIT' && body.postOnly ? { postOnly: true } : {}),
+      ...(body.reduceOnly ? { reduceOnly: true } : {}),
+    };
 
-  const expected = { side: body.side, type: body.type, qty: size.contracts, price: body.type === 'LIMIT' ? (body.price ?? null) : null, reduceOnly: body.reduceOnly === true };
-  const intent: OrderIntent = {
-    clientOid,
-    symbol: contract.symbol,
-    body: upstreamBody,
-    context: `placing order ${clientOid}`,
-    differences: (order, symbol) => [
-      ...(symbol === contract.symbol ? [] : [`symbol ${symbol}, not ${contract.symbol}`]),
-      ...(order.side === expected.side ? [] : [`side ${order.side}, not ${expected.side}`]),
-      ...(order.type === expected.type ? [] : [`type ${order.type}, not ${expected.type}`]),
-      ...(order.qty === expected.qty ? [] : [`${order.qty} contracts, not ${expected.qty}`]),
-      ...(samePrice(order.price, expected.price, contract.tickSize) ? [] : [`price ${order.price}, not ${expected.price}`]),
-      ...(order.reduceOnly === expected.reduceOnly ? [] : [`reduceOnly ${order.reduceOnly}`]),
-      ...(order.closeOrder ? ['a position close'] : []),
-    ],
+    const expected = { side: body.side, type: body.type, qty: size.contracts, price: body.type === 'LIMIT' ? (body.price ?? null) : null, reduceOnly: body.reduceOnly === true };
+    const intent: OrderIntent = {
+      clientOid,
+      symbol: contract.symbol,
+      body: upstreamBody,
+      context: `placing order ${clientOid}`,
+      differences: (order, symbol) => [
+        ...(symbol === contract.symbol ? [] : [`symbol ${symbol}, not ${contract.symbol}`]),
+        ...(order.side === expected.side ? [] : [`side ${order.side}, not ${expected.side}`]),
+        ...(order.type === expected.type ? [] : [`type ${order.type}, not ${expected.type}`]),
+        ...(order.qty === expected.qty ? [] : [`${order.qty} contracts, not ${expected.qty}`]),
+        ...(samePrice(order.price, expected.price, contract.tickSize) ? [] : [`price ${order.price}, not ${expected.price}`]),
+        ...(order.reduceOnly === expected.reduceOnly ? [] : [`reduceOnly ${order.reduceOnly}`]),
+        ...(order.closeOrder ? ['a position close'] : []),
+      ],
+    };
+    deps.orderDrafts?.note(orderDraft(upstreamBody, body, toUserAsset(contract.baseCurrency)));
+    return intent;
   };
-  deps.orderDrafts?.note(orderDraft(upstreamBody, body, toUserAsset(contract.baseCurrency)));
-  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, contract.symbol));
+  const place = (pending?: Unconfirmed) => preparedPlacement(deps, prepare, contract.symbol, pending);
   const keyed = body.clientOid ?? idempotencyKey;
   const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, outcomePolicyFor(deps, contract.symbol));
   // An order found at KuCoin is answered as KuCoin holds it; one KuCoin just confirmed is what was sent.
@@ -182,19 +200,21 @@ export async function closePosition(deps: OrdersDeps, symbolInput: string, idemp
   // CCXT's closePosition sends these fields (docs/kucoin.md "Orders: clientOid, lookups and what the gateway does") and KuCoin picks side and
   // size; marginMode is added because an omitted one means ISOLATED, and a cross position would
   // then be refused with 330005 (docs/kucoin.md "REST endpoints the gateway calls", docs/kucoin.md "Fields and units").
-  const marginMode = await currentMarginMode(deps, contract.symbol);
-  const upstreamBody = { clientOid, symbol: contract.symbol, closeOrder: true, type: 'market', marginMode };
-  const intent: OrderIntent = {
-    clientOid,
-    symbol: contract.symbol,
-    body: upstreamBody,
-    context: `closing the ${contract.symbol} position`,
-    differences: (order, symbol) => [
-      ...(symbol === contract.symbol ? [] : [`symbol ${symbol}, not ${contract.symbol}`]),
-      ...(order.closeOrder ? [] : ['not a position close']),
-    ],
+  // Read inside the keyed run, as for an order (createOrder): a replay reads nothing from KuCoin.
+  const prepare = async (): Promise<OrderIntent> => {
+    const marginMode = await currentMarginMode(deps, contract.symbol);
+    return {
+      clientOid,
+      symbol: contract.symbol,
+      body: { clientOid, symbol: contract.symbol, closeOrder: true, type: 'market', marginMode },
+      context: `closing the ${contract.symbol} position`,
+      differences: (order, symbol) => [
+        ...(symbol === contract.symbol ? [] : [`symbol ${symbol}, not ${contract.symbol}`]),
+        ...(order.closeOrder ? [] : ['not a position close']),
+      ],
+    };
   };
-  const place = (pending?: Unconfirmed) => placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, contract.symbol));
+  const place = (pending?: Unconfirmed) => preparedPlacement(deps, prepare, contract.symbol, pending);
   const { value, replayed } =
     idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, outcomePolicyFor(deps, contract.symbol));
   return { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), orderId: value.orderId, clientOid: value.clientOid, replayed: replayed || value.earlier === true };

@@ -145,7 +145,11 @@ export class SharedRedis {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
-    await Promise.all([this.client, this.#subscriber].map((connection) => connection?.quit().catch(() => connection.disconnect())));
+    // The subscriber has nothing to finish, and with its offline queue a QUIT sent while Redis is
+    // down would wait for Redis forever: it is simply cut. The command connection finishes what it
+    // sent (an idempotency outcome, a flip) and fails at once while Redis is down.
+    this.#subscriber?.disconnect();
+    await this.client.quit().catch(() => this.client.disconnect());
   }
 
   #makeSubscriber(): Redis {

@@ -65,4 +65,16 @@ describe('SharedRedis against a real redis-server', () => {
       await shared.close();
     }
   });
+
+  it('closes at once while Redis is down, subscriptions and all (a shutdown must not wait for Redis)', async () => {
+    const shared = new SharedRedis({ url: redis.url, keyPrefix: 'close:', logger: pino({ level: 'silent' }), metrics: createMetrics() });
+    expect(await shared.ready(3_000)).toBe(true);
+    shared.subscribe(shared.key('chan'), () => undefined);
+    await redis.kill();
+    await until(() => !shared.up);
+    const started = Date.now();
+    await shared.close();
+    expect(Date.now() - started).toBeLessThan(500);
+    await redis.restart();
+  });
 });
