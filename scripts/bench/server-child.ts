@@ -35,6 +35,8 @@ export interface FloorTemplates {
   switchState: Template;
   orderInvalid: Template;
   orderValid: Template;
+  /** GET /api/futures/orders answered from the live feed's cache (a gateway with credentials). */
+  ordersFromStream: Template;
 }
 
 type ParentMessage = { type: 'cpu'; id: number } | { type: 'stop' } | { type: 'templates'; templates: FloorTemplates };
@@ -85,8 +87,10 @@ async function startGateway(): Promise<void> {
       HOST: '127.0.0.1',
       FEATURE_FUTURES: 'true',
       LOG_LEVEL: 'info',
-      // Nothing listens on port 9: no path measured here may reach KuCoin.
+      // Nothing listens on port 9: no path measured here may reach KuCoin. The feed-backed gateway
+      // (own-overhead.ts, the list served from the stream) is given a simulator and its credentials.
       FUTURES_BASE_URL: 'http://127.0.0.1:9',
+      ...(JSON.parse(process.env.BENCH_GATEWAY_UPSTREAM ?? '{}') as Record<string, string>),
       // The limiter stays in the pipeline (its cost is part of the gateway's), with a ceiling the
       // benchmark cannot reach, so every request gets its real answer instead of a 429.
       RATE_LIMIT_MAX: '1000000000',
@@ -150,6 +154,7 @@ async function startFloor(templates: FloorTemplates): Promise<void> {
     if (req.method === 'GET' && path === '/api/health') return reply(res, templates.health);
     if (req.method === 'GET' && path === '/api/futures/positions') return reply(res, templates.positions);
     if (req.method === 'GET' && path === '/api/admin/futures-switch') return reply(res, templates.switchState);
+    if (req.method === 'GET' && path === '/api/futures/orders') return reply(res, templates.ordersFromStream);
     if (req.method === 'POST' && path === '/api/futures/orders') {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -200,6 +205,7 @@ async function startStack(templates: FloorTemplates): Promise<void> {
     getHealth: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.health),
     listPositions: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.positions),
     getFuturesSwitch: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.switchState),
+    listOrders: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.ordersFromStream),
     createOrder: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.orderValid),
     validationFail: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.orderInvalid),
     unauthorizedHandler: (_c: unknown, _req: unknown, res: Res) => reply(res, templates.positions),
