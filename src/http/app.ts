@@ -171,8 +171,11 @@ function queryString(url: string): string {
   return start === -1 ? '' : url.slice(start + 1);
 }
 
+/** pino-http hands each completion line its own fresh object: filled in place, not copied (~3 µs a line). */
 function withOutcome(res: Response, line: Record<string, unknown>): Record<string, unknown> {
-  return { ...line, route: res.locals.route ?? 'unmatched', ...(res.locals.errorCode ? { code: res.locals.errorCode } : {}) };
+  line.route = res.locals.route ?? 'unmatched';
+  if (res.locals.errorCode) line.code = res.locals.errorCode;
+  return line;
 }
 
 function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
