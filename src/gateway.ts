@@ -22,7 +22,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
-import { SharedRedis } from './shared/redis.js';
+import type { SharedRedis } from './shared/redis.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
 import { AccountView } from './account/account-view.js';
 import { FuturesFeed } from './account/feed.js';
@@ -84,7 +84,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const metrics = createMetrics();
   // REDIS_URL: the state every replica shares. Without it the process keeps that state itself.
-  const shared = config.redis ? new SharedRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics }) : undefined;
+  // Loaded only then: ioredis is a tenth of a start's module loading, for nothing without REDIS_URL.
+  const shared: SharedRedis | undefined = config.redis ? new (await import('./shared/redis.js')).SharedRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics }) : undefined;
   const futuresSwitch = new FuturesSwitch(config.featureFutures);
   metrics.switchEnabled.set(config.featureFutures ? 1 : 0);
   futuresSwitch.onChange((state) => metrics.switchEnabled.set(state.enabled ? 1 : 0));
