@@ -9,7 +9,9 @@
  * BENCH_LOG_FILE (where the gateway's info logs go; default a temp file, counted afterwards),
  * BENCH_TARGET_RATIO (default 1.15: the gateway's CPU per request over the chosen stack's), BENCH_ROUNDS (default 3: BENCH_SECONDS split into alternating
  * floor/gateway slices), BENCH_ONLY (run only cases whose name contains it),
- * BENCH_GATEWAY_ENV (JSON of gateway env overrides, diagnostics only, flagged in the output),
+ * BENCH_SKIP_BUILD=1 (use dist/ as it is; otherwise `npm run build` first: the servers load the
+ * gateway's code from dist/src), BENCH_FROM_SOURCE=1 (load src/ through tsx instead, e.g. for profiles with
+ * TypeScript names; slower, see server-child.ts), BENCH_GATEWAY_ENV (JSON of gateway env overrides, diagnostics only, flagged in the output),
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
  * BENCH_FLOOR_NODE_ARGS and BENCH_STACK_NODE_ARGS (the same for the floor and stack children).
  *
@@ -24,7 +26,7 @@
  * parent drives the load with node:http and a keep-alive Agent, the three alternately per path. Exit 0 whatever the ratios; non-zero only when a server fails to
  * start, answers a wrong status, or the gateway does not log every request.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -383,6 +385,8 @@ function table(rows: Measurement[]): string {
 
 async function main(): Promise<number> {
   const started = new Date();
+  // The servers load the gateway's code from the build, as production runs it (server-child.ts).
+  if (process.env.BENCH_SKIP_BUILD !== '1' && process.env.BENCH_FROM_SOURCE !== '1') execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const tmp = mkdtempSync(join(tmpdir(), 'bench-own-overhead-'));
   const logFile = process.env.BENCH_LOG_FILE ?? join(tmp, 'gateway.log');
   const feedLogFile = join(tmp, 'feed-gateway.log');

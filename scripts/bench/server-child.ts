@@ -42,6 +42,13 @@ export interface FloorTemplates {
 type ParentMessage = { type: 'cpu'; id: number } | { type: 'stop' } | { type: 'templates'; templates: FloorTemplates };
 
 const kind = process.argv[2];
+/**
+ * Where the gateway's code is loaded from: the build (dist/src, what `npm start` runs; own-overhead.ts
+ * builds it first) unless BENCH_FROM_SOURCE=1. Run from src/ through tsx, every function the gateway
+ * creates gets tsx's name-keeping call and private fields its helpers, which the stack, mostly in
+ * node_modules, does not pay: the ratio measured the loader, not the gateway.
+ */
+const code = process.env.BENCH_FROM_SOURCE === '1' ? '../../src' : '../../dist/src';
 const send = (message: unknown) => process.send?.(message);
 
 if (!process.send) {
@@ -79,8 +86,8 @@ if (kind === 'gateway') startGateway().catch(fail);
 else if (kind !== 'floor' && kind !== 'stack') fail(new Error(`unknown server kind ${kind}`));
 
 async function startGateway(): Promise<void> {
-  const { loadConfig } = await import('../../src/config/config.js');
-  const { createGateway } = await import('../../src/gateway.js');
+  const { loadConfig } = await import(`${code}/config/config.js`) as typeof import('../../src/config/config.js');
+  const { createGateway } = await import(`${code}/gateway.js`) as typeof import('../../src/gateway.js');
   const config = loadConfig({
     env: {
       PORT: '0',
@@ -194,10 +201,10 @@ async function startFloor(templates: FloorTemplates): Promise<void> {
 async function startStack(templates: FloorTemplates): Promise<void> {
   const { default: express } = await import('express');
   const { pinoHttp } = await import('pino-http');
-  const { loadOpenApiDocument } = await import('../../src/contract/documents.js');
-  const { createOpenApiBackend } = await import('../../src/http/openapi-backend.js');
-  const { expressServerClasses } = await import('../../src/http/express-server.js');
-  const { ACCESS_LINE } = await import('../../src/http/app.js');
+  const { loadOpenApiDocument } = await import(`${code}/contract/documents.js`) as typeof import('../../src/contract/documents.js');
+  const { createOpenApiBackend } = await import(`${code}/http/openapi-backend.js`) as typeof import('../../src/http/openapi-backend.js');
+  const { expressServerClasses } = await import(`${code}/http/express-server.js`) as typeof import('../../src/http/express-server.js');
+  const { ACCESS_LINE } = await import(`${code}/http/app.js`) as typeof import('../../src/http/app.js');
   const adminKey = process.env.BENCH_ADMIN_KEY ?? '';
   const api = await createOpenApiBackend(loadOpenApiDocument());
   type Res = ServerResponse;

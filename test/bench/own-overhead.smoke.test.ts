@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { reportDir, runBenchScript } from './run-script.js';
+import { reportDir, runBenchScript, skipBuild } from './run-script.js';
 
 const dir = reportDir('bench-smoke-');
 
@@ -15,7 +15,7 @@ const runBench = (env: Record<string, string>) => runBenchScript('own-overhead.t
 describe('benchmark 1: own overhead (smoke mode)', () => {
   it('completes, sees only expected statuses and writes a complete JSON report', async () => {
     const output = join(dir, 'own-overhead.json');
-    const run = await runBench({ BENCH_SECONDS: '0.3', BENCH_WARMUP_SECONDS: '0.1', BENCH_CONCURRENCY: '4', BENCH_OUTPUT: output });
+    const run = await runBench({ BENCH_SECONDS: '0.3', BENCH_WARMUP_SECONDS: '0.1', BENCH_CONCURRENCY: '4', BENCH_SKIP_BUILD: skipBuild(), BENCH_OUTPUT: output });
     expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('| path');
 
