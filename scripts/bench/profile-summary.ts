@@ -4,7 +4,9 @@
  *   npx tsx scripts/bench/profile-summary.ts <file.cpuprofile> [top=30]
  *
  * Prints self time by package or source file (node_modules/<pkg>, src/<file>, node: internals,
- * GC, idle) and by function (name and file:line), each as a share of the non-idle time.
+ * GC, idle) and by function (name and file:line), each as a share of the non-idle time; then the
+ * inclusive time (self and everything called) of the gateway's own functions (src/), counted once
+ * per call tree even when they recurse.
  */
 import { readFileSync } from 'node:fs';
 
@@ -60,3 +62,22 @@ const print = (title: string, map: Map<string, number>) => {
 console.log(`${file}: ${(busy / 1000).toFixed(0)} ms busy`);
 print('self time by package / file', files);
 print('self time by function', functions);
+
+// Inclusive time of the gateway's own functions: a node's self time counts for every distinct
+// src/ function on its path from the root.
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map<string, number>();
+for (const [id, us] of self) {
+  const seen = new Set<string>();
+  for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+    const { functionName, url, lineNumber, columnNumber } = byId.get(at)!.callFrame;
+    const g = group(url, functionName);
+    if (!g.startsWith('src/')) continue;
+    const key = `${functionName || '(anonymous)'} ${g}:${lineNumber + 1}:${columnNumber + 1}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    inclusive.set(key, (inclusive.get(key) ?? 0) + us);
+  }
+}
+print('inclusive time of the gateway\'s own functions (src/)', inclusive);
