@@ -26,7 +26,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js';
 import { projectRoot } from './paths.js';
 import { FuturesSwitch } from './switch/futures-switch.js';
 import { FileSwitchStore, RedisSwitchStore } from './switch/runtime-store.js';
-import { SharedRedis } from './redis/shared-redis.js';
+import type { SharedRedis } from './redis/shared-redis.js';
 import { createClientMessageValidator } from './ws/client-messages.js';
 import { AccountView, DEFAULT_WRITE_DEADLINE_MS } from './account/account-view.js';
 import { SharedFences } from './account/shared-fences.js';
@@ -89,7 +89,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   });
   const metrics = createMetrics();
   // REDIS_URL: the state every replica shares. Without it the process keeps that state itself.
-  const shared = config.redis ? new SharedRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics }) : undefined;
+  // Loaded only then: ioredis is a tenth of a start's module loading, for nothing without REDIS_URL.
+  const shared: SharedRedis | undefined = config.redis ? new (await import('./redis/shared-redis.js')).SharedRedis({ url: config.redis.url, keyPrefix: config.redis.keyPrefix, logger, metrics }) : undefined;
   // The runtime kill switch: in Redis, shared by every replica, or in STATE_DIR/switch.json.
   const futuresSwitch = new FuturesSwitch(config.featureFutures, {
     store: shared ? new RedisSwitchStore({ shared }) : new FileSwitchStore(config.stateDir),

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { benchRoot, figuresTable, markdownTable, writeReport, type BenchReport, type Figure } from './figures.js';
 
 const BENCHMARKS = [
-  { id: 'own-overhead', what: 'benchmark 1: own overhead against a node:http floor' },
+  { id: 'own-overhead', what: 'benchmark 1: own overhead against the chosen stack alone and a node:http floor' },
   { id: 'upstream-economy', what: 'benchmark 2: upstream economy, 200 polling clients' },
   { id: 'order-weight', what: 'upstream weight per order in steady state, orders per 30 s at the quota' },
   { id: 'fan-out', what: 'benchmark 3: fan-out to 5,000 WebSocket clients' },

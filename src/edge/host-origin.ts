@@ -38,10 +38,31 @@ function requestAuthority(req: IncomingMessage): string | undefined {
   return req.headers.host;
 }
 
+/** Verdicts on `Host` values already seen, per policy: a client sends the same one on every request. */
+const hostVerdicts = new WeakMap<HostOriginPolicy, Map<string, boolean>>();
+/** Bounds the memo whatever Host values a client invents; past it the memo starts over. */
+export const HOST_VERDICTS_KEPT = 256;
+
 /** True when the request names an allowed host, any port. No Host at all names none. */
 export function hostAllowed(policy: HostOriginPolicy, req: IncomingMessage): boolean {
   if (policy.allowedHosts === 'any') return true;
-  const authority = requestAuthority(req);
+  const host = req.headers.host;
+  // The usual request (origin-form target, one Host header) is answered from the memo: parsing the
+  // name with the URL parser on every request was ~4 µs of it (benchmark 1).
+  if (host === undefined || !(req.url ?? '').startsWith('/')) return judgeHost(policy, requestAuthority(req));
+  let verdicts = hostVerdicts.get(policy);
+  if (verdicts === undefined) hostVerdicts.set(policy, (verdicts = new Map()));
+  let verdict = verdicts.get(host);
+  if (verdict === undefined) {
+    verdict = judgeHost(policy, host);
+    if (verdicts.size >= HOST_VERDICTS_KEPT) verdicts.clear();
+    verdicts.set(host, verdict);
+  }
+  return verdict;
+}
+
+function judgeHost(policy: HostOriginPolicy, authority: string | undefined): boolean {
+  if (policy.allowedHosts === 'any') return true;
   const parsed = authority === undefined ? undefined : canonicalHost(authority);
   return parsed !== undefined && policy.allowedHosts.includes(parsed.name);
 }

@@ -94,8 +94,17 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   app.use(createRateLimiter(config, metrics, keys));
   // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
   // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
+  // The caller is worked out only when asked for (by the KuCoin client, for the budget's shares):
+  // `req.ip` and its IPv6 subnet key cost ~2 µs, and most requests never reach KuCoin.
   app.use((req, _res, next) => {
-    runInScope({ caller: callerKey(req, keys), deadline: Date.now() + config.upstreamDeadlineMs }, next);
+    let caller: string | undefined;
+    const scope = {
+      get caller() {
+        return (caller ??= callerKey(req, keys));
+      },
+      deadline: Date.now() + config.upstreamDeadlineMs,
+    };
+    runInScope(scope, next);
   });
 
   const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
@@ -171,8 +180,11 @@ function queryString(url: string): string {
   return start === -1 ? '' : url.slice(start + 1);
 }
 
+/** pino-http hands each completion line its own fresh object: filled in place, not copied (~3 µs a line). */
 function withOutcome(res: Response, line: Record<string, unknown>): Record<string, unknown> {
-  return { ...line, route: res.locals.route ?? 'unmatched', ...(res.locals.errorCode ? { code: res.locals.errorCode } : {}) };
+  line.route = res.locals.route ?? 'unmatched';
+  if (res.locals.errorCode) line.code = res.locals.errorCode;
+  return line;
 }
 
 function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {

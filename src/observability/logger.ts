@@ -30,6 +30,25 @@ export const redactPaths = [
 
 const REDACTED = '[REDACTED]';
 
+let second = Number.NaN;
+let secondPrefix = '';
+
+/**
+ * pino's `isoTime`, the same text (`,"time":"2026-12-05T02:16:44.123Z"`), without building a Date
+ * and formatting it for every line: the part up to the second is formatted once per second and
+ * the milliseconds appended (~4 µs a line at benchmark 1's rates).
+ */
+export function isoTime(now: number = Date.now()): string {
+  if (!(now >= 0 && Number.isInteger(now))) return `,"time":"${new Date(now).toISOString()}"`;
+  const ms = now % 1000;
+  const s = now - ms;
+  if (s !== second) {
+    second = s;
+    secondPrefix = new Date(s).toISOString().slice(0, 20);
+  }
+  return `,"time":"${secondPrefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
 export interface LoggerOptions {
   level: LevelWithSilent;
   /** Every secret value the process knows; scrubbed from each line wherever it appears. */
@@ -53,7 +72,7 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: { service: 'futures-gateway' },
       redact: { paths: redactPaths, censor: REDACTED },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       formatters: { level: (label) => ({ level: label }) },
       ...(secrets.length > 0 ? { hooks: { streamWrite: scrub } } : {}),
     },
