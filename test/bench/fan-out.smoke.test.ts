@@ -78,6 +78,10 @@ describe('benchmark 3: fan-out beside a bare ws floor (20 then 40 clients, 3 pus
       // One timed broadcast per push, read from the gateway's gateway_ws_broadcast_seconds.
       expect(stage.broadcasts).toBe(3);
       expect(stage.ready).toEqual({ gateway: stage.clients, floor: stage.clients });
+      // Each push's own loop on both sides: the ratio is of their medians.
+      expect(stage.gatewayLoopsMs).toHaveLength(3);
+      expect(stage.floorLoopsMs).toHaveLength(3);
+      for (const ms of [...stage.gatewayLoopsMs, ...stage.floorLoopsMs]) expect(ms).toBeGreaterThan(0);
     }
     expect(report.clock.consistent).toBe(true);
     expect(report.contract.messagesChecked).toBeGreaterThan(0);
