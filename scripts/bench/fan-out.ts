@@ -41,7 +41,8 @@
  * BENCH_FANOUT_CONCURRENCY (handshakes in flight per worker, 50), BENCH_FANOUT_GAP_MS (300),
  * BENCH_FANOUT_IDLE_MS (settle time before the idle reading, 3000), BENCH_FANOUT_OPEN_TIMEOUT_MS
  * (120000), BENCH_OUTPUT (bench-results/fan-out.json), BENCH_SKIP_BUILD=1, BENCH_GATEWAY_NODE_ARGS
- * (extra node flags for the gateway, diagnostics only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ * (extra node flags for the gateway, diagnostics only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
+ * BENCH_FLOOR_NODE_ARGS (the same for the floor).
  *
  * Exit 0 whatever the figures; 1 when the run is broken (a process did not start, a client was
  * refused, closed, or missed a push, a message broke the contract). Every child is stopped by pid,
@@ -72,6 +73,8 @@ const OUTPUT = resolve(root, process.env.BENCH_OUTPUT ?? 'bench-results/fan-out.
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
 /** Extra node flags for the gateway, diagnostics only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"); recorded in the report. */
 const GATEWAY_NODE_ARGS = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+/** The same for the floor (e.g. its own --cpu-prof, to compare the two loops). */
+const FLOOR_NODE_ARGS = (process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
 /** Every client of a sample this size checks every message it gets against asyncapi.yaml. */
 const SAMPLE_EVERY = Math.max(1, Math.floor(CLIENTS / 50));
 const SYMBOL = 'XBTUSDTM';
@@ -115,7 +118,7 @@ function startWorker(): Promise<Worker> {
 
 /** The floor, a bare ws server (fan-out-floor.ts); resolves with its port. */
 function startFloor(): Promise<[Child, { port: number }]> {
-  return startChild('fan-out-floor.ts', ['--expose-gc'], 'listening');
+  return startChild('fan-out-floor.ts', ['--expose-gc', ...FLOOR_NODE_ARGS], 'listening');
 }
 
 function startChild(script: string, nodeArgs: string[], readyType: string): Promise<[Child, any]> {
