@@ -1,21 +1,27 @@
 /**
- * One of the client processes of scripts/bench/fan-out.ts: it opens its share of the /ws/futures
- * clients, waits for each one's snapshots, and records, per client, when each mark-price push
- * arrived (process.hrtime.bigint(), taken first thing in the 'message' handler). It talks to the
- * bench over IPC only:
+ * One of the client processes of scripts/bench/fan-out.ts: it opens its share of the clients of
+ * each target (`gateway`: its /ws/futures; `floor`: the bare ws server of fan-out-floor.ts), waits
+ * for each one's snapshots, and records, per client, when each mark-price push arrived
+ * (process.hrtime.bigint(), taken first thing in the 'message' handler). It talks to the bench over
+ * IPC only:
  *
- *   bench → worker  { type: 'open', url, first, count, concurrency, sampleEvery, pushSymbol, timeoutMs }
- *   worker → bench  { type: 'progress', opened, ready } now and then, { type: 'opened', ... } once
+ *   bench → worker  { type: 'open', target, url, first, count, concurrency, sampleEvery, pushSymbol, timeoutMs }
+ *   worker → bench  { type: 'progress', target, opened, ready } now and then, { type: 'opened', ... } once
+ *   worker → bench  { type: 'greeting', messages }   once: what its first sampled gateway client got before it was live (unstamped)
+ *   worker → bench  { type: 'frame', price, message, bytes } once per price: a gateway push as a sampled client got it (unstamped)
  *   bench → worker  { type: 'clock' }                 → { type: 'clock', ns }  (the monotonic-clock check)
- *   worker → bench  { type: 'delivered', price }     once every ready client has that push
- *   bench → worker  { type: 'report' }                → { type: 'report', receipts, problems, ... }
+ *   worker → bench  { type: 'delivered', target, price } once every ready client of that target has that push
+ *   bench → worker  { type: 'report' }                → { type: 'report', receipts: { gateway, floor }, problems, ... }
  *   bench → worker  { type: 'close' }                 terminates every client and exits
  */
 import WebSocket from 'ws';
 import { assertServerMessage } from '../../test/support/ws-contract.js';
 
+type Target = 'gateway' | 'floor';
+
 interface OpenCommand {
   type: 'open';
+  target: Target;
   url: string;
   /** Index of this worker's first client across all workers (sampling is by global index). */
   first: number;
@@ -28,6 +34,9 @@ interface OpenCommand {
 
 interface Client {
   index: number;
+  target: Target;
+  /** What a sampled gateway client got before it was live, unstamped (the floor's greeting). */
+  early: unknown[] | undefined;
   ws: WebSocket;
   sampled: boolean;
   seq: number;
@@ -49,19 +58,22 @@ const problem = (text: string) => {
 };
 
 const clients: Client[] = [];
-/** Per pushed price: how many ready clients have it. */
-const deliveredCount = new Map<number, number>();
+/** Per target and pushed price (`target|price`): how many ready clients have it. */
+const deliveredCount = new Map<string, number>();
+/** Prices whose gateway frame was sent to the bench. */
+const framesSent = new Set<number>();
+let greetingSent = false;
 /** Live messages that were neither the awaited pushes nor errors, by type/reason (informational). */
 const otherLive = new Map<string, number>();
 let sampledChecked = 0;
 /** upstream_status messages by status, the clients told `down`, and why. */
 const upstreamStatus = new Map<string, number>();
-const downClients = new Set<number>();
+const downClients = new Set<string>();
 const downReasons = new Map<string, number>();
 let closing = false;
 let closedEarly = 0;
 let failedToOpen = 0;
-let readyCount = 0;
+const readyCount: Record<Target, number> = { gateway: 0, floor: 0 };
 let pushSymbol = 'XBTUSDTM';
 
 const send = (message: unknown) => process.send?.(message);
@@ -72,7 +84,7 @@ function onMessage(client: Client, raw: WebSocket.RawData): void {
   try {
     msg = JSON.parse(raw.toString());
   } catch {
-    problem(`client ${client.index}: a frame that is not JSON`);
+    problem(`${client.target} client ${client.index}: a frame that is not JSON`);
     return;
   }
   if (client.sampled) {
@@ -80,10 +92,11 @@ function onMessage(client: Client, raw: WebSocket.RawData): void {
       assertServerMessage(msg);
       sampledChecked += 1;
     } catch (error) {
-      problem(`client ${client.index}: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`);
+      problem(`${client.target} client ${client.index}: ${error instanceof Error ? error.message.slice(0, 500) : String(error)}`);
     }
+    if (client.target === 'gateway') forward(client, msg, raw);
   }
-  if (msg.seq !== client.seq + 1) problem(`client ${client.index}: seq ${msg.seq} after ${client.seq}`);
+  if (msg.seq !== client.seq + 1) problem(`${client.target} client ${client.index}: seq ${msg.seq} after ${client.seq}`);
   client.seq = typeof msg.seq === 'number' ? msg.seq : client.seq;
   switch (msg.type) {
     case 'futures_connected':
@@ -107,19 +120,37 @@ function onMessage(client: Client, raw: WebSocket.RawData): void {
       // Not a client problem: the gateway telling the truth about KuCoin. Counted and reported apart.
       upstreamStatus.set(msg.status, (upstreamStatus.get(msg.status) ?? 0) + 1);
       if (msg.status === 'down') {
-        if (client.ready) problem(`client ${client.index}: upstream_status down after its snapshots (${msg.reason ?? ''})`);
-        downClients.add(client.index);
+        if (client.ready) problem(`${client.target} client ${client.index}: upstream_status down after its snapshots (${msg.reason ?? ''})`);
+        downClients.add(`${client.target}|${client.index}`);
         const reason = String(msg.reason ?? '');
         downReasons.set(reason, (downReasons.get(reason) ?? 0) + 1);
       }
       break;
     default:
-      problem(`client ${client.index}: unexpected message ${msg.type}`);
+      problem(`${client.target} client ${client.index}: unexpected message ${msg.type}`);
   }
   if (!client.ready && client.greeted && client.positions && client.orders && client.fundingDue?.size === 0) {
     client.ready = true;
-    readyCount += 1;
+    readyCount[client.target] += 1;
+    if (client.early !== undefined && !greetingSent) {
+      greetingSent = true;
+      send({ type: 'greeting', messages: client.early });
+    }
   }
+}
+
+/** A sampled gateway client's frames, unstamped, for the floor to send the same: its greeting, and each push once. */
+function forward(client: Client, msg: any, raw: WebSocket.RawData): void {
+  const { timestamp: _timestamp, seq: _seq, ...unstamped } = msg;
+  if (!client.ready) {
+    client.early?.push(unstamped);
+    return;
+  }
+  if (msg.type !== 'position_update' || msg.reason !== 'markPrice') return;
+  const price = Number(msg.data?.[0]?.markPrice);
+  if (framesSent.has(price)) return;
+  framesSent.add(price);
+  send({ type: 'frame', price, message: unstamped, bytes: (raw as Buffer).length });
 }
 
 function bump(key: string): void {
@@ -127,15 +158,16 @@ function bump(key: string): void {
 }
 
 function recordPush(client: Client, price: number, at: bigint): void {
-  if (!client.ready) problem(`client ${client.index}: a push before its snapshots`);
+  if (!client.ready) problem(`${client.target} client ${client.index}: a push before its snapshots`);
   if (client.receipts.has(price)) {
-    problem(`client ${client.index}: mark ${price} twice`);
+    problem(`${client.target} client ${client.index}: mark ${price} twice`);
     return;
   }
   client.receipts.set(price, at);
-  const n = (deliveredCount.get(price) ?? 0) + 1;
-  deliveredCount.set(price, n);
-  if (n === readyCount) send({ type: 'delivered', price });
+  const key = `${client.target}|${price}`;
+  const n = (deliveredCount.get(key) ?? 0) + 1;
+  deliveredCount.set(key, n);
+  if (n === readyCount[client.target]) send({ type: 'delivered', target: client.target, price });
 }
 
 function openOne(command: OpenCommand, index: number): Promise<void> {
@@ -143,6 +175,8 @@ function openOne(command: OpenCommand, index: number): Promise<void> {
     const ws = new WebSocket(command.url, { perMessageDeflate: false });
     const client: Client = {
       index,
+      target: command.target,
+      early: command.target === 'gateway' && index % command.sampleEvery === 0 && !greetingSent ? [] : undefined,
       ws,
       sampled: index % command.sampleEvery === 0,
       seq: 0,
@@ -166,25 +200,25 @@ function openOne(command: OpenCommand, index: number): Promise<void> {
     });
     ws.on('unexpected-response', (_req, res) => {
       failedToOpen += 1;
-      problem(`client ${index}: upgrade refused with HTTP ${res.statusCode}`);
+      problem(`${command.target} client ${index}: upgrade refused with HTTP ${res.statusCode}`);
       ws.terminate();
       done();
     });
     ws.on('error', (error) => {
       if (!settled) {
         failedToOpen += 1;
-        problem(`client ${index}: ${error.message}`);
+        problem(`${command.target} client ${index}: ${error.message}`);
         done();
       } else if (!closing) {
-        problem(`client ${index}: socket error ${error.message}`);
+        problem(`${command.target} client ${index}: socket error ${error.message}`);
       }
     });
     ws.on('message', (data) => onMessage(client, data));
     ws.on('close', (code, reason) => {
       if (closing || !settled) return;
       closedEarly += 1;
-      problem(`client ${index}: closed by the gateway (${code} ${reason.toString()})`);
-      if (client.ready) readyCount -= 1;
+      problem(`${command.target} client ${index}: closed by the server (${code} ${reason.toString()})`);
+      if (client.ready) readyCount[client.target] -= 1;
       client.ready = false;
     });
   });
@@ -194,7 +228,9 @@ async function open(command: OpenCommand): Promise<void> {
   pushSymbol = command.pushSymbol;
   const started = process.hrtime.bigint();
   let next = 0;
-  const progress = setInterval(() => send({ type: 'progress', opened: clients.length, ready: readyCount }), 1_000);
+  const { target } = command;
+  const mine = () => clients.filter((c) => c.target === target);
+  const progress = setInterval(() => send({ type: 'progress', target, opened: mine().length, ready: readyCount[target] }), 1_000);
   const runner = async () => {
     while (next < command.count) {
       const index = command.first + next;
@@ -205,14 +241,15 @@ async function open(command: OpenCommand): Promise<void> {
   await Promise.all(Array.from({ length: Math.min(command.concurrency, command.count) }, runner));
   const openedAt = process.hrtime.bigint();
   const deadline = Date.now() + command.timeoutMs;
-  while (readyCount < clients.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (readyCount[target] < mine().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   clearInterval(progress);
-  const notReady = clients.filter((c) => !c.ready);
-  for (const c of notReady.slice(0, 5)) problem(`client ${c.index}: no snapshots within ${command.timeoutMs} ms (greeted ${c.greeted}, positions ${c.positions}, orders ${c.orders}, funding due ${[...(c.fundingDue ?? [])].join(',')})`);
+  const notReady = mine().filter((c) => !c.ready);
+  for (const c of notReady.slice(0, 5)) problem(`${target} client ${c.index}: no snapshots within ${command.timeoutMs} ms (greeted ${c.greeted}, positions ${c.positions}, orders ${c.orders}, funding due ${[...(c.fundingDue ?? [])].join(',')})`);
   send({
     type: 'opened',
-    opened: clients.length,
-    ready: readyCount,
+    target,
+    opened: mine().length,
+    ready: readyCount[target],
     failedToOpen,
     openMs: Number(openedAt - started) / 1e6,
     readyMs: Number(process.hrtime.bigint() - started) / 1e6,
@@ -229,15 +266,15 @@ process.on('message', (raw) => {
       send({ type: 'clock', ns: process.hrtime.bigint().toString() });
       break;
     case 'report': {
-      const receipts: Record<string, string[]> = {};
+      const receipts: Record<Target, Record<string, string[]>> = { gateway: {}, floor: {} };
       for (const client of clients) {
-        for (const [price, at] of client.receipts) (receipts[String(price)] ??= []).push(at.toString());
+        for (const [price, at] of client.receipts) (receipts[client.target][String(price)] ??= []).push(at.toString());
       }
       send({
         type: 'report',
         receipts,
         clients: clients.length,
-        ready: readyCount,
+        ready: { ...readyCount },
         closedEarly,
         failedToOpen,
         sampledClients: clients.filter((c) => c.sampled).length,

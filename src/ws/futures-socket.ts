@@ -100,24 +100,35 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
 
   /**
    * The feed hands the same message object to every client in one synchronous loop: it is
-   * serialised once for that loop (everything but the closing brace), and each client's frame is
-   * that text plus its own `timestamp` and `seq`. The cache lasts until the loop ends (a microtask),
-   * so a message object reused later is serialised afresh. Same bytes as
+   * serialised and stamped once for that loop (everything but `seq` and the closing brace, so one
+   * `timestamp`, when the loop began), and each client's frame is that text plus its own `seq`. The
+   * messages sent are counted once per loop too (a labelled counter's inc per client cost as much
+   * as the rest of the gateway's part of the loop). The cache lasts until the loop ends (a
+   * microtask), so a message object reused later is serialised afresh. Same bytes as
    * `JSON.stringify({ ...message, timestamp, seq })` (Outgoing has no timestamp or seq of its own).
    */
-  let serialised: { message: Outgoing; head: string } | undefined;
-  const headOf = (message: Outgoing): string => {
-    if (serialised?.message === message) return serialised.head;
+  let serialised: { message: Outgoing; head: string; sent: number } | undefined;
+  const flushSerialised = (): void => {
+    if (serialised !== undefined && serialised.sent > 0) metrics.wsMessagesSent.inc({ type: serialised.message.type }, serialised.sent);
+    serialised = undefined;
+  };
+  const serialisedFor = (message: Outgoing): { head: string; sent: number } => {
+    if (serialised?.message === message) return serialised;
     const json = JSON.stringify(message);
-    const head = json.length > 2 ? `${json.slice(0, -1)},` : '{';
-    if (serialised === undefined) queueMicrotask(() => (serialised = undefined));
-    serialised = { message, head };
-    return head;
+    const head = `${json.length > 2 ? `${json.slice(0, -1)},` : '{'}"timestamp":${Date.now()},"seq":`;
+    if (serialised === undefined) queueMicrotask(flushSerialised);
+    else flushSerialised();
+    serialised = { message, head, sent: 0 };
+    return serialised;
   };
 
   const send = (ws: WebSocket, message: Outgoing): void => {
     const state = clients.get(ws);
-    if (!state || ws.readyState !== WebSocket.OPEN) return;
+    if (state) sendTo(ws, state, message);
+  };
+
+  const sendTo = (ws: WebSocket, state: ClientState, message: Outgoing): void => {
+    if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > maxBufferedBytes) {
       metrics.wsDroppedSlowClients.inc();
       logger.warn({ event: 'ws_slow_consumer', bufferedBytes: ws.bufferedAmount }, 'ws client cut off: its send buffer passed the bound');
@@ -129,8 +140,9 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
       return;
     }
     state.seq += 1;
-    metrics.wsMessagesSent.inc({ type: message.type });
-    ws.send(`${headOf(message)}"timestamp":${Date.now()},"seq":${state.seq}}`);
+    const frame = serialisedFor(message);
+    frame.sent += 1;
+    ws.send(`${frame.head}${state.seq}}`);
   };
 
   const close = (ws: WebSocket, code: number, reason: string): void => {
@@ -255,7 +267,7 @@ export function attachFuturesSocket(server: Server, options: FuturesSocketOption
         get symbols() {
           return state.symbols;
         },
-        send: (message) => send(ws, message),
+        send: (message) => sendTo(ws, state, message),
       },
     };
     clients.set(ws, state);

@@ -31,6 +31,19 @@ describe('metrics', () => {
     expect(of('gateway_ws_broadcast_seconds_sum')).toBeGreaterThan(0);
   });
 
+  it('stamps one broadcast once and counts every client it reached', async () => {
+    await start();
+    const clients = [await connectedWithSnapshots(), await connectedWithSnapshots(), await connectedWithSnapshots()];
+    const sent = async () => (await running!.gateway.metrics.wsMessagesSent.get()).values.find((v) => v.labels.type === 'position_update')?.value ?? 0;
+    const before = await sent();
+    positionPush({ ...POSITION, currentQty: 2, changeReason: 'positionChange' });
+    const got = await Promise.all(clients.map((client) => client.waitFor((m) => m.type === 'position_update' && m.snapshot === false)));
+    expect(await sent()).toBe(before + 3);
+    // The same push, one timestamp (when the loop began), each client's own next seq.
+    expect(new Set(got.map((m) => m.timestamp)).size).toBe(1);
+    expect(got.map((m) => m.seq)).toEqual([6, 6, 6]); // after the greeting and four snapshots
+  });
+
   it('cuts a slow consumer with 4408, counts it, and drops its socket at once', async () => {
     const running = track(await startGateway({ FEATURE_FUTURES: 'true', FUTURES_BASE_URL: KUCOIN, ...TEST_CREDENTIALS }, { upstream, ws: { maxBufferedBytes: 64 * 1024 } }));
     const metrics = running.gateway.metrics;

@@ -1,0 +1,40 @@
+/**
+ * Smoke test of the proxied-latency benchmark (scripts/bench/proxied-latency.ts): run tiny, it
+ * starts the simulator and the built gateway, runs orders and reads through the gateway and the
+ * same signed calls directly, stops both, and prints and writes the added p50 and p99 beside the
+ * direct ones. Never a speed assertion; the count of upstream calls per gateway call (one, so the
+ * two paths are alike) is checked.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { reportDir, runBenchScript, skipBuild } from './run-script.js';
+
+const dir = reportDir('bench-proxied-latency-smoke-');
+
+describe('proxied-latency benchmark (smoke mode)', () => {
+  it('prints the added p50 and p99 of a read and an order beside the direct calls, with one upstream call each', async () => {
+    const output = join(dir, 'proxied-latency.json');
+    const run = await runBenchScript(
+      'proxied-latency.ts',
+      { BENCH_PROXIED_CLIENTS: '4', BENCH_PROXIED_SLICES: '2', BENCH_PROXIED_ROUNDS: '3', BENCH_PROXIED_OUTPUT: output, BENCH_SKIP_BUILD: skipBuild() },
+      80_000,
+    );
+    expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    for (const kind of ['read', 'order']) {
+      expect(run.stdout).toMatch(new RegExp(`\\| ${kind}: added latency p50, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= 0.5 ms\\s*\\|\\s*[\\d.]+`));
+      expect(run.stdout).toMatch(new RegExp(`\\| ${kind}: added latency p99, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= 2 ms\\s*\\|\\s*[\\d.]+`));
+    }
+
+    const report = JSON.parse(readFileSync(output, 'utf8')) as { benchmark: string; problems: string[]; figures: Array<{ name: string; value: number | null; floor?: number | null }>; run: any };
+    expect(report.benchmark).toBe('proxied-latency');
+    expect(report.problems).toEqual([]);
+    for (const f of report.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
+    // 2 slices: one gateway, one direct, 4 clients × 3 rounds of (order + read) each.
+    expect(report.run.calls).toEqual({ gateway: 24, direct: 24 });
+    expect(report.run.upstreamPerGatewayCall).toEqual({ order: 1, read: 1 });
+    const added = report.figures.find((f) => f.name === 'order: added latency p50, gateway − direct')!;
+    expect(added.value).toBeCloseTo(report.run.percentiles['gateway order'].p50 - report.run.percentiles['direct order'].p50, 2);
+    expect(added.floor).toBeCloseTo(report.run.percentiles['direct order'].p50, 2);
+  }, 90_000);
+});
