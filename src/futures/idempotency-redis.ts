@@ -84,6 +84,12 @@ interface Unwritten {
 /** At most this many outcomes decided without Redis wait to be written back (the oldest are dropped). */
 const MAX_UNWRITTEN = 10_000;
 
+/** How long claims wait after Redis came back without its data: every live replica reconnects (ioredis retries at least once a second) and writes back within it. */
+const RECOVERY_MS = 2_000;
+
+/** At most this many outcomes this replica wrote are kept to be written back should Redis lose its data. */
+const MAX_KNOWN = 10_000;
+
 type ClaimReply = ['conflict', string] | ['final', string] | ['busy', string, string] | ['failed', string] | ['takeover', string] | ['fresh'];
 
 interface StoredError {
@@ -151,6 +157,17 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
   readonly #waiters = new Map<string, Set<() => void>>();
   /** Outcomes decided on the local store while Redis was unreachable, by record key, oldest first. */
   readonly #unwritten = new Map<string, Unwritten>();
+  /**
+   * Outcomes this replica wrote to Redis, oldest first, with when they expire: written back if Redis
+   * comes back without its data (restarted without persistence), so another replica replays them.
+   */
+  readonly #known = new Map<string, Unwritten & { expiresAt: number }>();
+  /** The value of the epoch key when this replica last looked: a different one means Redis lost its data. */
+  #epoch: string | undefined;
+  /** The epoch check running since the connection came back; claims wait for it. */
+  #epochCheck: Promise<void> | undefined;
+  /** Until when claims wait: Redis lost its records, and the other replicas are writing theirs back. */
+  #recoveringUntil = 0;
   #subscribed = false;
 
   constructor(options: RedisIdempotencyOptions) {
@@ -169,8 +186,50 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     }
     // Another replica must see what this one decided alone, or it could place the key's order again.
     options.shared.onStatus((up) => {
-      if (up) void this.#writeBack();
+      if (!up) return;
+      this.#epochCheck = this.#checkEpoch().finally(() => (this.#epochCheck = undefined));
+      void this.#epochCheck.then(() => this.#writeBack());
     });
+    if (options.shared.up) this.#epochCheck = this.#checkEpoch().finally(() => (this.#epochCheck = undefined));
+  }
+
+  /** Keys whose outcome this replica keeps for a write-back after Redis lost its data. */
+  get knownSize(): number {
+    return this.#known.size;
+  }
+
+  /**
+   * Reads the epoch key (made once, by the first replica to find none). A replica that saw another
+   * value before is looking at a Redis that lost its data: it writes back every outcome it knows, and
+   * its claims wait RECOVERY_MS for the other replicas to write back theirs (each does on its own
+   * reconnection, at most a second after Redis returns).
+   */
+  async #checkEpoch(): Promise<void> {
+    const key = this.#shared.key('idem-epoch');
+    try {
+      const client = this.#shared.client;
+      const mine = randomUUID();
+      const current = (await client.set(key, mine, 'NX')) === 'OK' ? mine : await client.get(key);
+      if (current === null) return;
+      const lost = this.#epoch !== undefined && current !== this.#epoch;
+      this.#epoch = current;
+      if (!lost) return;
+      this.#recoveringUntil = Date.now() + RECOVERY_MS;
+      this.#shared.failed('idempotency', new Error('Redis came back without the idempotency records; writing back the ones this replica knows'));
+      const now = Date.now();
+      for (const [record, entry] of this.#known) {
+        if (entry.expiresAt <= now) continue;
+        await this.#command('idemPutIfAbsent', record, entry.fingerprint, entry.state, randomUUID(), this.#replica, entry.outcome, entry.settle, String(entry.expiresAt - now));
+      }
+    } catch (error) {
+      this.#shared.failed('idempotency', error);
+    }
+  }
+
+  #remember(record: string, entry: Unwritten): void {
+    this.#known.delete(record);
+    this.#known.set(record, { ...entry, expiresAt: Date.now() + this.#ttlMs });
+    if (this.#known.size > MAX_KNOWN) this.#known.delete(this.#known.keys().next().value!);
   }
 
   /** Keys settled on this replica's own store while Redis was unreachable. */
@@ -201,6 +260,12 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
       const abandoned = policy.abandoned?.(now, now + this.#leaseMs, undefined);
       let reply: ClaimReply;
       try {
+        if (this.#epochCheck) await this.#epochCheck;
+        // Redis lost its records a moment ago: the other replicas are writing back theirs. A claim
+        // now would take a key whose outcome is about to come back, so it waits for that first.
+        // At most a quarter of what the request has left, so the order still fits in its deadline.
+        const recovering = Math.min(this.#recoveringUntil - Date.now(), deadline === undefined ? Number.POSITIVE_INFINITY : (deadline - Date.now()) / 4);
+        if (recovering > 0) await new Promise((resolve) => setTimeout(resolve, recovering));
         if (this.#unwritten.has(record)) await this.#writeBack(record);
         reply = await this.#command<ClaimReply>('idemClaim', record, fingerprint, token, this.#replica, String(this.#leaseMs), String(this.#ttlMs), abandoned === undefined ? '' : JSON.stringify(abandoned), waitedOn);
       } catch (error) {
@@ -236,10 +301,10 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
             const merged = policy.abandoned(now, now + this.#leaseMs, settling);
             await this.#write(record, token, 'claimed', '', JSON.stringify(merged), '');
           }
-          return this.#runClaimed(record, token, action, policy, settling);
+          return this.#runClaimed(record, fingerprint, token, action, policy, settling);
         }
         case 'fresh':
-          return this.#runClaimed(record, token, action, policy, undefined);
+          return this.#runClaimed(record, fingerprint, token, action, policy, undefined);
       }
     }
   }
@@ -286,7 +351,11 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     }
   }
 
-  async #runClaimed(record: string, token: string, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T>, pending: P | undefined): Promise<{ value: T; replayed: boolean }> {
+  async #runClaimed(record: string, fingerprint: string, token: string, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T>, pending: P | undefined): Promise<{ value: T; replayed: boolean }> {
+    const written = (state: 'final' | 'pending', outcome: string, settle: string) => {
+      this.#remember(record, { fingerprint, state, outcome, settle });
+      return this.#write(record, token, state, outcome, settle, this.#channel);
+    };
     let value: T;
     try {
       value = await action(pending);
@@ -294,12 +363,12 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
       const next = policy.pendingOf?.(error) ?? (policy.isFinal(error) ? undefined : pending);
       const stored = storedError(error);
       const outcome = JSON.stringify({ error: stored ?? { code: 'INTERNAL_ERROR', message: 'Internal error', options: {} } });
-      if (next !== undefined) await this.#write(record, token, 'pending', outcome, JSON.stringify(next), this.#channel);
-      else if (policy.isFinal(error) && stored) await this.#write(record, token, 'final', outcome, '', this.#channel);
+      if (next !== undefined) await written('pending', outcome, JSON.stringify(next));
+      else if (policy.isFinal(error) && stored) await written('final', outcome, '');
       else await this.#write(record, token, 'forgotten', outcome, '', this.#channel, this.#leaseMs);
       throw error;
     }
-    await this.#write(record, token, 'final', JSON.stringify({ value }), '', this.#channel);
+    await written('final', JSON.stringify({ value }), '');
     return { value, replayed: false };
   }
 

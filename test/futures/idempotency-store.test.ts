@@ -363,4 +363,47 @@ describe('idempotency store: redis only', () => {
       await own.stop();
     }
   });
+
+  it('Redis restarted without its data: each replica writes back the outcomes it wrote, and claims wait for that write-back', async () => {
+    const own = await startRedis();
+    const opens: SharedRedis[] = [];
+    const open = async () => {
+      const shared = new SharedRedis({ url: own.url, keyPrefix: 'lost:', logger: pino({ level: 'silent' }), metrics: createMetrics() });
+      opens.push(shared);
+      expect(await shared.ready(3_000)).toBe(true);
+      return shared;
+    };
+    try {
+      const a = new RedisIdempotencyStore<Value, Pending>({ shared: await open(), leaseMs: 2_000 });
+      const b = new RedisIdempotencyStore<Value, Pending>({ shared: await open(), leaseMs: 2_000 });
+      const seen: (Pending | undefined)[] = [];
+      const action = async (p: Pending | undefined) => {
+        seen.push(p);
+        return { orderId: `o-${seen.length}`, n: seen.length };
+      };
+      // Both have read the epoch before the loss (a claim waits for the check).
+      expect(await a.run('before', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: false });
+      expect(await b.run('other', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-2', n: 2 }, replayed: false });
+      expect(a.knownSize).toBe(1);
+
+      await own.restart(); // empty: no persistence
+      await until(() => opens.every((shared) => shared.up));
+      // B asks for A's key at once: B saw the loss, so its claim waits for the replicas' write-back,
+      // and A's outcome is replayed; nothing runs again.
+      const started = Date.now();
+      expect(await b.run('before', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
+      expect(seen).toHaveLength(2);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(await own.command('EXISTS', 'lost:idem:before')).toBe(':1');
+      // A third replica replays it too, with no run at all.
+      const c = new RedisIdempotencyStore<Value, Pending>({ shared: await open(), leaseMs: 2_000 });
+      expect(await c.run('before', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
+      expect(seen).toHaveLength(2);
+      // A fresh key runs once, as usual.
+      expect(await b.run('fresh-after-loss', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-3', n: 3 }, replayed: false });
+    } finally {
+      await Promise.all(opens.map((shared) => shared.close()));
+      await own.stop();
+    }
+  });
 });
