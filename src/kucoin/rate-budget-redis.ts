@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.js';
 import type { Pool } from './endpoints.js';
-import { GATEWAY_CALLER, type BudgetMetrics, type Claim, type PoolHeaders, type RefusalKind } from './rate-budget.js';
+import { GATEWAY_CALLER, type BudgetMetrics, type Claim, type PoolHeaders, type RateBudgetOptions, type RefusalKind } from './rate-budget.js';
 
 /**
  * RateBudget's rules (read its comment: headroom, the write reserve, fair read shares over this
@@ -170,21 +170,16 @@ export interface RedisReservation {
   release(): Promise<void>;
 }
 
-export interface RedisRateBudgetOptions {
+/** The in-process budget's options (the same rules, the same defaults), and what Redis adds. */
+export interface RedisRateBudgetOptions extends RateBudgetOptions {
   /** The shared Redis's command connection (SharedRedis.client). */
   client: Redis;
   /** Builds a full key (SharedRedis.key): `key('budget', account, pool, 'state')`. */
   key: (...parts: string[]) => string;
   /** Whose pools these are (a fingerprint of the KuCoin API key, never the key). */
   account: string;
-  limits: Record<Pool, number>;
-  windowMs?: number;
-  headroom?: number;
-  writeReserve?: number;
-  reservedPools?: readonly Pool[];
   /** How long a reservation not settled counts as in flight (longer than any try: UPSTREAM_TIMEOUT_MS and more). */
   leaseMs?: number;
-  metrics?: BudgetMetrics;
   /** Tests only: their clock instead of Redis's TIME. */
   now?: () => number;
 }

@@ -1,3 +1,4 @@
+import type { SharedRedis } from '../redis/shared-redis.js';
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
 import type { Pool } from './endpoints.js';
@@ -13,10 +14,7 @@ export function accountTag(credentials: { key: string } | null): string {
 }
 
 /** What the shared budget needs of SharedRedis. */
-export interface BudgetRedis {
-  readonly up: boolean;
-  failed(use: 'budget', error: unknown): void;
-}
+export type BudgetRedis = Pick<SharedRedis, 'up' | 'failed'>;
 
 export interface SharedBudgetMetrics {
   /** Calls reserved in this replica's own budget because the shared one could not be reached. */

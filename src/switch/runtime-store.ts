@@ -1,18 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { components } from '../../generated/openapi.js';
 import type { SharedRedis } from '../redis/shared-redis.js';
 
-/** One flip of the runtime switch: who (admin key fingerprint), when, why, and which replica. */
-export interface SwitchFlip {
-  enabled: boolean;
-  /** The runtime value this replica knew before the flip (null: not known, Redis was unreachable since start). */
-  previous: boolean | null;
-  changedAt: number;
-  changedBy: string;
-  reason: string | null;
-  /** `hostname:pid` of the replica that served the flip. */
-  replica: string;
-}
+/** One flip of the runtime switch: who (admin key fingerprint), when, why, and which replica (`hostname:pid`), as the admin history answers it. */
+export type SwitchFlip = components['schemas']['FuturesSwitchFlip'];
 
 /** How many flips a store keeps for the admin history. */
 export const FLIP_HISTORY_LENGTH = 100;

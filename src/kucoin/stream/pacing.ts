@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { SharedRedis } from '../../redis/shared-redis.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /** What a connection attempt may do now: start, or wait `retryInMs` (plus up to `jitterMs`). */
@@ -11,7 +11,7 @@ export interface ConnectPacing {
 
 export interface ConnectPacerOptions {
   /** The shared Redis (SharedRedis); without it the process paces itself alone. */
-  shared?: { client: Redis; key(...parts: string[]): string; readonly up: boolean; failed(use: 'stream_pacing', error: unknown): void };
+  shared?: Pick<SharedRedis, 'client' | 'key' | 'up' | 'failed'>;
   /** Whose connections these are (a fingerprint of the KuCoin API key, never the key). */
   account: string;
   /** New connections per window, for the whole account. Default 4. */
