@@ -79,7 +79,7 @@ export const configTable: ReadonlyArray<{ variable: string; default: string; mea
   [
     { variable: 'PORT', default: '3001', meaning: 'HTTP + WS port (0 picks any free port)' },
     { variable: 'HOST', default: '127.0.0.1', meaning: 'bind address; beyond loopback with futures on, GATEWAY_API_KEYS is required' },
-    { variable: 'FEATURE_FUTURES', default: 'false', meaning: "the kill switch's starting value" },
+    { variable: 'FEATURE_FUTURES', default: 'false', meaning: "this process's half of the kill switch: futures are on only when this is true and the runtime switch (admin flip, kept in STATE_DIR or Redis) is on; false is always off" },
     { variable: 'EXCHANGE_KUCOIN', default: 'true', meaning: 'enables the KuCoin provider' },
     { variable: 'FUTURES_BASE_URL', default: 'https://api-futures.kucoin.com', meaning: "upstream REST base, http(s) (the simulator's URL in demo and tests)" },
     { variable: 'KUCOIN_FUTURES_KEY', default: NONE, meaning: 'upstream API key; set KEY, SECRET and PASSPHRASE together or none; never logged' },
