@@ -14,7 +14,7 @@ export function accountTag(credentials: { key: string } | null): string {
 }
 
 /** What the shared budget needs of SharedRedis. */
-export type BudgetRedis = Pick<SharedRedis, 'up' | 'failed'>;
+export type BudgetRedis = Pick<SharedRedis, 'available' | 'failed'>;
 
 export interface SharedBudgetMetrics {
   /** Calls reserved in this replica's own budget because the shared one could not be reached. */
@@ -47,7 +47,7 @@ export class SharedRateBudget implements UpstreamBudget {
   }
 
   async reserve(pool: Pool, weight: number, context: string, claim?: Claim): Promise<Reservation> {
-    if (this.#redis.up) {
+    if (this.#redis.available('budget')) {
       try {
         const reservation = await this.#store.reserve(pool, weight, context, claim);
         this.#setShared(true);

@@ -18,6 +18,9 @@ export interface SharedRedisOptions {
 
 type StatusListener = (up: boolean) => void;
 
+/** ioredis's error for a command past `commandTimeout`. */
+const isTimeout = (error: unknown): boolean => error instanceof Error && /timed out/i.test(error.message);
+
 /** How long users are told Redis is down after a failed command, before they try it again. */
 const SUSPECT_MS = 1_000;
 
@@ -41,8 +44,8 @@ export class SharedRedis {
   readonly #handlers = new Map<string, Set<(message: string) => void>>();
   readonly #listeners = new Set<StatusListener>();
   #up = false;
-  /** Until when `up` says false after a failed command, though connected (a Redis that stopped answering). */
-  #suspectUntil = 0;
+  /** Per use, until when `available(use)` says false after a command timed out on a live connection. */
+  readonly #suspectUntil = new Map<RedisUse, number>();
   /** Whether the current outage was logged already (one line per outage, not one per retry). */
   #outageLogged = false;
   #closed = false;
@@ -74,13 +77,19 @@ export class SharedRedis {
     return this.#options.keyPrefix + parts.join(':');
   }
 
-  /**
-   * Connected and ready for commands, and no command failed in the last `SUSPECT_MS`. A Redis that
-   * is connected but silent (paused, overloaded) fails each command only after the command timeout:
-   * without this, every request would wait that long before its user fell back.
-   */
+  /** Connected and ready for commands. */
   get up(): boolean {
-    return this.#up && (this.#suspectUntil === 0 || Date.now() >= this.#suspectUntil);
+    return this.#up;
+  }
+
+  /**
+   * Connected, and no command of `use` timed out in the last `SUSPECT_MS`. A Redis that is connected
+   * but silent (paused, overloaded) fails each command only after the command timeout: a user on
+   * every request's path asks this, so that its requests do not each wait that long before falling
+   * back. Per use: one slow command of one use does not send the others to their fallbacks.
+   */
+  available(use: RedisUse): boolean {
+    return this.#up && Date.now() >= (this.#suspectUntil.get(use) ?? 0);
   }
 
   /** Calls `listener` on every change of `up`; returns the unsubscribe function. */
@@ -110,9 +119,11 @@ export class SharedRedis {
   /** Counts a failed command of `use` (the caller decides what to do instead). */
   failed(use: RedisUse, error: unknown): void {
     this.#options.metrics.redisErrors.inc({ use });
-    // Not pushed further by the failures counted while users skip Redis: after a second it is tried again.
+    // Only a command that timed out on a live connection (a silent Redis) makes it suspect; a closed
+    // connection is `up: false` already. Not pushed further by the failures counted while users skip
+    // Redis: after a second it is tried again.
     const now = Date.now();
-    if (now >= this.#suspectUntil) this.#suspectUntil = now + SUSPECT_MS;
+    if (this.#up && isTimeout(error) && now >= (this.#suspectUntil.get(use) ?? 0)) this.#suspectUntil.set(use, now + SUSPECT_MS);
     if (!this.#outageLogged) {
       this.#outageLogged = true;
       this.#options.logger.warn({ event: 'redis_command_failed', use, err: { message: error instanceof Error ? error.message : String(error) } }, `shared Redis command failed (${use})`);
@@ -168,7 +179,7 @@ export class SharedRedis {
     this.#up = up;
     this.#options.metrics.redisUp.set(up ? 1 : 0);
     if (up) {
-      this.#suspectUntil = 0;
+      this.#suspectUntil.clear();
       if (this.#outageLogged) this.#options.logger.info({ event: 'redis_reachable' }, 'shared Redis reachable again');
       this.#outageLogged = false;
     }

@@ -54,12 +54,17 @@ describe('SharedRedis against a real redis-server', () => {
       expect(await shared.client.set(shared.key('k'), 'v')).toBe('OK');
       expect(await redis.command('GET', 'test:k')).toBe('v');
 
-      // A failed command (a silent Redis times out) makes `up` false for a second, though connected,
-      // so users fall back at once instead of each waiting out the command timeout.
-      shared.failed('budget', new Error('timed out'));
-      expect(shared.up).toBe(false);
+      // A command that timed out on a live connection (a silent Redis) makes its use unavailable for
+      // a second, so that use's requests fall back at once instead of each waiting out the timeout;
+      // the other uses and the connection's status are not affected, nor is anything by other errors.
+      shared.failed('budget', new Error('Command timed out'));
+      expect(shared.available('budget')).toBe(false);
+      expect(shared.available('switch')).toBe(true);
+      expect(shared.up).toBe(true);
+      shared.failed('fences', new Error('NOSCRIPT No matching script'));
+      expect(shared.available('fences')).toBe(true);
       const since = Date.now();
-      await until(() => shared.up, 3_000);
+      await until(() => shared.available('budget'), 3_000);
       expect(Date.now() - since).toBeGreaterThanOrEqual(900);
     } finally {
       await shared.close();
