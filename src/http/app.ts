@@ -94,17 +94,12 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   app.use(createRateLimiter(config, metrics, keys));
   // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
   // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
-  // The caller is worked out only when asked for (by the KuCoin client, for the budget's shares):
-  // `req.ip` and its IPv6 subnet key cost ~2 µs, and most requests never reach KuCoin.
+  // The caller is the inbound limiter's key when it ran (worked out once). The scope holds plain
+  // values only: whatever a promise or timer made in the request keeps its scope, and a scope
+  // holding the request (a lazy getter over `req` did) kept every idempotency outcome's whole
+  // request alive (the short soak's heap grew 7.6 MB for 550 orders, against 0.9 MB).
   app.use((req, _res, next) => {
-    let caller: string | undefined;
-    const scope = {
-      get caller() {
-        return (caller ??= callerKey(req, keys));
-      },
-      deadline: Date.now() + config.upstreamDeadlineMs,
-    };
-    runInScope(scope, next);
+    runInScope({ caller: callerKey(req, keys), deadline: Date.now() + config.upstreamDeadlineMs }, next);
   });
 
   const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });

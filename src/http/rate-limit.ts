@@ -74,6 +74,9 @@ function partitionKey(key: string): string {
  * budget: counting any presented token would let a caller mint a fresh budget per request.
  */
 export function callerKey(req: Request, keys: KeyRing): string {
+  // Worked out once per request: the inbound limiter's key generator (this function) left it here.
+  const limited = rateLimitOf(req)?.key;
+  if (limited !== undefined) return limited;
   const { fingerprint } = keys.caller(req);
   return fingerprint ? `key:${fingerprint}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
 }
