@@ -12,8 +12,9 @@ import { GATEWAY_CALLER, type BudgetMetrics, type Claim, type PoolHeaders, type 
  * Why Lua and not rate-limiter-flexible's RateLimiterRedis: its point counter takes points from one
  * key against one limit. A reservation here checks the pool's remaining, the write reserve and the
  * caller's share (which depends on how many callers read in two windows) and takes the weight, all
- * in one step; a settlement replaces the remaining with KuCoin's header less the weight still in
- * flight across every replica. Neither fits a counter, and done in several commands two replicas
+ * in one step; a settlement replaces the remaining with KuCoin's header less the weight reserved
+ * after the answered call and still in flight, across every replica (a sequence number per
+ * reservation orders them). Neither fits a counter, and done in several commands two replicas
  * would both pass the same check. So each operation is ONE script (atomic in Redis), and time is
  * Redis's `TIME` (replica clocks differ); tests pass their own `now` instead.
  *
@@ -37,7 +38,10 @@ local function reap()
   local lapsed = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)
   if #lapsed == 0 then return end
   local sum = 0
-  for _, member in ipairs(lapsed) do sum = sum + tonumber(string.match(member, ':(%d+)$')) end
+  for _, member in ipairs(lapsed) do
+    sum = sum + tonumber(string.match(member, ':(%d+)$'))
+    redis.call('HDEL', KEYS[1], 's:' .. member)
+  end
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   redis.call('HINCRBY', KEYS[1], 'inflight', -sum)
 end
@@ -103,6 +107,8 @@ if refusal == nil then
   st.remaining = st.remaining - weight
   redis.call('ZADD', KEYS[2], now + tonumber(ARGV[9]), ARGV[8])
   redis.call('HINCRBY', KEYS[1], 'inflight', weight)
+  -- Its place in the order of reservations, across every replica (see SETTLE).
+  redis.call('HSET', KEYS[1], 's:' .. ARGV[8], redis.call('HINCRBY', KEYS[1], 'seq', 1))
 end
 return finish(st, refusal or 'ok')
 `;
@@ -110,13 +116,27 @@ return finish(st, refusal or 'ok')
 /** ARGV[5] member, [6] weight, [7] limit, [8] remaining, [9] resetMs (each '' when KuCoin did not say). */
 const SETTLE = `${PRELUDE}
 reap()
+local mine = tonumber(redis.call('HGET', KEYS[1], 's:' .. ARGV[5]))
+redis.call('HDEL', KEYS[1], 's:' .. ARGV[5])
 if redis.call('ZREM', KEYS[2], ARGV[5]) == 1 then redis.call('HINCRBY', KEYS[1], 'inflight', -tonumber(ARGV[6])) end
 local st = state()
 local limit, remaining, resetMs = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 if limit ~= nil and limit > 0 then st.limit = limit end
 if remaining ~= nil then
-  local inflight = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'inflight')) or 0)
-  st.remaining = math.max(0, remaining - inflight)
+  -- Less what KuCoin cannot have counted yet: the calls reserved after this one and still in flight.
+  -- Those reserved before it were sent before it and are taken as counted (the headroom covers one
+  -- that arrives late). Taking off every call in flight counted the earlier ones twice, and under a
+  -- read flood that ate the write reserve: orders were refused while KuCoin had room.
+  local later = 0
+  if mine then
+    for _, member in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+      local seq = tonumber(redis.call('HGET', KEYS[1], 's:' .. member))
+      if seq == nil or seq > mine then later = later + (tonumber(string.match(member, ':(%d+)$')) or 0) end
+    end
+  else
+    later = math.max(0, tonumber(redis.call('HGET', KEYS[1], 'inflight')) or 0)
+  end
+  st.remaining = math.max(0, remaining - later)
 end
 if resetMs ~= nil then st.resetAt = now + resetMs end
 return finish(st, 'ok')
@@ -136,6 +156,7 @@ return finish(st, 'ok')
 const RELEASE = `${PRELUDE}
 reap()
 local weight = tonumber(ARGV[6])
+redis.call('HDEL', KEYS[1], 's:' .. ARGV[5])
 local removed = redis.call('ZREM', KEYS[2], ARGV[5])
 if removed == 1 then redis.call('HINCRBY', KEYS[1], 'inflight', -weight) end
 local st = state()

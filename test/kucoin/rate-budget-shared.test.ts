@@ -125,10 +125,24 @@ describe('three replicas on one Redis', () => {
     await first.settle({ limit: 200, remaining: 198, resetMs: 30_000 });
     expect(await c!.remaining('futures')).toBe(195);
     expect(await c!.inFlight('futures')).toBe(3);
-    // A new quota announced through one replica is every replica's.
+    // A new quota announced through one replica is every replica's. The 3 still out were reserved
+    // before this call, so KuCoin's 395 is taken to count them already.
     await (await c!.reserve('futures', 1, 'third')).settle({ limit: 400, remaining: 395, resetMs: 30_000 });
-    expect(await a!.remaining('futures')).toBe(392);
+    expect(await a!.remaining('futures')).toBe(395);
     expect(a!.writeReserve('futures')).toBe(80);
+  });
+
+  it('does not take off again the calls reserved before the answered one: KuCoin counted those first', async () => {
+    const [a, b] = await replicas(2);
+    const early = await a!.reserve('futures', 2, 'sent first, answer still out');
+    const late = await b!.reserve('futures', 3, 'sent second, answered first');
+    // KuCoin answers the second having counted both: 195 left. The first is still in flight but
+    // already counted; taking it off again (193) is what let a read flood eat the write reserve.
+    await late.settle({ limit: 200, remaining: 195, resetMs: 30_000 });
+    expect(await a!.remaining('futures')).toBe(195);
+    await early.settle({ limit: 200, remaining: 195, resetMs: 30_000 });
+    expect(await b!.remaining('futures')).toBe(195);
+    expect(await b!.inFlight('futures')).toBe(0);
   });
 
   it('stops counting a reservation no replica settled (one died) once its lease is over; its weight stays spent', async () => {
