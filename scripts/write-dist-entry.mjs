@@ -2,7 +2,7 @@
 //
 // 1. dist/main.js, the entry `npm start` and the rollout scripts run (`node dist/main.js`), is
 //    tsc's dist/src/main.js bundled by esbuild with the packages it imports. A start was mostly
-//    node loading modules: resolving ~130 own ES modules and ~400 package files one by one,
+//    node loading modules: resolving ~100 own ES modules and ~440 package files one by one,
 //    reading their package.json files and lexing every CommonJS file for its exports. One file
 //    costs one read and one compile, ~130 ms less to `listening` (docs/performance.md, start).
 //    Code reached only through `import()` (the Redis connection with ioredis, the WebSocket docs
