@@ -3,10 +3,30 @@
  * JSON file under bench-results/. scripts/bench/run.ts runs the benchmarks one after another and
  * prints every figure of every report in one summary table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export const benchRoot = resolve(import.meta.dirname, '..', '..');
+
+/**
+ * `npm run build` unless BENCH_SKIP_BUILD=1 (npm run bench has built once already), then checks
+ * that the built gateway is there. False, with the reason printed, when it cannot be run.
+ */
+export function buildGateway(): boolean {
+  if (process.env.BENCH_SKIP_BUILD !== '1') {
+    console.log('building the gateway (npm run build)...');
+    if (spawnSync('npm', ['run', 'build'], { cwd: benchRoot, stdio: 'inherit' }).status !== 0) {
+      console.error('npm run build failed');
+      return false;
+    }
+  }
+  if (!existsSync(resolve(benchRoot, 'dist/main.js'))) {
+    console.error('dist/main.js is missing: run without BENCH_SKIP_BUILD, or npm run build');
+    return false;
+  }
+  return true;
+}
 
 export interface Target {
   op: '<' | '<=' | '=';

@@ -20,14 +20,12 @@
  * weight: the most the pool allows, before any other call the account makes. The orders are
  * cancelled afterwards, outside the count. Exit 0 whatever the figures; non-zero only when broken.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import WebSocket from 'ws';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { builtGateway, simulator, startGatewayProcess, startQuietGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
-import { benchRoot, figure, figuresTable, writeReport, type Figure } from './figures.js';
+import { benchRoot, buildGateway, figure, figuresTable, writeReport, type Figure } from './figures.js';
 import { integerAtLeast } from './settings.js';
 
 const ORDERS = integerAtLeast('BENCH_ORDER_WEIGHT_ORDERS', 40);
@@ -150,17 +148,7 @@ function figuresOf(r: Result): Figure[] {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    console.log('building the gateway (npm run build)...');
-    if (spawnSync('npm', ['run', 'build'], { cwd: benchRoot, stdio: 'inherit' }).status !== 0) {
-      console.error('npm run build failed');
-      return 1;
-    }
-  }
-  if (!existsSync(join(benchRoot, 'dist/main.js'))) {
-    console.error('dist/main.js is missing: run without BENCH_SKIP_BUILD, or npm run build');
-    return 1;
-  }
+  if (!buildGateway()) return 1;
   console.log(`run: ${ORDERS} orders on ${SYMBOL}, one at a time, quota ${QUOTA}...`);
   let result: Result | undefined;
   const problems: string[] = [];

@@ -36,16 +36,14 @@
  * Exit 0 whatever the figures; 1 when the run is broken (a process did not start, a call answered
  * anything but success, a gateway call cost other than one upstream call). Children stopped by pid.
  */
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { signedHeaders } from '../../src/kucoin/signer.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { builtGateway, simulator, startGatewayProcess, startQuietGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
-import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
+import { benchRoot, buildGateway, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { processCpuMs } from './proc-cpu.js';
 import { integerAtLeast } from './settings.js';
 
@@ -243,17 +241,7 @@ function figuresOf(run: Run): Figure[] {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    console.log('building the gateway (npm run build)...');
-    if (spawnSync('npm', ['run', 'build'], { cwd: benchRoot, stdio: 'inherit' }).status !== 0) {
-      console.error('npm run build failed');
-      return 1;
-    }
-  }
-  if (!existsSync(join(benchRoot, 'dist/main.js'))) {
-    console.error('dist/main.js is missing: run without BENCH_SKIP_BUILD, or npm run build');
-    return 1;
-  }
+  if (!buildGateway()) return 1;
   console.log(`run: ${CLIENTS} clients, ${SLICES} slices alternating gateway and direct, ${ROUNDS} rounds (order + read) per client per slice...`);
   let run: Run | undefined;
   const problems: string[] = [];

@@ -24,12 +24,10 @@
  * BENCH_REPLICAS_OUTPUT (bench-results/replicas.json), BENCH_SKIP_BUILD=1 (use dist/ as it is).
  * Exit 0 whatever the figures; non-zero only when the run is broken.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
-import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
+import { resolve } from 'node:path';
+import { benchRoot, buildGateway, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { processCpuMs } from './proc-cpu.js';
 import { integerAtLeast, numberAtLeast, positiveNumber } from './settings.js';
 import { REPLICA_ADMIN_KEY, startReplicas, type ReplicaSet } from '../../test/support/replicas.js';
@@ -325,17 +323,7 @@ function overheadFigures(results: OverheadResult[]): Figure[] {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    console.log('building the gateway (npm run build)...');
-    if (spawnSync('npm', ['run', 'build'], { cwd: benchRoot, stdio: 'inherit' }).status !== 0) {
-      console.error('npm run build failed');
-      return 1;
-    }
-  }
-  if (!existsSync(join(benchRoot, 'dist/main.js'))) {
-    console.error('dist/main.js is missing: run without BENCH_SKIP_BUILD, or npm run build');
-    return 1;
-  }
+  if (!buildGateway()) return 1;
   const problems: string[] = [];
   const figures: Figure[] = [];
   const runs: Record<string, unknown> = {};

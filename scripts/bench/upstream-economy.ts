@@ -24,13 +24,11 @@
  * cross-checked with the gateway's gateway_upstream_calls_total. Exit 0 whatever the figures;
  * non-zero only when the run is broken (a process did not start, answers were wrong).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { endpoints } from '../../src/kucoin/endpoints.js';
-import { benchRoot, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
+import { benchRoot, buildGateway, figure, figuresTable, percentile, writeReport, type Figure } from './figures.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { positiveNumber } from './settings.js';
 import { builtGateway, simulator, startGatewayProcess, startQuietGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
@@ -284,18 +282,7 @@ function figuresOf(r: RunResult): Figure[] {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
-  if (process.env.BENCH_SKIP_BUILD !== '1') {
-    console.log('building the gateway (npm run build)...');
-    const build = spawnSync('npm', ['run', 'build'], { cwd: benchRoot, stdio: 'inherit' });
-    if (build.status !== 0) {
-      console.error('npm run build failed');
-      return 1;
-    }
-  }
-  if (!existsSync(join(benchRoot, 'dist/main.js'))) {
-    console.error('dist/main.js is missing: run without BENCH_SKIP_BUILD, or npm run build');
-    return 1;
-  }
+  if (!buildGateway()) return 1;
   const results: RunResult[] = [];
   const problems: string[] = [];
   for (const mode of MODES) {
