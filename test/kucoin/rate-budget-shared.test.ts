@@ -3,35 +3,27 @@
  * 3 replicas × 100 clients filled KuCoin's window to 2,000 of 2,000 and drew 43–78 429s a run, while
  * no replica alone ever passed 95 %. Here three budgets share one real Redis, as three replicas do.
  */
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { RateBudget, type Claim, type Reservation } from '../../src/kucoin/rate-budget.js';
 import { RedisRateBudget } from '../../src/kucoin/rate-budget-redis.js';
 import { SharedRateBudget } from '../../src/kucoin/rate-budget-shared.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { SharedRedis } from '../../src/redis/shared-redis.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { closeSharedRedis, connectShared, startRedis, type TestRedis } from '../support/redis.js';
 import { metric, waitFor } from './stream-supervisor-harness.js';
 
 let redis: TestRedis;
-const connections: SharedRedis[] = [];
 let namespaces = 0;
 
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterAll(async () => {
-  await Promise.all(connections.map((c) => c.close()));
+  await closeSharedRedis();
   await redis?.stop();
 });
 
-async function connect(url = redis.url, metrics: Metrics = createMetrics()): Promise<SharedRedis> {
-  const shared = new SharedRedis({ url, keyPrefix: 'test:', logger: pino({ level: 'silent' }), metrics });
-  connections.push(shared);
-  expect(await shared.ready(5_000)).toBe(true);
-  return shared;
-}
+const connect = (url = redis.url, metrics: Metrics = createMetrics()) => connectShared(url, { metrics });
 
 /** `count` replicas, each with its own connection, spending one account's pools (limit 200 unless told). */
 async function replicas(count: number, options: { limit?: number; now?: () => number; leaseMs?: number } = {}): Promise<RedisRateBudget[]> {

@@ -7,17 +7,14 @@
  * 10 s: at most 28 in any 60 s) is checked in seconds: a span of L s holds at most
  * points × (L / d + 1) attempts.
  */
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { ConnectPacer } from '../../src/kucoin/stream/pacing.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { SharedRedis } from '../../src/redis/shared-redis.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
+import { closeSharedRedis, connectShared, startRedis, type TestRedis } from '../support/redis.js';
 import { cleanUp, fakeClient, metric, sleep, startRaw, supervise, waitFor, type Answer } from './stream-supervisor-harness.js';
 
 let redis: TestRedis;
-const connections: SharedRedis[] = [];
 let accounts = 0;
 
 beforeAll(async () => {
@@ -25,16 +22,11 @@ beforeAll(async () => {
 });
 afterEach(cleanUp);
 afterAll(async () => {
-  await Promise.all(connections.map((c) => c.close()));
+  await closeSharedRedis();
   await redis?.stop();
 });
 
-async function connect(url = redis.url, metrics: Metrics = createMetrics()): Promise<SharedRedis> {
-  const shared = new SharedRedis({ url, keyPrefix: 'test:', logger: pino({ level: 'silent' }), metrics });
-  connections.push(shared);
-  expect(await shared.ready(5_000)).toBe(true);
-  return shared;
-}
+const connect = (url = redis.url, metrics: Metrics = createMetrics()) => connectShared(url, { metrics });
 
 /** The most timestamps in any span of `spanMs`. */
 function busiest(times: number[], spanMs: number): number {

@@ -14,6 +14,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createConnection } from 'node:net';
+import { pino } from 'pino';
+import { expect } from 'vitest';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
+import { SharedRedis } from '../../src/redis/shared-redis.js';
 
 export interface TestRedis {
   readonly port: number;
@@ -145,4 +149,21 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<TestR
     },
     command: (...args) => resp(port, args, 1_000, password),
   };
+}
+
+/**
+ * The gateway's own connection (SharedRedis) for a test, silent, ready before it is returned;
+ * `closeSharedRedis()` (in afterAll) closes every one opened.
+ */
+const openConnections: SharedRedis[] = [];
+
+export async function connectShared(url: string, options: { keyPrefix?: string; metrics?: Metrics } = {}): Promise<SharedRedis> {
+  const shared = new SharedRedis({ url, keyPrefix: options.keyPrefix ?? 'test:', logger: pino({ level: 'silent' }), metrics: options.metrics ?? createMetrics() });
+  openConnections.push(shared);
+  expect(await shared.ready(5_000)).toBe(true);
+  return shared;
+}
+
+export async function closeSharedRedis(): Promise<void> {
+  await Promise.all(openConnections.splice(0).map((shared) => shared.close()));
 }
