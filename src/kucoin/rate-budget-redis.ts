@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.js';
 import type { Pool } from './endpoints.js';
-import { GATEWAY_CALLER, type BudgetMetrics, type Claim, type PoolHeaders, type RateBudgetOptions, type RefusalKind } from './rate-budget.js';
+import { budgetRules, GATEWAY_CALLER, reserveShare, type BudgetMetrics, type BudgetRules, type Claim, type PoolHeaders, type RateBudgetOptions, type RefusalKind } from './rate-budget.js';
 
 /**
  * RateBudget's rules (read its comment: headroom, the write reserve, fair read shares over this
@@ -216,8 +216,7 @@ export class RedisRateBudget {
   readonly #limits: Record<Pool, number>;
   readonly #windowMs: number;
   readonly #headroom: number;
-  readonly #writeReserve: number;
-  readonly #reservedPools: ReadonlySet<Pool> | undefined;
+  readonly #rules: BudgetRules;
   readonly #leaseMs: number;
   readonly #metrics: BudgetMetrics | undefined;
   readonly #now: (() => number) | undefined;
@@ -227,12 +226,8 @@ export class RedisRateBudget {
   constructor(options: RedisRateBudgetOptions) {
     this.#key = options.key;
     this.#account = options.account;
-    this.#limits = options.limits;
-    this.#windowMs = options.windowMs ?? 30_000;
-    this.#headroom = options.headroom ?? 0.05;
-    this.#writeReserve = options.writeReserve ?? 0.2;
-    this.#reservedPools = options.reservedPools === undefined ? undefined : new Set(options.reservedPools);
-    if (!(this.#headroom + this.#writeReserve < 1)) throw new RangeError('headroom and write reserve leave nothing to read');
+    this.#rules = budgetRules(options);
+    ({ limits: this.#limits, windowMs: this.#windowMs, headroom: this.#headroom } = this.#rules);
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#metrics = options.metrics;
     this.#now = options.now;
@@ -255,10 +250,6 @@ export class RedisRateBudget {
     return [...this.#keys(pool), this.#now ? String(this.#now()) : '', this.#limits[pool], this.#windowMs, ttlMs];
   }
 
-  #reserveShare(pool: Pool): number {
-    return this.#reservedPools !== undefined && !this.#reservedPools.has(pool) ? 0 : this.#writeReserve;
-  }
-
   #learn(pool: Pool, reply: Reply): Reply {
     const [, remaining, limit] = reply;
     const before = this.#known.get(pool)?.limit ?? this.#limits[pool];
@@ -273,7 +264,7 @@ export class RedisRateBudget {
     const member = `${randomUUID()}:${weight}`;
     const reply = this.#learn(
       pool,
-      await this.#client.kfgBudgetReserve(...this.#common(pool), weight, claim.spend, claim.caller, member, this.#leaseMs, this.#headroom, this.#reserveShare(pool)),
+      await this.#client.kfgBudgetReserve(...this.#common(pool), weight, claim.spend, claim.caller, member, this.#leaseMs, this.#headroom, reserveShare(this.#rules, pool)),
     );
     const [status, , , resetInMs, recent, window] = reply;
     if (status !== 'ok') this.#refuse(pool, status as RefusalKind, resetInMs, recent, context);
@@ -313,7 +304,7 @@ export class RedisRateBudget {
 
   /** Weight of the pool's current quota (as last known) that reads may never spend. */
   writeReserve(pool: Pool): number {
-    return Math.ceil((this.#known.get(pool)?.limit ?? this.#limits[pool]) * this.#reserveShare(pool));
+    return Math.ceil((this.#known.get(pool)?.limit ?? this.#limits[pool]) * reserveShare(this.#rules, pool));
   }
 
   /** The remaining as the last answer from Redis said (no round trip), or the quota before any. */

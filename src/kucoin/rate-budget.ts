@@ -84,6 +84,32 @@ export interface RateBudgetOptions {
   now?: () => number;
 }
 
+/** Both budgets' rules (this one and the one in Redis), from their options with the defaults filled in. */
+export interface BudgetRules {
+  limits: Record<Pool, number>;
+  windowMs: number;
+  headroom: number;
+  writeReserve: number;
+  reservedPools: ReadonlySet<Pool> | undefined;
+}
+
+export function budgetRules(options: RateBudgetOptions): BudgetRules {
+  const rules = {
+    limits: options.limits,
+    windowMs: options.windowMs ?? 30_000,
+    headroom: options.headroom ?? 0.05,
+    writeReserve: options.writeReserve ?? 0.2,
+    reservedPools: options.reservedPools === undefined ? undefined : new Set(options.reservedPools),
+  };
+  if (!(rules.headroom + rules.writeReserve < 1)) throw new RangeError('headroom and write reserve leave nothing to read');
+  return rules;
+}
+
+/** The share of `pool`'s quota only writes may spend: none in a pool that keeps no reserve. */
+export function reserveShare(rules: BudgetRules, pool: Pool): number {
+  return rules.reservedPools !== undefined && !rules.reservedPools.has(pool) ? 0 : rules.writeReserve;
+}
+
 /**
  * Share of the readable budget a caller that has already read that much may not take from the last
  * part of it: kept for a caller that arrives while another has been reading alone, which would
@@ -121,19 +147,14 @@ export class RateBudget implements UpstreamBudget {
   readonly #inFlight = new Map<Pool, number>();
   readonly #windowMs: number;
   readonly #headroom: number;
-  readonly #writeReserve: number;
-  readonly #reservedPools: ReadonlySet<Pool> | undefined;
+  readonly #rules: BudgetRules;
   readonly #metrics: BudgetMetrics | undefined;
   readonly #now: () => number;
   readonly #limits: Record<Pool, number>;
 
   constructor(options: RateBudgetOptions) {
-    this.#limits = options.limits;
-    this.#windowMs = options.windowMs ?? 30_000;
-    this.#headroom = options.headroom ?? 0.05;
-    this.#writeReserve = options.writeReserve ?? 0.2;
-    this.#reservedPools = options.reservedPools === undefined ? undefined : new Set(options.reservedPools);
-    if (!(this.#headroom + this.#writeReserve < 1)) throw new RangeError('headroom and write reserve leave nothing to read');
+    this.#rules = budgetRules(options);
+    ({ limits: this.#limits, windowMs: this.#windowMs, headroom: this.#headroom } = this.#rules);
     this.#metrics = options.metrics;
     this.#now = options.now ?? Date.now;
     for (const pool of Object.keys(this.#limits) as Pool[]) this.#metrics?.upstreamBudgetWriteReserve.set({ pool }, this.writeReserve(pool));
@@ -214,8 +235,7 @@ export class RateBudget implements UpstreamBudget {
   }
 
   #reserveOf(pool: Pool, limit: number): number {
-    if (this.#reservedPools !== undefined && !this.#reservedPools.has(pool)) return 0;
-    return Math.ceil(limit * this.#writeReserve);
+    return Math.ceil(limit * reserveShare(this.#rules, pool));
   }
 
   /** Weight of the pool's current quota that reads may never spend. */
