@@ -7,6 +7,7 @@ import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';
 import { toGatewayError } from './error-map.js';
 import { GATEWAY_CALLER, type Reservation, type UpstreamBudget } from './rate-budget.js';
 import { signedHeaders, type KucoinCredentials } from './signer.js';
+import { createTransport, TransportError, type Answer, type Transport } from './transport.js';
 import { breakerGroups, createBreakers, markOwnRefusal, retryOutages, UpstreamRefused, type BreakerGroup } from './upstream-policy.js';
 
 export interface KucoinClientOptions {
@@ -61,6 +62,7 @@ export class KucoinClient {
   readonly #backoff: ExponentialBackoff<unknown>;
   readonly #readAttempts: number;
   readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #transport: Transport;
   #clockOffsetMs: number | undefined;
   #clockSync: Promise<void> | undefined;
 
@@ -72,6 +74,12 @@ export class KucoinClient {
     // ExponentialBackoff's default generator is decorrelated jitter, so retries from many callers spread out.
     this.#backoff = new ExponentialBackoff({ initialDelay: delays.initial, maxDelay: delays.max });
     this.#readAttempts = Math.max(1, options.readAttempts ?? 3);
+    this.#transport = createTransport(options.baseUrl);
+  }
+
+  /** Closes the kept-alive connections to KuCoin (the gateway's shutdown, after in-flight requests finished). */
+  close(): void {
+    this.#transport.close();
   }
 
   /**
@@ -242,31 +250,33 @@ export class KucoinClient {
       metrics.upstreamCalls.inc({ endpoint: label, outcome: value });
       metrics.upstreamDuration.observe({ endpoint: label }, (this.#now() - started) / 1000);
     };
-    let response: Response;
-    let text: string;
+    let response: Answer;
     try {
-      response = await fetch(`${this.#options.baseUrl}${request.sentPath}`, {
-        method: endpoint.method,
-        headers,
-        ...(request.body === '' ? {} : { body: request.body }),
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
-      });
-      text = await response.text();
+      response = await this.#transport.send(endpoint.method, request.sentPath, headers, request.body, timeoutMs);
     } catch (error) {
       void reservation.settle();
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const kind = error instanceof TransportError ? error.kind : 'network';
+      if (kind === 'too_large') {
+        outcome('bad_response');
+        metrics.providerErrors.inc({ code: 'too_large' });
+        logger.warn({ event: 'upstream_failure', endpoint: label, kind, cause: causeOf(error) }, `KuCoin ${label} answered too much`);
+        throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin answered ${label} with more than the gateway reads while ${context}.`, {
+          upstream: { code: 'too_large', message: 'answer too large' },
+        });
+      }
+      const timedOut = kind === 'timeout';
       outcome(timedOut ? 'timeout' : 'network');
       metrics.providerErrors.inc({ code: timedOut ? 'timeout' : 'network' });
       logger.warn({ event: 'upstream_failure', endpoint: label, kind: timedOut ? 'timeout' : 'network', cause: causeOf(error) }, `KuCoin ${label} failed`);
       if (timedOut) {
         throw new GatewayError('UPSTREAM_TIMEOUT', `KuCoin did not answer within ${timeoutMs} ms while ${context}.`);
       }
-      // No connection was ever made (refused, no such host, or a port fetch will not dial): nothing
-      // was delivered. Any other transport failure may have delivered the request.
+      // No connection was ever made (refused, no such host): nothing was delivered. Any other
+      // transport failure (a reset, a redirect not followed) may have delivered the request.
       const notSent = NEVER_CONNECTED.has(causeOf(error));
       throw new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin could not be reached while ${context}.`, { retryAfterSeconds: 5, notSent });
     }
+    const text = response.text;
 
     const limits = rateLimitHeaders(response.headers);
     void reservation.settle(limits);
@@ -335,9 +345,11 @@ interface SendRequest {
   leaveMs: number;
 }
 
-function rateLimitHeaders(headers: Headers): { limit?: number; remaining?: number; resetMs?: number } {
+function rateLimitHeaders(headers: Answer['headers']): { limit?: number; remaining?: number; resetMs?: number } {
   const read = (name: string): number | undefined => {
-    const value = Number(headers.get(name) ?? Number.NaN);
+    const raw = headers[name];
+    // A header sent twice: the first value (fetch joined them with ", ", which read as NaN).
+    const value = Number((Array.isArray(raw) ? raw[0] : raw) ?? Number.NaN);
     return Number.isFinite(value) && value >= 0 ? value : undefined;
   };
   const out: { limit?: number; remaining?: number; resetMs?: number } = {};
@@ -352,10 +364,9 @@ function rateLimitHeaders(headers: Headers): { limit?: number; remaining?: numbe
 
 /**
  * Transport failures that happen before any byte is written: a refused connection, a host name
- * that does not resolve, and a port the Fetch standard's "bad port" list forbids (undici refuses
- * it without dialling).
+ * that does not resolve.
  */
-const NEVER_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'bad port']);
+const NEVER_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
