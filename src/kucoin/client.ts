@@ -102,19 +102,31 @@ export class KucoinClient {
   /** Calls an endpoint and returns KuCoin's `data`. Throws GatewayError only. */
   async call<T>(name: EndpointName, options: CallOptions): Promise<T> {
     const endpoint: Endpoint = endpoints[name];
-    const pathWith = (encode: (value: string) => string) =>
-      endpoint.path.replace(/\{(\w+)\}/g, (_m, key: string) => {
-        const value = options.params?.[key];
-        if (value === undefined) throw new Error(`missing path parameter ${key} for ${name}`);
-        return encode(value);
-      });
-    const pairs = Object.entries(options.query ?? {}).filter((pair): pair is [string, string | number | boolean] => pair[1] !== undefined);
     // The signature covers the request target as it reads before URL-encoding, path and query, in
     // the order sent (https://www.kucoin.com/docs-new/authentication).
-    const rawPath = pathWith((value) => value);
-    const encodedPath = pathWith(encodeURIComponent);
-    const rawQuery = pairs.map(([k, v]) => `${k}=${String(v)}`).join('&');
-    const encodedQuery = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+    let rawPath = '';
+    let encodedPath = '';
+    for (const part of templateOf(name, endpoint.path)) {
+      if (typeof part === 'string') {
+        rawPath += part;
+        encodedPath += part;
+        continue;
+      }
+      const value = options.params?.[part.param];
+      if (value === undefined) throw new Error(`missing path parameter ${part.param} for ${name}`);
+      rawPath += value;
+      encodedPath += encodeURIComponent(value);
+    }
+    let rawQuery = '';
+    let encodedQuery = '';
+    if (options.query !== undefined) {
+      for (const [k, v] of Object.entries(options.query)) {
+        if (v === undefined) continue;
+        const separator = rawQuery === '' ? '' : '&';
+        rawQuery += `${separator}${k}=${String(v)}`;
+        encodedQuery += `${separator}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+      }
+    }
     const request = {
       name,
       endpoint,
@@ -331,6 +343,18 @@ export class KucoinClient {
     if (request.deadline === undefined) return this.#options.timeoutMs;
     return Math.min(this.#options.timeoutMs, request.deadline - request.leaveMs - this.#now());
   }
+}
+
+/** An endpoint's path split once into its literal parts and its `{name}` parameters. */
+const templates = new Map<EndpointName, ReadonlyArray<string | { param: string }>>();
+
+function templateOf(name: EndpointName, path: string): ReadonlyArray<string | { param: string }> {
+  let parts = templates.get(name);
+  if (parts === undefined) {
+    parts = path.split(/(\{\w+\})/).filter((part) => part !== '').map((part) => (/^\{\w+\}$/.test(part) ? { param: part.slice(1, -1) } : part));
+    templates.set(name, parts);
+  }
+  return parts;
 }
 
 interface SendRequest {
