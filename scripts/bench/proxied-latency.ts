@@ -287,6 +287,11 @@ async function measure(): Promise<Run> {
       single,
       problems,
     };
+  } catch (error) {
+    // A broken run says which process was gone and what it last wrote.
+    const tail = (name: string, child: GatewayProcess | undefined) =>
+      child === undefined ? '' : `\n${name} (pid ${child.pid}): exit code ${child.child.exitCode ?? 'running'}, signal ${child.child.signalCode ?? '-'}; stderr tail:\n${child.stderrLines().slice(-15).join('\n') || '(empty)'}`;
+    throw new Error(`${error instanceof Error ? error.message : String(error)}${tail('gateway', gateway)}${tail('simulator', sim)}`);
   } finally {
     await gateway?.stop(10_000);
     await sim?.stop(10_000);
