@@ -226,7 +226,7 @@ export class KucoinClient {
     try {
       // Outside a request (the live feed, its token) the call is the gateway's own, made for every client.
       const reserved = budget.reserve(endpoint.pool, endpoint.weight, context, { caller: currentScope()?.caller ?? GATEWAY_CALLER, spend: endpoint.spend });
-      // The in-process budget answers synchronously: no await, so nothing changes between it and fetch.
+      // The in-process budget answers synchronously: no await, so nothing changes between it and the send.
       reservation = reserved instanceof Promise ? await reserved : reserved;
     } catch (error) {
       metrics.upstreamCalls.inc({ endpoint: label, outcome: 'budget' });
@@ -234,7 +234,7 @@ export class KucoinClient {
       throw error;
     }
 
-    // From here to fetch() nothing awaits: what the gate and the deadline allow is what is sent.
+    // From here to the send nothing awaits: what the gate and the deadline allow is what is sent.
     // The shared budget's reserve awaited Redis, so both are asked again, and a refusal gives the weight back.
     if (this.#options.admits?.() === false) {
       void reservation.release();
