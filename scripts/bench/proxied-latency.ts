@@ -164,7 +164,12 @@ async function measure(): Promise<Run> {
     });
     const gatewayPid = gateway.pid;
     const credentials = { key: SIM.SIM_KEY, secret: SIM.SIM_SECRET, passphrase: SIM.SIM_PASSPHRASE };
-    const agents: Record<Path, Agent> = { gateway: new Agent({ keepAlive: true, maxSockets: CLIENTS }), direct: new Agent({ keepAlive: true, maxSockets: CLIENTS }) };
+    // An idle socket is dropped after 4 s (node's agent also takes the servers' `Keep-Alive:
+    // timeout=5` hint, less a second, only when a timeout is set): without it a socket left idle
+    // while the other path ran could be reused just as its server closed it (read ECONNRESET, one
+    // run in eleven under load). Both servers close idle sockets at 5 s anyway, so nothing else changes.
+    const agentOptions = { keepAlive: true, maxSockets: CLIENTS, timeout: 4_000 };
+    const agents: Record<Path, Agent> = { gateway: new Agent(agentOptions), direct: new Agent(agentOptions) };
     const signed = (method: string, path: string, body: string) => signedHeaders(credentials, SIM_KEY_VERSION, String(Date.now()), method, path, body);
 
     /** An order of one client on one path (side alternating per client and round). */
