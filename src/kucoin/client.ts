@@ -269,11 +269,13 @@ export class KucoinClient {
       void reservation.settle();
       const kind = error instanceof TransportError ? error.kind : 'network';
       if (kind === 'too_large') {
+        // Counted as the body that is not KuCoin's envelope below is: bad_response, `HTTP <status>`.
+        const status = `HTTP ${(error as TransportError).status ?? 0}`;
         outcome('bad_response');
-        metrics.providerErrors.inc({ code: 'too_large' });
+        metrics.providerErrors.inc({ code: status });
         logger.warn({ event: 'upstream_failure', endpoint: label, kind, cause: causeOf(error) }, `KuCoin ${label} answered too much`);
         throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin answered ${label} with more than the gateway reads while ${context}.`, {
-          upstream: { code: 'too_large', message: 'answer too large' },
+          upstream: { code: status, message: 'answer too large' },
         });
       }
       const timedOut = kind === 'timeout';

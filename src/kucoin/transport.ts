@@ -43,6 +43,8 @@ export class TransportError extends Error {
     message: string,
     /** The system error's code (ECONNREFUSED, ENOTFOUND…) or the failure's message. */
     override readonly cause: { code?: string; message: string },
+    /** The answer's HTTP status, when there was an answer (`too_large`). */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'TransportError';
@@ -134,9 +136,10 @@ function codeOf(error: unknown): { code?: string } {
 /** Reads the answer in full (at most MAX_ANSWER_BYTES, decoded), as UTF-8 text. */
 function readBody(res: IncomingMessage, done: (error: TransportError | undefined, text?: string) => void): void {
   const declared = Number(res.headers['content-length']);
+  const status = res.statusCode ?? 0;
   if (declared > MAX_ANSWER_BYTES) {
     res.destroy();
-    done(tooLarge());
+    done(tooLarge(status));
     return;
   }
   const chunks: Buffer[] = [];
@@ -145,7 +148,7 @@ function readBody(res: IncomingMessage, done: (error: TransportError | undefined
     size += chunk.length;
     if (size > MAX_ANSWER_BYTES) {
       res.destroy();
-      done(tooLarge());
+      done(tooLarge(status));
       return;
     }
     chunks.push(chunk);
@@ -164,12 +167,12 @@ function readBody(res: IncomingMessage, done: (error: TransportError | undefined
     }
     (decode as (buffer: Buffer, options: ZlibOptions, callback: (error: Error | null, result: Buffer) => void) => void)(raw, { maxOutputLength: MAX_ANSWER_BYTES }, (error, decoded) => {
       if (error === null) done(undefined, decoded.toString('utf8'));
-      else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') done(tooLarge());
+      else if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') done(tooLarge(status));
       else done(new TransportError('network', `the answer's ${encoding} encoding is broken: ${error.message}`, { message: 'bad encoding' }));
     });
   });
 }
 
-function tooLarge(): TransportError {
-  return new TransportError('too_large', `KuCoin's answer is larger than ${MAX_ANSWER_BYTES} bytes`, { message: 'too large' });
+function tooLarge(status: number): TransportError {
+  return new TransportError('too_large', `KuCoin's answer is larger than ${MAX_ANSWER_BYTES} bytes`, { message: 'too large' }, status);
 }

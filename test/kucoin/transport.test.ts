@@ -129,7 +129,7 @@ describe('the KuCoin transport', () => {
       first = false;
     });
     const kucoin = client(baseUrl);
-    await expect(kucoin.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502 });
+    await expect(kucoin.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502, options: { upstream: { code: 'HTTP 200', message: 'answer too large' } } });
     await expect(kucoin.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
   });
 
