@@ -290,6 +290,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
           server.closeAllConnections();
           await closed;
         }
+        // Its kept-alive connections to KuCoin, once no request can use them.
+        kucoin.close();
         logger.info({ event: 'stopped' }, 'gateway stopped');
         // The destination writes asynchronously; wait, so no line is lost or reordered by an exit.
         await new Promise<void>((resolve) => logger.flush(() => resolve()));

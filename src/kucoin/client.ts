@@ -7,6 +7,7 @@ import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';
 import { toGatewayError } from './error-map.js';
 import { GATEWAY_CALLER, type Reservation, type UpstreamBudget } from './rate-budget.js';
 import { signedHeaders, type KucoinCredentials } from './signer.js';
+import { createTransport, TransportError, type Answer, type Transport } from './transport.js';
 import { breakerGroups, createBreakers, markOwnRefusal, retryOutages, UpstreamRefused, type BreakerGroup } from './upstream-policy.js';
 
 export interface KucoinClientOptions {
@@ -61,6 +62,7 @@ export class KucoinClient {
   readonly #backoff: ExponentialBackoff<unknown>;
   readonly #readAttempts: number;
   readonly #inflight = new Map<string, Promise<unknown>>();
+  readonly #transport: Transport;
   #clockOffsetMs: number | undefined;
   #clockSync: Promise<void> | undefined;
 
@@ -72,6 +74,12 @@ export class KucoinClient {
     // ExponentialBackoff's default generator is decorrelated jitter, so retries from many callers spread out.
     this.#backoff = new ExponentialBackoff({ initialDelay: delays.initial, maxDelay: delays.max });
     this.#readAttempts = Math.max(1, options.readAttempts ?? 3);
+    this.#transport = createTransport(options.baseUrl);
+  }
+
+  /** Closes the kept-alive connections to KuCoin (the gateway's shutdown, after in-flight requests finished). */
+  close(): void {
+    this.#transport.close();
   }
 
   /**
@@ -94,19 +102,31 @@ export class KucoinClient {
   /** Calls an endpoint and returns KuCoin's `data`. Throws GatewayError only. */
   async call<T>(name: EndpointName, options: CallOptions): Promise<T> {
     const endpoint: Endpoint = endpoints[name];
-    const pathWith = (encode: (value: string) => string) =>
-      endpoint.path.replace(/\{(\w+)\}/g, (_m, key: string) => {
-        const value = options.params?.[key];
-        if (value === undefined) throw new Error(`missing path parameter ${key} for ${name}`);
-        return encode(value);
-      });
-    const pairs = Object.entries(options.query ?? {}).filter((pair): pair is [string, string | number | boolean] => pair[1] !== undefined);
     // The signature covers the request target as it reads before URL-encoding, path and query, in
     // the order sent (https://www.kucoin.com/docs-new/authentication).
-    const rawPath = pathWith((value) => value);
-    const encodedPath = pathWith(encodeURIComponent);
-    const rawQuery = pairs.map(([k, v]) => `${k}=${String(v)}`).join('&');
-    const encodedQuery = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+    let rawPath = '';
+    let encodedPath = '';
+    for (const part of templateOf(name, endpoint.path)) {
+      if (typeof part === 'string') {
+        rawPath += part;
+        encodedPath += part;
+        continue;
+      }
+      const value = options.params?.[part.param];
+      if (value === undefined) throw new Error(`missing path parameter ${part.param} for ${name}`);
+      rawPath += value;
+      encodedPath += encodeURIComponent(value);
+    }
+    let rawQuery = '';
+    let encodedQuery = '';
+    if (options.query !== undefined) {
+      for (const [k, v] of Object.entries(options.query)) {
+        if (v === undefined) continue;
+        const separator = rawQuery === '' ? '' : '&';
+        rawQuery += `${separator}${k}=${String(v)}`;
+        encodedQuery += `${separator}${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`;
+      }
+    }
     const request = {
       name,
       endpoint,
@@ -206,7 +226,7 @@ export class KucoinClient {
     try {
       // Outside a request (the live feed, its token) the call is the gateway's own, made for every client.
       const reserved = budget.reserve(endpoint.pool, endpoint.weight, context, { caller: currentScope()?.caller ?? GATEWAY_CALLER, spend: endpoint.spend });
-      // The in-process budget answers synchronously: no await, so nothing changes between it and fetch.
+      // The in-process budget answers synchronously: no await, so nothing changes between it and the send.
       reservation = reserved instanceof Promise ? await reserved : reserved;
     } catch (error) {
       metrics.upstreamCalls.inc({ endpoint: label, outcome: 'budget' });
@@ -214,7 +234,7 @@ export class KucoinClient {
       throw error;
     }
 
-    // From here to fetch() nothing awaits: what the gate and the deadline allow is what is sent.
+    // From here to the send nothing awaits: what the gate and the deadline allow is what is sent.
     // The shared budget's reserve awaited Redis, so both are asked again, and a refusal gives the weight back.
     if (this.#options.admits?.() === false) {
       void reservation.release();
@@ -242,31 +262,35 @@ export class KucoinClient {
       metrics.upstreamCalls.inc({ endpoint: label, outcome: value });
       metrics.upstreamDuration.observe({ endpoint: label }, (this.#now() - started) / 1000);
     };
-    let response: Response;
-    let text: string;
+    let response: Answer;
     try {
-      response = await fetch(`${this.#options.baseUrl}${request.sentPath}`, {
-        method: endpoint.method,
-        headers,
-        ...(request.body === '' ? {} : { body: request.body }),
-        signal: AbortSignal.timeout(timeoutMs),
-        redirect: 'error',
-      });
-      text = await response.text();
+      response = await this.#transport.send(endpoint.method, request.sentPath, headers, request.body, timeoutMs);
     } catch (error) {
       void reservation.settle();
-      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const kind = error instanceof TransportError ? error.kind : 'network';
+      if (kind === 'too_large') {
+        // Counted as the body that is not KuCoin's envelope below is: bad_response, `HTTP <status>`.
+        const status = `HTTP ${(error as TransportError).status ?? 0}`;
+        outcome('bad_response');
+        metrics.providerErrors.inc({ code: status });
+        logger.warn({ event: 'upstream_failure', endpoint: label, kind, cause: causeOf(error) }, `KuCoin ${label} answered too much`);
+        throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin answered ${label} with more than the gateway reads while ${context}.`, {
+          upstream: { code: status, message: 'answer too large' },
+        });
+      }
+      const timedOut = kind === 'timeout';
       outcome(timedOut ? 'timeout' : 'network');
       metrics.providerErrors.inc({ code: timedOut ? 'timeout' : 'network' });
       logger.warn({ event: 'upstream_failure', endpoint: label, kind: timedOut ? 'timeout' : 'network', cause: causeOf(error) }, `KuCoin ${label} failed`);
       if (timedOut) {
         throw new GatewayError('UPSTREAM_TIMEOUT', `KuCoin did not answer within ${timeoutMs} ms while ${context}.`);
       }
-      // No connection was ever made (refused, no such host, or a port fetch will not dial): nothing
-      // was delivered. Any other transport failure may have delivered the request.
+      // No connection was ever made (refused, no such host): nothing was delivered. Any other
+      // transport failure (a reset, a redirect not followed) may have delivered the request.
       const notSent = NEVER_CONNECTED.has(causeOf(error));
       throw new GatewayError('UPSTREAM_UNAVAILABLE', `KuCoin could not be reached while ${context}.`, { retryAfterSeconds: 5, notSent });
     }
+    const text = response.text;
 
     const limits = rateLimitHeaders(response.headers);
     void reservation.settle(limits);
@@ -323,6 +347,18 @@ export class KucoinClient {
   }
 }
 
+/** An endpoint's path split once into its literal parts and its `{name}` parameters. */
+const templates = new Map<EndpointName, ReadonlyArray<string | { param: string }>>();
+
+function templateOf(name: EndpointName, path: string): ReadonlyArray<string | { param: string }> {
+  let parts = templates.get(name);
+  if (parts === undefined) {
+    parts = path.split(/(\{\w+\})/).filter((part) => part !== '').map((part) => (/^\{\w+\}$/.test(part) ? { param: part.slice(1, -1) } : part));
+    templates.set(name, parts);
+  }
+  return parts;
+}
+
 interface SendRequest {
   name: EndpointName;
   endpoint: Endpoint;
@@ -335,9 +371,11 @@ interface SendRequest {
   leaveMs: number;
 }
 
-function rateLimitHeaders(headers: Headers): { limit?: number; remaining?: number; resetMs?: number } {
+function rateLimitHeaders(headers: Answer['headers']): { limit?: number; remaining?: number; resetMs?: number } {
   const read = (name: string): number | undefined => {
-    const value = Number(headers.get(name) ?? Number.NaN);
+    const raw = headers[name];
+    // A header sent twice: the first value (fetch joined them with ", ", which read as NaN).
+    const value = Number((Array.isArray(raw) ? raw[0] : raw) ?? Number.NaN);
     return Number.isFinite(value) && value >= 0 ? value : undefined;
   };
   const out: { limit?: number; remaining?: number; resetMs?: number } = {};
@@ -352,10 +390,9 @@ function rateLimitHeaders(headers: Headers): { limit?: number; remaining?: numbe
 
 /**
  * Transport failures that happen before any byte is written: a refused connection, a host name
- * that does not resolve, and a port the Fetch standard's "bad port" list forbids (undici refuses
- * it without dialling).
+ * that does not resolve.
  */
-const NEVER_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'bad port']);
+const NEVER_CONNECTED: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 
 function causeOf(error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;

@@ -34,7 +34,18 @@ export function signedHeaders(
     'KC-API-SIGN': hmacBase64(credentials.secret, prehash(timestamp, method, pathWithQuery, body)),
     'KC-API-TIMESTAMP': timestamp,
     // Key versions 2 and 3 send the passphrase HMAC'd with the secret, never in plain text.
-    'KC-API-PASSPHRASE': hmacBase64(credentials.secret, credentials.passphrase),
+    'KC-API-PASSPHRASE': signedPassphrase(credentials),
     'KC-API-KEY-VERSION': keyVersion,
   };
+}
+
+/** The passphrase's HMAC, the same for every request of a key: worked out once per credentials (one HMAC less per call). */
+const passphrases = new WeakMap<KucoinCredentials, { secret: string; passphrase: string; signed: string }>();
+
+function signedPassphrase(credentials: KucoinCredentials): string {
+  const known = passphrases.get(credentials);
+  if (known !== undefined && known.secret === credentials.secret && known.passphrase === credentials.passphrase) return known.signed;
+  const signed = hmacBase64(credentials.secret, credentials.passphrase);
+  passphrases.set(credentials, { secret: credentials.secret, passphrase: credentials.passphrase, signed });
+  return signed;
 }

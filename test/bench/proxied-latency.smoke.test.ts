@@ -24,6 +24,12 @@ describe('proxied-latency benchmark (smoke mode)', () => {
     for (const kind of ['read', 'order']) {
       expect(run.stdout).toMatch(new RegExp(`\\| ${kind}: added latency p50, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= 0.5 ms\\s*\\|\\s*[\\d.]+`));
       expect(run.stdout).toMatch(new RegExp(`\\| ${kind}: added latency p99, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= 2 ms\\s*\\|\\s*[\\d.]+`));
+      // Added beside the closed loops: the same clients paced at a fixed rate, and one client alone.
+      for (const model of [', 4 clients paced at \\d+ calls/s', ', 1 client']) {
+        for (const [p, target] of [[50, '0.5'], [99, '2']] as const) {
+          expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= ${target} ms\\s*\\|\\s*[\\d.]+`));
+        }
+      }
     }
 
     const report = JSON.parse(readFileSync(output, 'utf8')) as { benchmark: string; problems: string[]; figures: Array<{ name: string; value: number | null; floor?: number | null }>; run: any };
@@ -33,6 +39,14 @@ describe('proxied-latency benchmark (smoke mode)', () => {
     // 2 slices: one gateway, one direct, 4 clients × 3 rounds of (order + read) each.
     expect(report.run.calls).toEqual({ gateway: 24, direct: 24 });
     expect(report.run.upstreamPerGatewayCall).toEqual({ order: 1, read: 1 });
+    // Paced: 2 slices of 4 clients × 2 rounds (half of 3, rounded); one client: 2 slices of 15 rounds (5 × 3).
+    expect(report.run.paced.calls).toEqual({ gateway: 16, direct: 16 });
+    expect(report.run.paced.rate).toBeGreaterThan(0);
+    expect(report.run.single.calls).toEqual({ gateway: 30, direct: 30 });
+    const paced = report.figures.find((f) => f.name === `read, 4 clients paced at ${report.run.paced.rate} calls/s: added latency p99, gateway − direct`)!;
+    expect(paced.value).toBeCloseTo(report.run.paced.percentiles['gateway read'].p99 - report.run.paced.percentiles['direct read'].p99, 2);
+    const single = report.figures.find((f) => f.name === 'order, 1 client: added latency p50, gateway − direct')!;
+    expect(single.value).toBeCloseTo(report.run.single.percentiles['gateway order'].p50 - report.run.single.percentiles['direct order'].p50, 2);
     const added = report.figures.find((f) => f.name === 'order: added latency p50, gateway − direct')!;
     expect(added.value).toBeCloseTo(report.run.percentiles['gateway order'].p50 - report.run.percentiles['direct order'].p50, 2);
     expect(added.floor).toBeCloseTo(report.run.percentiles['direct order'].p50, 2);

@@ -60,4 +60,15 @@ describe('signedHeaders', () => {
       expect(headers['KC-API-KEY-VERSION']).toBe('2');
     }
   });
+
+  it('signs the passphrase of the credentials as they are now, call after call (it is worked out once per credentials)', () => {
+    const credentials = { key: 'k', secret: SECRET_1, passphrase: 'Abc123456' };
+    const sign = () => signedHeaders(credentials, '3', '1547015186532', 'GET', '/api/v1/position?symbol=XBTUSDTM', '')['KC-API-PASSPHRASE'];
+    expect(sign()).toBe('BKrtDi9RgDYbLigltBjNLvwvVf6/iCxWK6slmjr8DF8=');
+    expect(sign()).toBe('BKrtDi9RgDYbLigltBjNLvwvVf6/iCxWK6slmjr8DF8=');
+    credentials.passphrase = 'other';
+    expect(sign()).toBe(createHmac('sha256', SECRET_1).update('other').digest('base64'));
+    credentials.secret = 's3cr3t';
+    expect(sign()).toBe(createHmac('sha256', 's3cr3t').update('other').digest('base64'));
+  });
 });

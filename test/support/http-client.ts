@@ -75,5 +75,12 @@ function parseBody(headers: Headers, text: string): unknown {
 export function allowLoopback(request: Request, print: { error(): void }): void {
   const host = new URL(request.url).hostname;
   if (host === '127.0.0.1' || host === 'localhost' || host === '[::1]') return;
-  print.error();
+  try {
+    print.error();
+  } catch (error) {
+    // msw's 'error' strategy throws; on `node:http` (the KuCoin client's transport) that throw is
+    // an unhandled rejection and the request hangs. With a system error's shape msw fails the
+    // request instead (its 'error' event; a rejected fetch), as fetch always did.
+    throw Object.assign(new Error(`unmocked request ${request.method} ${request.url}`, { cause: error }), { code: 'ERR_UNMOCKED_REQUEST', errno: 0 });
+  }
 }
