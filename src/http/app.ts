@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { OpenAPIBackend } from 'openapi-backend';
-import type { Context } from 'openapi-backend';
+import type { Context, Handler } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { UpstreamRefused } from '../kucoin/upstream-policy.js';
@@ -42,7 +42,25 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
-  registerHandlers(api, deps);
+  /** The one answer to an error, whether thrown or decided in place (refusals). */
+  const answerError = (error: unknown, req: Request, res: Response): void => {
+    // Admitted before a kill-switch flip but held back at KuCoin's door, or refused by the edge
+    // after it (a body that arrived late): answered as every request after the flip is.
+    if (error instanceof UpstreamRefused || (isFuturesPath(req.path) && !futuresSwitch.enabled && isEdgeRefusal(error))) {
+      sendProblem(req, res, notFound(req));
+      return;
+    }
+    const known = toGatewayError(error);
+    if (known) {
+      sendProblem(req, res, known);
+      return;
+    }
+    // Only the gateway's own bugs get here. The stack goes to the log, never to the caller.
+    // The root logger, with its path redaction: an error object can carry anything.
+    logger.error({ err: error, requestId: req.id }, 'unhandled error');
+    if (!res.headersSent) sendProblem(req, res, new GatewayError('INTERNAL_ERROR', 'An internal error occurred; it has been logged.'));
+  };
+  registerHandlers(api, deps, answerError);
 
   app.use(
     pinoHttp({
@@ -138,23 +156,6 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     });
   });
 
-  const answerError = (error: unknown, req: Request, res: Response): void => {
-    // Admitted before a kill-switch flip but held back at KuCoin's door, or refused by the edge
-    // after it (a body that arrived late): answered as every request after the flip is.
-    if (error instanceof UpstreamRefused || (isFuturesPath(req.path) && !futuresSwitch.enabled && isEdgeRefusal(error))) {
-      sendProblem(req, res, notFound(req));
-      return;
-    }
-    const known = toGatewayError(error);
-    if (known) {
-      sendProblem(req, res, known);
-      return;
-    }
-    // Only the gateway's own bugs get here. The stack goes to the log, never to the caller.
-    // The root logger, with its path redaction: an error object can carry anything.
-    logger.error({ err: error, requestId: req.id }, 'unhandled error');
-    if (!res.headersSent) sendProblem(req, res, new GatewayError('INTERNAL_ERROR', 'An internal error occurred; it has been logged.'));
-  };
 
   // What reaches Express as an error (the limiter's store failing, an answer that could not be
   // written) gets the same answers.
@@ -197,18 +198,34 @@ function withOutcome(res: Response, line: Record<string, unknown>): Record<strin
   return line;
 }
 
-function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
+type AnswerError = (error: unknown, req: Request, res: Response) => void;
+
+/**
+ * The expected refusals (404, 405, 401, 400, a futures precondition) are answered where they are
+ * decided, with `answer` (the same function the error middleware uses): thrown, each went back up
+ * through openapi-backend's chain of awaits as a rejection, to be caught and answered there.
+ */
+function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps, answer: AnswerError): void {
   const { config, keys } = deps;
+  const refusal = futuresPreconditions(deps);
+  // The futures preconditions are checked after validation and before the operation runs, as a
+  // preOperationHandler would, but a refusal is answered instead of thrown past the operation.
+  const checked =
+    (handler: Handler): Handler =>
+    (c: Context, req: Request, res: Response, ...rest: unknown[]) => {
+      const refused = refusal(c);
+      if (refused) return answer(refused, req, res);
+      return handler(c, req, res, ...rest);
+    };
+  const futuresOperations = Object.fromEntries(Object.entries(futuresOperationHandlers(deps.futures, deps.accountView)).map(([id, handler]) => [id, checked(handler)]));
   api.register({
     ...systemHandlers(deps),
     ...adminHandlers(deps),
-    ...futuresOperationHandlers(deps.futures, deps.accountView),
-    notFound: (_c: Context, req: Request) => {
-      throw notFound(req);
-    },
-    methodNotAllowed: (_c: Context, req: Request) => {
+    ...futuresOperations,
+    notFound: (_c: Context, req: Request, res: Response) => answer(notFound(req), req, res),
+    methodNotAllowed: (_c: Context, req: Request, res: Response) => {
       const allow = allowedMethods(api, req.path).join(', ');
-      throw new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`, { headers: { Allow: allow } });
+      answer(new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`, { headers: { Allow: allow } }), req, res);
     },
     postRoutingHandler: (c: Context, _req: Request, res: Response) => {
       if (c.operation) res.locals.route = c.operation.path;
@@ -238,26 +255,30 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
       c.request.body = req.body;
       c.request.requestBody = req.body;
     },
-    unauthorizedHandler: (c: Context) => {
+    unauthorizedHandler: (c: Context, req: Request, res: Response) => {
       const admin = (c.operation.security ?? []).some((requirement) => 'adminApiKey' in requirement);
       if (admin && config.adminApiKeys.length === 0) {
-        throw new GatewayError('FORBIDDEN', 'Admin operations are disabled: no ADMIN_API_KEYS are configured.');
+        answer(new GatewayError('FORBIDDEN', 'Admin operations are disabled: no ADMIN_API_KEYS are configured.'), req, res);
+        return;
       }
-      throw new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
-        headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
-      });
+      answer(
+        new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
+          headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
+        }),
+        req,
+        res,
+      );
     },
-    validationFail: (c: Context) => {
+    validationFail: (c: Context, req: Request, res: Response) => {
       const errors = toFieldErrors(c.validation.errors ?? []);
-      throw new GatewayError('VALIDATION_FAILED', summarise(errors), { errors });
+      answer(new GatewayError('VALIDATION_FAILED', summarise(errors), { errors }), req, res);
     },
-    preOperationHandler: futuresPreconditions(deps),
-    notImplemented: (c: Context, ...rest: unknown[]) => {
+    notImplemented: checked((c: Context, ...rest: unknown[]) => {
       if (!isFuturesPath(c.operation.path)) {
         throw new Error(`operation ${c.operation.operationId} has no handler`);
       }
       return notImplemented(c, ...rest);
-    },
+    }),
   });
 
   api.registerSecurityHandler('gatewayApiKey', (_c: Context, req: Request) => {
