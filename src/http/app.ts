@@ -156,7 +156,6 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     });
   });
 
-
   // What reaches Express as an error (the limiter's store failing, an answer that could not be
   // written) gets the same answers.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
