@@ -95,26 +95,33 @@ export class GatewayError extends Error {
 
 /** RFC 9457 §3.1.1: `type` is a URI; a URN keeps it stable without promising a live page. */
 export function problemType(code: ErrorCode): string {
-  return 'urn:futures-gateway:problem:' + code.toLowerCase().replaceAll('_', '-');
+  let type = problemTypes.get(code);
+  if (type === undefined) {
+    type = 'urn:futures-gateway:problem:' + code.toLowerCase().replaceAll('_', '-');
+    problemTypes.set(code, type);
+  }
+  return type;
 }
+/** At most one entry per catalogue code. */
+const problemTypes = new Map<ErrorCode, string>();
 
+/**
+ * The problem body, its members in the order they have always had. Built in place rather than from
+ * spreads of the optional parts (each an intermediate object, on every refused request).
+ */
 export function toProblem(error: GatewayError, requestId: string, instance: string, now: number): Problem {
   const { errors, upstream, clientOid, openOrders, existingOrder, retryAfterSeconds } = error.options;
-  return {
-    type: problemType(error.code),
-    title: errorCatalogue[error.code].title,
-    status: error.status,
-    detail: error.message,
-    instance,
-    success: false,
-    code: error.code,
-    ...(errors === undefined ? {} : { errors }),
-    requestId,
-    timestamp: now,
-    ...(upstream === undefined ? {} : { upstream }),
-    ...(clientOid === undefined ? {} : { clientOid }),
-    ...(openOrders === undefined ? {} : { openOrders }),
-    ...(existingOrder === undefined ? {} : { existingOrder }),
-    ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
-  };
+  const type = problemType(error.code);
+  const title = errorCatalogue[error.code].title;
+  // `errors`, when there are any, goes before `requestId`, as it always has.
+  const problem: Problem =
+    errors === undefined
+      ? { type, title, status: error.status, detail: error.message, instance, success: false, code: error.code, requestId, timestamp: now }
+      : { type, title, status: error.status, detail: error.message, instance, success: false, code: error.code, errors, requestId, timestamp: now };
+  if (upstream !== undefined) problem.upstream = upstream;
+  if (clientOid !== undefined) problem.clientOid = clientOid;
+  if (openOrders !== undefined) problem.openOrders = openOrders;
+  if (existingOrder !== undefined) problem.existingOrder = existingOrder;
+  if (retryAfterSeconds !== undefined) problem.retryAfterSeconds = retryAfterSeconds;
+  return problem;
 }

@@ -13,7 +13,10 @@
  * gateway's code from dist/src), BENCH_FROM_SOURCE=1 (load src/ through tsx instead, e.g. for profiles with
  * TypeScript names; slower, see server-child.ts), BENCH_GATEWAY_ENV (JSON of gateway env overrides, diagnostics only, flagged in the output),
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway child, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"),
- * BENCH_FLOOR_NODE_ARGS and BENCH_STACK_NODE_ARGS (the same for the floor and stack children).
+ * BENCH_FLOOR_NODE_ARGS and BENCH_STACK_NODE_ARGS (the same for the floor and stack children),
+ * BENCH_REDIS=1 (also measure the gateway in the replicas' mode: a redis-server started for the run
+ * and the gateways given REDIS_URL; their rows, `gateway+redis`, are printed beside the others and
+ * judged against the same stack).
  *
  * Three servers answer each path with the same bytes: the floor (bare node:http), the stack (the
  * chosen Express 5 + pino-http + openapi-backend, set up as the gateway sets them up, with nothing
@@ -33,8 +36,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { simulator, startGatewayProcess, stopGatewayProcesses } from '../../test/support/process.js';
+import { startRedis, type TestRedis } from '../../test/support/redis.js';
 import { figure, markdownTable, percentile, writeReport, type Figure } from './figures.js';
 import type { FloorTemplates, Template } from './server-child.js';
+import { processCpuMs } from './proc-cpu.js';
 import { positiveNumber } from './settings.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
@@ -82,6 +87,8 @@ const ALL_CASES: Case[] = [
 const SIM = { SIM_KEY: 'bench-key', SIM_SECRET: 'bench-secret-0123456789abcdef', SIM_PASSPHRASE: 'bench-passphrase' };
 /** BENCH_ONLY=health (a substring of a case name) runs only the matching cases, e.g. for profiling. */
 const CASES = ALL_CASES.filter((c) => !process.env.BENCH_ONLY || c.name.includes(process.env.BENCH_ONLY));
+/** BENCH_REDIS=1: the gateway measured a second time with REDIS_URL (issue 16 target 1's second mode). */
+const WITH_REDIS = process.env.BENCH_REDIS === '1';
 
 // ---------------------------------------------------------------------------------------------
 // Child servers
@@ -94,11 +101,15 @@ interface Server {
   stop(): Promise<void>;
 }
 
-/** floor: bare node:http; stack: the chosen stack with nothing of the gateway; gateway: the gateway (server-child.ts). */
-type ServerKind = 'gateway' | 'floor' | 'stack';
+/**
+ * floor: bare node:http; stack: the chosen stack with nothing of the gateway; gateway: the gateway
+ * (server-child.ts); gateway+redis: the same gateway with REDIS_URL (BENCH_REDIS=1).
+ */
+type ServerKind = 'gateway' | 'gateway+redis' | 'floor' | 'stack';
+const isGateway = (kind: ServerKind): boolean => kind === 'gateway' || kind === 'gateway+redis';
 
 async function startServer(kind: ServerKind, env: Record<string, string>, templates?: FloorTemplates, execArgv: string[] = []): Promise<Server> {
-  const child = fork(join(root, 'scripts/bench/server-child.ts'), [kind], {
+  const child = fork(join(root, 'scripts/bench/server-child.ts'), [kind === 'gateway+redis' ? 'gateway' : kind], {
     cwd: root,
     execArgv: ['--import', 'tsx', ...execArgv],
     env: { ...process.env, ...env },
@@ -257,20 +268,27 @@ interface Measurement {
   ratioToFloor: number | null;
   /** The gateway's CPU per request over the stack's (the gateway's row only). */
   ratioToStack: number | null;
+  /** gateway+redis rows: the redis-server's CPU per request over the same slices (from /proc, 10 ms ticks). */
+  redisCpuUsPerReq?: number | null;
   target: number | null;
   met: boolean | null;
 }
 
 interface Slice extends LoadResult {
   cpuUs: number;
+  /** The redis-server's CPU over the slice (µs), when one was given. */
+  redisCpuUs?: number | null;
 }
 
-/** One measured window: load for `seconds`, with the server's CPU read just before and just after. */
-async function measureSlice(server: Server, c: Case, seconds: number): Promise<Slice> {
+/** One measured window: load for `seconds`, with the server's CPU read just before and just after (and the redis-server's, given its pid). */
+async function measureSlice(server: Server, c: Case, seconds: number, redisPid?: number): Promise<Slice> {
+  const redisBefore = redisPid === undefined ? null : processCpuMs(redisPid);
   const cpuBefore = await server.cpu();
   const result = await load(server.port, c, seconds, CONCURRENCY);
   const cpuAfter = await server.cpu();
-  return { ...result, cpuUs: cpuAfter - cpuBefore };
+  const redisAfter = redisPid === undefined ? null : processCpuMs(redisPid);
+  const redisCpuUs = redisBefore === null || redisAfter === null ? null : (redisAfter - redisBefore) * 1000;
+  return { ...result, cpuUs: cpuAfter - cpuBefore, ...(redisPid === undefined ? {} : { redisCpuUs }) };
 }
 
 function summarise(server: Server, c: Case, slices: Slice[]): Measurement {
@@ -375,7 +393,7 @@ function table(rows: Measurement[]): string {
     fmt(r.p99Ms, 2),
     fmt(r.cpuUsPerReq, 1),
     r.server === 'floor' ? '1.00' : fmt(r.ratioToFloor, 2),
-    r.server === 'gateway' ? fmt(r.ratioToStack, 2) : r.server === 'stack' ? '1.00' : '',
+    isGateway(r.server) ? fmt(r.ratioToStack, 2) : r.server === 'stack' ? '1.00' : '',
     r.target === null ? '' : `≤ ${r.target}× stack`,
     r.met === null ? '' : r.met ? 'yes' : 'NO',
     r.wrongStatus === 0 ? `${r.requests}/${r.requests}` : `${r.requests - r.wrongStatus}/${r.requests}`,
@@ -390,8 +408,11 @@ async function main(): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), 'bench-own-overhead-'));
   const logFile = process.env.BENCH_LOG_FILE ?? join(tmp, 'gateway.log');
   const feedLogFile = join(tmp, 'feed-gateway.log');
+  const redisLogFile = join(tmp, 'redis-gateway.log');
+  const redisFeedLogFile = join(tmp, 'redis-feed-gateway.log');
   const servers: Server[] = [];
   const problems: string[] = [];
+  let redis: TestRedis | undefined;
   try {
     const gatewayArgs = process.env.BENCH_GATEWAY_NODE_ARGS?.split(' ').filter(Boolean);
     const gateway = await startServer('gateway', { BENCH_LOG_FILE: logFile, BENCH_ADMIN_KEY }, undefined, gatewayArgs);
@@ -402,6 +423,22 @@ async function main(): Promise<number> {
     servers.push(feed);
     await seedOpenOrders(feed.port);
     const gatewayFor = (c: Case) => (c.gateway === 'feed' ? feed : gateway);
+    // The replicas' mode: the same two gateways, each with REDIS_URL (one redis-server for the run).
+    let redisGateway: Server | undefined;
+    let redisFeed: Server | undefined;
+    if (WITH_REDIS) {
+      redis = await startRedis();
+      redisGateway = await startServer('gateway+redis', { BENCH_LOG_FILE: redisLogFile, BENCH_ADMIN_KEY, BENCH_REDIS_URL: redis.url }, undefined, gatewayArgs);
+      servers.push(redisGateway);
+      redisFeed = await startServer(
+        'gateway+redis',
+        { BENCH_LOG_FILE: redisFeedLogFile, BENCH_ADMIN_KEY, BENCH_REDIS_URL: redis.url, BENCH_GATEWAY_UPSTREAM: JSON.stringify(gatewayEnvForSimulator(sim.baseUrl, SIM)) },
+        undefined,
+        gatewayArgs,
+      );
+      servers.push(redisFeed);
+    }
+    const redisGatewayFor = (c: Case) => (c.gateway === 'feed' ? redisFeed : redisGateway);
 
     // Probe the gateway once per case: the expected status and code, and the floor's templates.
     const probeAgent = new Agent({ keepAlive: false });
@@ -423,6 +460,17 @@ async function main(): Promise<number> {
       }
       templates[c.template] = templateFrom(answer);
     }
+    // The Redis-mode gateways must answer the same (status, code, and the list from the stream).
+    let redisProbes = 0;
+    let redisFeedProbes = 0;
+    for (const c of WITH_REDIS ? ALL_CASES : []) {
+      const target = redisGatewayFor(c)!;
+      const answer = c.gateway === 'feed' ? await untilServedFromStream(probeAgent, target.port, c, () => redisFeedProbes++) : await send(probeAgent, target.port, c);
+      if (c.gateway !== 'feed') redisProbes++;
+      if (answer.status !== c.expectedStatus || headerMismatch(c, answer)) {
+        throw new Error(`gateway with REDIS_URL answered ${c.name} with ${answer.status} ${answer.body.slice(0, 300)}; expected ${c.expectedStatus}`);
+      }
+    }
     // The floor's answer to a valid order (never sent by this benchmark) mirrors the 401 shape.
     templates.orderValid = templates.positions;
     probeAgent.destroy();
@@ -439,13 +487,17 @@ async function main(): Promise<number> {
       await load(floor.port, c, WARMUP_SECONDS, CONCURRENCY);
       await load(stack.port, c, WARMUP_SECONDS, CONCURRENCY);
       await load(gatewayFor(c).port, c, WARMUP_SECONDS, CONCURRENCY);
+      const withRedis = redisGatewayFor(c);
+      if (withRedis) await load(withRedis.port, c, WARMUP_SECONDS, CONCURRENCY);
       const floorSlices: Slice[] = [];
       const stackSlices: Slice[] = [];
       const gatewaySlices: Slice[] = [];
+      const redisSlices: Slice[] = [];
       for (let round = 0; round < ROUNDS; round++) {
         floorSlices.push(await measureSlice(floor, c, SECONDS / ROUNDS));
         stackSlices.push(await measureSlice(stack, c, SECONDS / ROUNDS));
         gatewaySlices.push(await measureSlice(gatewayFor(c), c, SECONDS / ROUNDS));
+        if (withRedis) redisSlices.push(await measureSlice(withRedis, c, SECONDS / ROUNDS, redis?.pid));
       }
       const f = summarise(floor, c, floorSlices);
       const st = summarise(stack, c, stackSlices);
@@ -455,8 +507,19 @@ async function main(): Promise<number> {
       g.ratioToStack = g.cpuUsPerReq / st.cpuUsPerReq;
       g.target = TARGET_RATIO;
       g.met = g.ratioToStack <= TARGET_RATIO;
-      rows.push(f, st, g);
-      for (const r of [f, st, g]) {
+      const measured = [f, st, g];
+      if (withRedis) {
+        const gr = summarise(withRedis, c, redisSlices);
+        gr.ratioToFloor = gr.cpuUsPerReq / f.cpuUsPerReq;
+        gr.ratioToStack = gr.cpuUsPerReq / st.cpuUsPerReq;
+        gr.target = TARGET_RATIO;
+        gr.met = gr.ratioToStack <= TARGET_RATIO;
+        const redisUs = redisSlices.every((x) => typeof x.redisCpuUs === 'number') ? redisSlices.reduce((sum, x) => sum + (x.redisCpuUs ?? 0), 0) : null;
+        gr.redisCpuUsPerReq = redisUs === null || gr.requests === 0 ? null : redisUs / gr.requests;
+        measured.push(gr);
+      }
+      rows.push(...measured);
+      for (const r of measured) {
         if (r.requests === 0) problems.push(`${r.server} ${r.path}: no request completed`);
         if (r.wrongStatus > 0) problems.push(`${r.server} ${r.path}: ${r.wrongStatus} of ${r.requests} answers were not ${r.expectedStatus} (first: ${(r as Measurement & { firstWrong?: string }).firstWrong})`);
       }
@@ -466,6 +529,8 @@ async function main(): Promise<number> {
     await feed.stop();
     await floor.stop();
     await stack.stop();
+    await redisGateway?.stop();
+    await redisFeed?.stop();
 
     // Every request the gateway answered (probes and warm-ups included) must have its log line.
     const measuredBy = (feedGateway: boolean) => rows.filter((r) => r.server === 'gateway' && (CASES.find((c) => c.name === r.path)?.gateway === 'feed') === feedGateway).reduce((sum, r) => sum + r.requests, 0);
@@ -480,6 +545,14 @@ async function main(): Promise<number> {
     const stackRequests = rows.filter((r) => r.server === 'stack').reduce((sum, r) => sum + r.requests, 0);
     const stackLogged = countLoggedRequests(join(tmp, 'stack.log'));
     if (stackLogged < stackRequests) problems.push(`stack logged ${stackLogged} request lines for at least ${stackRequests} requests`);
+    // The Redis-mode gateways log every request as well.
+    if (WITH_REDIS) {
+      const redisMeasured = (feedGateway: boolean) => rows.filter((r) => r.server === 'gateway+redis' && (CASES.find((c) => c.name === r.path)?.gateway === 'feed') === feedGateway).reduce((sum, r) => sum + r.requests, 0);
+      for (const [file, requests, name] of [[redisLogFile, redisProbes + redisMeasured(false), 'gateway with REDIS_URL'], [redisFeedLogFile, redisFeedProbes + redisMeasured(true), 'feed-backed gateway with REDIS_URL']] as const) {
+        const lines = countLoggedRequests(file);
+        if (lines < requests) problems.push(`${name} logged ${lines} request lines for at least ${requests} requests`);
+      }
+    }
 
     console.log(`\nBenchmark 1 — own overhead (${SECONDS}s per case and server in ${ROUNDS} alternating slices after ${WARMUP_SECONDS}s warm-up, ${CONCURRENCY} keep-alive connections, node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'})`);
     if (process.env.BENCH_GATEWAY_ENV) console.log(`DIAGNOSTIC RUN: gateway configuration overridden with ${process.env.BENCH_GATEWAY_ENV}; not a benchmark result.`);
@@ -488,6 +561,10 @@ async function main(): Promise<number> {
     console.log(table(rows));
     console.log(`\ngateway logging: LOG_LEVEL=info to ${process.env.BENCH_LOG_FILE ?? 'a temp file'}; ${logged === null ? 'not counted (/dev/null)' : `${logged} request lines for ${gatewayRequests} measured+probe requests (warm-ups also logged)`}; the feed-backed gateway ${feedLogged} lines for ${feedRequests}`);
     console.log(`target: the gateway's CPU per request ≤ ${TARGET_RATIO}× the chosen stack's on every path (issue 16, target 1); "/ floor" is each against bare node:http.`);
+    if (WITH_REDIS) {
+      console.log('gateway+redis: the same gateway with REDIS_URL (a redis-server started for the run), beside the others and against the same stack; the redis-server\'s own CPU is not in its row, but here:');
+      for (const r of rows.filter((x) => x.server === 'gateway+redis')) console.log(`  ${r.path}: redis-server ${fmt(r.redisCpuUsPerReq ?? null, 1)} µs CPU per request`);
+    }
 
     const figures: Figure[] = rows
       .filter((r) => r.server === 'gateway')
@@ -509,13 +586,22 @@ async function main(): Promise<number> {
           }),
         ];
       });
+    for (const r of rows.filter((x) => x.server === 'gateway+redis')) {
+      const stackRow = rows.find((f) => f.server === 'stack' && f.path === r.path);
+      figures.push(
+        figure(`${r.path}, with REDIS_URL: CPU per request, gateway / chosen stack alone`, r.ratioToStack, '×', { op: '<=', value: TARGET_RATIO }, {
+          floor: 1,
+          note: `${fmt(r.cpuUsPerReq, 1)} µs vs ${fmt(stackRow?.cpuUsPerReq ?? null, 1)} µs, and redis-server ${fmt(r.redisCpuUsPerReq ?? null, 1)} µs; p99 ${fmt(r.p99Ms, 2)} vs ${fmt(stackRow?.p99Ms ?? null, 2)} ms`,
+        }),
+      );
+    }
     const result = {
       benchmark: 'own-overhead',
       title: 'Benchmark 1 — own overhead',
       figures,
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
-      settings: { gatewayEnvOverride: process.env.BENCH_GATEWAY_ENV ?? null, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, targetRatio: TARGET_RATIO, logLevel: 'info', logDestination: process.env.BENCH_LOG_FILE ?? 'temp file' },
+      settings: { gatewayEnvOverride: process.env.BENCH_GATEWAY_ENV ?? null, redis: WITH_REDIS, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, targetRatio: TARGET_RATIO, logLevel: 'info', logDestination: process.env.BENCH_LOG_FILE ?? 'temp file' },
       machine: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
       gatewayLogLines: logged,
       gatewayRequests,
@@ -524,7 +610,7 @@ async function main(): Promise<number> {
       stackLogLines: stackLogged,
       stackRequests,
       allStatusesExpected: rows.every((r) => r.wrongStatus === 0 && r.requests > 0),
-      allTargetsMet: rows.filter((r) => r.server === 'gateway').every((r) => r.met === true),
+      allTargetsMet: rows.filter((r) => isGateway(r.server)).every((r) => r.met === true),
       problems,
       results: rows,
     };
@@ -534,6 +620,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.allSettled(servers.map((s) => s.stop()));
     await stopGatewayProcesses();
+    await redis?.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
   if (problems.length > 0) {

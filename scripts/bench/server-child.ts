@@ -102,6 +102,8 @@ async function startGateway(): Promise<void> {
       // benchmark cannot reach, so every request gets its real answer instead of a 429.
       RATE_LIMIT_MAX: '1000000000',
       ADMIN_API_KEYS: process.env.BENCH_ADMIN_KEY ?? '',
+      // The replicas' mode (own-overhead.ts BENCH_REDIS=1): the same gateway with a Redis to share state in.
+      ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
       // Diagnostics only (e.g. '{"LOG_LEVEL":"silent"}' to see what logging costs); own-overhead.ts flags such runs.
       ...(JSON.parse(process.env.BENCH_GATEWAY_ENV ?? '{}') as Record<string, string>),
     },

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { OpenAPIBackend } from 'openapi-backend';
-import type { Context } from 'openapi-backend';
+import type { Context, Handler } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { UpstreamRefused } from '../kucoin/upstream-policy.js';
@@ -42,7 +42,25 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   app.set('trust proxy', config.trustProxy);
   app.set('etag', false);
 
-  registerHandlers(api, deps);
+  /** The one answer to an error, whether thrown or decided in place (refusals). */
+  const answerError = (error: unknown, req: Request, res: Response): void => {
+    // Admitted before a kill-switch flip but held back at KuCoin's door, or refused by the edge
+    // after it (a body that arrived late): answered as every request after the flip is.
+    if (error instanceof UpstreamRefused || (isFuturesPath(req.path) && !futuresSwitch.enabled && isEdgeRefusal(error))) {
+      sendProblem(req, res, notFound(req));
+      return;
+    }
+    const known = toGatewayError(error);
+    if (known) {
+      sendProblem(req, res, known);
+      return;
+    }
+    // Only the gateway's own bugs get here. The stack goes to the log, never to the caller.
+    // The root logger, with its path redaction: an error object can carry anything.
+    logger.error({ err: error, requestId: req.id }, 'unhandled error');
+    if (!res.headersSent) sendProblem(req, res, new GatewayError('INTERNAL_ERROR', 'An internal error occurred; it has been logged.'));
+  };
+  registerHandlers(api, deps, answerError);
 
   app.use(
     pinoHttp({
@@ -63,17 +81,6 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     }),
   );
 
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (res.locals.route as string | undefined) ?? 'unmatched';
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ method: req.method, route }, seconds);
-    });
-    next();
-  });
-
   // helmet's headers are worked out once, set in one call per request. Two sets: CSP's
   // `upgrade-insecure-requests` makes a browser fetch the page's own links over https, which a
   // gateway reached over plain HTTP at a non-localhost host cannot answer (ERR_SSL_PROTOCOL_ERROR),
@@ -81,39 +88,20 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   // TLS or, with TRUST_PROXY, the trusted proxy's `X-Forwarded-Proto: https`.
   const overHttps = securityHeaders(helmet());
   const overHttp = securityHeaders(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.use((req, res, next) => {
-    res.setHeaders(req.secure ? overHttps : overHttp);
-    next();
-  });
-  // Before anything else answers, on every route known or not: a Host outside ALLOWED_HOSTS is how
-  // a DNS-rebinding page reaches a loopback gateway (host-origin.ts). Not charged to the rate limit.
-  app.use((req, res, next) => {
-    if (hostAllowed(config, req)) return next();
-    sendProblem(req, res, misdirected(req));
-  });
-  app.use(createRateLimiter(config, metrics, keys));
-  // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
-  // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
-  // The caller is the inbound limiter's key when it ran (worked out once). The scope holds plain
-  // values only: whatever a promise or timer made in the request keeps its scope, and a scope
-  // holding the request (a lazy getter over `req` did) kept every idempotency outcome's whole
-  // request alive (the short soak's heap grew 7.6 MB for 550 orders, against 0.9 MB).
-  app.use((req, _res, next) => {
-    runInScope({ caller: callerKey(req, keys), deadline: Date.now() + config.upstreamDeadlineMs }, next);
-  });
-
+  const limit = createRateLimiter(config, metrics, keys);
   const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
 
-  app.use(async (req: Request, res: Response) => {
+  const serve = async (req: Request, res: Response): Promise<void> => {
+    const path = req.path;
     // The kill switch comes before routing, auth and validation: off, a futures path must answer
     // exactly what an unknown path answers, whatever its method, headers or body.
-    if (isFuturesPath(req.path) && !futuresSwitch.enabled) {
+    if (isFuturesPath(path) && !futuresSwitch.enabled) {
       sendProblem(req, res, notFound(req));
       return;
     }
     // After the switch (off, a futures path must not reveal itself), before auth and KuCoin: a
     // browser page from another site may not drive futures routes (host-origin.ts).
-    if (isFuturesPath(req.path) && !originAllowed(config, req)) {
+    if (isFuturesPath(path) && !originAllowed(config, req)) {
       sendProblem(req, res, originRefused(req));
       return;
     }
@@ -122,29 +110,56 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
       // is routed, authorised and validated as the GET; node's ServerResponse leaves the body out
       // of an answer to HEAD and keeps the Content-Length the GET's body set.
       method: req.method === 'HEAD' ? 'GET' : req.method,
-      path: req.path,
+      path,
       query: queryString(req.url),
       headers: req.headers as PlainRequest['headers'],
     };
-    await api.handleRequest(plain, req, res, plain, parseJson);
+    try {
+      await api.handleRequest(plain, req, res, plain, parseJson);
+    } catch (error) {
+      // Refusals (401, 400, 404, 405...) are answered here, where they surface, rather than handed
+      // back to Express, whose router would walk its stack to the error middleware below.
+      answerError(error, req, res);
+    }
+  };
+
+  // Every request's own steps in one middleware (each Express layer costs a `next` through the
+  // router): the metrics, the security headers, the Host check, the inbound limit, then the
+  // request's scope around routing. The order is the order they ran in as separate layers.
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (res.locals.route as string | undefined) ?? 'unmatched';
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+    });
+    res.setHeaders(req.secure ? overHttps : overHttp);
+    // Before anything else answers, on every route known or not: a Host outside ALLOWED_HOSTS is how
+    // a DNS-rebinding page reaches a loopback gateway (host-origin.ts). Not charged to the rate limit.
+    if (!hostAllowed(config, req)) {
+      sendProblem(req, res, misdirected(req));
+      return;
+    }
+    limit(req, res, (error?: unknown) => {
+      if (error !== undefined) {
+        next(error);
+        return;
+      }
+      // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
+      // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
+      // The caller is the inbound limiter's key when it ran (worked out once). The scope holds plain
+      // values only: whatever a promise or timer made in the request keeps its scope, and a scope
+      // holding the request (a lazy getter over `req` did) kept every idempotency outcome's whole
+      // request alive (the short soak's heap grew 7.6 MB for 550 orders, against 0.9 MB).
+      runInScope({ caller: callerKey(req, keys), deadline: Date.now() + config.upstreamDeadlineMs }, () => serve(req, res)).catch(next);
+    });
   });
 
+  // What reaches Express as an error (the limiter's store failing, an answer that could not be
+  // written) gets the same answers.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    // Admitted before a kill-switch flip but held back at KuCoin's door, or refused by the edge
-    // after it (a body that arrived late): answered as every request after the flip is.
-    if (error instanceof UpstreamRefused || (isFuturesPath(req.path) && !futuresSwitch.enabled && isEdgeRefusal(error))) {
-      sendProblem(req, res, notFound(req));
-      return;
-    }
-    const known = toGatewayError(error);
-    if (known) {
-      sendProblem(req, res, known);
-      return;
-    }
-    // Only the gateway's own bugs get here. The stack goes to the log, never to the caller.
-    // The root logger, with its path redaction: an error object can carry anything.
-    logger.error({ err: error, requestId: req.id }, 'unhandled error');
-    if (!res.headersSent) sendProblem(req, res, new GatewayError('INTERNAL_ERROR', 'An internal error occurred; it has been logged.'));
+    answerError(error, req, res);
   });
 
   return app;
@@ -182,18 +197,34 @@ function withOutcome(res: Response, line: Record<string, unknown>): Record<strin
   return line;
 }
 
-function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
+type AnswerError = (error: unknown, req: Request, res: Response) => void;
+
+/**
+ * The expected refusals (404, 405, 401, 400, a futures precondition) are answered where they are
+ * decided, with `answer` (the same function the error middleware uses): thrown, each went back up
+ * through openapi-backend's chain of awaits as a rejection, to be caught and answered there.
+ */
+function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps, answer: AnswerError): void {
   const { config, keys } = deps;
+  const refusal = futuresPreconditions(deps);
+  // The futures preconditions are checked after validation and before the operation runs, as a
+  // preOperationHandler would, but a refusal is answered instead of thrown past the operation.
+  const checked =
+    (handler: Handler): Handler =>
+    (c: Context, req: Request, res: Response, ...rest: unknown[]) => {
+      const refused = refusal(c);
+      if (refused) return answer(refused, req, res);
+      return handler(c, req, res, ...rest);
+    };
+  const futuresOperations = Object.fromEntries(Object.entries(futuresOperationHandlers(deps.futures, deps.accountView)).map(([id, handler]) => [id, checked(handler)]));
   api.register({
     ...systemHandlers(deps),
     ...adminHandlers(deps),
-    ...futuresOperationHandlers(deps.futures, deps.accountView),
-    notFound: (_c: Context, req: Request) => {
-      throw notFound(req);
-    },
-    methodNotAllowed: (_c: Context, req: Request) => {
+    ...futuresOperations,
+    notFound: (_c: Context, req: Request, res: Response) => answer(notFound(req), req, res),
+    methodNotAllowed: (_c: Context, req: Request, res: Response) => {
       const allow = allowedMethods(api, req.path).join(', ');
-      throw new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`, { headers: { Allow: allow } });
+      answer(new GatewayError('METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${req.path}.`, { headers: { Allow: allow } }), req, res);
     },
     postRoutingHandler: (c: Context, _req: Request, res: Response) => {
       if (c.operation) res.locals.route = c.operation.path;
@@ -223,26 +254,30 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps): void {
       c.request.body = req.body;
       c.request.requestBody = req.body;
     },
-    unauthorizedHandler: (c: Context) => {
+    unauthorizedHandler: (c: Context, req: Request, res: Response) => {
       const admin = (c.operation.security ?? []).some((requirement) => 'adminApiKey' in requirement);
       if (admin && config.adminApiKeys.length === 0) {
-        throw new GatewayError('FORBIDDEN', 'Admin operations are disabled: no ADMIN_API_KEYS are configured.');
+        answer(new GatewayError('FORBIDDEN', 'Admin operations are disabled: no ADMIN_API_KEYS are configured.'), req, res);
+        return;
       }
-      throw new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
-        headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
-      });
+      answer(
+        new GatewayError('UNAUTHORIZED', 'A valid API key is required: send Authorization: Bearer <key>.', {
+          headers: { 'WWW-Authenticate': 'Bearer realm="futures-gateway"' },
+        }),
+        req,
+        res,
+      );
     },
-    validationFail: (c: Context) => {
+    validationFail: (c: Context, req: Request, res: Response) => {
       const errors = toFieldErrors(c.validation.errors ?? []);
-      throw new GatewayError('VALIDATION_FAILED', summarise(errors), { errors });
+      answer(new GatewayError('VALIDATION_FAILED', summarise(errors), { errors }), req, res);
     },
-    preOperationHandler: futuresPreconditions(deps),
-    notImplemented: (c: Context, ...rest: unknown[]) => {
+    notImplemented: checked((c: Context, ...rest: unknown[]) => {
       if (!isFuturesPath(c.operation.path)) {
         throw new Error(`operation ${c.operation.operationId} has no handler`);
       }
       return notImplemented(c, ...rest);
-    },
+    }),
   });
 
   api.registerSecurityHandler('gatewayApiKey', (_c: Context, req: Request) => {

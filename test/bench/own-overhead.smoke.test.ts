@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reportDir, runBenchScript, skipBuild } from './run-script.js';
+import { redisServerAvailable } from '../support/redis.js';
 
 const dir = reportDir('bench-smoke-');
 
@@ -55,5 +56,22 @@ describe('benchmark 1: own overhead (smoke mode)', () => {
         }
       }
     }
+  }, 60_000);
+
+  it.skipIf(!redisServerAvailable())('with BENCH_REDIS=1 also measures the gateway with REDIS_URL, beside the others, every request logged', async () => {
+    const output = join(dir, 'own-overhead-redis.json');
+    const run = await runBench({ BENCH_REDIS: '1', BENCH_ONLY: 'GET /api/futures/positions', BENCH_SECONDS: '0.3', BENCH_WARMUP_SECONDS: '0.1', BENCH_CONCURRENCY: '4', BENCH_SKIP_BUILD: skipBuild(), BENCH_OUTPUT: output });
+    expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('gateway+redis');
+    const report = JSON.parse(readFileSync(output, 'utf8')) as { problems: unknown[]; settings: Record<string, unknown>; results: Record<string, unknown>[]; figures: { name?: string; label?: string }[] };
+    expect(report.problems).toEqual([]);
+    expect(report.settings.redis).toBe(true);
+    expect(report.results.map((r) => r.server)).toEqual(['floor', 'stack', 'gateway', 'gateway+redis']);
+    const withRedis = report.results[3]!;
+    expect(withRedis.requests as number).toBeGreaterThan(0);
+    expect(withRedis.wrongStatus).toBe(0);
+    expect(withRedis.target).toBe(1.15);
+    expect(withRedis.met).toBe((withRedis.ratioToStack as number) <= 1.15);
+    expect(JSON.stringify(report.figures)).toContain('with REDIS_URL');
   }, 60_000);
 });

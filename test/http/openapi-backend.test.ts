@@ -45,4 +45,26 @@ describe('createOpenApiBackend', () => {
     const api = await createOpenApiBackend(loadOpenApiDocument());
     expect(api.router.getOperations()).toBe(api.router.getOperations());
   });
+
+  it('gives a handler that runs before a match (404) the parse openapi-backend makes, made when it is read', async () => {
+    const api = await createOpenApiBackend(
+      doc({ '/x': { get: { operationId: 'x', responses: { '200': { description: 'ok' } } } } }),
+    );
+    const seen: Record<string, unknown> = {};
+    api.register({
+      x: (c) => {
+        seen.routed = { path: c.request.path, query: c.request.query };
+        return 'x';
+      },
+      notFound: (c) => {
+        seen.unrouted = { method: c.request.method, path: c.request.path, query: c.request.query, cookies: c.request.cookies, headers: c.request.headers };
+        return 'notFound';
+      },
+    });
+    const request = { method: 'GET', path: '/nowhere', query: 'a=1&b=two', headers: { cookie: 'k=v', 'x-y': 'z' } };
+    expect(await api.handleRequest(request)).toBe('notFound');
+    expect(seen.unrouted).toEqual({ method: 'get', path: '/nowhere', query: { a: '1', b: 'two' }, cookies: { k: 'v' }, headers: { cookie: 'k=v', 'x-y': 'z' } });
+    expect(await api.handleRequest({ ...request, path: '/x', query: '' })).toBe('x');
+    expect(seen.routed).toEqual({ path: '/x', query: {} });
+  });
 });

@@ -9,22 +9,25 @@ export function isFuturesPath(path: string): boolean {
 }
 
 /**
- * Runs after validation, before any futures operation handler: the provider must be enabled and,
- * for operations the contract marks `x-requires-credentials`, KuCoin credentials configured.
+ * Checked after validation, before any futures operation handler runs: the provider must be enabled
+ * and, for operations the contract marks `x-requires-credentials`, KuCoin credentials configured.
+ * Returns the refusal to answer, or undefined when the operation may run (and for any operation
+ * outside the futures surface).
  */
-export function futuresPreconditions(deps: HandlerDeps): Handler {
+export function futuresPreconditions(deps: HandlerDeps): (c: Context) => GatewayError | undefined {
   return (c: Context) => {
     const operation = c.operation as GatewayOperation;
-    if (!isFuturesPath(operation.path)) return;
+    if (!isFuturesPath(operation.path)) return undefined;
     if (!deps.config.exchangeKucoin) {
-      throw new GatewayError('UPSTREAM_UNAVAILABLE', 'The KuCoin provider is disabled (EXCHANGE_KUCOIN=false).');
+      return new GatewayError('UPSTREAM_UNAVAILABLE', 'The KuCoin provider is disabled (EXCHANGE_KUCOIN=false).');
     }
     if (operation['x-requires-credentials'] === true && deps.config.kucoin.credentials === null) {
-      throw new GatewayError(
+      return new GatewayError(
         'CREDENTIALS_MISSING',
         'KuCoin credentials are not configured: set KUCOIN_FUTURES_KEY, KUCOIN_FUTURES_SECRET and KUCOIN_FUTURES_PASSPHRASE.',
       );
     }
+    return undefined;
   };
 }
 
