@@ -182,6 +182,8 @@ async function measure(): Promise<Run> {
   let sim: GatewayProcess | undefined;
   let gateway: GatewayProcess | undefined;
   let floor: GatewayProcess | undefined;
+  /** Where the run is, for a broken run's message. */
+  let stage = 'starting the processes';
   try {
     sim = await startGatewayProcess({
       args: simulator(),
@@ -209,26 +211,26 @@ async function measure(): Promise<Run> {
       if (path === 'gateway') {
         const body = JSON.stringify({ symbol: 'BTCUSDTM', side, type: 'MARKET', qty: 1, marginMode: 'ISOLATED', leverage: LEVERAGE });
         const placed = await call(agents.gateway, gateway!.baseUrl, 'POST', '/api/futures/orders', body, {});
-        if (placed.status !== 201) throw new Error(`gateway order: ${placed.status} ${JSON.stringify(placed.body).slice(0, 300)}`);
+        if (placed.status !== 201) throw new Error(`gateway order: ${placed.status} after ${placed.ms.toFixed(1)} ms, ${JSON.stringify(placed.body).slice(0, 300)}`);
         return { ...placed, orderId: placed.body.data.orderId };
       }
       // What the gateway sends upstream for that order (src/futures/orders.ts createOrder).
       const body = JSON.stringify({ clientOid: randomUUID().replaceAll('-', ''), side: side.toLowerCase(), symbol: SYMBOL, type: 'market', size: 1, leverage: LEVERAGE, marginMode: 'ISOLATED' });
       // The floor gets the direct call itself, signed alike, and forwards it unchanged.
       const placed = await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'POST', '/api/v1/orders', body, signed('POST', '/api/v1/orders', body));
-      if (placed.status !== 200 || placed.body?.code !== '200000') throw new Error(`${path} order: ${placed.status} ${JSON.stringify(placed.body).slice(0, 300)}`);
+      if (placed.status !== 200 || placed.body?.code !== '200000') throw new Error(`${path} order: ${placed.status} after ${placed.ms.toFixed(1)} ms, ${JSON.stringify(placed.body).slice(0, 300)}`);
       return { ...placed, orderId: placed.body.data.orderId };
     };
     /** A read of that order on the same path. */
     const read = async (path: Path, orderId: string): Promise<Answer> => {
       if (path === 'gateway') {
         const answer = await call(agents.gateway, gateway!.baseUrl, 'GET', `/api/futures/orders/${orderId}`, undefined, {});
-        if (answer.status !== 200 || answer.body?.data?.orderId !== orderId) throw new Error(`gateway read: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+        if (answer.status !== 200 || answer.body?.data?.orderId !== orderId) throw new Error(`gateway read: ${answer.status} after ${answer.ms.toFixed(1)} ms, ${JSON.stringify(answer.body).slice(0, 300)}`);
         return answer;
       }
       const readPath = `/api/v1/orders/${orderId}`;
       const answer = await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'GET', readPath, undefined, signed('GET', readPath, ''));
-      if (answer.status !== 200 || answer.body?.code !== '200000' || answer.body?.data?.id !== orderId) throw new Error(`${path} read: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+      if (answer.status !== 200 || answer.body?.code !== '200000' || answer.body?.data?.id !== orderId) throw new Error(`${path} read: ${answer.status} after ${answer.ms.toFixed(1)} ms, ${JSON.stringify(answer.body).slice(0, 300)}`);
       return answer;
     };
 
@@ -249,6 +251,7 @@ async function measure(): Promise<Run> {
      * that waited for the previous one (its client or path behind schedule) counts the wait.
      */
     const slice = async (series: Series | undefined, path: Path, clients: number, rounds: number, intervalMs?: number): Promise<void> => {
+      stage = `a ${series ? '' : 'warm-up '}${intervalMs === undefined ? `closed-loop slice of ${clients} client(s)` : `paced slice of ${clients} clients`} on the ${path} path`;
       const first = roundNo;
       roundNo += rounds;
       const countedBefore = await simRequests();
@@ -350,7 +353,7 @@ async function measure(): Promise<Run> {
     // A broken run says which process was gone and what it last wrote.
     const tail = (name: string, child: GatewayProcess | undefined) =>
       child === undefined ? '' : `\n${name} (pid ${child.pid}): exit code ${child.child.exitCode ?? 'running'}, signal ${child.child.signalCode ?? '-'}; stderr tail:\n${child.stderrLines().slice(-15).join('\n') || '(empty)'}`;
-    throw new Error(`${error instanceof Error ? error.message : String(error)}${tail('gateway', gateway)}${tail('bare proxy', floor)}${tail('simulator', sim)}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${stage})${tail('gateway', gateway)}${tail('bare proxy', floor)}${tail('simulator', sim)}`);
   } finally {
     await floor?.stop(10_000);
     await gateway?.stop(10_000);
