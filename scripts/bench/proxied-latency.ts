@@ -32,8 +32,10 @@
  *    side, two more loopback writes, nothing else (no validation, no logging).
  * 4. Each load model runs round(BENCH_PROXIED_SLICES / 2) (5) cycles of one slice per path, in the
  *    order gateway, direct, bare proxy: each path gets as many slices as it had when only gateway
- *    and direct alternated over BENCH_PROXIED_SLICES, so the run is ~1.5× as long as it was (a
- *    full run ~40 s of measuring on a quiet machine, rather than ~25 s). Closed-loop slices are
+ *    and direct alternated over BENCH_PROXIED_SLICES, so the run is ~1.5× as long as it was:
+ *    measured 2026-12-05 at load 3–4, the two-path script 58 s from start to report, this one
+ *    88–96 s (132 s at a heavier load); kept at full size, as the slices per path are what the
+ *    percentiles rest on (~35 s more on `npm run bench`'s 14 minutes). Closed-loop slices are
  *    BENCH_PROXIED_ROUNDS (20) rounds per client, after one warm-up slice of each path that is not
  *    counted. Each call's latency: performance.now() before the request to the end of its answer.
  *    Added p50 (p99) = the gateway's p50 (p99) minus the direct one, per call kind. These
