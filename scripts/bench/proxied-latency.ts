@@ -33,8 +33,8 @@
  * 4. Each load model runs round(BENCH_PROXIED_SLICES / 2) (5) cycles of one slice per path, in the
  *    order gateway, direct, bare proxy: each path gets as many slices as it had when only gateway
  *    and direct alternated over BENCH_PROXIED_SLICES, so the run is ~1.5× as long as it was:
- *    measured 2026-12-05 at load 3–4, the two-path script 58 s from start to report, this one
- *    88–96 s (132 s at a heavier load); kept at full size, as the slices per path are what the
+ *    measured 2026-12-05 at load 2–4, the two-path script 58 s from start to report, this one
+ *    88–104 s in five runs, 132 s in one; kept at full size, as the slices per path are what the
  *    percentiles rest on (~35 s more on `npm run bench`'s 14 minutes). Closed-loop slices are
  *    BENCH_PROXIED_ROUNDS (20) rounds per client, after one warm-up slice of each path that is not
  *    counted. Each call's latency: performance.now() before the request to the end of its answer.
