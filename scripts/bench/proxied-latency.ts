@@ -1,7 +1,8 @@
 /**
  * Latency the gateway adds to proxied calls (target 3 of issue 16): a read and an order through the
- * gateway against the simulator, beside the same signed calls made directly to the simulator, from
- * the same concurrent clients in the same run.
+ * gateway against the simulator, beside the same signed calls made directly to the simulator, and
+ * beside those direct calls sent through a bare node:http proxy (the floor: what any proxy adds
+ * here), from the same concurrent clients in the same run.
  *
  *   npx tsx scripts/bench/proxied-latency.ts
  *   BENCH_PROXIED_CLIENTS=4 BENCH_PROXIED_SLICES=2 BENCH_PROXIED_ROUNDS=3 BENCH_SKIP_BUILD=1 npx tsx scripts/bench/proxied-latency.ts   (smoke)
@@ -24,34 +25,52 @@
  *      signed. Not served from any cache (the gateway reads the order from KuCoin each time), and
  *      every client reads its own order, so the gateway's coalescing of identical concurrent reads
  *      never joins two of them: one upstream call per read (checked from the simulator's count).
- * 3. BENCH_PROXIED_SLICES (10) slices alternate gateway and direct (gateway first), each
- *    BENCH_PROXIED_ROUNDS (20) rounds per client, after one warm-up slice of each that is not
- *    counted. Each call's latency: process.hrtime.bigint() before the request to the end of its
- *    answer. Added p50 (p99) = the gateway's p50 (p99) minus the direct one, per call kind. These
- *    closed-loop rows are the issue's figure.
- * 4. Added beside them, same processes, same calls:
+ * 3. The floor (scripts/bench/proxy-floor.ts, a child process started beside the gateway): a bare
+ *    `node:http` server that takes the direct path's signed request and forwards it unchanged to
+ *    the simulator on the agent of src/kucoin/transport.ts (same keep-alive settings as the
+ *    gateway's), reads the whole answer and writes it back: one more HTTP server side and client
+ *    side, two more loopback writes, nothing else (no validation, no logging).
+ * 4. Each load model runs round(BENCH_PROXIED_SLICES / 2) (5) cycles of one slice per path, in the
+ *    order gateway, direct, bare proxy: each path gets as many slices as it had when only gateway
+ *    and direct alternated over BENCH_PROXIED_SLICES, so the run is ~1.5× as long as it was:
+ *    measured 2026-12-05 at load 2–4, the two-path script 58 s from start to report, this one
+ *    88–104 s in five runs, 132 s in one; kept at full size, as the slices per path are what the
+ *    percentiles rest on (~35 s more on `npm run bench`'s 14 minutes). Closed-loop slices are
+ *    BENCH_PROXIED_ROUNDS (20) rounds per client, after one warm-up slice of each path that is not
+ *    counted. Each call's latency: performance.now() before the request to the end of its answer.
+ *    Added p50 (p99) = the gateway's p50 (p99) minus the direct one, per call kind. These
+ *    closed-loop rows are the issue's figure. Beside each, with no target: the bare proxy's p50
+ *    (p99) minus the direct one ("bare node:http proxy − direct"), and the gateway's minus the bare
+ *    proxy's ("gateway added − bare proxy added": what the gateway's own code and stack add beyond
+ *    one more HTTP hop).
+ * 5. Added beside them, same processes, same calls (the bare proxy in every model too):
  *    - paced ("<kind>, N clients paced at R calls/s"): the same clients, each sending on a fixed
  *      schedule (an order every 2N/R s, staggered across clients, its read half an interval later)
  *      at R = BENCH_PROXIED_PACED_SHARE (0.5) × the calls per second the slower path reached in the
- *      closed loops above, so both paths carry the load; each latency is taken from the scheduled
+ *      closed loops above, so both paths carry the load (the bare proxy gets that same rate); each latency is taken from the scheduled
  *      send, so a call that waited behind another counts the wait (queueing is counted, not
- *      hidden). One warm-up round of each path, then BENCH_PROXIED_SLICES slices of half
- *      BENCH_PROXIED_ROUNDS rounds, alternating.
- *    - one client ("<kind>, 1 client"): one closed loop, no queue anywhere; BENCH_PROXIED_SLICES
- *      slices of 5 × BENCH_PROXIED_ROUNDS rounds, alternating.
- *    The gateway's CPU per call is also given over the paced and the one-client slices.
+ *      hidden). One warm-up round of each path, then the cycles, slices of half
+ *      BENCH_PROXIED_ROUNDS rounds.
+ *    - one client ("<kind>, 1 client"): one closed loop, no queue anywhere; the cycles, slices of
+ *      5 × BENCH_PROXIED_ROUNDS rounds.
+ *    The gateway's and the bare proxy's CPU per call (/proc) are given for each model.
+ * 6. The simulator's request counters (GET /sim/usage) are read before and after every slice
+ *    (warm-ups included, outside the timed part): each path must have cost exactly one upstream
+ *    call per call sent, or the run is reported broken.
  *
  * Environment: BENCH_PROXIED_CLIENTS (50), BENCH_PROXIED_SLICES (10), BENCH_PROXIED_ROUNDS (20), BENCH_PROXIED_PACED_SHARE (0.5),
  * BENCH_PROXIED_OUTPUT (bench-results/proxied-latency.json), BENCH_SKIP_BUILD=1,
  * BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateway, diagnostics only).
  *
  * Exit 0 whatever the figures; 1 when the run is broken (a process did not start, a call answered
- * anything but success, a gateway call cost other than one upstream call). Children stopped by pid.
+ * anything but success, a call on any path cost other than one upstream call). Children stopped by pid.
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest } from 'node:http';
+import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { signedHeaders } from '../../src/kucoin/signer.js';
 import { gatewayEnvForSimulator } from '../../src/simulator/config.js';
 import { builtGateway, simulator, startGatewayProcess, startQuietGatewayProcess, stopGatewayProcesses, type GatewayProcess } from '../../test/support/process.js';
@@ -79,8 +98,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void stopGatewayProcesses().finally(() => process.exit(130)));
 }
 
-type Path = 'gateway' | 'direct';
+type Path = 'gateway' | 'direct' | 'floor';
 type Kind = 'order' | 'read';
+/** The order slices run in within each cycle: every path once. */
+const PATHS: readonly Path[] = ['gateway', 'direct', 'floor'];
+/** Cycles of one slice per path in each load model: as many slices per path as the two-path runs had (SLICES / 2 each). */
+const CYCLES = Math.max(1, Math.round(SLICES / 2));
+/** The bare node:http proxy (scripts/bench/proxy-floor.ts), run through tsx like the simulator. */
+const FLOOR_ARGS = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, resolve(import.meta.dirname, 'proxy-floor.ts')];
 
 interface Answer {
   status: number;
@@ -127,16 +152,20 @@ interface Series {
   latencies: Record<Path, Record<Kind, number[]>>;
   calls: Record<Path, number>;
   wallSeconds: Record<Path, number>;
-  /** The gateway's CPU over this model's counted gateway slices (ms), and over its direct slices (nothing of the gateway's but its idle timers). */
+  /** The gateway's CPU over this model's counted gateway slices (ms). */
   gatewayCpuMs: number | null;
+  /** The bare proxy's CPU over this model's counted floor slices (ms). */
+  floorCpuMs: number | null;
 }
 
 interface Run {
   /** The closed loops of BENCH_PROXIED_CLIENTS clients: the issue's figure. */
   latencies: Record<Path, Record<Kind, number[]>>;
   upstreamPerGatewayCall: Record<Kind, number>;
+  /** Upstream calls the simulator counted per call sent, by path (from its counters read around every slice): 1 everywhere when the paths make the same calls. */
+  upstreamPerCall: Record<Path, Record<Kind, number>>;
   catalogRefreshes: number;
-  cpuMs: { gateway: number | null; simulator: number | null; bench: number };
+  cpuMs: { gateway: number | null; floor: number | null; simulator: number | null; bench: number };
   calls: Record<Path, number>;
   wallSeconds: Record<Path, number>;
   /** The same clients, each sending on a fixed schedule at `pacedRate` calls/s in all. */
@@ -146,13 +175,17 @@ interface Run {
   problems: string[];
 }
 
-const emptySeries = (): Series => ({ latencies: { gateway: { order: [], read: [] }, direct: { order: [], read: [] } }, calls: { gateway: 0, direct: 0 }, wallSeconds: { gateway: 0, direct: 0 }, gatewayCpuMs: 0 });
+const byPath = <T>(make: () => T): Record<Path, T> => ({ gateway: make(), direct: make(), floor: make() });
+const emptySeries = (): Series => ({ latencies: byPath(() => ({ order: [], read: [] })), calls: byPath(() => 0), wallSeconds: byPath(() => 0), gatewayCpuMs: 0, floorCpuMs: 0 });
 const sleepUntil = (at: number) => new Promise<void>((done) => setTimeout(done, Math.max(0, at - performance.now())));
 
 async function measure(): Promise<Run> {
   const problems: string[] = [];
   let sim: GatewayProcess | undefined;
   let gateway: GatewayProcess | undefined;
+  let floor: GatewayProcess | undefined;
+  /** Where the run is, for a broken run's message. */
+  let stage = 'starting the processes';
   try {
     sim = await startGatewayProcess({
       args: simulator(),
@@ -162,14 +195,16 @@ async function measure(): Promise<Run> {
       args: [...GATEWAY_NODE_ARGS, ...builtGateway()],
       env: { FEATURE_FUTURES: 'true', ...gatewayEnvForSimulator(sim.baseUrl, SIM), RATE_LIMIT_MAX: '0', LOG_LEVEL: 'warn', KUCOIN_FUTURES_POOL_QUOTA: QUOTA },
     });
+    floor = await startGatewayProcess({ args: FLOOR_ARGS, env: { PROXY_FLOOR_UPSTREAM: sim.baseUrl } });
     const gatewayPid = gateway.pid;
+    const floorPid = floor.pid;
     const credentials = { key: SIM.SIM_KEY, secret: SIM.SIM_SECRET, passphrase: SIM.SIM_PASSPHRASE };
     // An idle socket is dropped after 4 s (node's agent also takes the servers' `Keep-Alive:
     // timeout=5` hint, less a second, only when a timeout is set): without it a socket left idle
     // while the other path ran could be reused just as its server closed it (read ECONNRESET, one
     // run in eleven under load). Both servers close idle sockets at 5 s anyway, so nothing else changes.
     const agentOptions = { keepAlive: true, maxSockets: CLIENTS, timeout: 4_000 };
-    const agents: Record<Path, Agent> = { gateway: new Agent(agentOptions), direct: new Agent(agentOptions) };
+    const agents: Record<Path, Agent> = byPath(() => new Agent(agentOptions));
     const signed = (method: string, path: string, body: string) => signedHeaders(credentials, SIM_KEY_VERSION, String(Date.now()), method, path, body);
 
     /** An order of one client on one path (side alternating per client and round). */
@@ -178,27 +213,36 @@ async function measure(): Promise<Run> {
       if (path === 'gateway') {
         const body = JSON.stringify({ symbol: 'BTCUSDTM', side, type: 'MARKET', qty: 1, marginMode: 'ISOLATED', leverage: LEVERAGE });
         const placed = await call(agents.gateway, gateway!.baseUrl, 'POST', '/api/futures/orders', body, {});
-        if (placed.status !== 201) throw new Error(`gateway order: ${placed.status} ${JSON.stringify(placed.body).slice(0, 300)}`);
+        if (placed.status !== 201) throw new Error(`gateway order: ${placed.status} after ${placed.ms.toFixed(1)} ms, ${JSON.stringify(placed.body).slice(0, 300)}`);
         return { ...placed, orderId: placed.body.data.orderId };
       }
       // What the gateway sends upstream for that order (src/futures/orders.ts createOrder).
       const body = JSON.stringify({ clientOid: randomUUID().replaceAll('-', ''), side: side.toLowerCase(), symbol: SYMBOL, type: 'market', size: 1, leverage: LEVERAGE, marginMode: 'ISOLATED' });
-      const placed = await call(agents.direct, sim!.baseUrl, 'POST', '/api/v1/orders', body, signed('POST', '/api/v1/orders', body));
-      if (placed.status !== 200 || placed.body?.code !== '200000') throw new Error(`direct order: ${placed.status} ${JSON.stringify(placed.body).slice(0, 300)}`);
+      // The floor gets the direct call itself, signed alike, and forwards it unchanged.
+      const placed = await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'POST', '/api/v1/orders', body, signed('POST', '/api/v1/orders', body));
+      if (placed.status !== 200 || placed.body?.code !== '200000') throw new Error(`${path} order: ${placed.status} after ${placed.ms.toFixed(1)} ms, ${JSON.stringify(placed.body).slice(0, 300)}`);
       return { ...placed, orderId: placed.body.data.orderId };
     };
     /** A read of that order on the same path. */
     const read = async (path: Path, orderId: string): Promise<Answer> => {
       if (path === 'gateway') {
         const answer = await call(agents.gateway, gateway!.baseUrl, 'GET', `/api/futures/orders/${orderId}`, undefined, {});
-        if (answer.status !== 200 || answer.body?.data?.orderId !== orderId) throw new Error(`gateway read: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+        if (answer.status !== 200 || answer.body?.data?.orderId !== orderId) throw new Error(`gateway read: ${answer.status} after ${answer.ms.toFixed(1)} ms, ${JSON.stringify(answer.body).slice(0, 300)}`);
         return answer;
       }
       const readPath = `/api/v1/orders/${orderId}`;
-      const answer = await call(agents.direct, sim!.baseUrl, 'GET', readPath, undefined, signed('GET', readPath, ''));
-      if (answer.status !== 200 || answer.body?.code !== '200000' || answer.body?.data?.id !== orderId) throw new Error(`direct read: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+      const answer = await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'GET', readPath, undefined, signed('GET', readPath, ''));
+      if (answer.status !== 200 || answer.body?.code !== '200000' || answer.body?.data?.id !== orderId) throw new Error(`${path} read: ${answer.status} after ${answer.ms.toFixed(1)} ms, ${JSON.stringify(answer.body).slice(0, 300)}`);
       return answer;
     };
+
+    const simRequests = async (): Promise<Record<string, number>> => ((await call(agents.direct, sim!.baseUrl, 'GET', '/sim/usage', undefined, {})).body?.requests ?? {}) as Record<string, number>;
+    const ORDER_ROUTE = 'POST /api/v1/orders';
+    const READ_ROUTE = 'GET /api/v1/orders/{orderId}';
+    /** Every call sent on each path (warm-ups included), and the upstream calls the simulator counted during that path's slices. */
+    const sent = byPath(() => ({ order: 0, read: 0 }));
+    const upstream = byPath(() => ({ order: 0, read: 0 }));
+    const cpuOf = (path: Path) => (path === 'gateway' ? processCpuMs(gatewayPid) : path === 'floor' ? processCpuMs(floorPid) : null);
 
     let roundNo = 0;
     /**
@@ -209,9 +253,11 @@ async function measure(): Promise<Run> {
      * that waited for the previous one (its client or path behind schedule) counts the wait.
      */
     const slice = async (series: Series | undefined, path: Path, clients: number, rounds: number, intervalMs?: number): Promise<void> => {
+      stage = `a ${series ? '' : 'warm-up '}${intervalMs === undefined ? `closed-loop slice of ${clients} client(s)` : `paced slice of ${clients} clients`} on the ${path} path`;
       const first = roundNo;
       roundNo += rounds;
-      const cpuBefore = path === 'gateway' ? processCpuMs(gatewayPid) : null;
+      const countedBefore = await simRequests();
+      const cpuBefore = cpuOf(path);
       // Paced: the first sends a few ms ahead, so every client is waiting on its timer when they fall due.
       const t0 = performance.now() + (intervalMs === undefined ? 0 : 5);
       await Promise.all(
@@ -223,6 +269,8 @@ async function measure(): Promise<Run> {
             const readAt = orderAt === undefined ? undefined : orderAt + intervalMs! / 2;
             if (readAt !== undefined) await sleepUntil(readAt);
             const answer = await read(path, placed.orderId);
+            sent[path].order += 1;
+            sent[path].read += 1;
             if (!series) continue;
             series.latencies[path].order.push(orderAt === undefined ? placed.ms : placed.end - orderAt);
             series.latencies[path].read.push(readAt === undefined ? answer.ms : answer.end - readAt);
@@ -230,24 +278,33 @@ async function measure(): Promise<Run> {
           }
         }),
       );
+      const wall = (performance.now() - t0) / 1000;
+      const cpuAfter = cpuOf(path);
+      const countedAfter = await simRequests();
+      upstream[path].order += (countedAfter[ORDER_ROUTE] ?? 0) - (countedBefore[ORDER_ROUTE] ?? 0);
+      upstream[path].read += (countedAfter[READ_ROUTE] ?? 0) - (countedBefore[READ_ROUTE] ?? 0);
       if (!series) return;
-      series.wallSeconds[path] += (performance.now() - t0) / 1000;
-      const cpuAfter = path === 'gateway' ? processCpuMs(gatewayPid) : null;
-      if (path === 'gateway') series.gatewayCpuMs = cpuBefore === null || cpuAfter === null || series.gatewayCpuMs === null ? null : series.gatewayCpuMs + (cpuAfter - cpuBefore);
+      series.wallSeconds[path] += wall;
+      const add = (sum: number | null) => (cpuBefore === null || cpuAfter === null || sum === null ? null : sum + (cpuAfter - cpuBefore));
+      if (path === 'gateway') series.gatewayCpuMs = add(series.gatewayCpuMs);
+      if (path === 'floor') series.floorCpuMs = add(series.floorCpuMs);
+    };
+    /** CYCLES cycles of one slice of each path, in PATHS order. */
+    const cycles = async (series: Series, clients: number, rounds: number, intervalMs?: number): Promise<void> => {
+      for (let i = 0; i < CYCLES; i += 1) for (const path of PATHS) await slice(series, path, clients, rounds, intervalMs);
     };
 
-    const simRequests = async (): Promise<Record<string, number>> => ((await call(agents.direct, sim!.baseUrl, 'GET', '/sim/state', undefined, {})).body?.requests ?? {}) as Record<string, number>;
-    await slice(undefined, 'gateway', CLIENTS, ROUNDS);
-    await slice(undefined, 'direct', CLIENTS, ROUNDS);
+    for (const path of PATHS) await slice(undefined, path, CLIENTS, ROUNDS);
     const before = await simRequests();
     const closed = emptySeries();
-    const cpuBefore = { gateway: processCpuMs(gateway.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage() };
-    for (let i = 0; i < SLICES; i += 1) await slice(closed, i % 2 === 0 ? 'gateway' : 'direct', CLIENTS, ROUNDS);
-    const cpuAfter = { gateway: processCpuMs(gateway.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage(cpuBefore.bench) };
+    const cpuBefore = { gateway: processCpuMs(gateway.pid), floor: processCpuMs(floor.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage() };
+    await cycles(closed, CLIENTS, ROUNDS);
+    const cpuAfter = { gateway: processCpuMs(gateway.pid), floor: processCpuMs(floor.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage(cpuBefore.bench) };
 
-    // Paced: the same clients at PACED_SHARE of the rate the slower path (the gateway, so far)
-    // reached in the closed loops above, a rate both paths sustain, so the figure is each path's
-    // latency and its queueing under a load it can carry, not a queue growing without end.
+    // Paced: the same clients at PACED_SHARE of the rate the slower of gateway and direct (the
+    // gateway, so far) reached in the closed loops above, a rate both sustain, so the figure is each
+    // path's latency and its queueing under a load it can carry, not a queue growing without end.
+    // The floor is paced at that same rate (it is not part of the choice: the rate is the gateway's).
     const sustained = Math.min(closed.calls.direct / closed.wallSeconds.direct, closed.calls.gateway / closed.wallSeconds.gateway);
     const pacedRate = Math.max(1, Math.round(sustained * PACED_SHARE));
     const intervalMs = (CLIENTS * 2 * 1000) / pacedRate;
@@ -255,37 +312,39 @@ async function measure(): Promise<Run> {
     const pacedRounds = Math.max(1, Math.round(ROUNDS / 2));
     // A warm-up round of each, not reported (but counted in the simulator's check below).
     const pacedWarmUp = emptySeries();
-    await slice(pacedWarmUp, 'gateway', CLIENTS, 1, intervalMs);
-    await slice(pacedWarmUp, 'direct', CLIENTS, 1, intervalMs);
-    for (let i = 0; i < SLICES; i += 1) await slice(paced, i % 2 === 0 ? 'gateway' : 'direct', CLIENTS, pacedRounds, intervalMs);
+    for (const path of PATHS) await slice(pacedWarmUp, path, CLIENTS, 1, intervalMs);
+    await cycles(paced, CLIENTS, pacedRounds, intervalMs);
 
     // One client: what the gateway adds with no queue anywhere.
     const single = emptySeries();
-    for (let i = 0; i < SLICES; i += 1) await slice(single, i % 2 === 0 ? 'gateway' : 'direct', 1, ROUNDS * SINGLE_ROUNDS_FACTOR);
+    await cycles(single, 1, ROUNDS * SINGLE_ROUNDS_FACTOR);
 
     const after = await simRequests();
     const delta = (route: string) => (after[route] ?? 0) - (before[route] ?? 0);
-    const count = (path: Path, kind: Kind) => [closed, pacedWarmUp, paced, single].reduce((sum, series) => sum + series.latencies[path][kind].length, 0);
-    const upstreamPerGatewayCall = {
-      order: (delta('POST /api/v1/orders') - count('direct', 'order')) / count('gateway', 'order'),
-      read: (delta('GET /api/v1/orders/{orderId}') - count('direct', 'read')) / count('gateway', 'read'),
-    };
+    // Per path, from the simulator's counters read around each of its slices (warm-ups included).
+    const upstreamPerCall = byPath(() => ({ order: 0, read: 0 }));
+    for (const path of PATHS) for (const kind of ['order', 'read'] as const) upstreamPerCall[path][kind] = upstream[path][kind] / sent[path][kind];
+    const upstreamPerGatewayCall = upstreamPerCall.gateway;
     // The contract catalog's refresh (every 60 s, src/futures/contract-catalog.ts) is the gateway's
     // own background read, reported; any other call would make the two paths unlike.
     const background = delta('GET /api/v1/contracts/active');
     const others = Object.keys(after).filter((route) => delta(route) > 0 && !['POST /api/v1/orders', 'GET /api/v1/orders/{orderId}', 'GET /api/v1/contracts/active'].includes(route));
     if (others.length > 0) problems.push(`the gateway made other upstream calls meanwhile: ${others.map((r) => `${r} ${delta(r)}`).join(', ')}`);
-    for (const kind of ['order', 'read'] as const) {
-      if (upstreamPerGatewayCall[kind] !== 1) problems.push(`a gateway ${kind} cost ${upstreamPerGatewayCall[kind]} upstream calls, not 1: not the same calls as the direct path`);
+    for (const path of PATHS) {
+      for (const kind of ['order', 'read'] as const) {
+        if (upstreamPerCall[path][kind] !== 1) problems.push(`a ${path} ${kind} cost ${upstreamPerCall[path][kind]} upstream calls, not 1: not the same calls on every path`);
+      }
     }
     for (const agent of Object.values(agents)) agent.destroy();
     const gatewayCpu = cpuAfter.gateway !== null && cpuBefore.gateway !== null ? cpuAfter.gateway - cpuBefore.gateway : null;
+    const floorCpu = cpuAfter.floor !== null && cpuBefore.floor !== null ? cpuAfter.floor - cpuBefore.floor : null;
     const simulatorCpu = cpuAfter.simulator !== null && cpuBefore.simulator !== null ? cpuAfter.simulator - cpuBefore.simulator : null;
     return {
       latencies: closed.latencies,
       upstreamPerGatewayCall,
+      upstreamPerCall,
       catalogRefreshes: background,
-      cpuMs: { gateway: gatewayCpu, simulator: simulatorCpu, bench: (cpuAfter.bench.user + cpuAfter.bench.system) / 1000 },
+      cpuMs: { gateway: gatewayCpu, floor: floorCpu, simulator: simulatorCpu, bench: (cpuAfter.bench.user + cpuAfter.bench.system) / 1000 },
       calls: closed.calls,
       wallSeconds: closed.wallSeconds,
       paced,
@@ -296,8 +355,9 @@ async function measure(): Promise<Run> {
     // A broken run says which process was gone and what it last wrote.
     const tail = (name: string, child: GatewayProcess | undefined) =>
       child === undefined ? '' : `\n${name} (pid ${child.pid}): exit code ${child.child.exitCode ?? 'running'}, signal ${child.child.signalCode ?? '-'}; stderr tail:\n${child.stderrLines().slice(-15).join('\n') || '(empty)'}`;
-    throw new Error(`${error instanceof Error ? error.message : String(error)}${tail('gateway', gateway)}${tail('simulator', sim)}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${stage})${tail('gateway', gateway)}${tail('bare proxy', floor)}${tail('simulator', sim)}`);
   } finally {
+    await floor?.stop(10_000);
     await gateway?.stop(10_000);
     await sim?.stop(10_000);
     await stopGatewayProcesses();
@@ -309,18 +369,36 @@ function figuresOf(run: Run): Figure[] {
   const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
   const figures: Figure[] = [];
   /** Added p50 and p99 of both kinds under one load model; `label` prefixes the row name after the kind ("" for the issue's closed loops). */
+  const minus = (a: number | null, b: number | null) => (a === null || b === null ? null : round(a - b, 3));
+  /**
+   * Per kind and percentile: the gateway's added latency (the issue's figure, against its target);
+   * beside it what the bare node:http proxy adds (no target: what any proxy adds here); and the
+   * gateway's added minus the proxy's added (= gateway − proxy: what the gateway's own code and
+   * stack add beyond one more HTTP hop).
+   */
   const added = (latencies: Run['latencies'], label: string, how: string) => {
     for (const kind of ['read', 'order'] as const) {
       const gw = sorted(latencies.gateway[kind]);
       const direct = sorted(latencies.direct[kind]);
+      const bare = sorted(latencies.floor[kind]);
       const what = kind === 'read' ? 'read (GET /api/futures/orders/{orderId} → GET /api/v1/orders/{orderId})' : 'order (POST /api/futures/orders MARKET → POST /api/v1/orders)';
       for (const p of [50, 99] as const) {
         const g = percentile(gw, p);
         const d = percentile(direct, p);
+        const f = percentile(bare, p);
+        const target = TARGETS[p === 50 ? 'p50' : 'p99'];
         figures.push(
-          figure(`${kind}${label}: added latency p${p}, gateway − direct`, g === null || d === null ? null : round(g - d, 3), 'ms', { op: '<=', value: TARGETS[p === 50 ? 'p50' : 'p99'] }, {
+          figure(`${kind}${label}: added latency p${p}, gateway − direct`, minus(g, d), 'ms', { op: '<=', value: target }, {
             floor: round(d, 3),
             note: `${what}: gateway p${p} ${round(g, 3)} ms beside direct p${p} ${round(d, 3)} ms (the floor column); ${gw.length} + ${direct.length} calls, ${how}`,
+          }),
+          figure(`${kind}${label}: added latency p${p}, bare node:http proxy − direct`, minus(f, d), 'ms', null, {
+            floor: round(d, 3),
+            note: `the direct call through scripts/bench/proxy-floor.ts (forwarded unchanged on the gateway's keep-alive agent, no validation, no logging): p${p} ${round(f, 3)} ms beside direct ${round(d, 3)} ms (the floor column); ${bare.length} calls, same load; the gateway's target (<= ${target} ms) ${f === null || d === null ? '-' : f - d <= target ? 'met' : 'NOT met'} by the bare proxy`,
+          }),
+          figure(`${kind}${label}: added latency p${p}, gateway added − bare proxy added`, minus(g, f), 'ms', null, {
+            floor: round(f, 3),
+            note: `gateway p${p} ${round(g, 3)} ms − bare proxy p${p} ${round(f, 3)} ms (the floor column): what the gateway's own code and stack add beyond one more HTTP hop`,
           }),
         );
       }
@@ -334,18 +412,25 @@ function figuresOf(run: Run): Figure[] {
   );
   added(run.single.latencies, ', 1 client', 'one client in a closed loop');
   const gatewayCalls = run.calls.gateway;
+  const perCall = (cpuMs: number | null, calls: number) => (cpuMs === null || calls === 0 ? null : round((cpuMs * 1000) / calls, 0));
   figures.push(
     figure('gateway CPU per proxied call', run.cpuMs.gateway === null ? null : round((run.cpuMs.gateway * 1000) / gatewayCalls, 0), 'µs', null, {
       note: `user+system of the gateway process over the counted slices / its ${gatewayCalls} calls (/proc, 10 ms ticks); the simulator used ${run.cpuMs.simulator === null ? '-' : round((run.cpuMs.simulator * 1000) / (gatewayCalls + run.calls.direct), 0)} µs per call, both paths`,
     }),
-    figure('calls per second, gateway', round(gatewayCalls / run.wallSeconds.gateway, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
-    figure(`gateway CPU per proxied call, ${CLIENTS} clients paced`, run.paced.gatewayCpuMs === null ? null : round((run.paced.gatewayCpuMs * 1000) / run.paced.calls.gateway, 0), 'µs', null, {
-      note: `the same, over the paced gateway slices (${run.paced.calls.gateway} calls at ${run.paced.rate} calls/s offered; the gateway's slices took ${round(run.paced.wallSeconds.gateway, 1)} s, the direct ones ${round(run.paced.wallSeconds.direct, 1)} s)`,
+    figure('bare proxy CPU per proxied call', perCall(run.cpuMs.floor, run.calls.floor), 'µs', null, {
+      note: `user+system of the bare node:http proxy (scripts/bench/proxy-floor.ts) over the counted slices / its ${run.calls.floor} calls (/proc, 10 ms ticks): the CPU of one more HTTP hop`,
     }),
+    figure('calls per second, gateway', round(gatewayCalls / run.wallSeconds.gateway, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
+    figure('calls per second, bare proxy', round(run.calls.floor / run.wallSeconds.floor, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
+    figure(`gateway CPU per proxied call, ${CLIENTS} clients paced`, run.paced.gatewayCpuMs === null ? null : round((run.paced.gatewayCpuMs * 1000) / run.paced.calls.gateway, 0), 'µs', null, {
+      note: `the same, over the paced gateway slices (${run.paced.calls.gateway} calls at ${run.paced.rate} calls/s offered; the gateway's slices took ${round(run.paced.wallSeconds.gateway, 1)} s, the direct ones ${round(run.paced.wallSeconds.direct, 1)} s, the bare proxy's ${round(run.paced.wallSeconds.floor, 1)} s)`,
+    }),
+    figure(`bare proxy CPU per proxied call, ${CLIENTS} clients paced`, perCall(run.paced.floorCpuMs, run.paced.calls.floor), 'µs', null, { note: `the same, over the paced bare-proxy slices (${run.paced.calls.floor} calls)` }),
     figure('gateway CPU per proxied call, 1 client', run.single.gatewayCpuMs === null ? null : round((run.single.gatewayCpuMs * 1000) / run.single.calls.gateway, 0), 'µs', null, {
       note: `the same, over the one-client gateway slices (${run.single.calls.gateway} calls)`,
     }),
-    figure('upstream calls per gateway call (order / read)', run.upstreamPerGatewayCall.order, 'calls', { op: '=', value: 1 }, { note: `read: ${run.upstreamPerGatewayCall.read}; the simulator's own count, so the two paths make the same calls; besides them ${run.catalogRefreshes} contract-list refreshes (the catalog's 60 s)` }),
+    figure('bare proxy CPU per proxied call, 1 client', perCall(run.single.floorCpuMs, run.single.calls.floor), 'µs', null, { note: `the same, over the one-client bare-proxy slices (${run.single.calls.floor} calls)` }),
+    figure('upstream calls per gateway call (order / read)', run.upstreamPerGatewayCall.order, 'calls', { op: '=', value: 1 }, { note: `read: ${run.upstreamPerGatewayCall.read}; the simulator's own count around each slice (bare proxy ${run.upstreamPerCall.floor.order} / ${run.upstreamPerCall.floor.read}, direct ${run.upstreamPerCall.direct.order} / ${run.upstreamPerCall.direct.read}), so the three paths make the same calls; besides them ${run.catalogRefreshes} contract-list refreshes (the catalog's 60 s)` }),
   );
   return figures;
 }
@@ -353,7 +438,7 @@ function figuresOf(run: Run): Figure[] {
 /** p50/p90/p99/max per path and kind ("gateway order"…), in ms. */
 function percentilesOf(latencies: Run['latencies']): Record<string, { p50: number | null; p90: number | null; p99: number | null; max: number | null }> {
   return Object.fromEntries(
-    (['gateway', 'direct'] as const).flatMap((path) =>
+    PATHS.flatMap((path) =>
       (['order', 'read'] as const).map((kind) => {
         const s = [...latencies[path][kind]].sort((a, b) => a - b);
         return [`${path} ${kind}`, { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s.at(-1) ?? null }];
@@ -365,7 +450,7 @@ function percentilesOf(latencies: Run['latencies']): Record<string, { p50: numbe
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   if (!buildGateway()) return 1;
-  console.log(`run: ${CLIENTS} clients, ${SLICES} slices alternating gateway and direct, ${ROUNDS} rounds (order + read) per client per slice...`);
+  console.log(`run: ${CLIENTS} clients, ${CYCLES} cycles of a gateway, a direct and a bare-proxy slice per load model, ${ROUNDS} rounds (order + read) per client per closed-loop slice...`);
   let run: Run | undefined;
   const problems: string[] = [];
   try {
@@ -387,7 +472,9 @@ async function main(): Promise<number> {
         slices: SLICES,
         roundsPerSlice: ROUNDS,
         symbol: SYMBOL,
+        cyclesPerModel: CYCLES,
         gateway: `LOG_LEVEL=warn, RATE_LIMIT_MAX=0, KUCOIN_FUTURES_POOL_QUOTA=${QUOTA}`,
+        floor: 'scripts/bench/proxy-floor.ts: bare node:http server forwarding the direct signed call unchanged on the agent of src/kucoin/transport.ts, answer buffered and written back (status, content-type, body)',
         simulator: `SIM_FUTURES_QUOTA=${QUOTA}, marks and funding held`,
         gatewayNodeArgs: GATEWAY_NODE_ARGS,
         machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg(), node: process.version },
@@ -401,11 +488,12 @@ async function main(): Promise<number> {
               wallSeconds: run.wallSeconds,
               cpuMs: run.cpuMs,
               upstreamPerGatewayCall: run.upstreamPerGatewayCall,
+              upstreamPerCall: run.upstreamPerCall,
               catalogRefreshes: run.catalogRefreshes,
-              paced: { rate: run.paced.rate, share: PACED_SHARE, calls: run.paced.calls, wallSeconds: run.paced.wallSeconds, gatewayCpuMs: run.paced.gatewayCpuMs, percentiles: percentilesOf(run.paced.latencies) },
-              single: { calls: run.single.calls, wallSeconds: run.single.wallSeconds, gatewayCpuMs: run.single.gatewayCpuMs, percentiles: percentilesOf(run.single.latencies) },
+              paced: { rate: run.paced.rate, share: PACED_SHARE, calls: run.paced.calls, wallSeconds: run.paced.wallSeconds, gatewayCpuMs: run.paced.gatewayCpuMs, floorCpuMs: run.paced.floorCpuMs, percentiles: percentilesOf(run.paced.latencies) },
+              single: { calls: run.single.calls, wallSeconds: run.single.wallSeconds, gatewayCpuMs: run.single.gatewayCpuMs, floorCpuMs: run.single.floorCpuMs, percentiles: percentilesOf(run.single.latencies) },
               percentiles: Object.fromEntries(
-                (['gateway', 'direct'] as const).flatMap((path) =>
+                PATHS.flatMap((path) =>
                   (['order', 'read'] as const).map((kind) => {
                     const s = [...run!.latencies[path][kind]].sort((a, b) => a - b);
                     return [`${path} ${kind}`, { p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), max: s.at(-1) ?? null }];

@@ -1,9 +1,10 @@
 /**
  * Smoke test of the proxied-latency benchmark (scripts/bench/proxied-latency.ts): run tiny, it
- * starts the simulator and the built gateway, runs orders and reads through the gateway and the
- * same signed calls directly, stops both, and prints and writes the added p50 and p99 beside the
- * direct ones. Never a speed assertion; the count of upstream calls per gateway call (one, so the
- * two paths are alike) is checked.
+ * starts the simulator, the built gateway and the bare node:http proxy floor (proxy-floor.ts), runs
+ * orders and reads through the gateway, the same signed calls directly and through the bare proxy,
+ * stops all three, and prints and writes the added p50 and p99 of the gateway and of the bare proxy
+ * beside the direct ones. Never a speed assertion; the count of upstream calls per call (one on
+ * every path, so the three are alike) is checked.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,13 @@ describe('proxied-latency benchmark (smoke mode)', () => {
     for (const kind of ['read', 'order']) {
       expect(run.stdout).toMatch(new RegExp(`\\| ${kind}: added latency p50, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= 0.5 ms\\s*\\|\\s*[\\d.]+`));
       expect(run.stdout).toMatch(new RegExp(`\\| ${kind}: added latency p99, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= 2 ms\\s*\\|\\s*[\\d.]+`));
+      // The bare proxy's added latency (no target: what any proxy adds) and the gateway's beyond it, in every load model.
+      for (const model of ['', ', 4 clients paced at \\d+ calls/s', ', 1 client']) {
+        for (const p of [50, 99]) {
+          expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, bare node:http proxy − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\|\\s*\\|\\s*[\\d.]+`));
+          expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, gateway added − bare proxy added\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\|\\s*\\|\\s*[\\d.]+`));
+        }
+      }
       // Added beside the closed loops: the same clients paced at a fixed rate, and one client alone.
       for (const model of [', 4 clients paced at \\d+ calls/s', ', 1 client']) {
         for (const [p, target] of [[50, '0.5'], [99, '2']] as const) {
@@ -36,13 +44,23 @@ describe('proxied-latency benchmark (smoke mode)', () => {
     expect(report.benchmark).toBe('proxied-latency');
     expect(report.problems).toEqual([]);
     for (const f of report.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
-    // 2 slices: one gateway, one direct, 4 clients × 3 rounds of (order + read) each.
-    expect(report.run.calls).toEqual({ gateway: 24, direct: 24 });
+    // BENCH_PROXIED_SLICES=2: one cycle, a slice of each path, 4 clients × 3 rounds of (order + read) each.
+    expect(report.run.calls).toEqual({ gateway: 24, direct: 24, floor: 24 });
     expect(report.run.upstreamPerGatewayCall).toEqual({ order: 1, read: 1 });
-    // Paced: 2 slices of 4 clients × 2 rounds (half of 3, rounded); one client: 2 slices of 15 rounds (5 × 3).
-    expect(report.run.paced.calls).toEqual({ gateway: 16, direct: 16 });
+    expect(report.run.upstreamPerCall).toEqual({ gateway: { order: 1, read: 1 }, direct: { order: 1, read: 1 }, floor: { order: 1, read: 1 } });
+    // Paced: a slice of 4 clients × 2 rounds (half of 3, rounded) per path; one client: a slice of 15 rounds (5 × 3) per path.
+    expect(report.run.paced.calls).toEqual({ gateway: 16, direct: 16, floor: 16 });
     expect(report.run.paced.rate).toBeGreaterThan(0);
-    expect(report.run.single.calls).toEqual({ gateway: 30, direct: 30 });
+    expect(report.run.single.calls).toEqual({ gateway: 30, direct: 30, floor: 30 });
+    // The bare proxy's rows are its own percentiles less the direct ones, and the difference rows are gateway − proxy.
+    const bare = report.figures.find((f) => f.name === 'read: added latency p50, bare node:http proxy − direct')!;
+    expect(bare.value).toBeCloseTo(report.run.percentiles['floor read'].p50 - report.run.percentiles['direct read'].p50, 2);
+    const beyond = report.figures.find((f) => f.name === `order, 4 clients paced at ${report.run.paced.rate} calls/s: added latency p99, gateway added − bare proxy added`)!;
+    expect(beyond.value).toBeCloseTo(report.run.paced.percentiles['gateway order'].p99 - report.run.paced.percentiles['floor order'].p99, 2);
+    expect(beyond.floor).toBeCloseTo(report.run.paced.percentiles['floor order'].p99, 2);
+    for (const name of ['bare proxy CPU per proxied call', 'bare proxy CPU per proxied call, 4 clients paced', 'bare proxy CPU per proxied call, 1 client', 'calls per second, bare proxy']) {
+      expect(report.figures.find((f) => f.name === name), name).toBeDefined();
+    }
     const paced = report.figures.find((f) => f.name === `read, 4 clients paced at ${report.run.paced.rate} calls/s: added latency p99, gateway − direct`)!;
     expect(paced.value).toBeCloseTo(report.run.paced.percentiles['gateway read'].p99 - report.run.paced.percentiles['direct read'].p99, 2);
     const single = report.figures.find((f) => f.name === 'order, 1 client: added latency p50, gateway − direct')!;

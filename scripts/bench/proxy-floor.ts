@@ -1,0 +1,79 @@
+/**
+ * The floor of scripts/bench/proxied-latency.ts: the least work any proxy does, on bare `node:http`.
+ * It receives the direct path's signed request (`POST /api/v1/orders`, `GET /api/v1/orders/{id}`,
+ * the KC-API-* headers) and forwards it unchanged (method, path, headers but the hop-by-hop ones,
+ * body) to the upstream on a keep-alive agent made by the gateway's own transport
+ * (`createTransport(upstream).agent`, src/kucoin/transport.ts: the same agent settings), reads the
+ * whole answer and writes it back (status, content-type, body). One more HTTP server side and one
+ * more HTTP client side than the direct call, two more loopback writes; no validation, no logging,
+ * no routing, no signing.
+ *
+ *   PROXY_FLOOR_UPSTREAM=http://127.0.0.1:PORT PORT=0 HOST=127.0.0.1 node --import tsx scripts/bench/proxy-floor.ts
+ *
+ * Prints one JSON line `{"event":"listening","port":N}` once it listens (what
+ * test/support/process.ts's startGatewayProcess waits for), nothing else unless a forward fails:
+ * then it answers 502 and writes the reason to stderr. Exits on SIGTERM.
+ */
+import { createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
+import { createTransport } from '../../src/kucoin/transport.js';
+
+const upstream = process.env.PROXY_FLOOR_UPSTREAM;
+if (upstream === undefined || upstream === '') {
+  console.error('PROXY_FLOOR_UPSTREAM is required (the simulator base URL)');
+  process.exit(1);
+}
+const target = new URL(upstream);
+if (target.protocol !== 'http:') {
+  console.error(`PROXY_FLOOR_UPSTREAM must be http: (the simulator), not ${target.protocol}`);
+  process.exit(1);
+}
+const transport = createTransport(upstream);
+const hostname = target.hostname;
+const port = Number(target.port || 80);
+
+/** Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), and the host, which the upstream request sets. */
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
+function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) if (!HOP.has(name)) out[name] = headers[name];
+  return out;
+}
+
+const server = createServer((req, res) => {
+  const fail = (why: string) => {
+    console.error(`proxy-floor: ${req.method} ${req.url}: ${why}`);
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(why);
+  };
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('error', (error) => fail(error.message));
+  req.on('end', () => {
+    const body = chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    const headers = forwardable(req.headers);
+    if (body !== undefined) headers['content-length'] = String(body.length);
+    const out = request({ agent: transport.agent, hostname, port, method: req.method, path: req.url, headers }, (answer) => {
+      const parts: Buffer[] = [];
+      answer.on('data', (chunk: Buffer) => parts.push(chunk));
+      answer.on('error', (error) => fail(error.message));
+      answer.on('end', () => {
+        const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+        const type = answer.headers['content-type'];
+        res.writeHead(answer.statusCode ?? 502, { ...(type === undefined ? {} : { 'content-type': type }), 'content-length': String(text.length) });
+        res.end(text);
+      });
+    });
+    out.on('error', (error) => fail(error.message));
+    out.end(body);
+  });
+});
+
+server.keepAliveTimeout = 5_000;
+server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  console.log(JSON.stringify({ event: 'listening', port: (server.address() as { port: number }).port }));
+});
+process.once('SIGTERM', () => {
+  transport.close();
+  server.close(() => process.exit(0));
+  server.closeAllConnections();
+});
