@@ -4,6 +4,7 @@
  *
  *   npm run bench                                   all of them (about 10 minutes)
  *   BENCH_SUITES=own-overhead,fan-out npm run bench  only those
+ *   BENCH_REDIS=0 npm run bench                      benchmark 1 without its gateway+redis rows (on by default here)
  *
  * Each benchmark is its own script (scripts/bench/<id>.ts, runnable alone) writing
  * bench-results/<id>.json in the format of figures.ts; its own settings are its environment
@@ -60,7 +61,8 @@ for (const bench of runs) {
   const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
     cwd: benchRoot,
     stdio: 'inherit',
-    env: { ...process.env, BENCH_SKIP_BUILD: '1' },
+    // Benchmark 1 in both modes of issue 16 target 1: the gateway+redis rows too, unless BENCH_REDIS is set.
+    env: { ...process.env, BENCH_SKIP_BUILD: '1', ...(bench.id === 'own-overhead' && process.env.BENCH_REDIS === undefined ? { BENCH_REDIS: '1' } : {}) },
   });
   if (child.status !== 0) broken.push(`${bench.id}: exited with ${child.status ?? child.signal}`);
   if (!existsSync(output) || statSync(output).mtimeMs < before) {

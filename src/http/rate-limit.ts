@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, MemoryStore, rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../errors.js';
@@ -9,18 +9,25 @@ import { sendProblem } from './problem.js';
 import type { KeyRing } from '../edge/security.js';
 import type { SharedRedis } from '../redis/shared-redis.js';
 import { SharedInboundStore } from './inbound-store.js';
+import { LocalWindows } from './local-windows.js';
 
 /** Load balancers poll health and Prometheus scrapes metrics; neither should ever be refused. */
 const UNLIMITED = new Set(['/api/health', '/metrics']);
 
 /**
- * Per-client inbound limit (express-rate-limit: a fixed window with the IETF `RateLimit` /
- * `RateLimit-Policy` headers, draft 8). A caller presenting a configured key is counted by the key's
- * fingerprint, so many bots behind one NAT each get their own budget; others by IP (/56 for IPv6).
+ * Per-client inbound limit (a fixed window with the IETF `RateLimit` / `RateLimit-Policy` headers,
+ * draft 8). A caller presenting a configured key is counted by the key's fingerprint, so many bots
+ * behind one NAT each get their own budget; others by IP (/56 for IPv6).
+ *
+ * Windows in this process (no REDIS_URL): counted synchronously in place (LocalWindows), the
+ * request going on in the same tick. Windows in the shared Redis: express-rate-limit's middleware
+ * over the shared store (its awaits are the Redis round trip's anyway).
  */
 export function createRateLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): RequestHandler {
   const { windowMs, max } = config.rateLimit;
   if (max === 0) return (_req, _res, next) => next();
+  const store = inboundWindows(keys, windowMs);
+  if (store instanceof LocalWindows) return createLocalLimiter(config, metrics, keys, store);
   const limiter = createLimiter(config, metrics, keys);
   // Decided before the limiter runs: it works out the caller's IP and awaits its store even for a
   // request its own `skip` would let through.
@@ -92,11 +99,8 @@ const windowsOfGateway = new WeakMap<KeyRing, Store>();
 function inboundWindows(keys: KeyRing, windowMs: number): Store {
   let store = windowsOfGateway.get(keys);
   if (store === undefined) {
-    const memory = new MemoryStore();
-    // express-rate-limit calls init again with the same window when the HTTP limiter is built.
-    memory.init({ windowMs } as Options);
-    windowsOfGateway.set(keys, memory);
-    store = memory;
+    store = new LocalWindows(windowMs);
+    windowsOfGateway.set(keys, store);
   }
   return store;
 }
@@ -128,7 +132,8 @@ export function createUpgradeCounter(config: GatewayConfig, metrics: Metrics, ke
     if (UNLIMITED.has((req.url ?? '').split('?')[0] ?? '')) return undefined;
     // The gateway's server builds its requests on Express's prototype (express-server.ts), so
     // `req.ip` honours TRUST_PROXY exactly as for HTTP requests.
-    const { totalHits, resetTime } = await store.increment(callerKey(req as Request, keys));
+    const key = callerKey(req as Request, keys);
+    const { totalHits, resetTime } = store instanceof LocalWindows ? store.hit(key) : await store.increment(key);
     if (totalHits <= max) return undefined;
     metrics.rateLimitHits.inc({ side: 'inbound' });
     return tooMany(max, windowMs, Math.max(1, secondsToReset({ resetTime }, windowMs)));
@@ -152,4 +157,26 @@ function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): 
       sendProblem(req, res, tooMany(max, windowMs, retryAfterSeconds));
     },
   });
+}
+
+/**
+ * The limiter over this process's windows, without an await: the same key, the same
+ * `req.rateLimit` (express-rate-limit's RateLimitInfo: callerKey and the request scope read it),
+ * the same headers on answers and refusals, the same 429 and metric as the library's handler above.
+ * Not run here: express-rate-limit's one-time configuration checks (they warn, e.g. of an
+ * `X-Forwarded-For` arriving with TRUST_PROXY off); they still run with REDIS_URL.
+ */
+function createLocalLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing, store: LocalWindows): RequestHandler {
+  const { windowMs, max } = config.rateLimit;
+  return (req, res, next) => {
+    if (UNLIMITED.has(req.path)) return next();
+    const key = callerKey(req, keys);
+    const { totalHits, resetTime } = store.hit(key);
+    const info: RateLimitInfo = { limit: max, used: totalHits, remaining: Math.max(max - totalHits, 0), resetTime, key };
+    (req as Request & { rateLimit?: RateLimitInfo }).rateLimit = info;
+    setRateLimitHeaders(req, res, windowMs);
+    if (totalHits <= max) return next();
+    metrics.rateLimitHits.inc({ side: 'inbound' });
+    sendProblem(req, res, tooMany(max, windowMs, Math.max(1, secondsToReset(info, windowMs))));
+  };
 }

@@ -7,6 +7,7 @@ import { MemoryStore, type Options, type Store } from 'express-rate-limit';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SharedInboundStore } from '../../src/http/inbound-store.js';
+import { LocalWindows } from '../../src/http/local-windows.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -48,6 +49,7 @@ const implementations: [string, (windowMs: number) => Promise<Store>][] = [
       return store;
     },
   ],
+  ['local (synchronous)', async (windowMs) => new LocalWindows(windowMs)],
   [
     'redis',
     async (windowMs) => {
@@ -91,6 +93,28 @@ describe.each(implementations)('the inbound window store (%s)', (_name, make) =>
     await store.increment('w');
     expect((await store.increment('w')).totalHits).toBe(2);
     await until(async () => (await store.increment('w')).totalHits === 1, 3_000);
+  });
+});
+
+describe('the synchronous local windows (no REDIS_URL)', () => {
+  it('counts in the same tick, as MemoryStore would over its await', () => {
+    const local = new LocalWindows(60_000);
+    expect(local.hit('k').totalHits).toBe(1);
+    expect(local.hit('k').totalHits).toBe(2);
+    expect(local.hit('other').totalHits).toBe(1);
+  });
+
+  it('drops the keys not seen for a whole window, so a flood of new callers does not stay in memory', async () => {
+    const local = new LocalWindows(100);
+    for (let i = 0; i < 1_000; i++) local.hit(`ip:${i}`);
+    expect(local.size).toBe(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    local.hit('ip:0'); // rotates: the first window's keys become the previous generation, ip:0 moves on
+    expect(local.size).toBe(1_000);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    local.hit('ip:0'); // rotates again: the 999 idle keys are dropped
+    expect(local.size).toBe(1);
+    expect((await local.get('ip:0'))?.totalHits).toBe(1);
   });
 });
 
