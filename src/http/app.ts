@@ -88,7 +88,7 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   // TLS or, with TRUST_PROXY, the trusted proxy's `X-Forwarded-Proto: https`.
   const overHttps = securityHeaders(helmet());
   const overHttp = securityHeaders(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  const limit = createRateLimiter(config, metrics, keys);
+  const limit = createRateLimiter(config, metrics, keys, logger);
   const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
 
   const serve = async (req: Request, res: Response): Promise<void> => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
 import { ipKeyGenerator, rateLimit, type Options, type RateLimitInfo, type Store } from 'express-rate-limit';
 import type { GatewayConfig } from '../config/config.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -23,11 +24,11 @@ const UNLIMITED = new Set(['/api/health', '/metrics']);
  * request going on in the same tick. Windows in the shared Redis: express-rate-limit's middleware
  * over the shared store (its awaits are the Redis round trip's anyway).
  */
-export function createRateLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): RequestHandler {
+export function createRateLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing, logger?: Logger): RequestHandler {
   const { windowMs, max } = config.rateLimit;
   if (max === 0) return (_req, _res, next) => next();
   const store = inboundWindows(keys, windowMs);
-  if (store instanceof LocalWindows) return createLocalLimiter(config, metrics, keys, store);
+  if (store instanceof LocalWindows) return createLocalLimiter(config, metrics, keys, store, logger);
   const limiter = createLimiter(config, metrics, keys);
   // Decided before the limiter runs: it works out the caller's IP and awaits its store even for a
   // request its own `skip` would let through.
@@ -163,13 +164,23 @@ function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): 
  * The limiter over this process's windows, without an await: the same key, the same
  * `req.rateLimit` (express-rate-limit's RateLimitInfo: callerKey and the request scope read it),
  * the same headers on answers and refusals, the same 429 and metric as the library's handler above.
- * Not run here: express-rate-limit's one-time configuration checks (they warn, e.g. of an
- * `X-Forwarded-For` arriving with TRUST_PROXY off); they still run with REDIS_URL.
+ * express-rate-limit's one-time configuration checks do not run here (they still do with
+ * REDIS_URL); the one that matters in a deployment is kept: an `X-Forwarded-For` arriving while
+ * TRUST_PROXY is off means a proxy in front whose clients all count as its one address. It is
+ * logged once per process, as the library warns once.
  */
-function createLocalLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing, store: LocalWindows): RequestHandler {
+function createLocalLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing, store: LocalWindows, logger?: Logger): RequestHandler {
   const { windowMs, max } = config.rateLimit;
+  let forwardedWarned = config.trustProxy;
   return (req, res, next) => {
     if (UNLIMITED.has(req.path)) return next();
+    if (!forwardedWarned && req.headers['x-forwarded-for'] !== undefined) {
+      forwardedWarned = true;
+      logger?.warn(
+        { event: 'inbound_limit_forwarded_for' },
+        'A request came with X-Forwarded-For while TRUST_PROXY is off: behind a proxy, every client counts as the proxy\'s address in the inbound limit. Set TRUST_PROXY=true if the gateway runs behind a trusted proxy.',
+      );
+    }
     const key = callerKey(req, keys);
     const { totalHits, resetTime } = store.hit(key);
     const info: RateLimitInfo = { limit: max, used: totalHits, remaining: Math.max(max - totalHits, 0), resetTime, key };

@@ -45,6 +45,22 @@ describe('gateway API keys', () => {
 });
 
 describe('inbound rate limit', () => {
+  it('logs once that X-Forwarded-For arrived while TRUST_PROXY is off (every client would count as the proxy)', async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.7' };
+    const warnings = () => running!.logLines().filter((line) => line.includes('"inbound_limit_forwarded_for"'));
+    running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '100' });
+    await send('listPositions');
+    expect(warnings()).toHaveLength(0);
+    await send('listPositions', forwarded);
+    await send('listPositions', forwarded);
+    expect(warnings()).toHaveLength(1);
+    expect(JSON.parse(warnings()[0]!)).toMatchObject({ level: 'warn' });
+    await running.stop();
+    running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '100', TRUST_PROXY: 'true' });
+    await send('listPositions', forwarded);
+    expect(warnings()).toHaveLength(0);
+  });
+
   it('answers 429 RATE_LIMITED with Retry-After and RateLimit headers past the limit, per client', async () => {
     running = await startGateway({ FEATURE_FUTURES: 'true', RATE_LIMIT_MAX: '3', RATE_LIMIT_WINDOW_MS: '60000' });
     const statuses: number[] = [];
