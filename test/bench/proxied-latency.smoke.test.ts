@@ -33,10 +33,11 @@ describe('proxied-latency benchmark (smoke mode)', () => {
         }
       }
       // Added beside the closed loops: the same clients paced at a fixed rate, and one client alone.
-      for (const model of [', 4 clients paced at \\d+ calls/s', ', 1 client']) {
-        for (const [p, target] of [[50, '0.5'], [99, '2']] as const) {
-          expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= ${target} ms\\s*\\|\\s*[\\d.]+`));
-        }
+      // One client is judged against the target; the paced rows are reported without one (a stall of
+      // the shared cores, timed from the scheduled send, swamps their p99s).
+      for (const [p, target] of [[50, '0.5'], [99, '2']] as const) {
+        expect(run.stdout).toMatch(new RegExp(`\\| ${kind}, 1 client: added latency p${p}, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\| <= ${target} ms\\s*\\|\\s*[\\d.]+`));
+        expect(run.stdout).toMatch(new RegExp(`\\| ${kind}, 4 clients paced at \\d+ calls/s: added latency p${p}, gateway − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\|\\s*\\|\\s*[\\d.]+`));
       }
     }
 
@@ -63,6 +64,7 @@ describe('proxied-latency benchmark (smoke mode)', () => {
     }
     const paced = report.figures.find((f) => f.name === `read, 4 clients paced at ${report.run.paced.rate} calls/s: added latency p99, gateway − direct`)!;
     expect(paced.value).toBeCloseTo(report.run.paced.percentiles['gateway read'].p99 - report.run.paced.percentiles['direct read'].p99, 2);
+    expect((paced as { target?: unknown }).target ?? null).toBeNull();
     const single = report.figures.find((f) => f.name === 'order, 1 client: added latency p50, gateway − direct')!;
     expect(single.value).toBeCloseTo(report.run.single.percentiles['gateway order'].p50 - report.run.single.percentiles['direct order'].p50, 2);
     const added = report.figures.find((f) => f.name === 'order: added latency p50, gateway − direct')!;
