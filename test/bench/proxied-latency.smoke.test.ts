@@ -65,6 +65,10 @@ describe('proxied-latency benchmark (smoke mode)', () => {
     const paced = report.figures.find((f) => f.name === `read, 4 clients paced at ${report.run.paced.rate} calls/s: added latency p99, gateway − direct`)!;
     expect(paced.value).toBeCloseTo(report.run.paced.percentiles['gateway read'].p99 - report.run.paced.percentiles['direct read'].p99, 2);
     expect((paced as { target?: unknown }).target ?? null).toBeNull();
+    // Timed from the scheduled send, a latency is never negative: no call leaves before its time.
+    for (const [series, values] of Object.entries(report.run.paced.percentiles as Record<string, { p50: number; p99: number }>)) {
+      expect(values.p50, series).toBeGreaterThanOrEqual(0);
+    }
     const single = report.figures.find((f) => f.name === 'order, 1 client: added latency p50, gateway − direct')!;
     expect(single.value).toBeCloseTo(report.run.single.percentiles['gateway order'].p50 - report.run.single.percentiles['direct order'].p50, 2);
     const added = report.figures.find((f) => f.name === 'order: added latency p50, gateway − direct')!;
