@@ -117,8 +117,12 @@ export function shareInboundWindows(config: GatewayConfig, keys: KeyRing, shared
   windowsOfGateway.set(keys, store);
 }
 
-const tooMany = (max: number, windowMs: number, retryAfterSeconds: number) =>
-  new GatewayError('RATE_LIMITED', `Too many requests: at most ${max} per ${windowMs / 1000} s per client.`, { retryAfterSeconds });
+/** A request (or upgrade) past its window: counted, and the 429 to answer, due again when the window resets. */
+function refused(metrics: Metrics, { max, windowMs }: GatewayConfig['rateLimit'], window: Pick<RateLimitInfo, 'resetTime'> | undefined): GatewayError {
+  metrics.rateLimitHits.inc({ side: 'inbound' });
+  const retryAfterSeconds = Math.max(1, secondsToReset(window, windowMs));
+  return new GatewayError('RATE_LIMITED', `Too many requests: at most ${max} per ${windowMs / 1000} s per client.`, { retryAfterSeconds });
+}
 
 /**
  * Counts a WebSocket upgrade in its caller's inbound window, as one request: resolves with the
@@ -134,10 +138,8 @@ export function createUpgradeCounter(config: GatewayConfig, metrics: Metrics, ke
     // The gateway's server builds its requests on Express's prototype (express-server.ts), so
     // `req.ip` honours TRUST_PROXY exactly as for HTTP requests.
     const key = callerKey(req as Request, keys);
-    const { totalHits, resetTime } = store instanceof LocalWindows ? store.hit(key) : await store.increment(key);
-    if (totalHits <= max) return undefined;
-    metrics.rateLimitHits.inc({ side: 'inbound' });
-    return tooMany(max, windowMs, Math.max(1, secondsToReset({ resetTime }, windowMs)));
+    const window = store instanceof LocalWindows ? store.hit(key) : await store.increment(key);
+    return window.totalHits <= max ? undefined : refused(metrics, config.rateLimit, window);
   };
 }
 
@@ -153,9 +155,7 @@ function createLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRing): 
     keyGenerator: (req) => callerKey(req, keys),
     handler: (req: Request, res: Response) => {
       setRateLimitHeaders(req, res, windowMs);
-      metrics.rateLimitHits.inc({ side: 'inbound' });
-      const retryAfterSeconds = Math.max(1, secondsToReset(rateLimitOf(req), windowMs));
-      sendProblem(req, res, tooMany(max, windowMs, retryAfterSeconds));
+      sendProblem(req, res, refused(metrics, config.rateLimit, rateLimitOf(req)));
     },
   });
 }
@@ -187,7 +187,6 @@ function createLocalLimiter(config: GatewayConfig, metrics: Metrics, keys: KeyRi
     (req as Request & { rateLimit?: RateLimitInfo }).rateLimit = info;
     setRateLimitHeaders(req, res, windowMs);
     if (totalHits <= max) return next();
-    metrics.rateLimitHits.inc({ side: 'inbound' });
-    sendProblem(req, res, tooMany(max, windowMs, Math.max(1, secondsToReset(info, windowMs))));
+    sendProblem(req, res, refused(metrics, config.rateLimit, info));
   };
 }
