@@ -262,6 +262,12 @@ export class KucoinClient {
       metrics.upstreamCalls.inc({ endpoint: label, outcome: value });
       metrics.upstreamDuration.observe({ endpoint: label }, (this.#now() - started) / 1000);
     };
+    /** An answer the gateway cannot use (not KuCoin's envelope, or too large to read): counted as `bad_response`, `HTTP <status>`. */
+    const badResponse = (status: number, detail: string, upstreamMessage: string): GatewayError => {
+      outcome('bad_response');
+      metrics.providerErrors.inc({ code: `HTTP ${status}` });
+      return new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin answered ${label} with ${detail}.`, { upstream: { code: `HTTP ${status}`, message: upstreamMessage } });
+    };
     let response: Answer;
     try {
       response = await this.#transport.send(endpoint.method, request.sentPath, headers, request.body, timeoutMs);
@@ -269,14 +275,8 @@ export class KucoinClient {
       void reservation.settle();
       const kind = error instanceof TransportError ? error.kind : 'network';
       if (kind === 'too_large') {
-        // Counted as the body that is not KuCoin's envelope below is: bad_response, `HTTP <status>`.
-        const status = `HTTP ${(error as TransportError).status ?? 0}`;
-        outcome('bad_response');
-        metrics.providerErrors.inc({ code: status });
         logger.warn({ event: 'upstream_failure', endpoint: label, kind, cause: causeOf(error) }, `KuCoin ${label} answered too much`);
-        throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin answered ${label} with more than the gateway reads while ${context}.`, {
-          upstream: { code: status, message: 'answer too large' },
-        });
+        throw badResponse((error as TransportError).status ?? 0, `more than the gateway reads while ${context}`, 'answer too large');
       }
       const timedOut = kind === 'timeout';
       outcome(timedOut ? 'timeout' : 'network');
@@ -311,11 +311,7 @@ export class KucoinClient {
       return envelope!.data;
     }
     if (code === undefined && response.status < 500 && response.status !== 429) {
-      outcome('bad_response');
-      metrics.providerErrors.inc({ code: `HTTP ${response.status}` });
-      throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin answered ${label} with a body that is not its JSON envelope (HTTP ${response.status}).`, {
-        upstream: { code: `HTTP ${response.status}`, message: 'unparseable body' },
-      });
+      throw badResponse(response.status, `a body that is not its JSON envelope (HTTP ${response.status})`, 'unparseable body');
     }
     const error = toGatewayError(
       { ...(code === undefined ? {} : { code }), message: typeof envelope?.msg === 'string' ? envelope.msg : '', httpStatus: response.status, ...(limits.resetMs === undefined ? {} : { resetMs: limits.resetMs }) },
