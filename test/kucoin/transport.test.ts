@@ -37,12 +37,12 @@ async function serve(handler: (req: IncomingMessage, res: ServerResponse) => voi
   return { baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
 }
 
-function client(baseUrl: string): KucoinClient {
+function client(baseUrl: string, timeoutMs = 2_000): KucoinClient {
   const made = new KucoinClient({
     baseUrl,
     credentials: null,
     keyVersion: '3',
-    timeoutMs: 2_000,
+    timeoutMs,
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     budget: new RateBudget({ limits: { futures: 2000, public: 2000 } }),
@@ -149,17 +149,7 @@ describe('the KuCoin transport', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"code":"200000",');
     });
-    const kucoin = new KucoinClient({
-      baseUrl,
-      credentials: null,
-      keyVersion: '3',
-      timeoutMs: 150,
-      logger: pino({ level: 'silent' }),
-      metrics: createMetrics(),
-      budget: new RateBudget({ limits: { futures: 2000, public: 2000 } }),
-      readAttempts: 1,
-    });
-    clients.push(kucoin);
+    const kucoin = client(baseUrl, 150);
     await expect(kucoin.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
   });
 });
