@@ -440,14 +440,14 @@ async function main(): Promise<number> {
     }
     const redisGatewayFor = (c: Case) => (c.gateway === 'feed' ? redisFeed : redisGateway);
 
-    // Probe the gateway once per case: the expected status and code, and the floor's templates.
+    // Probe each gateway once per case: the expected status, code and headers (the feed-backed one
+    // until it serves from the stream), counting the requests each answered for the log check.
     const probeAgent = new Agent({ keepAlive: false });
-    const templates: Partial<FloorTemplates> = {};
-    let probes = 0;
-    let feedProbes = 0;
-    for (const c of ALL_CASES) {
-      const answer = c.gateway === 'feed' ? await untilServedFromStream(probeAgent, feed.port, c, () => feedProbes++) : await send(probeAgent, gateway.port, c);
-      if (c.gateway !== 'feed') probes++;
+    const probed = { plain: 0, fed: 0 };
+    const redisProbed = { plain: 0, fed: 0 };
+    const probe = async (who: string, c: Case, plain: Server, fed: Server, counts: { plain: number; fed: number }) => {
+      const answer = c.gateway === 'feed' ? await untilServedFromStream(probeAgent, fed.port, c, () => counts.fed++) : await send(probeAgent, plain.port, c);
+      if (c.gateway !== 'feed') counts.plain++;
       const code = (() => {
         try {
           return (JSON.parse(answer.body) as { code?: string }).code;
@@ -456,20 +456,17 @@ async function main(): Promise<number> {
         }
       })();
       if (answer.status !== c.expectedStatus || (c.expectedCode && code !== c.expectedCode) || headerMismatch(c, answer)) {
-        throw new Error(`gateway answered ${c.name} with ${answer.status} ${answer.body.slice(0, 300)}; expected ${c.expectedStatus} ${c.expectedCode ?? ''}`);
+        throw new Error(`${who} answered ${c.name} with ${answer.status} ${answer.body.slice(0, 300)}; expected ${c.expectedStatus} ${c.expectedCode ?? ''}`);
       }
-      templates[c.template] = templateFrom(answer);
+      return answer;
+    };
+    const templates: Partial<FloorTemplates> = {};
+    for (const c of ALL_CASES) {
+      templates[c.template] = templateFrom(await probe('gateway', c, gateway, feed, probed));
     }
-    // The Redis-mode gateways must answer the same (status, code, and the list from the stream).
-    let redisProbes = 0;
-    let redisFeedProbes = 0;
+    // The Redis-mode gateways must answer the same (status, code, headers, and the list from the stream).
     for (const c of WITH_REDIS ? ALL_CASES : []) {
-      const target = redisGatewayFor(c)!;
-      const answer = c.gateway === 'feed' ? await untilServedFromStream(probeAgent, target.port, c, () => redisFeedProbes++) : await send(probeAgent, target.port, c);
-      if (c.gateway !== 'feed') redisProbes++;
-      if (answer.status !== c.expectedStatus || headerMismatch(c, answer)) {
-        throw new Error(`gateway with REDIS_URL answered ${c.name} with ${answer.status} ${answer.body.slice(0, 300)}; expected ${c.expectedStatus}`);
-      }
+      await probe('gateway with REDIS_URL', c, redisGateway!, redisFeed!, redisProbed);
     }
     // The floor's answer to a valid order (never sent by this benchmark) mirrors the 401 shape.
     templates.orderValid = templates.positions;
@@ -534,11 +531,11 @@ async function main(): Promise<number> {
 
     // Every request the gateway answered (probes and warm-ups included) must have its log line.
     const measuredBy = (feedGateway: boolean) => rows.filter((r) => r.server === 'gateway' && (CASES.find((c) => c.name === r.path)?.gateway === 'feed') === feedGateway).reduce((sum, r) => sum + r.requests, 0);
-    const gatewayRequests = probes + measuredBy(false);
+    const gatewayRequests = probed.plain + measuredBy(false);
     const logged = process.env.BENCH_LOG_FILE === '/dev/null' ? null : countLoggedRequests(logFile);
     // Warm-up requests are logged too, so the log holds at least the measured + probe count.
     if (logged !== null && logged < gatewayRequests) problems.push(`gateway logged ${logged} request lines for at least ${gatewayRequests} requests`);
-    const feedRequests = feedProbes + measuredBy(true);
+    const feedRequests = probed.fed + measuredBy(true);
     const feedLogged = countLoggedRequests(feedLogFile);
     if (feedLogged < feedRequests) problems.push(`feed-backed gateway logged ${feedLogged} request lines for at least ${feedRequests} requests`);
     // The stack row logs every request too, or it would not be a floor for a gateway that must.
@@ -548,7 +545,7 @@ async function main(): Promise<number> {
     // The Redis-mode gateways log every request as well.
     if (WITH_REDIS) {
       const redisMeasured = (feedGateway: boolean) => rows.filter((r) => r.server === 'gateway+redis' && (CASES.find((c) => c.name === r.path)?.gateway === 'feed') === feedGateway).reduce((sum, r) => sum + r.requests, 0);
-      for (const [file, requests, name] of [[redisLogFile, redisProbes + redisMeasured(false), 'gateway with REDIS_URL'], [redisFeedLogFile, redisFeedProbes + redisMeasured(true), 'feed-backed gateway with REDIS_URL']] as const) {
+      for (const [file, requests, name] of [[redisLogFile, redisProbed.plain + redisMeasured(false), 'gateway with REDIS_URL'], [redisFeedLogFile, redisProbed.fed + redisMeasured(true), 'feed-backed gateway with REDIS_URL']] as const) {
         const lines = countLoggedRequests(file);
         if (lines < requests) problems.push(`${name} logged ${lines} request lines for at least ${requests} requests`);
       }
