@@ -427,19 +427,19 @@ function figuresOf(run: Run): Figure[] {
   const gatewayCalls = run.calls.gateway;
   const perCall = (cpuMs: number | null, calls: number) => (cpuMs === null || calls === 0 ? null : round((cpuMs * 1000) / calls, 0));
   figures.push(
-    figure('gateway CPU per proxied call', run.cpuMs.gateway === null ? null : round((run.cpuMs.gateway * 1000) / gatewayCalls, 0), 'µs', null, {
-      note: `user+system of the gateway process over the counted slices / its ${gatewayCalls} calls (/proc, 10 ms ticks); the simulator used ${run.cpuMs.simulator === null ? '-' : round((run.cpuMs.simulator * 1000) / (gatewayCalls + run.calls.direct), 0)} µs per call, both paths`,
+    figure('gateway CPU per proxied call', perCall(run.cpuMs.gateway, gatewayCalls), 'µs', null, {
+      note: `user+system of the gateway process over the counted slices / its ${gatewayCalls} calls (/proc, 10 ms ticks); the simulator used ${perCall(run.cpuMs.simulator, gatewayCalls + run.calls.direct) ?? '-'} µs per call, both paths`,
     }),
     figure('bare proxy CPU per proxied call', perCall(run.cpuMs.floor, run.calls.floor), 'µs', null, {
       note: `user+system of the bare node:http proxy (scripts/bench/proxy-floor.ts) over the counted slices / its ${run.calls.floor} calls (/proc, 10 ms ticks): the CPU of one more HTTP hop`,
     }),
     figure('calls per second, gateway', round(gatewayCalls / run.wallSeconds.gateway, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
     figure('calls per second, bare proxy', round(run.calls.floor / run.wallSeconds.floor, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
-    figure(`gateway CPU per proxied call, ${CLIENTS} clients paced`, run.paced.gatewayCpuMs === null ? null : round((run.paced.gatewayCpuMs * 1000) / run.paced.calls.gateway, 0), 'µs', null, {
+    figure(`gateway CPU per proxied call, ${CLIENTS} clients paced`, perCall(run.paced.gatewayCpuMs, run.paced.calls.gateway), 'µs', null, {
       note: `the same, over the paced gateway slices (${run.paced.calls.gateway} calls at ${run.paced.rate} calls/s offered; the gateway's slices took ${round(run.paced.wallSeconds.gateway, 1)} s, the direct ones ${round(run.paced.wallSeconds.direct, 1)} s, the bare proxy's ${round(run.paced.wallSeconds.floor, 1)} s)`,
     }),
     figure(`bare proxy CPU per proxied call, ${CLIENTS} clients paced`, perCall(run.paced.floorCpuMs, run.paced.calls.floor), 'µs', null, { note: `the same, over the paced bare-proxy slices (${run.paced.calls.floor} calls)` }),
-    figure('gateway CPU per proxied call, 1 client', run.single.gatewayCpuMs === null ? null : round((run.single.gatewayCpuMs * 1000) / run.single.calls.gateway, 0), 'µs', null, {
+    figure('gateway CPU per proxied call, 1 client', perCall(run.single.gatewayCpuMs, run.single.calls.gateway), 'µs', null, {
       note: `the same, over the one-client gateway slices (${run.single.calls.gateway} calls)`,
     }),
     figure('bare proxy CPU per proxied call, 1 client', perCall(run.single.floorCpuMs, run.single.calls.floor), 'µs', null, { note: `the same, over the one-client bare-proxy slices (${run.single.calls.floor} calls)` }),
