@@ -132,8 +132,7 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     res.on('finish', () => {
       const route = (res.locals.route as string | undefined) ?? 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      metrics.recordHttp(req.method, route, res.statusCode, seconds);
     });
     addHeaders(res, req.secure ? overHttps : overHttp);
     res.setHeader('X-Request-Id', req.id as string);
