@@ -20,6 +20,7 @@ import { callerKey, createRateLimiter } from './rate-limit.js';
 import { requestIdFrom } from '../edge/request-id.js';
 import { bodyReadError, contentCodingOf, refuseEncoding, refuseOversize, typedBodyError } from './request-body.js';
 import { securityHeaders } from './security-headers.js';
+import { addHeaders, headerPreset, keepHeadersUntilHead } from './head-once.js';
 import { summarise, toFieldErrors } from './validation-errors.js';
 
 /** The shape openapi-backend reads; Express 5's `req.path`/`req.query` are getters, so a plain object is built per request. */
@@ -68,11 +69,8 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
       // so pino's path redaction has nothing to find in it and is skipped there: it cost ~2 µs a
       // line. Every line still passes the root logger's scrub of configured secret values.
       logger: logger.child({}, { redact: { paths: [], censor: '[REDACTED]' } }),
-      genReqId: (req, res) => {
-        const id = requestIdFrom(req.headers);
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
+      // Echoed as X-Request-Id by the per-request middleware below, after the security headers.
+      genReqId: (req) => requestIdFrom(req.headers),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
       // Added to the completion line only: by then routing has named the route and errors their code.
       customSuccessObject: (_req, res, line) => withOutcome(res as unknown as Response, line),
@@ -86,8 +84,11 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   // gateway reached over plain HTTP at a non-localhost host cannot answer (ERR_SSL_PROTOCOL_ERROR),
   // so it goes only on answers to requests that came over TLS: `req.secure` is the socket's own
   // TLS or, with TRUST_PROXY, the trusted proxy's `X-Forwarded-Proto: https`.
-  const overHttps = securityHeaders(helmet());
-  const overHttp = securityHeaders(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  const overHttps = headerPreset(securityHeaders(helmet()));
+  const overHttp = headerPreset(securityHeaders(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })));
+  // Every answer's headers are held by its response until its head is written, and go out in one
+  // writeHead (head-once.ts): node's one-call path, where ~17 setHeader calls cost ~3 µs more.
+  keepHeadersUntilHead(app.response);
   const limit = createRateLimiter(config, metrics, keys, logger);
   const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
 
@@ -132,10 +133,10 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
     res.on('finish', () => {
       const route = (res.locals.route as string | undefined) ?? 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
-      metrics.httpDuration.observe({ method: req.method, route }, seconds);
+      metrics.recordHttp(req.method, route, res.statusCode, seconds);
     });
-    res.setHeaders(req.secure ? overHttps : overHttp);
+    addHeaders(res, req.secure ? overHttps : overHttp);
+    res.setHeader('X-Request-Id', req.id as string);
     // Before anything else answers, on every route known or not: a Host outside ALLOWED_HOSTS is how
     // a DNS-rebinding page reaches a loopback gateway (host-origin.ts). Not charged to the rate limit.
     if (!hostAllowed(config, req)) {
