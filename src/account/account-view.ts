@@ -30,7 +30,7 @@
 import type { Metrics } from '../observability/metrics.js';
 import { GatewayError } from '../errors.js';
 import { toKucoinAsset } from '../symbols.js';
-import { outsideAnyRequest } from '../request-scope.js';
+import type { RequestScope } from '../request-scope.js';
 import { orderListOrder, positionListOrder, toPosition, type OrderPage, type Position } from '../futures/mappers.js';
 import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { listOrders } from '../futures/orders.js';
@@ -123,23 +123,23 @@ export class AccountView {
   }
 
   /** `GET /api/futures/positions`. */
-  async listPositions(currency: string | undefined): Promise<Served<Position[]>> {
+  async listPositions(scope: RequestScope | null, currency: string | undefined): Promise<Served<Position[]>> {
     const cache = await this.#currentAcrossReplicas();
     const fromStream = cache && this.#positionsFrom(cache, currency);
     if (fromStream) return this.#count('listPositions', { data: fromStream, source: 'stream' });
-    return this.#count('listPositions', { data: await listPositions(this.#services, currency), source: 'upstream' });
+    return this.#count('listPositions', { data: await listPositions(this.#services, scope, currency), source: 'upstream' });
   }
 
   /** `GET /api/futures/orders` (open orders). */
-  async listOrders(query: OrderListQuery): Promise<Served<OrderPage>> {
+  async listOrders(scope: RequestScope | null, query: OrderListQuery): Promise<Served<OrderPage>> {
     const cache = await this.#currentAcrossReplicas();
     if (cache) {
       // An unknown symbol is 404 UNKNOWN_SYMBOL on both paths; resolving may read the contract list.
-      const contract = query.symbol === undefined ? undefined : await this.#services.catalog.resolve(query.symbol);
+      const contract = query.symbol === undefined ? undefined : await this.#services.catalog.resolve(query.symbol, scope);
       const again = this.#current(); // the resolve may have waited: check again
       if (again) return this.#count('listOrders', { data: this.#ordersFrom(again, { ...query, symbol: contract?.symbol }), source: 'stream' });
     }
-    return this.#count('listOrders', { data: await listOrders(this.#services, query), source: 'upstream' });
+    return this.#count('listOrders', { data: await listOrders(this.#services, scope, query), source: 'upstream' });
   }
 
   /**
@@ -283,16 +283,15 @@ export class AccountView {
     this.#lastRead = this.#now();
     if (this.#joined) return;
     this.#joined = true;
-    // The feed a read brings up serves every later read and client: it must not carry this
-    // request's caller or deadline (src/request-scope.ts), nor its linger timer.
-    outsideAnyRequest(() => {
-      feed.add(this.#member);
-      this.#armLinger(this.#lingerMs);
-    });
+    // The feed a read brings up serves every later read and client: it is given no request scope
+    // (its reads are the gateway's own, src/request-scope.ts), so it carries neither this request's
+    // caller nor its deadline.
+    feed.add(this.#member);
+    this.#armLinger(this.#lingerMs);
   }
 
   #resnapshot(feed: FuturesFeed): void {
-    outsideAnyRequest(() => feed.resnapshot(this.#member));
+    feed.resnapshot(this.#member);
   }
 
   #armLinger(ms: number): void {

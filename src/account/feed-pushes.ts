@@ -125,7 +125,7 @@ export class FeedPushes {
 
   async #orderChange(push: UpstreamPush): Promise<void> {
     const change = parseOrderChange(push.data);
-    const known = this.#cache.knownOrder(change.orderId) ?? this.#placedHere(change, push.data) ?? (await getOrder(this.#services, change.orderId));
+    const known = this.#cache.knownOrder(change.orderId) ?? this.#placedHere(change, push.data) ?? (await getOrder(this.#services, null, change.orderId));
     const order = applyOrderChange(known, change);
     this.#cache.change('account', () => this.#cache.putOrder(order));
     this.#broadcast({ type: 'order_update', snapshot: false, event: change.event, data: [order] });
@@ -164,7 +164,7 @@ export class FeedPushes {
 
   async #contractFor(symbol: string): Promise<ContractRef> {
     const known = this.#cache.contracts.get(symbol) ?? this.#services.catalog.cached(symbol);
-    const contract = known ?? (await this.#services.catalog.forHeld(symbol));
+    const contract = known ?? (await this.#services.catalog.forHeld(symbol, null));
     this.#cache.contracts.set(symbol, contract);
     return contract;
   }

@@ -23,16 +23,19 @@ export interface AccountSnapshot extends HeldPositions {
   orders: Order[];
 }
 
-/** Every open position (raw, with its contract) and every open order, page after page of `listOrders`. */
+/**
+ * Every open position (raw, with its contract) and every open order, page after page of `listOrders`.
+ * The feed's reads serve every client: the gateway's own (no request scope, src/request-scope.ts).
+ */
 export async function readAccount(services: FuturesDeps): Promise<AccountSnapshot> {
-  const [held, orders] = await Promise.all([readHeldPositions(services, undefined, 'reading positions for the live feed'), readOpenOrders(services)]);
+  const [held, orders] = await Promise.all([readHeldPositions(services, null, undefined, 'reading positions for the live feed'), readOpenOrders(services)]);
   return { ...held, orders };
 }
 
 async function readOpenOrders(services: FuturesDeps): Promise<Order[]> {
   const orders: Order[] = [];
   for (let page = 1; page <= MAX_ORDER_PAGES; page += 1) {
-    const { items, total } = await listOrders(services, { page, pageSize: ORDERS_PAGE_SIZE });
+    const { items, total } = await listOrders(services, null, { page, pageSize: ORDERS_PAGE_SIZE });
     orders.push(...items);
     if (items.length < ORDERS_PAGE_SIZE || orders.length >= total) break;
   }
@@ -69,7 +72,7 @@ export async function fillAccount(cache: FeedCache, services: FuturesDeps): Prom
  */
 export async function fillFunding({ cache, services, logger }: SnapshotReads, symbol: string, watched: () => boolean): Promise<void> {
   try {
-    await cache.read(`funding:${symbol}`, () => getFundingRate(services, symbol), (funding) => {
+    await cache.read(`funding:${symbol}`, () => getFundingRate(services, null, symbol), (funding) => {
       if (watched()) cache.funding.set(symbol, funding);
     });
   } catch (error) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GatewayError, type ErrorCode, type GatewayErrorOptions } from '../errors.js';
-import { currentScope } from '../request-scope.js';
+import type { RequestScope } from '../request-scope.js';
 import type { SharedRedis } from '../redis/shared-redis.js';
 import { fingerprintOf, idempotencyConflict, IdempotencyStore, type IdempotencyRecords, type OutcomePolicy } from './idempotency.js';
 
@@ -247,13 +247,14 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
     request: unknown,
     action: (pending: P | undefined) => Promise<T>,
     policyIn: OutcomePolicy<P, T> | ((error: unknown) => boolean),
+    scope: RequestScope | null,
   ): Promise<{ value: T; replayed: boolean }> {
     const policy: OutcomePolicy<P, T> = typeof policyIn === 'function' ? { isFinal: policyIn } : policyIn;
     const fingerprint = fingerprintOf(request);
     const record = this.#shared.key('idem', key);
     const token = randomUUID();
     // The answer must leave before the deadline: stop waiting a little earlier.
-    const deadline = currentScope()?.deadline;
+    const deadline = scope?.deadline;
     let waitedOn = '';
     for (;;) {
       const now = Date.now();
@@ -315,7 +316,7 @@ export class RedisIdempotencyStore<T, P = never> implements IdempotencyRecords<T
    */
   async #runLocally(key: string, record: string, fingerprint: string, request: unknown, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T>): Promise<{ value: T; replayed: boolean }> {
     try {
-      const result = await this.#local.run(key, request, action, policy, { unseen: true });
+      const result = await this.#local.run(key, request, action, policy, null, { unseen: true });
       this.#keepUnwritten(record, { fingerprint, state: 'final', outcome: JSON.stringify({ value: result.value }), settle: '' });
       return result;
     } catch (error) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '../errors.js';
+import type { RequestScope } from '../request-scope.js';
 
 interface Entry<T, P> {
   fingerprint: string;
@@ -49,9 +50,16 @@ export interface IdempotencyRecords<T, P = never> {
   /**
    * Runs `action` once per key. A concurrent or later call with the same key and the same request
    * shares the first outcome (`replayed: true`); the same key with another request is a 409. After
-   * a pending outcome the next call runs `action(pending)` first.
+   * a pending outcome the next call runs `action(pending)` first. `scope`: the request's (its
+   * deadline bounds a wait for another replica's claim); null for none.
    */
-  run(key: string, request: unknown, action: (pending: P | undefined) => Promise<T>, policy: OutcomePolicy<P, T> | ((error: unknown) => boolean)): Promise<{ value: T; replayed: boolean }>;
+  run(
+    key: string,
+    request: unknown,
+    action: (pending: P | undefined) => Promise<T>,
+    policy: OutcomePolicy<P, T> | ((error: unknown) => boolean),
+    scope: RequestScope | null,
+  ): Promise<{ value: T; replayed: boolean }>;
 }
 
 /** The 409 for a key reused with another request. */
@@ -86,12 +94,14 @@ export class IdempotencyStore<T, P = never> implements IdempotencyRecords<T, P> 
    * a pending outcome the next call runs `action(pending)`, and concurrent ones share that run.
    * `unseen`: the key may have been used where this store cannot see (the shared store is
    * unreachable): a key this store does not hold is settled with `policy.unseen` first.
+   * `_scope`: unused here (nothing waits on another replica), taken as every store's `run` takes it.
    */
   async run(
     key: string,
     request: unknown,
     action: (pending: P | undefined) => Promise<T>,
     policy: OutcomePolicy<P, T> | ((error: unknown) => boolean),
+    _scope: RequestScope | null = null,
     options: { unseen?: boolean } = {},
   ): Promise<{ value: T; replayed: boolean }> {
     const { isFinal, pendingOf, unseen, conflict } = typeof policy === 'function' ? { isFinal: policy, pendingOf: undefined, unseen: undefined, conflict: undefined } : policy;

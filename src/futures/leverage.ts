@@ -2,7 +2,7 @@ import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../errors.js';
 import type { KucoinContract, KucoinCrossLeverage, KucoinOrderPage, KucoinPosition, KucoinRiskLimitTier } from '../kucoin/payloads.js';
 import { toUserAsset } from '../symbols.js';
-import { currentScope } from '../request-scope.js';
+import type { RequestScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
 import type { LeverageMemory } from './leverage-memory.js';
 import { marginModeOf } from './margin-mode.js';
@@ -31,7 +31,7 @@ export interface LeverageDeps extends FuturesDeps {
 
 /** What the answer keeps for itself after the wait for KuCoin's outcome (the 202 must be written by the deadline). */
 const ANSWER_MARGIN_MS = 500;
-/** Outside any request (never in the gateway): how long to wait for the outcome. */
+/** Without a request's scope (never in the gateway): how long to wait for the outcome. */
 const DEFAULT_WAIT_MS = 5_000;
 /** At most this much of the request's time goes to bringing the stream up before the change is posted anyway. */
 const STREAM_READY_SHARE = 1 / 3;
@@ -40,8 +40,8 @@ const STREAM_READY_SHARE = 1 / 3;
  * PUT /api/futures/leverage. Everything is read and checked before the first write; a write that
  * fails after the margin mode was switched in the same request switches it back.
  */
-export async function setLeverage(deps: LeverageDeps, change: LeverageChange): Promise<{ status: 200 | 202; result: LeverageResult }> {
-  const contract = await deps.catalog.resolve(change.symbol);
+export async function setLeverage(deps: LeverageDeps, scope: RequestScope | null, change: LeverageChange): Promise<{ status: 200 | 202; result: LeverageResult }> {
+  const contract = await deps.catalog.resolve(change.symbol, scope);
   const mode: Mode = change.marginMode.toUpperCase() as Mode;
   const leverage = change.leverage;
   if (!Number.isInteger(leverage)) {
@@ -57,26 +57,26 @@ export async function setLeverage(deps: LeverageDeps, change: LeverageChange): P
     });
   }
   const base = { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), leverage };
-  const currentMode = await marginModeOf(deps, contract.symbol);
+  const currentMode = await marginModeOf(deps, scope, contract.symbol);
 
   if (mode === 'CROSS') {
-    return withModeRestored(deps, contract.symbol, currentMode, mode, async () => {
-      await changeCrossLeverage(deps, contract.symbol, leverage);
+    return withModeRestored(deps, scope, contract.symbol, currentMode, mode, async () => {
+      await changeCrossLeverage(deps, scope, contract.symbol, leverage);
       return { status: 200, result: { ...base, marginMode: 'cross', riskLimitLevel: null, riskLimitLevelChanged: false, riskLimitStatus: null } };
     });
   }
 
-  const tiers = await deps.client.call<KucoinRiskLimitTier[]>('riskLimitTiers', { params: { symbol: contract.symbol }, context: `reading ${contract.symbol} risk limits` });
-  const current = await riskLimitLevelOf(deps, contract.symbol);
+  const tiers = await deps.client.call<KucoinRiskLimitTier[]>('riskLimitTiers', { params: { symbol: contract.symbol }, context: `reading ${contract.symbol} risk limits`, scope });
+  const current = await riskLimitLevelOf(deps, scope, contract.symbol);
   const target = targetRiskLimitLevel(leverage, tiers, current, change.riskLimitLevel, contract);
   if (target === current) {
-    return withModeRestored(deps, contract.symbol, currentMode, mode, async () => {
+    return withModeRestored(deps, scope, contract.symbol, currentMode, mode, async () => {
       deps.leverage.set(contract.symbol, leverage);
       return { status: 200, result: { ...base, marginMode: 'isolated', riskLimitLevel: current, riskLimitLevelChanged: false, riskLimitStatus: 'unchanged' } };
     });
   }
   if (change.cancelOpenOrders !== true) {
-    const open = await openOrdersOf(deps, contract.symbol);
+    const open = await openOrdersOf(deps, scope, contract.symbol);
     if (open.length > 0) {
       throw new GatewayError(
         'RISK_LIMIT_CHANGE_CANCELS_ORDERS',
@@ -85,8 +85,8 @@ export async function setLeverage(deps: LeverageDeps, change: LeverageChange): P
       );
     }
   }
-  return withModeRestored(deps, contract.symbol, currentMode, mode, async () => {
-    const outcome = await changeRiskLimitLevel(deps, contract.symbol, target);
+  return withModeRestored(deps, scope, contract.symbol, currentMode, mode, async () => {
+    const outcome = await changeRiskLimitLevel(deps, scope, contract.symbol, target);
     if (outcome.kind === 'failed') {
       throw new GatewayError('UPSTREAM_REJECTED', `KuCoin did not move ${contract.symbol} to risk-limit level ${target}: ${outcome.message}`, {
         upstream: { code: 'position.adjustRiskLimit', message: outcome.message },
@@ -132,10 +132,11 @@ function tooHigh(detail: string, message: string): GatewayError {
 }
 
 /** The position's level (GET /api/v1/position carries `riskLimitLevel`, flat or not); 1, KuCoin's first tier, when it reports none. */
-async function riskLimitLevelOf(deps: FuturesDeps, symbol: string, leaveMs?: number): Promise<number> {
+async function riskLimitLevelOf(deps: FuturesDeps, scope: RequestScope | null, symbol: string, leaveMs?: number): Promise<number> {
   const position = await deps.client.call<Partial<KucoinPosition> | null>('position', {
     query: { symbol },
     context: `reading the ${symbol} risk-limit level`,
+    scope,
     ...(leaveMs === undefined ? {} : { leaveMs }),
   });
   const level = position?.riskLimitLevel;
@@ -143,10 +144,11 @@ async function riskLimitLevelOf(deps: FuturesDeps, symbol: string, leaveMs?: num
 }
 
 /** The symbol's open orders, the ones a level change cancels (GET /api/v1/orders?status=active). */
-async function openOrdersOf(deps: FuturesDeps, symbol: string): Promise<OpenOrder[]> {
+async function openOrdersOf(deps: FuturesDeps, scope: RequestScope | null, symbol: string): Promise<OpenOrder[]> {
   const page = await deps.client.call<Partial<KucoinOrderPage> | null>('listOrders', {
     query: { status: 'active', symbol, currentPage: 1, pageSize: 100 },
     context: `listing the ${symbol} open orders`,
+    scope,
   });
   return (page?.items ?? []).map((order) => ({ orderId: String(order.id), clientOid: order.clientOid ? String(order.clientOid) : null }));
 }
@@ -166,14 +168,14 @@ function readBackReserve(deps: FuturesDeps): number {
 }
 
 /** `POST /api/v2/changeCrossUserLeverage` `{symbol, leverage: "10"}` (a string holding an integer, api-3470261). */
-async function changeCrossLeverage(deps: FuturesDeps, symbol: string, leverage: number): Promise<void> {
+async function changeCrossLeverage(deps: FuturesDeps, scope: RequestScope | null, symbol: string, leverage: number): Promise<void> {
   const context = `setting ${symbol} cross leverage to ${leverage}x`;
   let data: unknown;
   try {
-    data = await deps.client.call<unknown>('changeCrossLeverage', { body: { symbol, leverage: String(leverage) }, context, leaveMs: readBackReserve(deps) });
+    data = await deps.client.call<unknown>('changeCrossLeverage', { body: { symbol, leverage: String(leverage) }, context, leaveMs: readBackReserve(deps), scope });
   } catch (error) {
     if (!outcomeUnknown(error)) throw error;
-    const now = await deps.client.call<Partial<KucoinCrossLeverage> | null>('getCrossLeverage', { query: { symbol }, context: `reading back ${symbol} cross leverage` });
+    const now = await deps.client.call<Partial<KucoinCrossLeverage> | null>('getCrossLeverage', { query: { symbol }, context: `reading back ${symbol} cross leverage`, scope });
     if (Number(now?.leverage) === leverage) return;
     throw error;
   }
@@ -181,13 +183,13 @@ async function changeCrossLeverage(deps: FuturesDeps, symbol: string, leverage: 
 }
 
 /** `POST /api/v2/position/changeMarginMode` (api-3470262); a lost answer is settled by reading the mode back. */
-async function switchMarginMode(deps: FuturesDeps, symbol: string, mode: Mode, leaveMs = readBackReserve(deps)): Promise<void> {
+async function switchMarginMode(deps: FuturesDeps, scope: RequestScope | null, symbol: string, mode: Mode, leaveMs = readBackReserve(deps)): Promise<void> {
   const context = `switching ${symbol} to ${mode.toLowerCase()} margin`;
   try {
-    await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context, leaveMs });
+    await deps.client.call('changeMarginMode', { body: { symbol, marginMode: mode }, context, leaveMs, scope });
   } catch (error) {
     if (!outcomeUnknown(error)) throw error;
-    if ((await marginModeOf(deps, symbol)) !== mode) throw error;
+    if ((await marginModeOf(deps, scope, symbol)) !== mode) throw error;
   }
   // Orders send the symbol's mode from memory (margin-mode.ts): it is this one now.
   deps.marginModes?.set(symbol, mode);
@@ -199,9 +201,9 @@ async function switchMarginMode(deps: FuturesDeps, symbol: string, mode: Mode, l
  * it was, so the caller knows the state things are in. KuCoin refuses a switch while orders or
  * positions are open (50002 → 409 MARGIN_MODE_CHANGE_BLOCKED), which passes through.
  */
-async function withModeRestored<T>(deps: FuturesDeps, symbol: string, currentMode: string | undefined, mode: Mode, work: () => Promise<T>): Promise<T> {
+async function withModeRestored<T>(deps: FuturesDeps, scope: RequestScope | null, symbol: string, currentMode: string | undefined, mode: Mode, work: () => Promise<T>): Promise<T> {
   if (currentMode === mode) return work();
-  await switchMarginMode(deps, symbol, mode);
+  await switchMarginMode(deps, scope, symbol, mode);
   try {
     return await work();
   } catch (error) {
@@ -209,7 +211,7 @@ async function withModeRestored<T>(deps: FuturesDeps, symbol: string, currentMod
     const previous = currentMode.toLowerCase();
     let note: string;
     try {
-      await switchMarginMode(deps, symbol, currentMode as Mode, 0);
+      await switchMarginMode(deps, scope, symbol, currentMode as Mode, 0);
       note = `${symbol} was switched back to ${previous} margin.`;
     } catch {
       note = `${symbol} was switched to ${mode.toLowerCase()} margin and could not be switched back to ${previous}: it is now in ${mode.toLowerCase()} margin.`;
@@ -227,8 +229,8 @@ async function withModeRestored<T>(deps: FuturesDeps, symbol: string, currentMod
  * else holds the stream. When the stream does not come up in time, the change is posted anyway:
  * success is still seen by reading the position's level, failure then ends `pending` (202).
  */
-async function changeRiskLimitLevel(deps: LeverageDeps, symbol: string, level: number): Promise<Awaited<ReturnType<RiskLimitWatch['outcome']>>> {
-  const deadline = currentScope()?.deadline ?? Date.now() + DEFAULT_WAIT_MS;
+async function changeRiskLimitLevel(deps: LeverageDeps, scope: RequestScope | null, symbol: string, level: number): Promise<Awaited<ReturnType<RiskLimitWatch['outcome']>>> {
+  const deadline = scope?.deadline ?? Date.now() + DEFAULT_WAIT_MS;
   const hold = deps.riskLimitStream?.holdTopic(`/contract/position:${symbol}`);
   try {
     if (hold) await untilSubscribed(hold, Date.now() + Math.max(0, deadline - Date.now()) * STREAM_READY_SHARE, Date.now);
@@ -236,13 +238,13 @@ async function changeRiskLimitLevel(deps: LeverageDeps, symbol: string, level: n
       symbol,
       level,
       pushes: deps.riskLimitPushes,
-      readLevel: () => riskLimitLevelOf(deps, symbol, ANSWER_MARGIN_MS),
+      readLevel: () => riskLimitLevelOf(deps, scope, symbol, ANSWER_MARGIN_MS),
       pollIntervalMs: deps.riskLimitPollMs ?? 250,
       now: Date.now,
     });
     const context = `moving ${symbol} to risk-limit level ${level}`;
     try {
-      const data = await deps.client.call<unknown>('changeRiskLimitLevel', { body: { symbol, level }, context, leaveMs: readBackReserve(deps) });
+      const data = await deps.client.call<unknown>('changeRiskLimitLevel', { body: { symbol, level }, context, leaveMs: readBackReserve(deps), scope });
       requireTrue(data, context);
     } catch (error) {
       // A lost answer may still have been submitted: the outcome, if any, says so.

@@ -1,5 +1,6 @@
 import type { KucoinClient } from '../kucoin/client.js';
 import type { KucoinMarginModeResult } from '../kucoin/payloads.js';
+import type { RequestScope } from '../request-scope.js';
 
 /** What a margin-mode read needs: the part of FuturesDeps (deps.ts, which holds the memory below) it uses. */
 export interface MarginModeDeps {
@@ -8,8 +9,8 @@ export interface MarginModeDeps {
 }
 
 /** The symbol's margin mode as KuCoin reports it (`GET /api/v2/position/getMarginMode`, docs/kucoin.md "REST endpoints the gateway calls"); always a read. */
-export async function marginModeOf(deps: MarginModeDeps, symbol: string): Promise<string | undefined> {
-  const result = await deps.client.call<Partial<KucoinMarginModeResult> | null>('getMarginMode', { query: { symbol }, context: `reading the ${symbol} margin mode` });
+export async function marginModeOf(deps: MarginModeDeps, scope: RequestScope | null, symbol: string): Promise<string | undefined> {
+  const result = await deps.client.call<Partial<KucoinMarginModeResult> | null>('getMarginMode', { query: { symbol }, context: `reading the ${symbol} margin mode`, scope });
   const mode = result?.marginMode;
   if (mode === 'CROSS' || mode === 'ISOLATED') deps.marginModes?.set(symbol, mode);
   return mode;
@@ -21,8 +22,8 @@ export async function marginModeOf(deps: MarginModeDeps, symbol: string): Promis
  * (openapi-futures-private.json "the margin mode change", subject `user.config`, data
  * `{"ETHUSDTM":"ISOLATED"}`). The read costs weight 2 of the quota an order's POST also draws on.
  */
-export async function knownMarginModeOf(deps: MarginModeDeps, symbol: string): Promise<string | undefined> {
-  return deps.marginModes?.get(symbol) ?? (await marginModeOf(deps, symbol));
+export async function knownMarginModeOf(deps: MarginModeDeps, scope: RequestScope | null, symbol: string): Promise<string | undefined> {
+  return deps.marginModes?.get(symbol) ?? (await marginModeOf(deps, scope, symbol));
 }
 
 export type MarginMode = 'CROSS' | 'ISOLATED';

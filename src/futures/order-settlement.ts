@@ -17,7 +17,7 @@
 import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../errors.js';
 import type { KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
-import { currentScope } from '../request-scope.js';
+import type { RequestScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
 import { toOrder } from './mappers.js';
 
@@ -94,10 +94,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * `conclusiveAt`, or with a lookup failing, is ORDER_UNCONFIRMED again (nothing sent); not found
  * after is conclusive, and the order is placed.
  */
-export async function placeOrSettle(deps: FuturesDeps, intent: OrderIntent, pending: Unconfirmed | undefined): Promise<Placed> {
+export async function placeOrSettle(deps: FuturesDeps, scope: RequestScope | null, intent: OrderIntent, pending: Unconfirmed | undefined): Promise<Placed> {
   if (pending) {
-    const { order, answered, lastRoundAt } = await reconcile(deps, intent.clientOid, pending.symbol, pending.sentAt - CLOCK_SLACK_MS, pending.conclusiveAt);
-    if (order) return claim(deps, intent, order, true);
+    const { order, answered, lastRoundAt } = await reconcile(deps, scope, intent.clientOid, pending.symbol, pending.sentAt - CLOCK_SLACK_MS, pending.conclusiveAt);
+    if (order) return claim(deps, scope, intent, order, true);
     if (!answered || lastRoundAt < pending.conclusiveAt) {
       const reason = answered ? `it may not show in KuCoin's queries yet (until ${new Date(pending.conclusiveAt).toISOString()})` : "KuCoin's order queries failed";
       throw new OrderUnconfirmed(
@@ -108,7 +108,7 @@ export async function placeOrSettle(deps: FuturesDeps, intent: OrderIntent, pend
     }
     deps.logger.warn({ event: 'order_unconfirmed_settled', clientOid: intent.clientOid }, 'no order found for an unconfirmed clientOid after its settling time; placing it');
   }
-  return placeOnce(deps, intent);
+  return placeOnce(deps, scope, intent);
 }
 
 /**
@@ -116,10 +116,10 @@ export async function placeOrSettle(deps: FuturesDeps, intent: OrderIntent, pend
  * request's deadline unspent so that a reconciliation still fits. A POST that was never sent (gate
  * closed, deadline spent, breaker open) is answered as such: nothing to reconcile.
  */
-async function placeOnce(deps: FuturesDeps, intent: OrderIntent): Promise<Placed> {
+async function placeOnce(deps: FuturesDeps, scope: RequestScope | null, intent: OrderIntent): Promise<Placed> {
   const sentAt = Date.now();
   try {
-    const placed = await deps.client.call<{ orderId?: unknown }>('placeOrder', { body: intent.body, context: intent.context, leaveMs: deps.client.reconcileReserveMs });
+    const placed = await deps.client.call<{ orderId?: unknown }>('placeOrder', { body: intent.body, context: intent.context, leaveMs: deps.client.reconcileReserveMs, scope });
     if (!placed || typeof placed.orderId !== 'string' || placed.orderId === '') {
       throw new GatewayError('UPSTREAM_BAD_RESPONSE', `KuCoin accepted ${intent.context} without an order id.`);
     }
@@ -128,17 +128,17 @@ async function placeOnce(deps: FuturesDeps, intent: OrderIntent): Promise<Placed
     if (!(error instanceof GatewayError)) throw error;
     if (error.code === 'DUPLICATE_CLIENT_OID') {
       // Placed by an earlier request: answer it only if it is this order.
-      const { order } = await reconcile(deps, intent.clientOid, intent.symbol, sentAt - DUPLICATE_SEARCH_MS);
+      const { order } = await reconcile(deps, scope, intent.clientOid, intent.symbol, sentAt - DUPLICATE_SEARCH_MS);
       if (!order) throw error;
-      return claim(deps, intent, order, true);
+      return claim(deps, scope, intent, order, true);
     }
     if (!outcomeUnknown(error)) throw error;
-    const { order } = await reconcile(deps, intent.clientOid, intent.symbol, sentAt - CLOCK_SLACK_MS);
+    const { order } = await reconcile(deps, scope, intent.clientOid, intent.symbol, sentAt - CLOCK_SLACK_MS);
     if (order) {
       deps.logger.warn({ event: 'order_reconciled', clientOid: intent.clientOid, after: error.code }, 'order found by clientOid after an uncertain placement');
-      return claim(deps, intent, order, false);
+      return claim(deps, scope, intent, order, false);
     }
-    const deadline = currentScope()?.deadline ?? sentAt + deps.client.tryTimeoutMs;
+    const deadline = scope?.deadline ?? sentAt + deps.client.tryTimeoutMs;
     const pending: Unconfirmed = { symbol: intent.symbol, sentAt, conclusiveAt: deadline + deps.client.tryTimeoutMs };
     throw new OrderUnconfirmed(
       `KuCoin's answer to ${intent.context} was lost (${error.code}) and no order with clientOid ${intent.clientOid} was found, active or done; it may still exist. Reconcile with that clientOid. A retry is not known to be safe: a later request with the same key is reconciled first (on any replica sharing the gateway's Redis, else on this one) and places an order only if none is found after ${new Date(pending.conclusiveAt).toISOString()}.`,
@@ -149,8 +149,8 @@ async function placeOnce(deps: FuturesDeps, intent: OrderIntent): Promise<Placed
 }
 
 /** The order KuCoin holds under the clientOid is this request's answer only if it is the same order; else a conflict naming it. */
-async function claim(deps: FuturesDeps, intent: OrderIntent, found: KucoinOrder, earlier: boolean): Promise<Placed> {
-  const existing = toOrder(found, await deps.catalog.forHeld(found.symbol));
+async function claim(deps: FuturesDeps, scope: RequestScope | null, intent: OrderIntent, found: KucoinOrder, earlier: boolean): Promise<Placed> {
+  const existing = toOrder(found, await deps.catalog.forHeld(found.symbol, scope));
   const differences = intent.differences(existing, found.symbol);
   if (differences.length > 0) {
     deps.logger.warn({ event: 'order_identity_conflict', clientOid: intent.clientOid, orderId: existing.orderId, differences }, 'the order KuCoin holds under this clientOid is another order');
@@ -178,8 +178,8 @@ interface Reconciliation {
  * all answered at or after `conclusiveAt` is KuCoin's last word: no more rounds (they only wait out
  * the query side's lag).
  */
-export async function reconcile(deps: FuturesDeps, clientOid: string, symbol: string, since: number, conclusiveAt = Number.POSITIVE_INFINITY): Promise<Reconciliation> {
-  const deadline = currentScope()?.deadline;
+export async function reconcile(deps: FuturesDeps, scope: RequestScope | null, clientOid: string, symbol: string, since: number, conclusiveAt = Number.POSITIVE_INFINITY): Promise<Reconciliation> {
+  const deadline = scope?.deadline;
   let answered = false;
   let lastRoundAt = Date.now();
   for (const [round, delay] of ROUND_DELAYS_MS.entries()) {
@@ -188,7 +188,7 @@ export async function reconcile(deps: FuturesDeps, clientOid: string, symbol: st
       await sleep(delay);
     }
     lastRoundAt = Date.now();
-    const [byOid, done] = await Promise.all([lookUpByClientOid(deps, clientOid), searchDone(deps, clientOid, symbol, since)]);
+    const [byOid, done] = await Promise.all([lookUpByClientOid(deps, scope, clientOid), searchDone(deps, scope, clientOid, symbol, since)]);
     const order = byOid.order ?? done.order;
     if (order) return { order, answered: true, lastRoundAt };
     answered = byOid.answered && done.answered;
@@ -211,9 +211,9 @@ const lookupFailed = (deps: FuturesDeps, clientOid: string, what: string, error:
 };
 
 /** `GET /api/v1/orders/byClientOid` (api-3470352): KuCoin answers `data: null` for no such order. */
-async function lookUpByClientOid(deps: FuturesDeps, clientOid: string): Promise<Lookup> {
+async function lookUpByClientOid(deps: FuturesDeps, scope: RequestScope | null, clientOid: string): Promise<Lookup> {
   try {
-    const order = await deps.client.call<unknown>('getOrderByClientOid', { query: { clientOid }, context: `looking up order ${clientOid}` });
+    const order = await deps.client.call<unknown>('getOrderByClientOid', { query: { clientOid }, context: `looking up order ${clientOid}`, scope });
     if (isOrder(order) && order.clientOid === clientOid) return { order, answered: true };
     return { answered: order === null || order === undefined || (typeof order === 'object' && Object.keys(order).length === 0) };
   } catch (error) {
@@ -222,12 +222,13 @@ async function lookUpByClientOid(deps: FuturesDeps, clientOid: string): Promise<
 }
 
 /** `GET /api/v1/orders?status=done&symbol=…&startAt=…` (api-3470244), newest first, up to {@link MAX_DONE_PAGES} pages of 1000. */
-async function searchDone(deps: FuturesDeps, clientOid: string, symbol: string, since: number): Promise<Lookup> {
+async function searchDone(deps: FuturesDeps, scope: RequestScope | null, clientOid: string, symbol: string, since: number): Promise<Lookup> {
   try {
     for (let currentPage = 1; currentPage <= MAX_DONE_PAGES; currentPage++) {
       const page = await deps.client.call<KucoinOrderPage>('listDoneOrders', {
         query: { status: 'done', symbol, startAt: Math.max(0, Math.floor(since)), currentPage, pageSize: 1000 },
         context: `searching the done orders for ${clientOid}`,
+        scope,
       });
       const items: unknown[] = Array.isArray(page?.items) ? page.items : [];
       const order = items.find((item): item is KucoinOrder => isOrder(item) && item.clientOid === clientOid);

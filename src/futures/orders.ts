@@ -5,6 +5,7 @@ import { UpstreamRefused } from '../kucoin/upstream-policy.js';
 import { isUnknownOrder } from '../kucoin/error-map.js';
 import type { KucoinCancelResult, KucoinContract, KucoinOrder, KucoinOrderPage } from '../kucoin/payloads.js';
 import { toUserAsset } from '../symbols.js';
+import type { RequestScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
 import { knownMarginModeOf } from './margin-mode.js';
 import { idempotencyConflict, type IdempotencyRecords, type OutcomePolicy } from './idempotency.js';
@@ -57,14 +58,14 @@ const outcomePolicy: OutcomePolicy<Unconfirmed> = {
  * not finding it is conclusive one try later), and the answer to a request that waited for another
  * replica's claim until its deadline.
  */
-function outcomePolicyFor(deps: FuturesDeps, symbol: string): OutcomePolicy<Unconfirmed, Placed> {
+function outcomePolicyFor(deps: FuturesDeps, scope: RequestScope | null, symbol: string): OutcomePolicy<Unconfirmed, Placed> {
   return {
     ...outcomePolicy,
     // The key's order, as KuCoin holds it, so the client sees what the key already placed.
     conflict: async (key, earlier) => {
       if (earlier === undefined) return idempotencyConflict(key);
       try {
-        const existingOrder = earlier.existing ?? (await getOrder(deps, earlier.orderId));
+        const existingOrder = earlier.existing ?? (await getOrder(deps, scope, earlier.orderId));
         return new GatewayError(
           'IDEMPOTENCY_CONFLICT',
           `Idempotency key ${JSON.stringify(key)} was already used for a different request: order ${existingOrder.orderId}. Nothing new was placed.`,
@@ -109,18 +110,18 @@ function checkOrderFields(body: OrderRequest): void {
 }
 
 /** Prepares the order (its failures are never a key's outcome: nothing was sent), then places or settles it. */
-async function preparedPlacement(deps: OrdersDeps, prepare: () => Promise<OrderIntent>, symbol: string, pending: Unconfirmed | undefined): Promise<Placed> {
+async function preparedPlacement(deps: OrdersDeps, scope: RequestScope | null, prepare: () => Promise<OrderIntent>, symbol: string, pending: Unconfirmed | undefined): Promise<Placed> {
   const intent = await prepare().catch((error: unknown) => {
     if (error !== null && typeof error === 'object') notPlaced.add(error);
     throw error;
   });
-  return placeOrSettle(deps, intent, pending).catch(forgetStaleMarginMode(deps, symbol));
+  return placeOrSettle(deps, scope, intent, pending).catch(forgetStaleMarginMode(deps, symbol));
 }
 
-export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempotencyKey: string | undefined): Promise<OrderAccepted> {
+export async function createOrder(deps: OrdersDeps, scope: RequestScope | null, body: OrderRequest, idempotencyKey: string | undefined): Promise<OrderAccepted> {
   checkOrderFields(body);
   // An unknown symbol in a body is bad input naming the field, not a missing resource: the caller can fix the body.
-  const contract = await deps.catalog.resolve(body.symbol).catch((error: unknown) => {
+  const contract = await deps.catalog.resolve(body.symbol, scope).catch((error: unknown) => {
     if (error instanceof GatewayError && error.code === 'UNKNOWN_SYMBOL') throw fieldError('symbol', `is not a known futures symbol (${body.symbol})`);
     throw error;
   });
@@ -139,7 +140,7 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
   // Worked out inside the keyed run, not before it: a replay (on any replica) must not read the
   // margin mode from KuCoin again, and a failure of that read is never kept as the key's outcome.
   const prepare = async (): Promise<OrderIntent> => {
-    const marginMode = body.marginMode ? body.marginMode.toUpperCase() : await currentMarginMode(deps, contract.symbol);
+    const marginMode = body.marginMode ? body.marginMode.toUpperCase() : await currentMarginMode(deps, scope, contract.symbol);
     const leverage = body.leverage ?? (marginMode === 'ISOLATED' ? deps.leverage.get(contract.symbol) : undefined) ?? 1;
     const upstreamBody = {
       clientOid,
@@ -175,9 +176,9 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
     deps.orderDrafts?.note(orderDraft(upstreamBody, body, toUserAsset(contract.baseCurrency)));
     return intent;
   };
-  const place = (pending?: Unconfirmed) => preparedPlacement(deps, prepare, contract.symbol, pending);
+  const place = (pending?: Unconfirmed) => preparedPlacement(deps, scope, prepare, contract.symbol, pending);
   const keyed = body.clientOid ?? idempotencyKey;
-  const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, outcomePolicyFor(deps, contract.symbol));
+  const { value, replayed } = keyed === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(keyed, { body, clientOid }, place, outcomePolicyFor(deps, scope, contract.symbol), scope);
   // An order found at KuCoin is answered as KuCoin holds it; one KuCoin just confirmed is what was sent.
   const order = value.existing;
   return {
@@ -194,15 +195,15 @@ export async function createOrder(deps: OrdersDeps, body: OrderRequest, idempote
   };
 }
 
-export async function closePosition(deps: OrdersDeps, symbolInput: string, idempotencyKey: string | undefined): Promise<ClosePositionResult> {
-  const contract = await deps.catalog.resolve(symbolInput);
+export async function closePosition(deps: OrdersDeps, scope: RequestScope | null, symbolInput: string, idempotencyKey: string | undefined): Promise<ClosePositionResult> {
+  const contract = await deps.catalog.resolve(symbolInput, scope);
   const clientOid = idempotencyKey ?? randomUUID().replaceAll('-', '');
   // CCXT's closePosition sends these fields (docs/kucoin.md "Orders: clientOid, lookups and what the gateway does") and KuCoin picks side and
   // size; marginMode is added because an omitted one means ISOLATED, and a cross position would
   // then be refused with 330005 (docs/kucoin.md "REST endpoints the gateway calls", docs/kucoin.md "Fields and units").
   // Read inside the keyed run, as for an order (createOrder): a replay reads nothing from KuCoin.
   const prepare = async (): Promise<OrderIntent> => {
-    const marginMode = await currentMarginMode(deps, contract.symbol);
+    const marginMode = await currentMarginMode(deps, scope, contract.symbol);
     return {
       clientOid,
       symbol: contract.symbol,
@@ -214,17 +215,18 @@ export async function closePosition(deps: OrdersDeps, symbolInput: string, idemp
       ],
     };
   };
-  const place = (pending?: Unconfirmed) => preparedPlacement(deps, prepare, contract.symbol, pending);
+  const place = (pending?: Unconfirmed) => preparedPlacement(deps, scope, prepare, contract.symbol, pending);
   const { value, replayed } =
-    idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, outcomePolicyFor(deps, contract.symbol));
+    idempotencyKey === undefined ? { value: await place(), replayed: false } : await deps.idempotency.run(idempotencyKey, { close: contract.symbol }, place, outcomePolicyFor(deps, scope, contract.symbol), scope);
   return { symbol: contract.symbol, baseAsset: toUserAsset(contract.baseCurrency), orderId: value.orderId, clientOid: value.clientOid, replayed: replayed || value.earlier === true };
 }
 
 export async function listOrders(
   deps: FuturesDeps,
+  scope: RequestScope | null,
   query: { symbol?: string; side?: 'BUY' | 'SELL'; page?: number; pageSize?: number },
 ): Promise<OrderPage> {
-  const contract = query.symbol === undefined ? undefined : await deps.catalog.resolve(query.symbol);
+  const contract = query.symbol === undefined ? undefined : await deps.catalog.resolve(query.symbol, scope);
   const page = await deps.client.call<KucoinOrderPage>('listOrders', {
     query: {
       status: 'active',
@@ -234,9 +236,10 @@ export async function listOrders(
       pageSize: query.pageSize ?? 50,
     },
     context: 'listing open orders',
+    scope,
   });
   // Resolve every listed order's contract first (some may have left the active list), then map the page in one go.
-  const contracts = await deps.catalog.forHeldAll((Array.isArray(page?.items) ? page.items : []).map((item) => item.symbol));
+  const contracts = await deps.catalog.forHeldAll((Array.isArray(page?.items) ? page.items : []).map((item) => item.symbol), scope);
   const mapped = toOrderPage(page, (symbol) => contracts.get(symbol));
   // Within the page only: a page is KuCoin's cut of its own newest-first list.
   return { ...mapped, items: mapped.items.sort(orderListOrder) };
@@ -245,13 +248,13 @@ export async function listOrders(
 const orderNotFound = (orderId: string, upstream?: { code: string; message: string }) =>
   new GatewayError('ORDER_NOT_FOUND', `There is no order ${orderId}.`, upstream ? { upstream } : {});
 
-export async function getOrder(deps: FuturesDeps, orderId: string): Promise<Order> {
-  const order = await deps.client.call<KucoinOrder | null>('getOrder', { params: { orderId }, context: `reading order ${orderId}` }).catch((error: unknown) => {
+export async function getOrder(deps: FuturesDeps, scope: RequestScope | null, orderId: string): Promise<Order> {
+  const order = await deps.client.call<KucoinOrder | null>('getOrder', { params: { orderId }, context: `reading order ${orderId}`, scope }).catch((error: unknown) => {
     if (isUnknownOrder(error)) throw orderNotFound(orderId, error.options.upstream);
     throw error;
   });
   if (!order || typeof order !== 'object') throw orderNotFound(orderId);
-  return toOrder(order, await deps.catalog.forHeld(order.symbol));
+  return toOrder(order, await deps.catalog.forHeld(order.symbol, scope));
 }
 
 /**
@@ -261,23 +264,23 @@ export async function getOrder(deps: FuturesDeps, orderId: string): Promise<Orde
  * would have said (not cancelable); still open, or unreadable, is CANCEL_UNCONFIRMED. The DELETE
  * leaves part of the request's deadline for that read.
  */
-export async function cancelOrder(deps: FuturesDeps, orderId: string): Promise<CancelResult> {
+export async function cancelOrder(deps: FuturesDeps, scope: RequestScope | null, orderId: string): Promise<CancelResult> {
   const context = `cancelling order ${orderId}`;
   try {
-    const result = await deps.client.call<KucoinCancelResult>('cancelOrder', { params: { orderId }, context, leaveMs: deps.client.reconcileReserveMs });
+    const result = await deps.client.call<KucoinCancelResult>('cancelOrder', { params: { orderId }, context, leaveMs: deps.client.reconcileReserveMs, scope });
     return toCancelResult(result);
   } catch (error) {
     if (isUnknownOrder(error)) throw orderNotFound(orderId, error.options.upstream);
     if (!outcomeUnknown(error)) throw error;
-    return reconcileCancel(deps, orderId, error);
+    return reconcileCancel(deps, scope, orderId, error);
   }
 }
 
-async function reconcileCancel(deps: FuturesDeps, orderId: string, lost: GatewayError): Promise<CancelResult> {
+async function reconcileCancel(deps: FuturesDeps, scope: RequestScope | null, orderId: string, lost: GatewayError): Promise<CancelResult> {
   const upstream = lost.options.upstream ? { upstream: lost.options.upstream } : {};
   let order: Order;
   try {
-    order = await getOrder(deps, orderId);
+    order = await getOrder(deps, scope, orderId);
   } catch (error) {
     const code = error instanceof GatewayError ? error.code : 'unknown';
     deps.logger.warn({ event: 'cancel_lookup_failed', orderId, after: lost.code, code }, 'order read after an uncertain cancel failed');
@@ -305,8 +308,8 @@ async function reconcileCancel(deps: FuturesDeps, orderId: string, lost: Gateway
  * send the symbol's own, as known (margin-mode.ts). The result forgets it on that refusal, so the
  * next order reads it again.
  */
-async function currentMarginMode(deps: FuturesDeps, symbol: string): Promise<string> {
-  return (await knownMarginModeOf(deps, symbol)) === 'CROSS' ? 'CROSS' : 'ISOLATED';
+async function currentMarginMode(deps: FuturesDeps, scope: RequestScope | null, symbol: string): Promise<string> {
+  return (await knownMarginModeOf(deps, scope, symbol)) === 'CROSS' ? 'CROSS' : 'ISOLATED';
 }
 
 /** Passes `error` on; a MARGIN_MODE_MISMATCH (330005) means the known margin mode of `symbol` was stale. */

@@ -2,6 +2,7 @@ import type { components } from '../../generated/openapi.js';
 import { GatewayError } from '../errors.js';
 import type { KucoinContract, KucoinPosition } from '../kucoin/payloads.js';
 import { toKucoinAsset } from '../symbols.js';
+import type { RequestScope } from '../request-scope.js';
 import type { FuturesDeps } from './deps.js';
 import { positionListOrder, toPosition } from './mappers.js';
 
@@ -18,14 +19,14 @@ export interface HeldPositions {
  * `GET /api/v1/positions` with each position's contract. A `data` that is not a list is KuCoin's
  * shape problem (502): answering "no positions" to it would tell a trader something false.
  */
-export async function readHeldPositions(deps: FuturesDeps, currency: string | undefined, context: string): Promise<HeldPositions> {
-  const positions = await deps.client.call<KucoinPosition[]>('positions', { query: { currency: toKucoinAsset(currency) }, context });
+export async function readHeldPositions(deps: FuturesDeps, scope: RequestScope | null, currency: string | undefined, context: string): Promise<HeldPositions> {
+  const positions = await deps.client.call<KucoinPosition[]>('positions', { query: { currency: toKucoinAsset(currency) }, context, scope });
   if (!Array.isArray(positions)) throw new GatewayError('UPSTREAM_BAD_RESPONSE', 'KuCoin sent a position list that is not a list.');
-  return { positions, contracts: await deps.catalog.forHeldAll(positions.map((p) => p.symbol)) };
+  return { positions, contracts: await deps.catalog.forHeldAll(positions.map((p) => p.symbol), scope) };
 }
 
-export async function listPositions(deps: FuturesDeps, currency: string | undefined): Promise<Position[]> {
-  const { positions, contracts } = await readHeldPositions(deps, currency, 'listing positions');
+export async function listPositions(deps: FuturesDeps, scope: RequestScope | null, currency: string | undefined): Promise<Position[]> {
+  const { positions, contracts } = await readHeldPositions(deps, scope, currency, 'listing positions');
   return positions.map((p) => toPosition(p, contracts.get(p.symbol)!)).sort(positionListOrder);
 }
 
@@ -34,9 +35,9 @@ export async function listPositions(deps: FuturesDeps, currency: string | undefi
  * a flat position object (currentQty 0) is passed on as `side: FLAT`, and an empty `data` is
  * taken to mean "no position" (404 POSITION_NOT_FOUND). Both are tested.
  */
-export async function getPosition(deps: FuturesDeps, symbolInput: string): Promise<Position> {
-  const contract = await deps.catalog.resolve(symbolInput);
-  const raw = await deps.client.call<KucoinPosition | null>('position', { query: { symbol: contract.symbol }, context: `reading the ${contract.symbol} position` });
+export async function getPosition(deps: FuturesDeps, scope: RequestScope | null, symbolInput: string): Promise<Position> {
+  const contract = await deps.catalog.resolve(symbolInput, scope);
+  const raw = await deps.client.call<KucoinPosition | null>('position', { query: { symbol: contract.symbol }, context: `reading the ${contract.symbol} position`, scope });
   if (raw === null || typeof raw !== 'object') {
     throw new GatewayError('POSITION_NOT_FOUND', `There is no ${contract.symbol} position.`);
   }

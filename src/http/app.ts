@@ -6,7 +6,7 @@ import type { Context, Handler } from 'openapi-backend';
 import { pinoHttp } from 'pino-http';
 import { UpstreamShapeError } from '../futures/payload-fields.js';
 import { UpstreamRefused } from '../kucoin/upstream-policy.js';
-import { runInScope } from '../request-scope.js';
+import type { RequestScope } from '../request-scope.js';
 import { GatewayError } from '../errors.js';
 import { hostAllowed, misdirected, originAllowed, originRefused } from '../edge/host-origin.js';
 import type { HandlerDeps } from './handlers/context.js';
@@ -92,7 +92,7 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
   const limit = createRateLimiter(config, metrics, keys, logger);
   const parseJson = express.json({ limit: config.bodyLimitBytes, strict: true, type: () => true });
 
-  const serve = async (req: Request, res: Response): Promise<void> => {
+  const serve = async (req: Request, res: Response, scope: RequestScope): Promise<void> => {
     const path = req.path;
     // The kill switch comes before routing, auth and validation: off, a futures path must answer
     // exactly what an unknown path answers, whatever its method, headers or body.
@@ -116,7 +116,8 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
       headers: req.headers as PlainRequest['headers'],
     };
     try {
-      await api.handleRequest(plain, req, res, plain, parseJson);
+      // Every handler gets these after the context: (req, res, plain, parseJson, scope).
+      await api.handleRequest(plain, req, res, plain, parseJson, scope);
     } catch (error) {
       // Refusals (401, 400, 404, 405...) are answered here, where they surface, rather than handed
       // back to Express, whose router would walk its stack to the error middleware below.
@@ -147,13 +148,14 @@ export function createApp(api: OpenAPIBackend, deps: HandlerDeps, app: express.E
         next(error);
         return;
       }
-      // Everything after this runs in the request's scope: who asks (for fair shares of KuCoin's
-      // budget) and by when the answer is due (UPSTREAM_DEADLINE_MS, counted from arrival).
-      // The caller is the inbound limiter's key when it ran (worked out once). The scope holds plain
-      // values only: whatever a promise or timer made in the request keeps its scope, and a scope
-      // holding the request (a lazy getter over `req` did) kept every idempotency outcome's whole
-      // request alive (the short soak's heap grew 7.6 MB for 550 orders, against 0.9 MB).
-      runInScope({ caller: callerKey(req, keys), deadline: Date.now() + config.upstreamDeadlineMs }, () => serve(req, res)).catch(next);
+      // The request's scope, handed to every futures operation and by it to each KuCoin call
+      // (src/request-scope.ts): who asks (for fair shares of KuCoin's budget) and by when the answer
+      // is due (UPSTREAM_DEADLINE_MS, counted from arrival). The caller is the inbound limiter's key
+      // when it ran (worked out once). The scope holds plain values only: whatever an idempotency
+      // outcome or a coalesced read keeps of it must not keep the request (a scope holding a lazy
+      // getter over `req` kept every idempotency outcome's whole request alive: the short soak's
+      // heap grew 7.6 MB for 550 orders, against 0.9 MB).
+      serve(req, res, { caller: callerKey(req, keys), deadline: Date.now() + config.upstreamDeadlineMs }).catch(next);
     });
   });
 
@@ -217,7 +219,13 @@ function registerHandlers(api: OpenAPIBackend, deps: HandlerDeps, answer: Answer
       if (refused) return answer(refused, req, res);
       return handler(c, req, res, ...rest);
     };
-  const futuresOperations = Object.fromEntries(Object.entries(futuresOperationHandlers(deps.futures, deps.accountView)).map(([id, handler]) => [id, checked(handler)]));
+  // The scope is the last of the arguments `serve` hands openapi-backend for every handler.
+  const futuresOperations = Object.fromEntries(
+    Object.entries(futuresOperationHandlers(deps.futures, deps.accountView)).map(([id, handler]) => [
+      id,
+      checked((c: Context, req: Request, res: Response, _plain: PlainRequest, _parseJson: express.RequestHandler, scope: RequestScope) => handler(c, req, res, scope)),
+    ]),
+  );
   api.register({
     ...systemHandlers(deps),
     ...adminHandlers(deps),

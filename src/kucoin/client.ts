@@ -2,7 +2,7 @@ import { BrokenCircuitError, ExponentialBackoff, type CircuitBreakerPolicy } fro
 import type { Logger } from 'pino';
 import { GatewayError } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
-import { currentScope } from '../request-scope.js';
+import type { RequestScope } from '../request-scope.js';
 import { endpoints, type Endpoint, type EndpointName } from './endpoints.js';
 import { toGatewayError } from './error-map.js';
 import { GATEWAY_CALLER, type Reservation, type UpstreamBudget } from './rate-budget.js';
@@ -45,6 +45,13 @@ export interface CallOptions {
    * order POST leaves room for its lookup by clientOid): its timeout is cut short to keep them.
    */
   leaveMs?: number;
+  /**
+   * The client request this call serves (src/request-scope.ts): its deadline bounds every try, retry
+   * delay and the clock sync, and its caller is charged in the rate budget. `null` is the gateway's
+   * own work (the live feed, its token), charged as GATEWAY_CALLER with only the per-try timeout.
+   * Required, so that no call site loses a request's deadline or caller by forgetting it.
+   */
+  scope: RequestScope | null;
 }
 
 /**
@@ -52,8 +59,8 @@ export interface CallOptions {
  * every failure to a typed error, keeps the account inside its rate budget, measures everything.
  * Reads are retried with jittered backoff and coalesced; writes are sent once (an order POST is
  * never retried blindly: the orders service reconciles by clientOid instead).
- * Inside a request scope every try, clock sync and retry delay fits the request's deadline; work
- * outside any scope (the live feed) has only the per-try timeout.
+ * For a call made with a request's scope every try, clock sync and retry delay fits the request's
+ * deadline; the gateway's own calls (scope null: the live feed) have only the per-try timeout.
  */
 export class KucoinClient {
   readonly #options: KucoinClientOptions;
@@ -134,7 +141,9 @@ export class KucoinClient {
       sentPath: encodedQuery ? `${encodedPath}?${encodedQuery}` : encodedPath,
       body: options.body === undefined ? '' : JSON.stringify(options.body),
       context: options.context,
-      deadline: currentScope()?.deadline,
+      deadline: options.scope?.deadline,
+      // Outside a request (the live feed, its token) the call is the gateway's own, made for every client.
+      caller: options.scope?.caller ?? GATEWAY_CALLER,
       leaveMs: options.leaveMs ?? 0,
     };
     const breaker = this.#breakers.get(breakerGroups[name])!;
@@ -177,19 +186,20 @@ export class KucoinClient {
     if (request.endpoint.signed && this.#options.credentials === null) {
       throw new GatewayError('CREDENTIALS_MISSING', `KuCoin credentials are not configured; cannot complete ${request.context}.`, { notSent: true });
     }
-    if (request.endpoint.signed) await this.#ensureClock();
+    if (request.endpoint.signed) await this.#ensureClock(request);
     try {
       return await this.#send(request);
     } catch (error) {
       if (!(error instanceof GatewayError) || error.options.upstream?.code !== '400002') throw error;
       this.#options.logger.warn({ event: 'upstream_clock_skew', endpoint: request.name }, 'KuCoin rejected our timestamp (400002); resyncing the clock');
       this.#clockOffsetMs = undefined;
-      await this.#ensureClock();
+      await this.#ensureClock(request);
       return this.#send(request);
     }
   }
 
-  async #ensureClock(): Promise<void> {
+  /** `needer`: the call that needs the clock; the first one lends its deadline and caller to the sync every later one shares. */
+  async #ensureClock(needer: SendRequest): Promise<void> {
     if (this.#clockOffsetMs !== undefined) return;
     this.#clockSync ??= (async () => {
       const before = this.#now();
@@ -200,8 +210,10 @@ export class KucoinClient {
         sentPath: endpoints.timestamp.path,
         body: '',
         context: 'reading the server time',
-        // Shared by whoever needs the clock: the first caller's deadline is the earliest.
-        deadline: currentScope()?.deadline,
+        // Shared by whoever needs the clock: the first caller's deadline is the earliest, and the
+        // read is charged to it.
+        deadline: needer.deadline,
+        caller: needer.caller,
         leaveMs: 0,
       });
       const after = this.#now();
@@ -224,8 +236,7 @@ export class KucoinClient {
 
     let reservation: Reservation;
     try {
-      // Outside a request (the live feed, its token) the call is the gateway's own, made for every client.
-      const reserved = budget.reserve(endpoint.pool, endpoint.weight, context, { caller: currentScope()?.caller ?? GATEWAY_CALLER, spend: endpoint.spend });
+      const reserved = budget.reserve(endpoint.pool, endpoint.weight, context, { caller: request.caller, spend: endpoint.spend });
       // The in-process budget answers synchronously: no await, so nothing changes between it and the send.
       reservation = reserved instanceof Promise ? await reserved : reserved;
     } catch (error) {
@@ -362,8 +373,10 @@ interface SendRequest {
   sentPath: string;
   body: string;
   context: string;
-  /** Epoch ms by which the client request this call serves must be answered; undefined outside any request. */
+  /** Epoch ms by which the client request this call serves must be answered; undefined for the gateway's own calls. */
   deadline: number | undefined;
+  /** Who is charged in the rate budget: the request's caller, or GATEWAY_CALLER. */
+  caller: string;
   leaveMs: number;
 }
 

@@ -121,13 +121,6 @@ describe('reads served from the stream', () => {
     expect(await metric('gateway_rest_reads_total', 'operation="listPositions",source="upstream"')).toBeGreaterThanOrEqual(1);
   });
 
-  it("runs the stream a read brings up outside that read's request scope (its caller and deadline)", async () => {
-    await start();
-    await untilStream('/api/futures/positions');
-    expect(upstream.acquires).toBe(1);
-    expect(upstream.acquireScopes).toEqual([undefined]);
-  });
-
   it('answers like the REST path: same mapping, filters, paging and order', async () => {
     await start();
     const queries = [

@@ -1,4 +1,3 @@
-import { currentScope } from '../../src/request-scope.js';
 import { EventEmitter } from 'node:events';
 import type { RefusedTopic, UpstreamState, UpstreamSupervisorEvents } from '../../src/kucoin/stream/supervisor.js';
 
@@ -20,12 +19,8 @@ export class FakeUpstream extends EventEmitter<UpstreamSupervisorEvents> {
     return this.topicSets.at(-1);
   }
 
-  /** The request scope each acquire ran in (src/request-scope.ts): the feed must run outside any. */
-  readonly acquireScopes: unknown[] = [];
-
   acquire(): void {
     this.acquires += 1;
-    this.acquireScopes.push(currentScope());
     if (this.state !== 'idle') return;
     this.setState('connecting');
     if (this.autoUp) setTimeout(() => this.comeUp(), 1);

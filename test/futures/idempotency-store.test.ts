@@ -9,7 +9,6 @@ import { GatewayError } from '../../src/errors.js';
 import { fingerprintOf, IdempotencyStore, type IdempotencyRecords, type OutcomePolicy } from '../../src/futures/idempotency.js';
 import { RedisIdempotencyStore } from '../../src/futures/idempotency-redis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { runInScope } from '../../src/request-scope.js';
 import { SharedRedis } from '../../src/redis/shared-redis.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 
@@ -104,11 +103,11 @@ describe.each(kinds)('idempotency store: %s', (_kind, make) => {
     const k = key();
     let runs = 0;
     const action = async () => ({ orderId: `o-${++runs}`, n: runs });
-    expect(await a.run(k, { qty: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: false });
-    expect(await b.run(k, { qty: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
+    expect(await a.run(k, { qty: 1 }, action, policy, null)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: false });
+    expect(await b.run(k, { qty: 1 }, action, policy, null)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
     // Key order in the request does not make it another request.
-    expect(await b.run(k, { b: 1, a: 2 }, action, policy).catch((e: GatewayError) => e.code)).toBe('IDEMPOTENCY_CONFLICT');
-    const conflict = await b.run(k, { qty: 2 }, action, policy).catch((e: unknown) => e);
+    expect(await b.run(k, { b: 1, a: 2 }, action, policy, null).catch((e: GatewayError) => e.code)).toBe('IDEMPOTENCY_CONFLICT');
+    const conflict = await b.run(k, { qty: 2 }, action, policy, null).catch((e: unknown) => e);
     expect(conflict).toBeInstanceOf(GatewayError);
     expect((conflict as GatewayError).code).toBe('IDEMPOTENCY_CONFLICT');
     expect((conflict as GatewayError).options.clientOid).toBe(k);
@@ -124,7 +123,7 @@ describe.each(kinds)('idempotency store: %s', (_kind, make) => {
       await gate.promise;
       return { orderId: 'only', n: runs };
     };
-    const all = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).run(k, { qty: 1 }, action, policy));
+    const all = Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).run(k, { qty: 1 }, action, policy, null));
     await until(() => runs === 1);
     gate.resolve();
     const results = await Promise.all(all);
@@ -141,8 +140,8 @@ describe.each(kinds)('idempotency store: %s', (_kind, make) => {
       runs++;
       throw new GatewayError('INSUFFICIENT_BALANCE', 'not enough USDT', { upstream: { code: '300003', message: 'Balance insufficient' }, clientOid: k, existingOrder });
     };
-    const first = (await a.run(k, { qty: 1 }, action, policy).catch((e: unknown) => e)) as GatewayError;
-    const again = (await b.run(k, { qty: 1 }, action, policy).catch((e: unknown) => e)) as GatewayError;
+    const first = (await a.run(k, { qty: 1 }, action, policy, null).catch((e: unknown) => e)) as GatewayError;
+    const again = (await b.run(k, { qty: 1 }, action, policy, null).catch((e: unknown) => e)) as GatewayError;
     expect(again).toBeInstanceOf(GatewayError);
     expect({ code: again.code, status: again.status, message: again.message, options: again.options }).toEqual({
       code: 'INSUFFICIENT_BALANCE',
@@ -161,8 +160,8 @@ describe.each(kinds)('idempotency store: %s', (_kind, make) => {
       if (runs === 1) throw new GatewayError('UPSTREAM_RATE_LIMITED', 'slow down', { retryAfterSeconds: 1 });
       return { orderId: 'second', n: runs };
     };
-    await expect(a.run(k, { qty: 1 }, action, policy)).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
-    expect(await b.run(k, { qty: 1 }, action, policy)).toEqual({ value: { orderId: 'second', n: 2 }, replayed: false });
+    await expect(a.run(k, { qty: 1 }, action, policy, null)).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+    expect(await b.run(k, { qty: 1 }, action, policy, null)).toEqual({ value: { orderId: 'second', n: 2 }, replayed: false });
   });
 
   it('an unknown outcome is kept as pending: the next request runs with it (settles first); those waiting on the first get its error', async () => {
@@ -178,13 +177,13 @@ describe.each(kinds)('idempotency store: %s', (_kind, make) => {
       }
       return { orderId: 'settled', n: seen.length };
     };
-    const first = a.run(k, { qty: 1 }, action, policy);
+    const first = a.run(k, { qty: 1 }, action, policy, null);
     await until(() => seen.length === 1);
-    const waiting = b.run(k, { qty: 1 }, action, policy);
+    const waiting = b.run(k, { qty: 1 }, action, policy, null);
     gate.resolve();
     await expect(first).rejects.toMatchObject({ code: 'ORDER_UNCONFIRMED' });
     await expect(waiting).rejects.toMatchObject({ code: 'ORDER_UNCONFIRMED', message: 'lost' });
-    expect(await b.run(k, { qty: 1 }, action, policy)).toEqual({ value: { orderId: 'settled', n: 2 }, replayed: false });
+    expect(await b.run(k, { qty: 1 }, action, policy, null)).toEqual({ value: { orderId: 'settled', n: 2 }, replayed: false });
     expect(seen).toEqual([undefined, pending]);
   });
 });
@@ -198,11 +197,11 @@ describe('idempotency store: in-process, for a key the shared store could not be
       return { orderId: 'x', n: seen.length };
     };
     const before = Date.now();
-    expect(await store.run('u', { q: 1 }, action, policy, { unseen: true })).toEqual({ value: { orderId: 'x', n: 1 }, replayed: false });
+    expect(await store.run('u', { q: 1 }, action, policy, null, { unseen: true })).toEqual({ value: { orderId: 'x', n: 1 }, replayed: false });
     expect(seen[0]).toMatchObject({ symbol: 'X' });
     expect(seen[0]!.sentAt).toBeLessThanOrEqual(before - 60_000 + 1000);
     expect(seen[0]!.conclusiveAt).toBeGreaterThanOrEqual(before);
-    expect(await store.run('u', { q: 1 }, action, policy, { unseen: true })).toEqual({ value: { orderId: 'x', n: 1 }, replayed: true });
+    expect(await store.run('u', { q: 1 }, action, policy, null, { unseen: true })).toEqual({ value: { orderId: 'x', n: 1 }, replayed: true });
     expect(seen).toHaveLength(1);
   });
 });
@@ -211,7 +210,7 @@ describe('idempotency store: redis only', () => {
   it('keeps every record with a PX no longer than its TTL', async () => {
     const { shared } = await sharedRedis();
     const store = new RedisIdempotencyStore<Value, Pending>({ shared, leaseMs: 5_000, ttlMs: 60_000 });
-    await store.run('ttl', { q: 1 }, async () => ({ orderId: 't', n: 1 }), policy);
+    await store.run('ttl', { q: 1 }, async () => ({ orderId: 't', n: 1 }), policy, null);
     const pttl = Number((await redis.command('PTTL', 'idem-test:idem:ttl')).slice(1));
     expect(pttl).toBeGreaterThan(50_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
@@ -227,7 +226,7 @@ describe('idempotency store: redis only', () => {
       const store = new RedisIdempotencyStore<Value, Pending>({ shared, leaseMs: 5_000 });
       expect(await own.command('CLIENT', 'PAUSE', '3000', 'ALL')).toBe('+OK');
       const started = Date.now();
-      const result = await store.run('paused', { q: 1 }, async (p) => ({ orderId: p ? 'settled-first' : 'blind', n: 1 }), policy);
+      const result = await store.run('paused', { q: 1 }, async (p) => ({ orderId: p ? 'settled-first' : 'blind', n: 1 }), policy, null);
       expect(result).toEqual({ value: { orderId: 'settled-first', n: 1 }, replayed: false });
       expect(Date.now() - started).toBeLessThan(1_500);
       const errors = await metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get();
@@ -243,7 +242,7 @@ describe('idempotency store: redis only', () => {
     const store = new RedisIdempotencyStore<Value, Pending>({ shared, leaseMs: 5_000 });
     await redis.command('HSET', 'idem-test:idem:corrupt', 'fp', fingerprintOf({ q: 1 }), 'state', 'final', 'token', 't', 'outcome', '{not json');
     const seen: (Pending | undefined)[] = [];
-    const result = await store.run('corrupt', { q: 1 }, async (p) => (seen.push(p), { orderId: 'settled', n: 1 }), policy);
+    const result = await store.run('corrupt', { q: 1 }, async (p) => (seen.push(p), { orderId: 'settled', n: 1 }), policy, null);
     expect(result).toEqual({ value: { orderId: 'settled', n: 1 }, replayed: false });
     expect(seen[0]).toMatchObject({ symbol: 'X' });
     const errors = await metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get();
@@ -262,9 +261,9 @@ describe('idempotency store: redis only', () => {
       await gate.promise;
       return { orderId: 'woken', n: 1 };
     };
-    const first = a.run('wake', { q: 1 }, action, policy);
+    const first = a.run('wake', { q: 1 }, action, policy, null);
     await until(() => runs === 1);
-    const waiting = b.run('wake', { q: 1 }, action, policy);
+    const waiting = b.run('wake', { q: 1 }, action, policy, null);
     // The waiter subscribes on its first wait (its own prefix: no other store listens on this
     // channel): release the claim only once Redis counts that subscriber.
     const probe = (await sharedRedis('wake-test:')).shared;
@@ -289,10 +288,10 @@ describe('idempotency store: redis only', () => {
       await gate.promise;
       return { orderId: 'slow', n: 1 };
     };
-    const first = a.run('deadline', { q: 1 }, action, policy);
+    const first = a.run('deadline', { q: 1 }, action, policy, null);
     await until(() => runs === 1);
     const started = Date.now();
-    const waited = await runInScope({ caller: 't', deadline: Date.now() + 400 }, () => b.run('deadline', { q: 1 }, action, policy)).catch((e: unknown) => e);
+    const waited = await b.run('deadline', { q: 1 }, action, policy, { caller: 't', deadline: Date.now() + 400 }).catch((e: unknown) => e);
     expect(waited).toMatchObject({ code: 'ORDER_UNCONFIRMED', message: 'still running deadline' });
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(runs).toBe(1);
@@ -307,13 +306,13 @@ describe('idempotency store: redis only', () => {
     ];
     const hung = deferred<Value>();
     const claimedAt = Date.now();
-    const first = a.run('orphan', { q: 1 }, () => hung.promise, policy);
+    const first = a.run('orphan', { q: 1 }, () => hung.promise, policy, null);
     await until(async () => (await redis.command('HGET', 'idem-test:idem:orphan', 'state')) === 'claimed');
     const seen: (Pending | undefined)[] = [];
     const taken = await b.run('orphan', { q: 1 }, async (p) => {
       seen.push(p);
       return { orderId: 'found-by-clientOid', n: 2 };
-    }, policy);
+    }, policy, null);
     expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(290);
     expect(taken).toEqual({ value: { orderId: 'found-by-clientOid', n: 2 }, replayed: false });
     expect(seen).toHaveLength(1);
@@ -322,7 +321,7 @@ describe('idempotency store: redis only', () => {
     // The "dead" claimant finishes late: its write is refused, the record keeps the takeover's outcome.
     hung.resolve({ orderId: 'late', n: 1 });
     await first;
-    expect(await b.run('orphan', { q: 1 }, async () => ({ orderId: 'never', n: 3 }), policy)).toEqual({ value: { orderId: 'found-by-clientOid', n: 2 }, replayed: true });
+    expect(await b.run('orphan', { q: 1 }, async () => ({ orderId: 'never', n: 3 }), policy, null)).toEqual({ value: { orderId: 'found-by-clientOid', n: 2 }, replayed: true });
   });
 
   it('Redis unreachable: runs on the replica\'s own store, settling first (policy.unseen), counts the failure, and writes the outcome back once Redis returns', async () => {
@@ -340,9 +339,9 @@ describe('idempotency store: redis only', () => {
         seen.push(p);
         return { orderId: 'local', n: seen.length };
       };
-      expect(await store.run('down', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'local', n: 1 }, replayed: false });
+      expect(await store.run('down', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'local', n: 1 }, replayed: false });
       expect(seen[0]).toMatchObject({ symbol: 'X' });
-      expect(await store.run('down', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'local', n: 1 }, replayed: true });
+      expect(await store.run('down', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'local', n: 1 }, replayed: true });
       expect(store.localSize).toBe(1);
       const errors = await metrics.registry.getSingleMetric('gateway_redis_errors_total')?.get();
       expect(errors?.values.find((v) => v.labels.use === 'idempotency')?.value).toBeGreaterThanOrEqual(2);
@@ -355,8 +354,8 @@ describe('idempotency store: redis only', () => {
       opened.push(otherShared);
       expect(await otherShared.ready(3_000)).toBe(true);
       const other = new RedisIdempotencyStore<Value, Pending>({ shared: otherShared, leaseMs: 5_000 });
-      expect(await other.run('down', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'local', n: 1 }, replayed: true });
-      await expect(other.run('down', { q: 2 }, action, policy)).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+      expect(await other.run('down', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'local', n: 1 }, replayed: true });
+      await expect(other.run('down', { q: 2 }, action, policy, null)).rejects.toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
       expect(seen).toHaveLength(1);
     } finally {
       await shared.close();
@@ -382,8 +381,8 @@ describe('idempotency store: redis only', () => {
         return { orderId: `o-${seen.length}`, n: seen.length };
       };
       // Both have read the epoch before the loss (a claim waits for the check).
-      expect(await a.run('before', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: false });
-      expect(await b.run('other', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-2', n: 2 }, replayed: false });
+      expect(await a.run('before', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: false });
+      expect(await b.run('other', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'o-2', n: 2 }, replayed: false });
       expect(a.knownSize).toBe(1);
 
       await own.restart(); // empty: no persistence
@@ -391,16 +390,16 @@ describe('idempotency store: redis only', () => {
       // B asks for A's key at once: B saw the loss, so its claim waits for the replicas' write-back,
       // and A's outcome is replayed; nothing runs again.
       const started = Date.now();
-      expect(await b.run('before', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
+      expect(await b.run('before', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
       expect(seen).toHaveLength(2);
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(await own.command('EXISTS', 'lost:idem:before')).toBe(':1');
       // A third replica replays it too, with no run at all.
       const c = new RedisIdempotencyStore<Value, Pending>({ shared: await open(), leaseMs: 2_000 });
-      expect(await c.run('before', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
+      expect(await c.run('before', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'o-1', n: 1 }, replayed: true });
       expect(seen).toHaveLength(2);
       // A fresh key runs once, as usual.
-      expect(await b.run('fresh-after-loss', { q: 1 }, action, policy)).toEqual({ value: { orderId: 'o-3', n: 3 }, replayed: false });
+      expect(await b.run('fresh-after-loss', { q: 1 }, action, policy, null)).toEqual({ value: { orderId: 'o-3', n: 3 }, replayed: false });
     } finally {
       await Promise.all(opens.map((shared) => shared.close()));
       await own.stop();

@@ -10,9 +10,8 @@ import { KucoinClient, type KucoinClientOptions } from '../../src/kucoin/client.
 import { breakerGroups, UpstreamRefused } from '../../src/kucoin/upstream-policy.js';
 import { endpoints } from '../../src/kucoin/endpoints.js';
 import type { Metrics } from '../../src/observability/metrics.js';
-import { runInScope } from '../../src/request-scope.js';
 import { kucoinCodeTable } from '../../src/kucoin/error-map.js';
-import { RateBudget, type Reservation, type UpstreamBudget } from '../../src/kucoin/rate-budget.js';
+import { GATEWAY_CALLER, RateBudget, type Reservation, type UpstreamBudget } from '../../src/kucoin/rate-budget.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { openapiPath } from '../../src/paths.js';
 import { allowLoopback } from '../support/http-client.js';
@@ -73,7 +72,7 @@ describe('signed requests', () => {
       }),
     );
     const { client } = makeClient();
-    await client.call('listOrders', { query: { status: 'active', symbol: 'XBTUSDTM', note: 'a b!@#' }, context: 'listing orders' });
+    await client.call('listOrders', { query: { status: 'active', symbol: 'XBTUSDTM', note: 'a b!@#' }, scope: null, context: 'listing orders' });
     expect(seen).toBeDefined();
     const url = new URL(seen!.url);
     expect(url.search).toBe('?status=active&symbol=XBTUSDTM&note=a%20b!%40%23');
@@ -92,7 +91,7 @@ describe('signed requests', () => {
       }),
     );
     const { client } = makeClient();
-    await client.call('getOrder', { params: { orderId: 'a b!' }, context: 'reading an order' });
+    await client.call('getOrder', { params: { orderId: 'a b!' }, scope: null, context: 'reading an order' });
     expect(new URL(seen!.url).pathname).toBe('/api/v1/orders/a%20b!');
     verifySignature(seen!, '');
   });
@@ -109,7 +108,7 @@ describe('signed requests', () => {
       }),
     );
     const { client } = makeClient();
-    const data = await client.call('placeOrder', { body: { clientOid: 'c1', side: 'buy', symbol: 'XBTUSDTM', size: 1 }, context: 'placing an order' });
+    const data = await client.call('placeOrder', { body: { clientOid: 'c1', side: 'buy', symbol: 'XBTUSDTM', size: 1 }, scope: null, context: 'placing an order' });
     expect(data).toEqual({ orderId: '1', clientOid: 'c1' });
     expect(body).toBe('{"clientOid":"c1","side":"buy","symbol":"XBTUSDTM","size":1}');
     expect(seen!.headers.get('content-type')).toBe('application/json');
@@ -130,7 +129,7 @@ describe('signed requests', () => {
       }),
     );
     const { client } = makeClient();
-    await expect(client.call('placeOrder', { body: {}, context: 'placing an order' })).resolves.toEqual({ orderId: '9', clientOid: 'c9' });
+    await expect(client.call('placeOrder', { body: {}, scope: null, context: 'placing an order' })).resolves.toEqual({ orderId: '9', clientOid: 'c9' });
     expect(orderCalls).toBe(2);
     expect(timeCalls).toBe(2);
   });
@@ -139,7 +138,7 @@ describe('signed requests', () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/positions`, () => ((calls += 1), ok([]))));
     const { client } = makeClient({ credentials: null });
-    await expect(client.call('positions', { context: 'listing positions' })).rejects.toMatchObject({ code: 'CREDENTIALS_MISSING', status: 401 });
+    await expect(client.call('positions', { scope: null, context: 'listing positions' })).rejects.toMatchObject({ code: 'CREDENTIALS_MISSING', status: 401 });
     expect(calls).toBe(0);
   });
 
@@ -147,7 +146,7 @@ describe('signed requests', () => {
     let seen: Request | undefined;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, ({ request }) => ((seen = request), ok([]))));
     const { client } = makeClient({ credentials: null });
-    await client.call('contractsActive', { context: 'listing contracts' });
+    await client.call('contractsActive', { scope: null, context: 'listing contracts' });
     expect(seen!.headers.get('KC-API-SIGN')).toBeNull();
   });
 });
@@ -166,7 +165,7 @@ describe('the KuCoin code table', () => {
   it.each(Object.entries(kucoinCodeTable).filter(([code]) => code !== '400002'))('KuCoin %s → %s', async (kucoinCode, ourCode) => {
     server.use(timestampHandler(), http.get(`${BASE}/api/v1/position`, () => fail(kucoinCode, `message for ${kucoinCode}`)));
     const { client } = makeClient();
-    const error = await client.call('position', { query: { symbol: 'XBTUSDTM' }, context: 'reading a position' }).catch((e: unknown) => e);
+    const error = await client.call('position', { query: { symbol: 'XBTUSDTM' }, scope: null, context: 'reading a position' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: ourCode, status: errorCatalogue[ourCode].status });
     expect((error as { options: { upstream: unknown } }).options.upstream).toEqual({ code: kucoinCode, message: `message for ${kucoinCode}` });
   });
@@ -174,13 +173,13 @@ describe('the KuCoin code table', () => {
   it('a second 400002 after the resync becomes 502 UPSTREAM_ERROR', async () => {
     server.use(timestampHandler(), http.get(`${BASE}/api/v1/position`, () => fail('400002', 'Invalid KC-API-TIMESTAMP', 400)));
     const { client } = makeClient({ readAttempts: 1 });
-    await expect(client.call('position', { query: { symbol: 'XBTUSDTM' }, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 502 });
+    await expect(client.call('position', { query: { symbol: 'XBTUSDTM' }, scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 502 });
   });
 
   it('an unknown business code is a 422 UPSTREAM_REJECTED carrying KuCoin’s code', async () => {
     server.use(timestampHandler(), http.get(`${BASE}/api/v1/position`, () => fail('999999', 'something new')));
     const { client } = makeClient();
-    await expect(client.call('position', { query: { symbol: 'XBTUSDTM' }, context: 'x' })).rejects.toMatchObject({
+    await expect(client.call('position', { query: { symbol: 'XBTUSDTM' }, scope: null, context: 'x' })).rejects.toMatchObject({
       code: 'UPSTREAM_REJECTED',
       status: 422,
       options: { upstream: { code: '999999', message: 'something new' } },
@@ -198,13 +197,13 @@ describe('transport faults', () => {
   ] as [string, () => Response, string, number][])('%s → %s', async (_name, respond, code, status) => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => respond() as HttpResponse<never>));
     const { client } = makeClient({ readAttempts: 1 });
-    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ code, status });
+    await expect(client.call('contractsActive', { scope: null, context: 'listing contracts' })).rejects.toMatchObject({ code, status });
   });
 
   it('counts an HTTP 5xx as an http_error call even when its body carries a KuCoin code (not a business refusal)', async () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => fail('500000', 'Internal Server Error', 503)));
     const { client, metrics } = makeClient({ readAttempts: 1 });
-    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 502 });
+    await expect(client.call('contractsActive', { scope: null, context: 'listing contracts' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR', status: 502 });
     const calls = await metrics.registry.getSingleMetricAsString('gateway_upstream_calls_total');
     expect(calls).toContain('outcome="http_error"} 1');
     expect(calls).not.toContain('outcome="business"');
@@ -214,14 +213,14 @@ describe('transport faults', () => {
   it('still counts a KuCoin refusal in an HTTP 200 as business', async () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => fail('100001', 'bad param')));
     const { client, metrics } = makeClient({ readAttempts: 1 });
-    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ status: 400 });
+    await expect(client.call('contractsActive', { scope: null, context: 'listing contracts' })).rejects.toMatchObject({ status: 400 });
     expect(await metrics.registry.getSingleMetricAsString('gateway_upstream_calls_total')).toContain('outcome="business"} 1');
   });
 
   it('times out a slow answer with 504 UPSTREAM_TIMEOUT', async () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => (await delay(1_000), ok([]))));
     const { client, metrics } = makeClient({ readAttempts: 1, timeoutMs: 100 });
-    await expect(client.call('contractsActive', { context: 'listing contracts' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
+    await expect(client.call('contractsActive', { scope: null, context: 'listing contracts' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
     expect(await metrics.registry.getSingleMetricAsString('gateway_upstream_calls_total')).toContain('outcome="timeout"} 1');
   });
 
@@ -229,7 +228,7 @@ describe('transport faults', () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), calls < 3 ? new HttpResponse('oops', { status: 500 }) : ok(['c']))));
     const { client } = makeClient({ readAttempts: 3 });
-    await expect(client.call('contractsActive', { context: 'listing contracts' })).resolves.toEqual(['c']);
+    await expect(client.call('contractsActive', { scope: null, context: 'listing contracts' })).resolves.toEqual(['c']);
     expect(calls).toBe(3);
   });
 
@@ -237,7 +236,7 @@ describe('transport faults', () => {
     let calls = 0;
     server.use(timestampHandler(), http.post(`${BASE}/api/v1/orders`, () => ((calls += 1), new HttpResponse('oops', { status: 500 }))));
     const { client } = makeClient({ readAttempts: 3 });
-    await expect(client.call('placeOrder', { body: { clientOid: 'x' }, context: 'placing an order' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    await expect(client.call('placeOrder', { body: { clientOid: 'x' }, scope: null, context: 'placing an order' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
     expect(calls).toBe(1);
   });
 
@@ -245,7 +244,7 @@ describe('transport faults', () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), fail('100003', 'Contract parameter invalid'))));
     const { client } = makeClient({ readAttempts: 3 });
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
     expect(calls).toBe(1);
   });
 });
@@ -256,16 +255,16 @@ describe('circuit breaker', () => {
     let healthy = false;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), healthy ? ok([]) : new HttpResponse('down', { status: 502 }))));
     const { client, metrics } = makeClient({ readAttempts: 1, breaker: { consecutiveFailures: 3, halfOpenAfterMs: 150 } });
-    for (let i = 0; i < 3; i += 1) await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    for (let i = 0; i < 3; i += 1) await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
     expect(calls).toBe(3);
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503, options: { retryAfterSeconds: 1 } });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503, options: { retryAfterSeconds: 1 } });
     expect(calls).toBe(3);
     expect(await breakerGauge(metrics, 'market')).toBe(1);
     expect(await breakerGauge(metrics, 'order-writes')).toBe(0);
 
     healthy = true;
     await new Promise((r) => setTimeout(r, 200));
-    await expect(client.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).resolves.toEqual([]);
     expect(await breakerGauge(metrics, 'market')).toBe(0);
   });
 
@@ -279,14 +278,14 @@ describe('circuit breaker', () => {
       http.get(`${BASE}/api/v1/contracts/active`, () => ok([])),
     );
     const { client, metrics } = makeClient({ readAttempts: 1, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
-    for (let i = 0; i < 2; i += 1) await expect(client.call('positions', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
-    await expect(client.call('positions', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
+    for (let i = 0; i < 2; i += 1) await expect(client.call('positions', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_ERROR' });
+    await expect(client.call('positions', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
     expect(positionCalls).toBe(2);
     expect(await breakerGauge(metrics, 'account')).toBe(1);
 
-    await expect(client.call('cancelOrder', { params: { orderId: 'o1' }, context: 'x' })).resolves.toEqual({ cancelledOrderIds: ['o1'] });
-    await expect(client.call('placeOrder', { body: { clientOid: 'c2' }, context: 'x' })).resolves.toEqual({ orderId: 'o2', clientOid: 'c2' });
-    await expect(client.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    await expect(client.call('cancelOrder', { params: { orderId: 'o1' }, scope: null, context: 'x' })).resolves.toEqual({ cancelledOrderIds: ['o1'] });
+    await expect(client.call('placeOrder', { body: { clientOid: 'c2' }, scope: null, context: 'x' })).resolves.toEqual({ orderId: 'o2', clientOid: 'c2' });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).resolves.toEqual([]);
     for (const group of ['order-reads', 'order-writes', 'margin', 'market', 'stream']) expect(await breakerGauge(metrics, group)).toBe(0);
   });
 
@@ -295,10 +294,10 @@ describe('circuit breaker', () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), new HttpResponse('<html>oops</html>', { status: 200 }))));
     const { client } = makeClient({ readAttempts: 3, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
     // Tries 1 and 2 get the bad body and open the breaker; try 3 is refused by it, unsent.
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
     expect(calls).toBe(2);
     // A later read that sends nothing is told about the breaker.
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
   });
 
   it('every endpoint belongs to a group', () => {
@@ -308,7 +307,7 @@ describe('circuit breaker', () => {
   it('is not tripped by business rejections', async () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => fail('100003', 'Contract parameter invalid')));
     const { client } = makeClient({ readAttempts: 1, breaker: { consecutiveFailures: 2, halfOpenAfterMs: 10_000 } });
-    for (let i = 0; i < 4; i += 1) await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
+    for (let i = 0; i < 4; i += 1) await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
   });
 });
 
@@ -322,8 +321,8 @@ describe('rate budget', () => {
       }),
     );
     const { client, metrics } = makeClient({ readAttempts: 1 });
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', status: 429, options: { retryAfterSeconds: 3 } });
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', status: 429, options: { retryAfterSeconds: 3 } });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
     expect(calls).toBe(1);
     expect(await metrics.registry.getSingleMetricAsString('gateway_rate_limit_hits_total')).toContain('side="upstream"} 2');
   });
@@ -337,9 +336,9 @@ describe('rate budget', () => {
       }),
     );
     const { client } = makeClient({ readAttempts: 1 });
-    await client.call('contractsActive', { context: 'x' });
+    await client.call('contractsActive', { scope: null, context: 'x' });
     // KuCoin says 7 left of 100: a weight-3 call would leave 4, under the floor of 5.
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', status: 429, options: { retryAfterSeconds: 20 } });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED', status: 429, options: { retryAfterSeconds: 20 } });
     expect(calls).toBe(1);
   });
 
@@ -347,8 +346,8 @@ describe('rate budget', () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), ok([]))));
     const { client } = makeClient({ readAttempts: 1, budget: new RateBudget({ limits: { futures: 100, public: 10 }, headroom: 0, writeReserve: 0 }) });
-    for (let i = 0; i < 3; i += 1) await client.call('contractsActive', { context: 'x' }); // 10 → 7 → 4 → 1
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
+    for (let i = 0; i < 3; i += 1) await client.call('contractsActive', { scope: null, context: 'x' }); // 10 → 7 → 4 → 1
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_RATE_LIMITED' });
     expect(calls).toBe(3);
   });
 });
@@ -358,11 +357,48 @@ describe('coalescing', () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => ((calls += 1), await delay(50), ok(['x']))));
     const { client } = makeClient();
-    const results = await Promise.all(Array.from({ length: 10 }, () => client.call('contractsActive', { context: 'x' })));
+    const results = await Promise.all(Array.from({ length: 10 }, () => client.call('contractsActive', { scope: null, context: 'x' })));
     expect(results).toEqual(Array.from({ length: 10 }, () => ['x']));
     expect(calls).toBe(1);
-    await client.call('contractsActive', { context: 'x' });
+    await client.call('contractsActive', { scope: null, context: 'x' });
     expect(calls).toBe(2);
+  });
+});
+
+describe('the request scope (src/request-scope.ts)', () => {
+  /** A budget recording the caller of every claim. */
+  function recordingBudget() {
+    const callers: string[] = [];
+    const own = new RateBudget({ limits: { futures: 2000, public: 2000 } });
+    const budget: UpstreamBudget = {
+      reserve: (pool, weight, context, claim) => (callers.push(claim?.caller ?? 'no claim'), own.reserve(pool, weight, context, claim)),
+      remaining: (pool) => own.remaining(pool),
+    };
+    return { budget, callers };
+  }
+
+  it("charges a call to its scope's caller, and a call with no scope to the gateway", async () => {
+    server.use(timestampHandler(), http.get(`${BASE}/api/v1/positions`, () => ok([])));
+    const { budget, callers } = recordingBudget();
+    const { client } = makeClient({ budget });
+    await client.call('positions', { scope: { caller: 'key:abc', deadline: Date.now() + 5_000 }, context: 'x' });
+    // The clock sync the call needed first is charged to it as well.
+    expect(callers).toEqual(['key:abc', 'key:abc']);
+    await client.call('positions', { scope: null, context: 'x' });
+    expect(callers).toEqual(['key:abc', 'key:abc', GATEWAY_CALLER]);
+  });
+
+  it("does not join a read of the gateway's own (no deadline) to a request's: the request's gives up at its deadline", async () => {
+    let calls = 0;
+    server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => ((calls += 1), await delay(400), ok(['x']))));
+    const { client } = makeClient({ timeoutMs: 1_000 });
+    const feeds = client.call('contractsActive', { scope: null, context: 'x' });
+    const started = Date.now();
+    const error = await client.call('contractsActive', { scope: { caller: 'ip:test', deadline: started + 150 }, context: 'x' }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(Date.now() - started).toBeLessThan(350);
+    expect(calls).toBe(2);
+    await expect(feeds).resolves.toEqual(['x']);
   });
 });
 
@@ -377,14 +413,14 @@ describe('the gate (admits)', () => {
     let open = false;
     const { client, metrics } = makeClient({ admits: () => open, breaker: { consecutiveFailures: 1, halfOpenAfterMs: 10_000 } });
     for (const name of ['placeOrder', 'contractsActive', 'bulletPrivate'] as const) {
-      const error = await client.call(name, { body: {}, context: 'x' }).catch((e: unknown) => e);
+      const error = await client.call(name, { body: {}, scope: null, context: 'x' }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UpstreamRefused);
       expect(error).toMatchObject({ options: { notSent: true } });
     }
     expect(calls).toBe(0);
     expect(await breakerGauge(metrics, 'order-writes')).toBe(0);
     open = true;
-    await expect(client.call('placeOrder', { body: {}, context: 'x' })).resolves.toEqual({ orderId: '1', clientOid: 'c1' });
+    await expect(client.call('placeOrder', { body: {}, scope: null, context: 'x' })).resolves.toEqual({ orderId: '1', clientOid: 'c1' });
   });
 });
 
@@ -409,7 +445,7 @@ describe('a budget that answers later (the shared one, in Redis)', () => {
     const later = laterBudget();
     let open = true;
     const { client } = makeClient({ admits: () => open, budget: later.budget, readAttempts: 1 });
-    const reading = client.call('contractsActive', { context: 'x' }).catch((e: unknown) => e);
+    const reading = client.call('contractsActive', { scope: null, context: 'x' }).catch((e: unknown) => e);
     await vi.waitFor(() => expect(later.pending()).toBe(true));
     // The kill switch flips while the shared budget is answering.
     open = false;
@@ -423,7 +459,7 @@ describe('a budget that answers later (the shared one, in Redis)', () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ok([], { headers: { 'gw-ratelimit-remaining': '7' } })));
     const later = laterBudget();
     const { client } = makeClient({ budget: later.budget });
-    const reading = client.call('contractsActive', { context: 'x' });
+    const reading = client.call('contractsActive', { scope: null, context: 'x' });
     await vi.waitFor(() => expect(later.pending()).toBe(true));
     later.answer();
     await expect(reading).resolves.toEqual([]);
@@ -439,7 +475,7 @@ describe('the request deadline', () => {
     server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => ((calls += 1), await hang())));
     const { client } = makeClient({ timeoutMs: 300, readAttempts: 3, retryDelayMs: { initial: 10, max: 20 } });
     const started = Date.now();
-    const error = await runInScope({ caller: 'ip:test', deadline: started + 500 }, () => client.call('contractsActive', { context: 'x' }).catch((e: unknown) => e));
+    const error = await client.call('contractsActive', { scope: { caller: 'ip:test', deadline: started + 500 }, context: 'x' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
     // A 300 ms try, then only ~200 ms left: no second full try fits, so no retry.
     expect(calls).toBe(1);
@@ -450,7 +486,7 @@ describe('the request deadline', () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, () => ((calls += 1), ok([]))));
     const { client } = makeClient();
-    const error = await runInScope({ caller: 'ip:test', deadline: Date.now() - 1 }, () => client.call('contractsActive', { context: 'x' }).catch((e: unknown) => e));
+    const error = await client.call('contractsActive', { scope: { caller: 'ip:test', deadline: Date.now() - 1 }, context: 'x' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504, options: { notSent: true } });
     expect(calls).toBe(0);
   });
@@ -459,9 +495,7 @@ describe('the request deadline', () => {
     server.use(timestampHandler(), http.post(`${BASE}/api/v1/orders`, async () => await hang()));
     const { client } = makeClient({ timeoutMs: 1_000 });
     const started = Date.now();
-    const error = await runInScope({ caller: 'ip:test', deadline: started + 800 }, () =>
-      client.call('placeOrder', { body: {}, context: 'x', leaveMs: 500 }).catch((e: unknown) => e),
-    );
+    const error = await client.call('placeOrder', { body: {}, scope: { caller: 'ip:test', deadline: started + 800 }, context: 'x', leaveMs: 500 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     // Cut at ~300 ms (800 - 500), not at the 800 ms deadline or the 1 s timeout.
     expect(Date.now() - started).toBeLessThan(650);
@@ -471,7 +505,7 @@ describe('the request deadline', () => {
     let calls = 0;
     server.use(http.get(`${BASE}/api/v1/contracts/active`, async () => ((calls += 1), await hang())));
     const { client } = makeClient({ timeoutMs: 100, readAttempts: 3 });
-    await expect(client.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    await expect(client.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(calls).toBe(3);
   });
 });

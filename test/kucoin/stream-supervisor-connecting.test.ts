@@ -1,23 +1,22 @@
 // UpstreamSupervisor: the token, the welcome, subscriptions with acks, then pushes.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { runInScope, currentScope } from '../../src/request-scope.js';
 import { cleanUp, expectNoSecrets, fakeClient, histogram, metric, positionPush, sleep, startRaw, startSim, supervise, TOPICS, waitFor } from './stream-supervisor-harness.js';
 
 afterEach(cleanUp);
 
 describe('connecting (docs/kucoin.md "The private WebSocket")', () => {
-  it("opens the connection outside the scope of the request that acquired it (no caller's share, no request deadline)", async () => {
+  it("asks for its token as the gateway's own call, whoever acquired it (no caller's share, no request deadline)", async () => {
     const sim = await startSim();
     const bullet = fakeClient(sim.endpoint, () => sim.tokens.issue('private'));
     const scopes: unknown[] = [];
-    const client = { call: (name: Parameters<typeof bullet.client.call>[0], options: Parameters<typeof bullet.client.call>[1]) => (scopes.push(currentScope()), bullet.client.call(name, options)) };
+    const client = { call: (name: Parameters<typeof bullet.client.call>[0], options: Parameters<typeof bullet.client.call>[1]) => (scopes.push(options.scope), bullet.client.call(name, options)) };
     const { supervisor, resubscribed } = supervise(client);
     supervisor.setTopics(TOPICS);
     // A REST request (a leverage change waiting for its push) brings the stream up.
-    runInScope({ caller: 'key:abc', deadline: Date.now() + 50 }, () => supervisor.acquire());
+    supervisor.acquire();
     await waitFor('resubscribed', () => resubscribed() === 1);
-    expect(scopes).toEqual([undefined]);
+    expect(scopes).toEqual([null]);
   });
 
   it('gets a token, waits for welcome, subscribes with acks, then delivers pushes', async () => {

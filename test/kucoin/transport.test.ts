@@ -78,7 +78,7 @@ describe('the KuCoin transport', () => {
       res.setHeader('content-type', 'application/json').end(envelope([]));
     });
     const kucoin = client(baseUrl);
-    for (let i = 0; i < 3; i += 1) await expect(kucoin.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    for (let i = 0; i < 3; i += 1) await expect(kucoin.call('contractsActive', { scope: null, context: 'x' })).resolves.toEqual([]);
     expect(sockets.size).toBe(1);
   });
 
@@ -86,12 +86,12 @@ describe('the KuCoin transport', () => {
     const { baseUrl } = await serve(() => {});
     const server = servers.pop()!;
     await new Promise((done) => server.close(done));
-    await expect(client(baseUrl).call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
+    await expect(client(baseUrl).call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: true } });
   });
 
   it('does not mark a connection reset after the request went out as not sent', async () => {
     const { baseUrl, hits } = await serve((req) => req.socket.destroy());
-    await expect(client(baseUrl).call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: false } });
+    await expect(client(baseUrl).call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', options: { notSent: false } });
     expect(hits).toEqual(['GET /api/v1/contracts/active']);
   });
 
@@ -100,7 +100,7 @@ describe('the KuCoin transport', () => {
       if (req.url === '/elsewhere') res.end(envelope([]));
       else res.writeHead(302, { location: '/elsewhere' }).end();
     });
-    await expect(client(baseUrl).call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503 });
+    await expect(client(baseUrl).call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', status: 503 });
     expect(hits).toEqual(['GET /api/v1/contracts/active']);
   });
 
@@ -109,7 +109,7 @@ describe('the KuCoin transport', () => {
       expect(req.headers['accept-encoding']).toContain('gzip');
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync(envelope([{ symbol: 'XBTUSDTM' }])));
     });
-    await expect(client(baseUrl).call('contractsActive', { context: 'x' })).resolves.toEqual([{ symbol: 'XBTUSDTM' }]);
+    await expect(client(baseUrl).call('contractsActive', { scope: null, context: 'x' })).resolves.toEqual([{ symbol: 'XBTUSDTM' }]);
   });
 
   it.each([
@@ -129,8 +129,8 @@ describe('the KuCoin transport', () => {
       first = false;
     });
     const kucoin = client(baseUrl);
-    await expect(kucoin.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502, options: { upstream: { code: 'HTTP 200', message: 'answer too large' } } });
-    await expect(kucoin.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    await expect(kucoin.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE', status: 502, options: { upstream: { code: 'HTTP 200', message: 'answer too large' } } });
+    await expect(kucoin.call('contractsActive', { scope: null, context: 'x' })).resolves.toEqual([]);
   });
 
   it('survives the server closing a kept-alive connection after its answer', async () => {
@@ -139,9 +139,9 @@ describe('the KuCoin transport', () => {
       setTimeout(() => req.socket.destroy(), 20);
     });
     const kucoin = client(baseUrl);
-    await expect(kucoin.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    await expect(kucoin.call('contractsActive', { scope: null, context: 'x' })).resolves.toEqual([]);
     await new Promise((done) => setTimeout(done, 60));
-    await expect(kucoin.call('contractsActive', { context: 'x' })).resolves.toEqual([]);
+    await expect(kucoin.call('contractsActive', { scope: null, context: 'x' })).resolves.toEqual([]);
   });
 
   it('times out an answer whose body never ends with 504 UPSTREAM_TIMEOUT', async () => {
@@ -150,6 +150,6 @@ describe('the KuCoin transport', () => {
       res.write('{"code":"200000",');
     });
     const kucoin = client(baseUrl, 150);
-    await expect(kucoin.call('contractsActive', { context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
+    await expect(kucoin.call('contractsActive', { scope: null, context: 'x' })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT', status: 504 });
   });
 });

@@ -56,9 +56,9 @@ async function call<T>(name: keyof typeof endpoints, options: Parameters<KucoinC
 
 describe('every gateway endpoint through KucoinClient', () => {
   it('market data: timestamp, contracts, one contract, funding rate, risk limits', async () => {
-    const serverTime = await call<number>('timestamp', { context: 'time' });
+    const serverTime = await call<number>('timestamp', { scope: null, context: 'time' });
     expect(Math.abs(serverTime - (Date.now() + AHEAD_MS))).toBeLessThan(2_000);
-    const contracts = await call<KucoinContract[]>('contractsActive', { context: 'contracts' });
+    const contracts = await call<KucoinContract[]>('contractsActive', { scope: null, context: 'contracts' });
     expect(contracts.map((c) => c.symbol)).toEqual(['XBTUSDTM', 'ETHUSDTM', 'SOLUSDTM', 'XBTUSDM']);
     expect(contracts.map(toContract).map((c) => [c.symbol, c.multiplier, c.tickSize, c.maxLeverage, c.isInverse])).toEqual([
       ['XBTUSDTM', 0.001, 0.1, 125, false],
@@ -66,57 +66,58 @@ describe('every gateway endpoint through KucoinClient', () => {
       ['SOLUSDTM', 0.1, 0.001, 75, false],
       ['XBTUSDM', 1, 0.1, 100, true],
     ]);
-    const xbtusdm = await call<KucoinContract>('contract', { params: { symbol: 'XBTUSDM' }, context: 'contract' });
+    const xbtusdm = await call<KucoinContract>('contract', { params: { symbol: 'XBTUSDM' }, scope: null, context: 'contract' });
     expect(xbtusdm).toMatchObject({ multiplier: -1, settleCurrency: 'XBT', isInverse: true });
-    const funding = await call<KucoinFundingRate>('fundingRate', { params: { symbol: 'XBTUSDTM' }, context: 'funding' });
+    const funding = await call<KucoinFundingRate>('fundingRate', { params: { symbol: 'XBTUSDTM' }, scope: null, context: 'funding' });
     expect(toFundingRate(funding, contracts[0]!)).toMatchObject({ symbol: 'XBTUSDTM', fundingRateSymbol: '.XBTUSDTMFPI8H' });
-    const tiers = await call<KucoinRiskLimitTier[]>('riskLimitTiers', { params: { symbol: 'XBTUSDTM' }, context: 'tiers' });
+    const tiers = await call<KucoinRiskLimitTier[]>('riskLimitTiers', { params: { symbol: 'XBTUSDTM' }, scope: null, context: 'tiers' });
     expect(tiers).toHaveLength(12);
   });
 
   it('account and positions', async () => {
-    const overview = await call<KucoinAccountOverview>('accountOverview', { query: { currency: 'USDT' }, context: 'account' });
+    const overview = await call<KucoinAccountOverview>('accountOverview', { query: { currency: 'USDT' }, scope: null, context: 'account' });
     expect(toAccount(overview)).toMatchObject({ currency: 'USDT', equity: 10_000, availableBalance: 10_000 });
-    expect(await call<KucoinPosition[]>('positions', { query: { currency: 'USDT' }, context: 'positions' })).toEqual([]);
-    const flat = await call<KucoinPosition>('position', { query: { symbol: 'ETHUSDTM' }, context: 'position' });
+    expect(await call<KucoinPosition[]>('positions', { query: { currency: 'USDT' }, scope: null, context: 'positions' })).toEqual([]);
+    const flat = await call<KucoinPosition>('position', { query: { symbol: 'ETHUSDTM' }, scope: null, context: 'position' });
     expect(toPosition(flat, { baseCurrency: 'ETH', multiplier: 0.01 })).toMatchObject({ side: 'FLAT', qty: 0 });
   });
 
   it('margin mode, cross leverage and risk-limit level', async () => {
-    expect(await call<KucoinMarginModeResult>('getMarginMode', { query: { symbol: 'SOLUSDTM' }, context: 'mode' })).toEqual({ symbol: 'SOLUSDTM', marginMode: 'ISOLATED' });
-    expect(await call<KucoinMarginModeResult>('changeMarginMode', { body: { symbol: 'SOLUSDTM', marginMode: 'CROSS' }, context: 'mode' })).toEqual({ symbol: 'SOLUSDTM', marginMode: 'CROSS' });
-    expect(await call<boolean>('changeCrossLeverage', { body: { symbol: 'SOLUSDTM', leverage: '8' }, context: 'lev' })).toBe(true);
-    expect(await call<KucoinCrossLeverage>('getCrossLeverage', { query: { symbol: 'SOLUSDTM' }, context: 'lev' })).toEqual({ symbol: 'SOLUSDTM', leverage: '8' });
-    expect(await call<boolean>('changeRiskLimitLevel', { body: { symbol: 'XBTUSDTM', level: 2 }, context: 'risk' })).toBe(true);
+    expect(await call<KucoinMarginModeResult>('getMarginMode', { query: { symbol: 'SOLUSDTM' }, scope: null, context: 'mode' })).toEqual({ symbol: 'SOLUSDTM', marginMode: 'ISOLATED' });
+    expect(await call<KucoinMarginModeResult>('changeMarginMode', { body: { symbol: 'SOLUSDTM', marginMode: 'CROSS' }, scope: null, context: 'mode' })).toEqual({ symbol: 'SOLUSDTM', marginMode: 'CROSS' });
+    expect(await call<boolean>('changeCrossLeverage', { body: { symbol: 'SOLUSDTM', leverage: '8' }, scope: null, context: 'lev' })).toBe(true);
+    expect(await call<KucoinCrossLeverage>('getCrossLeverage', { query: { symbol: 'SOLUSDTM' }, scope: null, context: 'lev' })).toEqual({ symbol: 'SOLUSDTM', leverage: '8' });
+    expect(await call<boolean>('changeRiskLimitLevel', { body: { symbol: 'XBTUSDTM', level: 2 }, scope: null, context: 'risk' })).toBe(true);
   });
 
   it('orders: place, look up by id and clientOid, list, cancel; positions follow', async () => {
     const placed = await call<KucoinOrderPlaced>('placeOrder', {
       body: { clientOid: 'rest-limit-1', side: 'buy', symbol: 'XBTUSDTM', type: 'limit', price: '80000', size: 2, leverage: 10, marginMode: 'ISOLATED' },
       context: 'placing',
+      scope: null,
     });
     expect(placed.clientOid).toBe('rest-limit-1');
     const contract = { baseCurrency: 'XBT', multiplier: 0.001 };
-    const byId = await call<KucoinOrder>('getOrder', { params: { orderId: placed.orderId }, context: 'order' });
+    const byId = await call<KucoinOrder>('getOrder', { params: { orderId: placed.orderId }, scope: null, context: 'order' });
     expect(toOrder(byId, contract)).toMatchObject({ status: 'open', price: 80000, qty: 2, marginMode: 'isolated' });
-    expect((await call<KucoinOrder>('getOrderByClientOid', { query: { clientOid: 'rest-limit-1' }, context: 'oid' })).id).toBe(placed.orderId);
+    expect((await call<KucoinOrder>('getOrderByClientOid', { query: { clientOid: 'rest-limit-1' }, scope: null, context: 'oid' })).id).toBe(placed.orderId);
     // An unknown clientOid with characters that need URL-encoding: signed unencoded, answered null.
-    expect(await call<KucoinOrder | null>('getOrderByClientOid', { query: { clientOid: 'no such!@# oid' }, context: 'oid' })).toBeNull();
-    const page = await call<KucoinOrderPage>('listOrders', { query: { status: 'active', symbol: 'XBTUSDTM', side: 'buy', currentPage: 1, pageSize: 50 }, context: 'list' });
+    expect(await call<KucoinOrder | null>('getOrderByClientOid', { query: { clientOid: 'no such!@# oid' }, scope: null, context: 'oid' })).toBeNull();
+    const page = await call<KucoinOrderPage>('listOrders', { query: { status: 'active', symbol: 'XBTUSDTM', side: 'buy', currentPage: 1, pageSize: 50 }, scope: null, context: 'list' });
     expect(toOrderPage(page, () => contract)).toMatchObject({ page: 1, total: 1 });
-    expect(await call<{ cancelledOrderIds: string[] }>('cancelOrder', { params: { orderId: placed.orderId }, context: 'cancel' })).toEqual({ cancelledOrderIds: [placed.orderId] });
-    const done = await call<KucoinOrderPage>('listDoneOrders', { query: { status: 'done', symbol: 'XBTUSDTM', startAt: Date.now() - 60_000, currentPage: 1, pageSize: 1000 }, context: 'done' });
+    expect(await call<{ cancelledOrderIds: string[] }>('cancelOrder', { params: { orderId: placed.orderId }, scope: null, context: 'cancel' })).toEqual({ cancelledOrderIds: [placed.orderId] });
+    const done = await call<KucoinOrderPage>('listDoneOrders', { query: { status: 'done', symbol: 'XBTUSDTM', startAt: Date.now() - 60_000, currentPage: 1, pageSize: 1000 }, scope: null, context: 'done' });
     expect(done.items.map((o) => o.clientOid)).toEqual(['rest-limit-1']);
 
-    await call('placeOrder', { body: { clientOid: 'rest-mkt-1', side: 'sell', symbol: 'XBTUSDTM', type: 'market', size: 3, leverage: 5, marginMode: 'ISOLATED' }, context: 'placing' });
-    const [position] = await call<KucoinPosition[]>('positions', { query: { currency: 'USDT' }, context: 'positions' });
+    await call('placeOrder', { body: { clientOid: 'rest-mkt-1', side: 'sell', symbol: 'XBTUSDTM', type: 'market', size: 3, leverage: 5, marginMode: 'ISOLATED' }, scope: null, context: 'placing' });
+    const [position] = await call<KucoinPosition[]>('positions', { query: { currency: 'USDT' }, scope: null, context: 'positions' });
     expect(toPosition(position!, contract)).toMatchObject({ symbol: 'XBTUSDTM', side: 'SHORT', qty: -3, marginMode: 'isolated', riskLimitLevel: 2 });
-    await call('placeOrder', { body: { clientOid: 'rest-close-1', symbol: 'XBTUSDTM', closeOrder: true, type: 'market' }, context: 'closing' });
-    expect(toPosition(await call<KucoinPosition>('position', { query: { symbol: 'XBTUSDTM' }, context: 'position' }), contract).side).toBe('FLAT');
+    await call('placeOrder', { body: { clientOid: 'rest-close-1', symbol: 'XBTUSDTM', closeOrder: true, type: 'market' }, scope: null, context: 'closing' });
+    expect(toPosition(await call<KucoinPosition>('position', { query: { symbol: 'XBTUSDTM' }, scope: null, context: 'position' }), contract).side).toBe('FLAT');
   });
 
   it('bullet-private: a token and this simulator as the instance server', async () => {
-    const bullet = await call<KucoinBullet>('bulletPrivate', { context: 'bullet' });
+    const bullet = await call<KucoinBullet>('bulletPrivate', { scope: null, context: 'bullet' });
     expect(sim.tokens.check(bullet.token)).toBe('private');
     expect(bullet.instanceServers).toEqual([{ endpoint: `ws://127.0.0.1:${sim.port}/ws`, encrypt: false, protocol: 'websocket', pingInterval: 18_000, pingTimeout: 10_000 }]);
   });
@@ -135,7 +136,7 @@ describe('KuCoin refusals reach the gateway as its typed errors', () => {
     ['price band', { body: { clientOid: 'pb-1', side: 'sell', symbol: 'ETHUSDTM', type: 'limit', price: '1000', size: 1, leverage: 1 }, code: 'PRICE_OUT_OF_BAND', upstream: '300012' }],
   ];
   it.each(cases)('%s', async (_title, { body, code, upstream }) => {
-    const error = await client.call('placeOrder', { body, context: 'placing' }).catch((e: unknown) => e);
+    const error = await client.call('placeOrder', { body, scope: null, context: 'placing' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toMatchObject({ code, options: { upstream: { code: upstream } } });
   });

@@ -57,7 +57,7 @@ describe('faults', () => {
 
   it('business: HTTP 200 with the code, which the gateway maps', async () => {
     await addFaults({ match: { path: '/api/v1/orders' }, action: { type: 'business', code: '300003', msg: 'Balance not enough' } });
-    const error = await client.call('placeOrder', { body: { clientOid: 'f-b1', symbol: 'XBTUSDTM', side: 'buy', type: 'market', size: 1, leverage: 5 }, context: 'placing' }).catch((e: unknown) => e);
+    const error = await client.call('placeOrder', { body: { clientOid: 'f-b1', symbol: 'XBTUSDTM', side: 'buy', type: 'market', size: 1, leverage: 5 }, scope: null, context: 'placing' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'INSUFFICIENT_BALANCE', options: { upstream: { code: '300003' } } });
     expect(sim.engine.orderByClientOid('f-b1')).toBeNull();
   });
@@ -80,7 +80,7 @@ describe('faults', () => {
 
   it('latency beyond the client timeout is UPSTREAM_TIMEOUT', async () => {
     await addFaults([{ match: { path: '/api/v1/contracts/XBTUSDTM' }, times: 1, action: { type: 'latency', ms: 800 } }]);
-    const error = await client.call('contract', { params: { symbol: 'XBTUSDTM' }, context: 'reading' }).catch((e: unknown) => e);
+    const error = await client.call('contract', { params: { symbol: 'XBTUSDTM' }, scope: null, context: 'reading' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
   });
 
@@ -89,7 +89,7 @@ describe('faults', () => {
     const response = await fetch(`${sim.url}/api/v1/contracts/ETHUSDTM`);
     expect([response.status, await response.text()]).toEqual([200, '<html>oops']);
     await addFaults([{ match: { path: '/api/v1/contracts/ETHUSDTM' }, times: 1, action: { type: 'bad-body', body: '{"code":"200000","da' } }]);
-    const error = await client.call('contract', { params: { symbol: 'ETHUSDTM' }, context: 'reading' }).catch((e: unknown) => e);
+    const error = await client.call('contract', { params: { symbol: 'ETHUSDTM' }, scope: null, context: 'reading' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayError);
     expect(error).toMatchObject({ code: 'UPSTREAM_BAD_RESPONSE' });
   });
@@ -102,7 +102,7 @@ describe('faults', () => {
 
   it("phase 'after': the order is placed, then the answer is lost", async () => {
     await addFaults([{ match: { method: 'POST', path: '/api/v1/orders' }, times: 1, phase: 'after', action: { type: 'drop' } }]);
-    const error = await client.call('placeOrder', { body: { clientOid: 'f-after-1', symbol: 'ETHUSDTM', side: 'buy', type: 'market', size: 1, leverage: 5 }, context: 'placing' }).catch((e: unknown) => e);
+    const error = await client.call('placeOrder', { body: { clientOid: 'f-after-1', symbol: 'ETHUSDTM', side: 'buy', type: 'market', size: 1, leverage: 5 }, scope: null, context: 'placing' }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE' });
     expect(sim.engine.orderByClientOid('f-after-1')).toMatchObject({ status: 'done', filledSize: 1 });
   });
@@ -163,7 +163,7 @@ describe('control API', () => {
 
   it('GET /sim/usage counts what each pool spent and refused, and every 429 sent; reset clears it', async () => {
     await control('POST', '/sim/reset', { seed: 9 });
-    for (let i = 0; i < 3; i++) await client.call('positions', { context: 'reading positions' });
+    for (let i = 0; i < 3; i++) await client.call('positions', { scope: null, context: 'reading positions' });
     await fetch(`${sim.url}/api/v1/contracts/XBTUSDTM`);
     await addFaults([{ match: { path: '/api/v1/status' }, times: 1, action: { type: 'rate-limit', resetMs: 1_000 } }]);
     expect((await fetch(`${sim.url}/api/v1/status`)).status).toBe(429);

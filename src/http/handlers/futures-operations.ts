@@ -1,4 +1,4 @@
-import type { Context, Handler } from 'openapi-backend';
+import type { Context } from 'openapi-backend';
 import type { Request, Response } from 'express';
 import type { operations } from '../../../generated/openapi.js';
 import { getAccount, getContract, getFundingRate, listContracts } from '../../futures/market.js';
@@ -7,6 +7,7 @@ import { cancelOrder, closePosition, createOrder, getOrder, listOrders } from '.
 import { getPosition, listPositions } from '../../futures/positions.js';
 import type { FuturesServices } from '../../futures/services.js';
 import type { AccountView, OrderListQuery, Served, WriteOutcome } from '../../account/account-view.js';
+import type { RequestScope } from '../../request-scope.js';
 import { sendData } from '../problem.js';
 
 type Query<Op extends keyof operations> = NonNullable<operations[Op]['parameters']['query']>;
@@ -20,21 +21,28 @@ const idempotencyKey = (c: Context): string | undefined => {
 
 const upstream = async <T>(data: Promise<T>): Promise<Served<T>> => ({ data: await data, source: 'upstream' });
 
+/**
+ * A futures operation's handler: openapi-backend's context, the request and response, and the
+ * request's scope (src/request-scope.ts), which app.ts makes once per request and hands to every
+ * service call below, so each KuCoin call is charged to the caller and kept within its deadline.
+ */
+export type FuturesOperationHandler = (c: Context, req: Request, res: Response, scope: RequestScope) => Promise<void>;
+
 /** Thin wrappers: the typed request in, a service call, the typed reply out; the rules live in src/futures/. */
 /** `accountView`: the live account state serving the list reads and fencing the writes; none serves both from KuCoin. */
-export function futuresOperationHandlers(services: FuturesServices, accountView?: AccountView): Record<string, Handler> {
+export function futuresOperationHandlers(services: FuturesServices, accountView?: AccountView): Record<string, FuturesOperationHandler> {
   const reply =
-    (status: number, run: (c: Context) => Promise<unknown>): Handler =>
-    async (c: Context, _req: Request, res: Response) => {
-      const data = await run(c);
+    (status: number, run: (c: Context, scope: RequestScope) => Promise<unknown>): FuturesOperationHandler =>
+    async (c, _req, res, scope) => {
+      const data = await run(c, scope);
       if (data && typeof data === 'object' && 'replayed' in data) res.setHeader('Idempotent-Replayed', String(data.replayed));
       sendData(res, status, data);
     };
   /** The two list reads: from the live feed when it is current (X-Served-From says which), else from KuCoin. */
   const list =
-    <T>(run: (c: Context, view: AccountView | undefined) => Promise<Served<T>>): Handler =>
-    async (c: Context, _req: Request, res: Response) => {
-      const { data, source } = await run(c, accountView);
+    <T>(run: (c: Context, scope: RequestScope, view: AccountView | undefined) => Promise<Served<T>>): FuturesOperationHandler =>
+    async (c, _req, res, scope) => {
+      const { data, source } = await run(c, scope, accountView);
       res.setHeader('X-Served-From', source);
       sendData(res, 200, data);
     };
@@ -43,30 +51,30 @@ export function futuresOperationHandlers(services: FuturesServices, accountView?
     accountView ? accountView.write(run, outcome) : run();
 
   return {
-    listPositions: list((c, view) => {
+    listPositions: list((c, scope, view) => {
       const { currency } = c.request.query as Query<'listPositions'>;
-      return view ? view.listPositions(currency) : upstream(listPositions(services, currency));
+      return view ? view.listPositions(scope, currency) : upstream(listPositions(services, scope, currency));
     }),
-    getPosition: reply(200, (c) => getPosition(services, param(c, 'symbol'))),
-    closePosition: reply(200, (c) =>
+    getPosition: reply(200, (c, scope) => getPosition(services, scope, param(c, 'symbol'))),
+    closePosition: reply(200, (c, scope) =>
       write(
-        () => closePosition(services, param(c, 'symbol'), idempotencyKey(c)),
+        () => closePosition(services, scope, param(c, 'symbol'), idempotencyKey(c)),
         (closed) => ({ kind: 'close', orderId: closed.orderId, symbol: closed.symbol }),
       ),
     ),
     // 202 when KuCoin has not reported the outcome of a risk-limit level change by the deadline.
-    setLeverage: async (c: Context, _req: Request, res: Response) => {
-      const { status, result } = await write(() => setLeverage(services, c.request.requestBody as Body<'setLeverage'>), 'settings');
+    setLeverage: async (c, _req, res, scope) => {
+      const { status, result } = await write(() => setLeverage(services, scope, c.request.requestBody as Body<'setLeverage'>), 'settings');
       sendData(res, status, result);
     },
-    getFundingRate: reply(200, (c) => getFundingRate(services, param(c, 'symbol'))),
-    createOrder: reply(201, (c) =>
+    getFundingRate: reply(200, (c, scope) => getFundingRate(services, scope, param(c, 'symbol'))),
+    createOrder: reply(201, (c, scope) =>
       write(
-        () => createOrder(services, c.request.requestBody as Body<'createOrder'>, idempotencyKey(c)),
+        () => createOrder(services, scope, c.request.requestBody as Body<'createOrder'>, idempotencyKey(c)),
         (placed) => ({ kind: 'order', orderId: placed.orderId, symbol: placed.symbol, type: placed.type }),
       ),
     ),
-    listOrders: list((c, view) => {
+    listOrders: list((c, scope, view) => {
       const q = c.request.query as Record<string, string | undefined>;
       const query: OrderListQuery = {
         ...(q.symbol === undefined ? {} : { symbol: q.symbol }),
@@ -74,12 +82,12 @@ export function futuresOperationHandlers(services: FuturesServices, accountView?
         ...(q.page === undefined ? {} : { page: Number(q.page) }),
         ...(q.pageSize === undefined ? {} : { pageSize: Number(q.pageSize) }),
       };
-      return view ? view.listOrders(query) : upstream(listOrders(services, query));
+      return view ? view.listOrders(scope, query) : upstream(listOrders(services, scope, query));
     }),
-    getOrder: reply(200, (c) => getOrder(services, param(c, 'orderId'))),
-    cancelOrder: reply(200, (c) => write(() => cancelOrder(services, param(c, 'orderId')), (cancelled) => ({ kind: 'cancel', orderIds: cancelled.cancelledOrderIds }))),
-    getAccount: reply(200, (c) => getAccount(services, (c.request.query as Query<'getAccount'>).currency)),
-    listContracts: reply(200, () => listContracts(services)),
-    getContract: reply(200, (c) => getContract(services, param(c, 'symbol'))),
+    getOrder: reply(200, (c, scope) => getOrder(services, scope, param(c, 'orderId'))),
+    cancelOrder: reply(200, (c, scope) => write(() => cancelOrder(services, scope, param(c, 'orderId')), (cancelled) => ({ kind: 'cancel', orderIds: cancelled.cancelledOrderIds }))),
+    getAccount: reply(200, (c, scope) => getAccount(services, scope, (c.request.query as Query<'getAccount'>).currency)),
+    listContracts: reply(200, (_c, scope) => listContracts(services, scope)),
+    getContract: reply(200, (c, scope) => getContract(services, scope, param(c, 'symbol'))),
   };
 }

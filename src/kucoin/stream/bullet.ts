@@ -24,7 +24,7 @@ export class BulletAnswerInvalid extends Error {
  * one at random (docs/kucoin.md "The private WebSocket"), hence `random`. Errors of the client (GatewayError) pass through.
  */
 export async function fetchBullet(client: BulletSource, random: () => number): Promise<Bullet> {
-  const answer = (await client.call('bulletPrivate', { context: 'opening the KuCoin private WebSocket' })) as {
+  const answer = (await client.call('bulletPrivate', { context: 'opening the KuCoin private WebSocket', scope: null })) as {
     token?: unknown;
     instanceServers?: unknown;
   } | null;

@@ -13,7 +13,6 @@ import { TopicSubscriptions, type RefusedTopic } from './subscriptions.js';
 import { expandTopics, MAX_TOPICS_PER_CONNECTION, topicPrefix, topicTemplate } from './topics.js';
 import { supervisorTiming, type SupervisorOptions, type SupervisorTiming } from './supervisor-options.js';
 import type { UpstreamPush, UpstreamState, UpstreamSupervisorEvents } from './upstream-events.js';
-import { outsideAnyRequest } from '../../request-scope.js';
 
 export type { RefusedTopic } from './subscriptions.js';
 export type { UpstreamPush, UpstreamState, UpstreamSupervisorEvents } from './upstream-events.js';
@@ -119,9 +118,9 @@ export class UpstreamSupervisor extends EventEmitter<UpstreamSupervisorEvents> {
     if (this.#state !== 'idle') return;
     this.#setState('connecting');
     // The connection outlives whatever acquired it (a REST read, a leverage change waiting for its
-    // push): its token calls, reconnects and timers must not carry that request's caller or
-    // deadline (src/request-scope.ts).
-    outsideAnyRequest(() => void this.#open('initial'));
+    // push): its token calls are the gateway's own (scope null in bullet.ts), never that request's
+    // caller or deadline (src/request-scope.ts).
+    void this.#open('initial');
   }
 
   /** The last release closes the connection after lingerMs. */
