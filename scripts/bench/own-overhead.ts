@@ -16,7 +16,13 @@
  * BENCH_FLOOR_NODE_ARGS and BENCH_STACK_NODE_ARGS (the same for the floor and stack children),
  * BENCH_REDIS=1 (also measure the gateway in the replicas' mode: a redis-server started for the run
  * and the gateways given REDIS_URL; their rows, `gateway+redis`, are printed beside the others and
- * judged against the same stack).
+ * judged against the same stack), BENCH_EQUAL_RATE=<share> (a diagnostic, off by default: after each
+ * path's closed loops, the stack and the gateway are measured again at the SAME offered rate, that
+ * share (e.g. 0.7) of the gateway's closed-loop requests per second, each of the CONCURRENCY
+ * connections sending on a fixed schedule; their CPU per request is printed beside, without a
+ * target. In the closed loops each server runs as fast as it can, so the faster stack also answers
+ * more requests per wake-up of the load generator and per turn of its event loop; at one rate both
+ * get the same, and the difference left is the work each request costs).
  *
  * Three servers answer each path with the same bytes: the floor (bare node:http), the stack (the
  * chosen Express 5 + pino-http + openapi-backend, set up as the gateway sets them up, with nothing
@@ -89,6 +95,8 @@ const SIM = { SIM_KEY: 'bench-key', SIM_SECRET: 'bench-secret-0123456789abcdef',
 const CASES = ALL_CASES.filter((c) => !process.env.BENCH_ONLY || c.name.includes(process.env.BENCH_ONLY));
 /** BENCH_REDIS=1: the gateway measured a second time with REDIS_URL (issue 16 target 1's second mode). */
 const WITH_REDIS = process.env.BENCH_REDIS === '1';
+/** BENCH_EQUAL_RATE=<share of the gateway's closed-loop rate>: also measure stack and gateway at that one offered rate (diagnostic). */
+const EQUAL_RATE_SHARE = process.env.BENCH_EQUAL_RATE ? positiveNumber('BENCH_EQUAL_RATE', 0.7) : null;
 
 // ---------------------------------------------------------------------------------------------
 // Child servers
@@ -213,7 +221,13 @@ interface LoadResult {
   firstWrong?: string;
 }
 
-async function load(port: number, c: Case, seconds: number, concurrency: number): Promise<LoadResult> {
+/**
+ * Sends `c` to the server for `seconds` from `concurrency` keep-alive connections. Closed loops (each
+ * connection sends its next request when the last is answered) unless `rate` is given: then
+ * connection w sends its k-th request at (w / concurrency + k) × concurrency / rate seconds from the
+ * start, or at once when its previous answer came later than that.
+ */
+async function load(port: number, c: Case, seconds: number, concurrency: number, rate?: number): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency });
   const latencies = new Float64Array(MAX_REQUESTS_PER_CASE);
   let requests = 0;
@@ -222,8 +236,15 @@ async function load(port: number, c: Case, seconds: number, concurrency: number)
   let firstWrong: string | undefined;
   const started = process.hrtime.bigint();
   const deadline = started + BigInt(Math.round(seconds * 1e9));
-  const worker = async () => {
-    while (process.hrtime.bigint() < deadline && requests < MAX_REQUESTS_PER_CASE) {
+  const intervalMs = rate === undefined ? 0 : (concurrency * 1000) / rate;
+  const startedMs = performance.now();
+  const worker = async (w: number) => {
+    for (let k = 0; process.hrtime.bigint() < deadline && requests < MAX_REQUESTS_PER_CASE; k++) {
+      if (rate !== undefined) {
+        const at = startedMs + (w / concurrency + k) * intervalMs;
+        for (let left = at - performance.now(); left > 0; left = at - performance.now()) await new Promise((resolveWait) => setTimeout(resolveWait, Math.ceil(left)));
+        if (process.hrtime.bigint() >= deadline) break;
+      }
       const t0 = process.hrtime.bigint();
       try {
         const answer = await send(agent, port, c);
@@ -241,7 +262,7 @@ async function load(port: number, c: Case, seconds: number, concurrency: number)
       }
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(Array.from({ length: concurrency }, (_, w) => worker(w)));
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   agent.destroy();
   return { requests, wrongStatus, errors, seconds: elapsed, latenciesMs: latencies.slice(0, Math.min(requests, MAX_REQUESTS_PER_CASE)), firstWrong };
@@ -268,6 +289,8 @@ interface Measurement {
   ratioToFloor: number | null;
   /** The gateway's CPU per request over the stack's (the gateway's row only). */
   ratioToStack: number | null;
+  /** BENCH_EQUAL_RATE: the offered rate (requests/s) this row was measured at; absent for the closed loops. */
+  offeredRate?: number;
   /** gateway+redis rows: the redis-server's CPU per request over the same slices (from /proc, 10 ms ticks). */
   redisCpuUsPerReq?: number | null;
   target: number | null;
@@ -281,10 +304,10 @@ interface Slice extends LoadResult {
 }
 
 /** One measured window: load for `seconds`, with the server's CPU read just before and just after (and the redis-server's, given its pid). */
-async function measureSlice(server: Server, c: Case, seconds: number, redisPid?: number): Promise<Slice> {
+async function measureSlice(server: Server, c: Case, seconds: number, redisPid?: number, rate?: number): Promise<Slice> {
   const redisBefore = redisPid === undefined ? null : processCpuMs(redisPid);
   const cpuBefore = await server.cpu();
-  const result = await load(server.port, c, seconds, CONCURRENCY);
+  const result = await load(server.port, c, seconds, CONCURRENCY, rate);
   const cpuAfter = await server.cpu();
   const redisAfter = redisPid === undefined ? null : processCpuMs(redisPid);
   const redisCpuUs = redisBefore === null || redisAfter === null ? null : (redisAfter - redisBefore) * 1000;
@@ -387,7 +410,7 @@ function table(rows: Measurement[]): string {
   const header = ['path', 'server', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', '/ floor', '/ stack', 'target', 'met?', 'status ok'];
   const body = rows.map((r) => [
     r.path,
-    r.server,
+    r.offeredRate === undefined ? r.server : `${r.server} at ${r.offeredRate}/s`,
     fmt(r.reqPerSec, 0),
     fmt(r.p50Ms, 2),
     fmt(r.p99Ms, 2),
@@ -515,6 +538,21 @@ async function main(): Promise<number> {
         gr.redisCpuUsPerReq = redisUs === null || gr.requests === 0 ? null : redisUs / gr.requests;
         measured.push(gr);
       }
+      // The diagnostic: stack and gateway again at one offered rate, alternated like the closed loops.
+      if (EQUAL_RATE_SHARE !== null) {
+        const rate = Math.max(1, Math.round(g.reqPerSec * EQUAL_RATE_SHARE));
+        const paced = { stack: [] as Slice[], gateway: [] as Slice[] };
+        for (let round = 0; round < ROUNDS; round++) {
+          paced.stack.push(await measureSlice(stack, c, SECONDS / ROUNDS, undefined, rate));
+          paced.gateway.push(await measureSlice(gatewayFor(c), c, SECONDS / ROUNDS, undefined, rate));
+        }
+        const ps = { ...summarise(stack, c, paced.stack), offeredRate: rate };
+        const pg = { ...summarise(gatewayFor(c), c, paced.gateway), offeredRate: rate };
+        ps.ratioToFloor = ps.cpuUsPerReq / f.cpuUsPerReq;
+        pg.ratioToFloor = pg.cpuUsPerReq / f.cpuUsPerReq;
+        pg.ratioToStack = pg.cpuUsPerReq / ps.cpuUsPerReq;
+        measured.push(ps, pg);
+      }
       rows.push(...measured);
       for (const r of measured) {
         if (r.requests === 0) problems.push(`${r.server} ${r.path}: no request completed`);
@@ -563,11 +601,13 @@ async function main(): Promise<number> {
       for (const r of rows.filter((x) => x.server === 'gateway+redis')) console.log(`  ${r.path}: redis-server ${fmt(r.redisCpuUsPerReq ?? null, 1)} µs CPU per request`);
     }
 
-    const figures: Figure[] = rows
+    // The closed loops' rows (the issue's figures); the equal-rate diagnostic's are added after them.
+    const closedRows = rows.filter((r) => r.offeredRate === undefined);
+    const figures: Figure[] = closedRows
       .filter((r) => r.server === 'gateway')
       .flatMap((r) => {
-        const floorRow = rows.find((f) => f.server === 'floor' && f.path === r.path);
-        const stackRow = rows.find((f) => f.server === 'stack' && f.path === r.path);
+        const floorRow = closedRows.find((f) => f.server === 'floor' && f.path === r.path);
+        const stackRow = closedRows.find((f) => f.server === 'stack' && f.path === r.path);
         return [
           figure(`${r.path}: CPU per request, gateway / chosen stack alone`, r.ratioToStack, '×', { op: '<=', value: TARGET_RATIO }, {
             floor: 1,
@@ -584,11 +624,20 @@ async function main(): Promise<number> {
         ];
       });
     for (const r of rows.filter((x) => x.server === 'gateway+redis')) {
-      const stackRow = rows.find((f) => f.server === 'stack' && f.path === r.path);
+      const stackRow = closedRows.find((f) => f.server === 'stack' && f.path === r.path);
       figures.push(
         figure(`${r.path}, with REDIS_URL: CPU per request, gateway / chosen stack alone`, r.ratioToStack, '×', { op: '<=', value: TARGET_RATIO }, {
           floor: 1,
           note: `${fmt(r.cpuUsPerReq, 1)} µs vs ${fmt(stackRow?.cpuUsPerReq ?? null, 1)} µs, and redis-server ${fmt(r.redisCpuUsPerReq ?? null, 1)} µs; p99 ${fmt(r.p99Ms, 2)} vs ${fmt(stackRow?.p99Ms ?? null, 2)} ms`,
+        }),
+      );
+    }
+    for (const r of rows.filter((x) => x.server === 'gateway' && x.offeredRate !== undefined)) {
+      const stackRow = rows.find((f) => f.server === 'stack' && f.path === r.path && f.offeredRate === r.offeredRate);
+      figures.push(
+        figure(`${r.path}, stack and gateway at ${r.offeredRate} requests/s each: CPU per request, gateway / chosen stack alone`, r.ratioToStack, '×', null, {
+          floor: 1,
+          note: `diagnostic (BENCH_EQUAL_RATE=${EQUAL_RATE_SHARE}: that share of the gateway's closed-loop rate, offered to both on a fixed schedule), not the issue's figure: ${fmt(r.cpuUsPerReq, 1)} µs vs ${fmt(stackRow?.cpuUsPerReq ?? null, 1)} µs; answered ${fmt(r.reqPerSec, 0)} vs ${fmt(stackRow?.reqPerSec ?? null, 0)} requests/s`,
         }),
       );
     }
@@ -598,7 +647,7 @@ async function main(): Promise<number> {
       figures,
       startedAt: started.toISOString(),
       finishedAt: new Date().toISOString(),
-      settings: { gatewayEnvOverride: process.env.BENCH_GATEWAY_ENV ?? null, redis: WITH_REDIS, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, targetRatio: TARGET_RATIO, logLevel: 'info', logDestination: process.env.BENCH_LOG_FILE ?? 'temp file' },
+      settings: { gatewayEnvOverride: process.env.BENCH_GATEWAY_ENV ?? null, redis: WITH_REDIS, equalRateShare: EQUAL_RATE_SHARE, seconds: SECONDS, rounds: ROUNDS, warmupSeconds: WARMUP_SECONDS, concurrency: CONCURRENCY, targetRatio: TARGET_RATIO, logLevel: 'info', logDestination: process.env.BENCH_LOG_FILE ?? 'temp file' },
       machine: { node: process.version, platform: process.platform, arch: process.arch, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? null },
       gatewayLogLines: logged,
       gatewayRequests,
@@ -607,7 +656,7 @@ async function main(): Promise<number> {
       stackLogLines: stackLogged,
       stackRequests,
       allStatusesExpected: rows.every((r) => r.wrongStatus === 0 && r.requests > 0),
-      allTargetsMet: rows.filter((r) => isGateway(r.server)).every((r) => r.met === true),
+      allTargetsMet: closedRows.filter((r) => isGateway(r.server)).every((r) => r.met === true),
       problems,
       results: rows,
     };

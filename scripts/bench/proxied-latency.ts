@@ -30,19 +30,26 @@
  *    the simulator on the agent of src/kucoin/transport.ts (same keep-alive settings as the
  *    gateway's), reads the whole answer and writes it back: one more HTTP server side and client
  *    side, two more loopback writes, nothing else (no validation, no logging).
+ *    The stack-alone proxy (scripts/bench/proxy-stack.ts, started the same way): the GATEWAY's
+ *    request (same method, path and body) through the chosen stack set up as the gateway sets it
+ *    up (Express 5 on its request classes, pino-http at warn, express.json, openapi-backend routing
+ *    and validating against openapi.yaml), whose handler forwards the direct signed call (its
+ *    KC-API-* headers, and an order's upstream body in `x-bench-upstream-body`) on the same agent
+ *    and writes KuCoin's answer back: what a proxied call costs on the stack with nothing of the
+ *    gateway (as benchmark 1's "stack alone" is for the local paths).
  * 4. Each load model runs round(BENCH_PROXIED_SLICES / 2) (5) cycles of one slice per path, in the
- *    order gateway, direct, bare proxy: each path gets as many slices as it had when only gateway
- *    and direct alternated over BENCH_PROXIED_SLICES, so the run is ~1.5× as long as it was:
- *    measured 2026-12-05 at load 2–4, the two-path script 58 s from start to report, this one
- *    88–104 s in five runs, 132 s in one; kept at full size, as the slices per path are what the
- *    percentiles rest on (~35 s more on `npm run bench`'s 14 minutes). Closed-loop slices are
+ *    order gateway, direct, bare proxy, stack-alone proxy: each path gets as many slices as it had
+ *    when only gateway and direct alternated over BENCH_PROXIED_SLICES, so the run is ~2× as long
+ *    as that was (the two-path script took 58 s from start to report, the three-path one 88–104 s
+ *    at load 2–4); kept at full size, as the slices per path are what the percentiles rest on. Closed-loop slices are
  *    BENCH_PROXIED_ROUNDS (20) rounds per client, after one warm-up slice of each path that is not
  *    counted. Each call's latency: performance.now() before the request to the end of its answer.
  *    Added p50 (p99) = the gateway's p50 (p99) minus the direct one, per call kind. These
  *    closed-loop rows are the issue's figure. Beside each, with no target: the bare proxy's p50
  *    (p99) minus the direct one ("bare node:http proxy − direct"), and the gateway's minus the bare
  *    proxy's ("gateway added − bare proxy added": what the gateway's own code and stack add beyond
- *    one more HTTP hop).
+ *    one more HTTP hop); the same two for the stack-alone proxy ("stack-alone proxy − direct",
+ *    "gateway added − stack-alone proxy added": what the gateway's own code adds on its stack).
  * 5. Added beside them, same processes, same calls (the bare proxy in every model too):
  *    - paced ("<kind>, N clients paced at R calls/s"): the same clients, each sending on a fixed
  *      schedule (an order every 2N/R s, staggered across clients, its read half an interval later)
@@ -55,7 +62,7 @@
  *      hundreds of ms either way from one run to the next.
  *    - one client ("<kind>, 1 client"): one closed loop, no queue anywhere; the cycles, slices of
  *      5 × BENCH_PROXIED_ROUNDS rounds.
- *    The gateway's and the bare proxy's CPU per call (/proc) are given for each model.
+ *    The gateway's, the bare proxy's and the stack-alone proxy's CPU per call (/proc) are given for each model.
  * 6. The simulator's request counters (GET /sim/usage) are read before and after every slice
  *    (warm-ups included, outside the timed part): each path must have cost exactly one upstream
  *    call per call sent, or the run is reported broken.
@@ -100,14 +107,17 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void stopGatewayProcesses().finally(() => process.exit(130)));
 }
 
-type Path = 'gateway' | 'direct' | 'floor';
+type Path = 'gateway' | 'direct' | 'floor' | 'stack';
 type Kind = 'order' | 'read';
 /** The order slices run in within each cycle: every path once. */
-const PATHS: readonly Path[] = ['gateway', 'direct', 'floor'];
+const PATHS: readonly Path[] = ['gateway', 'direct', 'floor', 'stack'];
 /** Cycles of one slice per path in each load model: as many slices per path as the two-path runs had (SLICES / 2 each). */
 const CYCLES = Math.max(1, Math.round(SLICES / 2));
 /** The bare node:http proxy (scripts/bench/proxy-floor.ts), run through tsx like the simulator. */
-const FLOOR_ARGS = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, resolve(import.meta.dirname, 'proxy-floor.ts')];
+const TSX = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+const FLOOR_ARGS = [...TSX, resolve(import.meta.dirname, 'proxy-floor.ts')];
+/** The chosen stack alone as a proxy (scripts/bench/proxy-stack.ts), run the same way. */
+const STACK_ARGS = [...TSX, resolve(import.meta.dirname, 'proxy-stack.ts')];
 
 interface Answer {
   status: number;
@@ -158,6 +168,8 @@ interface Series {
   gatewayCpuMs: number | null;
   /** The bare proxy's CPU over this model's counted floor slices (ms). */
   floorCpuMs: number | null;
+  /** The stack-alone proxy's CPU over this model's counted stack slices (ms). */
+  stackCpuMs: number | null;
 }
 
 interface Run {
@@ -167,7 +179,7 @@ interface Run {
   /** Upstream calls the simulator counted per call sent, by path (from its counters read around every slice): 1 everywhere when the paths make the same calls. */
   upstreamPerCall: Record<Path, Record<Kind, number>>;
   catalogRefreshes: number;
-  cpuMs: { gateway: number | null; floor: number | null; simulator: number | null; bench: number };
+  cpuMs: { gateway: number | null; floor: number | null; stack: number | null; simulator: number | null; bench: number };
   calls: Record<Path, number>;
   wallSeconds: Record<Path, number>;
   /** The same clients, each sending on a fixed schedule at `pacedRate` calls/s in all. */
@@ -177,8 +189,8 @@ interface Run {
   problems: string[];
 }
 
-const byPath = <T>(make: () => T): Record<Path, T> => ({ gateway: make(), direct: make(), floor: make() });
-const emptySeries = (): Series => ({ latencies: byPath(() => ({ order: [], read: [] })), calls: byPath(() => 0), wallSeconds: byPath(() => 0), gatewayCpuMs: 0, floorCpuMs: 0 });
+const byPath = <T>(make: () => T): Record<Path, T> => ({ gateway: make(), direct: make(), floor: make(), stack: make() });
+const emptySeries = (): Series => ({ latencies: byPath(() => ({ order: [], read: [] })), calls: byPath(() => 0), wallSeconds: byPath(() => 0), gatewayCpuMs: 0, floorCpuMs: 0, stackCpuMs: 0 });
 /**
  * Waits until `performance.now()` has reached `at`. A timer alone can fire early by a few ms (node
  * counts its delay from the event loop's cached time, which lags when the loop was busy), and a
@@ -196,6 +208,7 @@ async function measure(): Promise<Run> {
   let sim: GatewayProcess | undefined;
   let gateway: GatewayProcess | undefined;
   let floor: GatewayProcess | undefined;
+  let stack: GatewayProcess | undefined;
   /** Where the run is, for a broken run's message. */
   let stage = 'starting the processes';
   try {
@@ -208,8 +221,10 @@ async function measure(): Promise<Run> {
       env: { FEATURE_FUTURES: 'true', ...gatewayEnvForSimulator(sim.baseUrl, SIM), RATE_LIMIT_MAX: '0', LOG_LEVEL: 'warn', KUCOIN_FUTURES_POOL_QUOTA: QUOTA },
     });
     floor = await startGatewayProcess({ args: FLOOR_ARGS, env: { PROXY_FLOOR_UPSTREAM: sim.baseUrl } });
+    stack = await startGatewayProcess({ args: STACK_ARGS, env: { PROXY_STACK_UPSTREAM: sim.baseUrl } });
     const gatewayPid = gateway.pid;
     const floorPid = floor.pid;
+    const stackPid = stack.pid;
     const credentials = { key: SIM.SIM_KEY, secret: SIM.SIM_SECRET, passphrase: SIM.SIM_PASSPHRASE };
     // An idle socket is dropped after 4 s (node's agent also takes the servers' `Keep-Alive:
     // timeout=5` hint, less a second, only when a timeout is set): without it a socket left idle
@@ -219,19 +234,26 @@ async function measure(): Promise<Run> {
     const agents: Record<Path, Agent> = byPath(() => new Agent(agentOptions));
     const signed = (method: string, path: string, body: string) => signedHeaders(credentials, SIM_KEY_VERSION, String(Date.now()), method, path, body);
 
+    /** The gateway's order request (and the stack-alone proxy's, which validates it the same way). */
+    const gatewayOrderBody = (side: string) => JSON.stringify({ symbol: 'BTCUSDTM', side, type: 'MARKET', qty: 1, marginMode: 'ISOLATED', leverage: LEVERAGE });
     /** An order of one client on one path (side alternating per client and round). */
     const order = async (path: Path, client: number, n: number): Promise<Answer & { orderId: string }> => {
       const side = (client + n) % 2 === 0 ? 'BUY' : 'SELL';
       if (path === 'gateway') {
-        const body = JSON.stringify({ symbol: 'BTCUSDTM', side, type: 'MARKET', qty: 1, marginMode: 'ISOLATED', leverage: LEVERAGE });
-        const placed = await call(agents.gateway, gateway!.baseUrl, 'POST', '/api/futures/orders', body, {});
+        const placed = await call(agents.gateway, gateway!.baseUrl, 'POST', '/api/futures/orders', gatewayOrderBody(side), {});
         if (placed.status !== 201) throw new Error(`gateway order: ${placed.status} after ${placed.ms.toFixed(1)} ms, ${JSON.stringify(placed.body).slice(0, 300)}`);
         return { ...placed, orderId: placed.body.data.orderId };
       }
       // What the gateway sends upstream for that order (src/futures/orders.ts createOrder).
       const body = JSON.stringify({ clientOid: randomUUID().replaceAll('-', ''), side: side.toLowerCase(), symbol: SYMBOL, type: 'market', size: 1, leverage: LEVERAGE, marginMode: 'ISOLATED' });
-      // The floor gets the direct call itself, signed alike, and forwards it unchanged.
-      const placed = await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'POST', '/api/v1/orders', body, signed('POST', '/api/v1/orders', body));
+      const headers = signed('POST', '/api/v1/orders', body);
+      // The stack-alone proxy gets the gateway's request, validated against the contract, with the
+      // direct call's signature and its upstream body beside it, and forwards that direct call.
+      const placed =
+        path === 'stack'
+          ? await call(agents.stack, stack!.baseUrl, 'POST', '/api/futures/orders', gatewayOrderBody(side), { ...headers, 'x-bench-upstream-body': body })
+          : // The floor gets the direct call itself, signed alike, and forwards it unchanged.
+            await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'POST', '/api/v1/orders', body, headers);
       if (placed.status !== 200 || placed.body?.code !== '200000') throw new Error(`${path} order: ${placed.status} after ${placed.ms.toFixed(1)} ms, ${JSON.stringify(placed.body).slice(0, 300)}`);
       return { ...placed, orderId: placed.body.data.orderId };
     };
@@ -243,7 +265,11 @@ async function measure(): Promise<Run> {
         return answer;
       }
       const readPath = `/api/v1/orders/${orderId}`;
-      const answer = await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'GET', readPath, undefined, signed('GET', readPath, ''));
+      const headers = signed('GET', readPath, '');
+      const answer =
+        path === 'stack'
+          ? await call(agents.stack, stack!.baseUrl, 'GET', `/api/futures/orders/${orderId}`, undefined, headers)
+          : await call(agents[path], path === 'floor' ? floor!.baseUrl : sim!.baseUrl, 'GET', readPath, undefined, headers);
       if (answer.status !== 200 || answer.body?.code !== '200000' || answer.body?.data?.id !== orderId) throw new Error(`${path} read: ${answer.status} after ${answer.ms.toFixed(1)} ms, ${JSON.stringify(answer.body).slice(0, 300)}`);
       return answer;
     };
@@ -254,7 +280,8 @@ async function measure(): Promise<Run> {
     /** Every call sent on each path (warm-ups included), and the upstream calls the simulator counted during that path's slices. */
     const sent = byPath(() => ({ order: 0, read: 0 }));
     const upstream = byPath(() => ({ order: 0, read: 0 }));
-    const cpuOf = (path: Path) => (path === 'gateway' ? processCpuMs(gatewayPid) : path === 'floor' ? processCpuMs(floorPid) : null);
+    const pids: Partial<Record<Path, number>> = { gateway: gatewayPid, floor: floorPid, stack: stackPid };
+    const cpuOf = (path: Path) => (pids[path] === undefined ? null : processCpuMs(pids[path]));
 
     let roundNo = 0;
     /**
@@ -300,6 +327,7 @@ async function measure(): Promise<Run> {
       const add = (sum: number | null) => (cpuBefore === null || cpuAfter === null || sum === null ? null : sum + (cpuAfter - cpuBefore));
       if (path === 'gateway') series.gatewayCpuMs = add(series.gatewayCpuMs);
       if (path === 'floor') series.floorCpuMs = add(series.floorCpuMs);
+      if (path === 'stack') series.stackCpuMs = add(series.stackCpuMs);
     };
     /** CYCLES cycles of one slice of each path, in PATHS order. */
     const cycles = async (series: Series, clients: number, rounds: number, intervalMs?: number): Promise<void> => {
@@ -309,9 +337,9 @@ async function measure(): Promise<Run> {
     for (const path of PATHS) await slice(undefined, path, CLIENTS, ROUNDS);
     const before = await simRequests();
     const closed = emptySeries();
-    const cpuBefore = { gateway: processCpuMs(gateway.pid), floor: processCpuMs(floor.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage() };
+    const cpuBefore = { gateway: processCpuMs(gateway.pid), floor: processCpuMs(floor.pid), stack: processCpuMs(stack.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage() };
     await cycles(closed, CLIENTS, ROUNDS);
-    const cpuAfter = { gateway: processCpuMs(gateway.pid), floor: processCpuMs(floor.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage(cpuBefore.bench) };
+    const cpuAfter = { gateway: processCpuMs(gateway.pid), floor: processCpuMs(floor.pid), stack: processCpuMs(stack.pid), simulator: processCpuMs(sim.pid), bench: process.cpuUsage(cpuBefore.bench) };
 
     // Paced: the same clients at PACED_SHARE of the rate the slower of gateway and direct (the
     // gateway, so far) reached in the closed loops above, a rate both sustain, so the figure is each
@@ -350,13 +378,14 @@ async function measure(): Promise<Run> {
     for (const agent of Object.values(agents)) agent.destroy();
     const gatewayCpu = cpuAfter.gateway !== null && cpuBefore.gateway !== null ? cpuAfter.gateway - cpuBefore.gateway : null;
     const floorCpu = cpuAfter.floor !== null && cpuBefore.floor !== null ? cpuAfter.floor - cpuBefore.floor : null;
+    const stackCpu = cpuAfter.stack !== null && cpuBefore.stack !== null ? cpuAfter.stack - cpuBefore.stack : null;
     const simulatorCpu = cpuAfter.simulator !== null && cpuBefore.simulator !== null ? cpuAfter.simulator - cpuBefore.simulator : null;
     return {
       latencies: closed.latencies,
       upstreamPerGatewayCall,
       upstreamPerCall,
       catalogRefreshes: background,
-      cpuMs: { gateway: gatewayCpu, floor: floorCpu, simulator: simulatorCpu, bench: (cpuAfter.bench.user + cpuAfter.bench.system) / 1000 },
+      cpuMs: { gateway: gatewayCpu, floor: floorCpu, stack: stackCpu, simulator: simulatorCpu, bench: (cpuAfter.bench.user + cpuAfter.bench.system) / 1000 },
       calls: closed.calls,
       wallSeconds: closed.wallSeconds,
       paced,
@@ -367,8 +396,9 @@ async function measure(): Promise<Run> {
     // A broken run says which process was gone and what it last wrote.
     const tail = (name: string, child: GatewayProcess | undefined) =>
       child === undefined ? '' : `\n${name} (pid ${child.pid}): exit code ${child.child.exitCode ?? 'running'}, signal ${child.child.signalCode ?? '-'}; stderr tail:\n${child.stderrLines().slice(-15).join('\n') || '(empty)'}`;
-    throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${stage})${tail('gateway', gateway)}${tail('bare proxy', floor)}${tail('simulator', sim)}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)} (in ${stage})${tail('gateway', gateway)}${tail('bare proxy', floor)}${tail('stack-alone proxy', stack)}${tail('simulator', sim)}`);
   } finally {
+    await stack?.stop(10_000);
     await floor?.stop(10_000);
     await gateway?.stop(10_000);
     await sim?.stop(10_000);
@@ -393,11 +423,13 @@ function figuresOf(run: Run): Figure[] {
       const gw = sorted(latencies.gateway[kind]);
       const direct = sorted(latencies.direct[kind]);
       const bare = sorted(latencies.floor[kind]);
+      const stackAlone = sorted(latencies.stack[kind]);
       const what = kind === 'read' ? 'read (GET /api/futures/orders/{orderId} → GET /api/v1/orders/{orderId})' : 'order (POST /api/futures/orders MARKET → POST /api/v1/orders)';
       for (const p of [50, 99] as const) {
         const g = percentile(gw, p);
         const d = percentile(direct, p);
         const f = percentile(bare, p);
+        const st = percentile(stackAlone, p);
         const target = TARGETS[p === 50 ? 'p50' : 'p99'];
         figures.push(
           figure(`${kind}${label}: added latency p${p}, gateway − direct`, minus(g, d), 'ms', judged ? { op: '<=', value: target } : null, {
@@ -411,6 +443,14 @@ function figuresOf(run: Run): Figure[] {
           figure(`${kind}${label}: added latency p${p}, gateway added − bare proxy added`, minus(g, f), 'ms', null, {
             floor: round(f, 3),
             note: `gateway p${p} ${round(g, 3)} ms − bare proxy p${p} ${round(f, 3)} ms (the floor column): what the gateway's own code and stack add beyond one more HTTP hop`,
+          }),
+          figure(`${kind}${label}: added latency p${p}, stack-alone proxy − direct`, minus(st, d), 'ms', null, {
+            floor: round(d, 3),
+            note: `the gateway's request through scripts/bench/proxy-stack.ts (Express 5, pino-http, openapi-backend validating it against openapi.yaml, then the direct signed call forwarded on the gateway's agent; nothing of the gateway): p${p} ${round(st, 3)} ms beside direct ${round(d, 3)} ms (the floor column); ${stackAlone.length} calls, same load; the gateway's target (<= ${target} ms) ${st === null || d === null ? '-' : st - d <= target ? 'met' : 'NOT met'} by the stack alone`,
+          }),
+          figure(`${kind}${label}: added latency p${p}, gateway added − stack-alone proxy added`, minus(g, st), 'ms', null, {
+            floor: round(st, 3),
+            note: `gateway p${p} ${round(g, 3)} ms − stack-alone proxy p${p} ${round(st, 3)} ms (the floor column): what the gateway's own code adds on its stack`,
           }),
         );
       }
@@ -433,17 +473,23 @@ function figuresOf(run: Run): Figure[] {
     figure('bare proxy CPU per proxied call', perCall(run.cpuMs.floor, run.calls.floor), 'µs', null, {
       note: `user+system of the bare node:http proxy (scripts/bench/proxy-floor.ts) over the counted slices / its ${run.calls.floor} calls (/proc, 10 ms ticks): the CPU of one more HTTP hop`,
     }),
+    figure('stack-alone proxy CPU per proxied call', perCall(run.cpuMs.stack, run.calls.stack), 'µs', null, {
+      note: `user+system of the stack-alone proxy (scripts/bench/proxy-stack.ts) over the counted slices / its ${run.calls.stack} calls (/proc, 10 ms ticks): the least a proxied call costs on the chosen stack`,
+    }),
     figure('calls per second, gateway', round(gatewayCalls / run.wallSeconds.gateway, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
     figure('calls per second, bare proxy', round(run.calls.floor / run.wallSeconds.floor, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
+    figure('calls per second, stack-alone proxy', round(run.calls.stack / run.wallSeconds.stack, 0), 'calls/s', null, { floor: round(run.calls.direct / run.wallSeconds.direct, 0), note: `${CLIENTS} clients in closed loops; floor column: direct` }),
     figure(`gateway CPU per proxied call, ${CLIENTS} clients paced`, perCall(run.paced.gatewayCpuMs, run.paced.calls.gateway), 'µs', null, {
-      note: `the same, over the paced gateway slices (${run.paced.calls.gateway} calls at ${run.paced.rate} calls/s offered; the gateway's slices took ${round(run.paced.wallSeconds.gateway, 1)} s, the direct ones ${round(run.paced.wallSeconds.direct, 1)} s, the bare proxy's ${round(run.paced.wallSeconds.floor, 1)} s)`,
+      note: `the same, over the paced gateway slices (${run.paced.calls.gateway} calls at ${run.paced.rate} calls/s offered; the gateway's slices took ${round(run.paced.wallSeconds.gateway, 1)} s, the direct ones ${round(run.paced.wallSeconds.direct, 1)} s, the bare proxy's ${round(run.paced.wallSeconds.floor, 1)} s, the stack-alone proxy's ${round(run.paced.wallSeconds.stack, 1)} s)`,
     }),
     figure(`bare proxy CPU per proxied call, ${CLIENTS} clients paced`, perCall(run.paced.floorCpuMs, run.paced.calls.floor), 'µs', null, { note: `the same, over the paced bare-proxy slices (${run.paced.calls.floor} calls)` }),
+    figure(`stack-alone proxy CPU per proxied call, ${CLIENTS} clients paced`, perCall(run.paced.stackCpuMs, run.paced.calls.stack), 'µs', null, { note: `the same, over the paced stack-alone slices (${run.paced.calls.stack} calls)` }),
     figure('gateway CPU per proxied call, 1 client', perCall(run.single.gatewayCpuMs, run.single.calls.gateway), 'µs', null, {
       note: `the same, over the one-client gateway slices (${run.single.calls.gateway} calls)`,
     }),
     figure('bare proxy CPU per proxied call, 1 client', perCall(run.single.floorCpuMs, run.single.calls.floor), 'µs', null, { note: `the same, over the one-client bare-proxy slices (${run.single.calls.floor} calls)` }),
-    figure('upstream calls per gateway call (order / read)', run.upstreamPerGatewayCall.order, 'calls', { op: '=', value: 1 }, { note: `read: ${run.upstreamPerGatewayCall.read}; the simulator's own count around each slice (bare proxy ${run.upstreamPerCall.floor.order} / ${run.upstreamPerCall.floor.read}, direct ${run.upstreamPerCall.direct.order} / ${run.upstreamPerCall.direct.read}), so the three paths make the same calls; besides them ${run.catalogRefreshes} contract-list refreshes (the catalog's 60 s)` }),
+    figure('stack-alone proxy CPU per proxied call, 1 client', perCall(run.single.stackCpuMs, run.single.calls.stack), 'µs', null, { note: `the same, over the one-client stack-alone slices (${run.single.calls.stack} calls)` }),
+    figure('upstream calls per gateway call (order / read)', run.upstreamPerGatewayCall.order, 'calls', { op: '=', value: 1 }, { note: `read: ${run.upstreamPerGatewayCall.read}; the simulator's own count around each slice (bare proxy ${run.upstreamPerCall.floor.order} / ${run.upstreamPerCall.floor.read}, stack-alone proxy ${run.upstreamPerCall.stack.order} / ${run.upstreamPerCall.stack.read}, direct ${run.upstreamPerCall.direct.order} / ${run.upstreamPerCall.direct.read}), so the four paths make the same calls; besides them ${run.catalogRefreshes} contract-list refreshes (the catalog's 60 s)` }),
   );
   return figures;
 }
@@ -488,6 +534,7 @@ async function main(): Promise<number> {
         cyclesPerModel: CYCLES,
         gateway: `LOG_LEVEL=warn, RATE_LIMIT_MAX=0, KUCOIN_FUTURES_POOL_QUOTA=${QUOTA}`,
         floor: 'scripts/bench/proxy-floor.ts: bare node:http server forwarding the direct signed call unchanged on the agent of src/kucoin/transport.ts, answer buffered and written back (status, content-type, body)',
+        stack: "scripts/bench/proxy-stack.ts: the gateway's request through Express 5, pino-http (warn) and openapi-backend validating it against openapi.yaml, then the direct signed call forwarded on the agent of src/kucoin/transport.ts and KuCoin's answer written back",
         simulator: `SIM_FUTURES_QUOTA=${QUOTA}, marks and funding held`,
         gatewayNodeArgs: GATEWAY_NODE_ARGS,
         machine: { cpus: cpus().length, model: cpus()[0]?.model, loadavg: loadavg(), node: process.version },
@@ -503,8 +550,8 @@ async function main(): Promise<number> {
               upstreamPerGatewayCall: run.upstreamPerGatewayCall,
               upstreamPerCall: run.upstreamPerCall,
               catalogRefreshes: run.catalogRefreshes,
-              paced: { rate: run.paced.rate, share: PACED_SHARE, calls: run.paced.calls, wallSeconds: run.paced.wallSeconds, gatewayCpuMs: run.paced.gatewayCpuMs, floorCpuMs: run.paced.floorCpuMs, percentiles: percentilesOf(run.paced.latencies) },
-              single: { calls: run.single.calls, wallSeconds: run.single.wallSeconds, gatewayCpuMs: run.single.gatewayCpuMs, floorCpuMs: run.single.floorCpuMs, percentiles: percentilesOf(run.single.latencies) },
+              paced: { rate: run.paced.rate, share: PACED_SHARE, calls: run.paced.calls, wallSeconds: run.paced.wallSeconds, gatewayCpuMs: run.paced.gatewayCpuMs, floorCpuMs: run.paced.floorCpuMs, stackCpuMs: run.paced.stackCpuMs, percentiles: percentilesOf(run.paced.latencies) },
+              single: { calls: run.single.calls, wallSeconds: run.single.wallSeconds, gatewayCpuMs: run.single.gatewayCpuMs, floorCpuMs: run.single.floorCpuMs, stackCpuMs: run.single.stackCpuMs, percentiles: percentilesOf(run.single.latencies) },
               percentiles: Object.fromEntries(
                 PATHS.flatMap((path) =>
                   (['order', 'read'] as const).map((kind) => {

@@ -58,6 +58,28 @@ describe('benchmark 1: own overhead (smoke mode)', () => {
     }
   }, 60_000);
 
+  it('with BENCH_EQUAL_RATE also measures stack and gateway at one offered rate, printed without a target', async () => {
+    const output = join(dir, 'own-overhead-equal-rate.json');
+    const run = await runBench({ BENCH_EQUAL_RATE: '0.5', BENCH_ONLY: 'GET /api/health', BENCH_SECONDS: '0.4', BENCH_WARMUP_SECONDS: '0.1', BENCH_CONCURRENCY: '4', BENCH_SKIP_BUILD: skipBuild(), BENCH_OUTPUT: output });
+    expect(run.code, `bench exited ${run.code}\n${run.stdout}\n${run.stderr}`).toBe(0);
+    const report = JSON.parse(readFileSync(output, 'utf8')) as { problems: unknown[]; allTargetsMet: boolean; settings: Record<string, unknown>; results: Record<string, any>[]; figures: { name: string; value: number; target?: unknown }[] };
+    expect(report.problems).toEqual([]);
+    expect(report.settings.equalRateShare).toBe(0.5);
+    expect(report.results.map((r) => r.server)).toEqual(['floor', 'stack', 'gateway', 'stack', 'gateway']);
+    const [, , closed, stack, gateway] = report.results;
+    // Both at the same offered rate, half the gateway's closed-loop rate.
+    expect(stack!.offeredRate).toBe(Math.round(closed!.reqPerSec * 0.5));
+    expect(gateway!.offeredRate).toBe(stack!.offeredRate);
+    expect(gateway!.wrongStatus).toBe(0);
+    expect(gateway!.ratioToStack).toBeCloseTo(gateway!.cpuUsPerReq / stack!.cpuUsPerReq, 6);
+    // The closed loops' figure alone is judged; the diagnostic row has no target.
+    expect(report.allTargetsMet).toBe(closed!.met);
+    const figure = report.figures.find((f) => f.name.includes(`at ${gateway!.offeredRate} requests/s each`))!;
+    expect(figure.value).toBeCloseTo(gateway!.ratioToStack, 2);
+    expect(figure.target ?? null).toBeNull();
+    expect(run.stdout).toContain(`gateway at ${gateway!.offeredRate}/s`);
+  }, 60_000);
+
   it.skipIf(!redisServerAvailable())('with BENCH_REDIS=1 also measures the gateway with REDIS_URL, beside the others, every request logged', async () => {
     const output = join(dir, 'own-overhead-redis.json');
     const run = await runBench({ BENCH_REDIS: '1', BENCH_ONLY: 'GET /api/futures/positions', BENCH_SECONDS: '0.3', BENCH_WARMUP_SECONDS: '0.1', BENCH_CONCURRENCY: '4', BENCH_SKIP_BUILD: skipBuild(), BENCH_OUTPUT: output });

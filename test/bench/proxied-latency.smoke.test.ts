@@ -1,10 +1,10 @@
 /**
  * Smoke test of the proxied-latency benchmark (scripts/bench/proxied-latency.ts): run tiny, it
- * starts the simulator, the built gateway and the bare node:http proxy floor (proxy-floor.ts), runs
- * orders and reads through the gateway, the same signed calls directly and through the bare proxy,
- * stops all three, and prints and writes the added p50 and p99 of the gateway and of the bare proxy
+ * starts the simulator, the built gateway, the bare node:http proxy floor (proxy-floor.ts) and the
+ * stack-alone proxy (proxy-stack.ts), runs orders and reads through the gateway, the same signed
+ * calls directly, through the bare proxy and through the stack alone, stops them all, and prints and writes the added p50 and p99 of the gateway and of the bare proxy
  * beside the direct ones. Never a speed assertion; the count of upstream calls per call (one on
- * every path, so the three are alike) is checked.
+ * every path, so the four are alike) is checked.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ describe('proxied-latency benchmark (smoke mode)', () => {
         for (const p of [50, 99]) {
           expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, bare node:http proxy − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\|\\s*\\|\\s*[\\d.]+`));
           expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, gateway added − bare proxy added\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\|\\s*\\|\\s*[\\d.]+`));
+          expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, stack-alone proxy − direct\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\|\\s*\\|\\s*[\\d.]+`));
+          expect(run.stdout).toMatch(new RegExp(`\\| ${kind}${model}: added latency p${p}, gateway added − stack-alone proxy added\\s*\\|\\s*-?[\\d.]+\\s*\\| ms\\s*\\|\\s*\\|\\s*[\\d.]+`));
         }
       }
       // Added beside the closed loops: the same clients paced at a fixed rate, and one client alone.
@@ -46,20 +48,26 @@ describe('proxied-latency benchmark (smoke mode)', () => {
     expect(report.problems).toEqual([]);
     for (const f of report.figures) expect(Number.isFinite(f.value), f.name).toBe(true);
     // BENCH_PROXIED_SLICES=2: one cycle, a slice of each path, 4 clients × 3 rounds of (order + read) each.
-    expect(report.run.calls).toEqual({ gateway: 24, direct: 24, floor: 24 });
+    expect(report.run.calls).toEqual({ gateway: 24, direct: 24, floor: 24, stack: 24 });
     expect(report.run.upstreamPerGatewayCall).toEqual({ order: 1, read: 1 });
-    expect(report.run.upstreamPerCall).toEqual({ gateway: { order: 1, read: 1 }, direct: { order: 1, read: 1 }, floor: { order: 1, read: 1 } });
+    expect(report.run.upstreamPerCall).toEqual({ gateway: { order: 1, read: 1 }, direct: { order: 1, read: 1 }, floor: { order: 1, read: 1 }, stack: { order: 1, read: 1 } });
     // Paced: a slice of 4 clients × 2 rounds (half of 3, rounded) per path; one client: a slice of 15 rounds (5 × 3) per path.
-    expect(report.run.paced.calls).toEqual({ gateway: 16, direct: 16, floor: 16 });
+    expect(report.run.paced.calls).toEqual({ gateway: 16, direct: 16, floor: 16, stack: 16 });
     expect(report.run.paced.rate).toBeGreaterThan(0);
-    expect(report.run.single.calls).toEqual({ gateway: 30, direct: 30, floor: 30 });
+    expect(report.run.single.calls).toEqual({ gateway: 30, direct: 30, floor: 30, stack: 30 });
     // The bare proxy's rows are its own percentiles less the direct ones, and the difference rows are gateway − proxy.
     const bare = report.figures.find((f) => f.name === 'read: added latency p50, bare node:http proxy − direct')!;
     expect(bare.value).toBeCloseTo(report.run.percentiles['floor read'].p50 - report.run.percentiles['direct read'].p50, 2);
     const beyond = report.figures.find((f) => f.name === `order, 4 clients paced at ${report.run.paced.rate} calls/s: added latency p99, gateway added − bare proxy added`)!;
     expect(beyond.value).toBeCloseTo(report.run.paced.percentiles['gateway order'].p99 - report.run.paced.percentiles['floor order'].p99, 2);
     expect(beyond.floor).toBeCloseTo(report.run.paced.percentiles['floor order'].p99, 2);
-    for (const name of ['bare proxy CPU per proxied call', 'bare proxy CPU per proxied call, 4 clients paced', 'bare proxy CPU per proxied call, 1 client', 'calls per second, bare proxy']) {
+    // The stack-alone proxy's rows alike (its percentiles less the direct ones; gateway − stack alone).
+    const stackAlone = report.figures.find((f) => f.name === 'order: added latency p50, stack-alone proxy − direct')!;
+    expect(stackAlone.value).toBeCloseTo(report.run.percentiles['stack order'].p50 - report.run.percentiles['direct order'].p50, 2);
+    const onStack = report.figures.find((f) => f.name === 'read, 1 client: added latency p99, gateway added − stack-alone proxy added')!;
+    expect(onStack.value).toBeCloseTo(report.run.single.percentiles['gateway read'].p99 - report.run.single.percentiles['stack read'].p99, 2);
+    for (const name of ['bare proxy CPU per proxied call', 'bare proxy CPU per proxied call, 4 clients paced', 'bare proxy CPU per proxied call, 1 client', 'calls per second, bare proxy',
+      'stack-alone proxy CPU per proxied call', 'stack-alone proxy CPU per proxied call, 4 clients paced', 'stack-alone proxy CPU per proxied call, 1 client', 'calls per second, stack-alone proxy']) {
       expect(report.figures.find((f) => f.name === name), name).toBeDefined();
     }
     const paced = report.figures.find((f) => f.name === `read, 4 clients paced at ${report.run.paced.rate} calls/s: added latency p99, gateway − direct`)!;
