@@ -24,7 +24,7 @@ const BENCHMARKS = [
   { id: 'own-overhead', what: 'benchmark 1: own overhead against the chosen stack alone and a node:http floor' },
   { id: 'upstream-economy', what: 'benchmark 2: upstream economy, 200 polling clients' },
   { id: 'order-weight', what: 'upstream weight per order in steady state, orders per 30 s at the quota' },
-  { id: 'proxied-latency', what: 'latency added to proxied calls: gateway, a bare node:http proxy and direct signed calls; 50 clients closed and paced, 1 client' },
+  { id: 'proxied-latency', what: 'latency added to proxied calls: gateway, the stack alone as a proxy, a bare node:http proxy and direct signed calls; 50 clients closed and paced, 1 client' },
   { id: 'fan-out', what: 'benchmark 3: fan-out to 5,000 and 10,000 WebSocket clients beside a bare ws floor' },
   { id: 'start-rollback', what: 'benchmark 4: start and rollback' },
   { id: 'soak', what: 'soak: steady mixed load, memory and handles' },
