@@ -16,6 +16,7 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { createTransport } from '../../src/kucoin/transport.js';
+import { relayAnswer } from './proxy-relay.js';
 
 const upstream = process.env.PROXY_FLOOR_UPSTREAM;
 if (upstream === undefined || upstream === '') {
@@ -52,17 +53,7 @@ const server = createServer((req, res) => {
     const body = chunks.length === 0 ? undefined : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     const headers = forwardable(req.headers);
     if (body !== undefined) headers['content-length'] = String(body.length);
-    const out = request({ agent: transport.agent, hostname, port, method: req.method, path: req.url, headers }, (answer) => {
-      const parts: Buffer[] = [];
-      answer.on('data', (chunk: Buffer) => parts.push(chunk));
-      answer.on('error', (error) => fail(error.message));
-      answer.on('end', () => {
-        const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        const type = answer.headers['content-type'];
-        res.writeHead(answer.statusCode ?? 502, { ...(type === undefined ? {} : { 'content-type': type }), 'content-length': String(text.length) });
-        res.end(text);
-      });
-    });
+    const out = request({ agent: transport.agent, hostname, port, method: req.method, path: req.url, headers }, (answer) => relayAnswer(answer, res, fail));
     out.on('error', (error) => fail(error.message));
     out.end(body);
   });

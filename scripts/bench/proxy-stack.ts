@@ -22,161 +22,74 @@
  * test/support/process.ts's startGatewayProcess waits for); a failed forward answers 502 and writes
  * the reason to stderr. Exits on SIGTERM.
  */
-import {
-  createServer,
-  request,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type ServerResponse,
-} from "node:http";
-import express from "express";
-import { pino } from "pino";
-import { pinoHttp } from "pino-http";
-import type { Context } from "openapi-backend";
-import { loadOpenApiDocument } from "../../src/contract/documents.js";
-import { ACCESS_LINE } from "../../src/http/app.js";
-import { expressServerClasses } from "../../src/http/express-server.js";
-import { createOpenApiBackend } from "../../src/http/openapi-backend.js";
-import { createTransport } from "../../src/kucoin/transport.js";
+import { createServer, request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import express from 'express';
+import { pino } from 'pino';
+import { pinoHttp } from 'pino-http';
+import type { Context } from 'openapi-backend';
+import { loadOpenApiDocument } from '../../src/contract/documents.js';
+import { ACCESS_LINE } from '../../src/http/app.js';
+import { expressServerClasses } from '../../src/http/express-server.js';
+import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
+import { createTransport } from '../../src/kucoin/transport.js';
+import { relayAnswer } from './proxy-relay.js';
 
 const upstream = process.env.PROXY_STACK_UPSTREAM;
-if (
-  upstream === undefined ||
-  upstream === "" ||
-  new URL(upstream).protocol !== "http:"
-) {
-  console.error(
-    "PROXY_STACK_UPSTREAM is required: the simulator base URL (http:)",
-  );
+if (upstream === undefined || upstream === '' || new URL(upstream).protocol !== 'http:') {
+  console.error('PROXY_STACK_UPSTREAM is required: the simulator base URL (http:)');
   process.exit(1);
 }
 const target = new URL(upstream);
 const transport = createTransport(upstream);
 
 /** The signed call's own headers, forwarded as they came. */
-const SIGNED = [
-  "kc-api-key",
-  "kc-api-sign",
-  "kc-api-timestamp",
-  "kc-api-passphrase",
-  "kc-api-key-version",
-];
+const SIGNED = ['kc-api-key', 'kc-api-sign', 'kc-api-timestamp', 'kc-api-passphrase', 'kc-api-key-version'];
 
-function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  method: string,
-  path: string,
-  body: string | undefined,
-): void {
+function forward(req: IncomingMessage, res: ServerResponse, method: string, path: string, body: string | undefined): void {
   const fail = (why: string) => {
     console.error(`proxy-stack: ${method} ${path}: ${why}`);
-    if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
     res.end(why);
   };
   const headers: OutgoingHttpHeaders = {};
-  for (const name of SIGNED)
-    if (req.headers[name] !== undefined) headers[name] = req.headers[name];
+  for (const name of SIGNED) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
   if (body !== undefined) {
-    headers["content-type"] = "application/json";
-    headers["content-length"] = String(Buffer.byteLength(body));
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(body));
   }
-  const out = request(
-    {
-      agent: transport.agent,
-      hostname: target.hostname,
-      port: Number(target.port || 80),
-      method,
-      path,
-      headers,
-    },
-    (answer) => {
-      const parts: Buffer[] = [];
-      answer.on("data", (chunk: Buffer) => parts.push(chunk));
-      answer.on("error", (error) => fail(error.message));
-      answer.on("end", () => {
-        const text = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        const type = answer.headers["content-type"];
-        res.writeHead(answer.statusCode ?? 502, {
-          ...(type === undefined ? {} : { "content-type": type }),
-          "content-length": String(text.length),
-        });
-        res.end(text);
-      });
-    },
-  );
-  out.on("error", (error) => fail(error.message));
+  const out = request({ agent: transport.agent, hostname: target.hostname, port: Number(target.port || 80), method, path, headers }, (answer) => relayAnswer(answer, res, fail));
+  out.on('error', (error) => fail(error.message));
   out.end(body);
 }
 
 const api = await createOpenApiBackend(loadOpenApiDocument());
 api.register({
   createOrder: (_c: Context, req: IncomingMessage, res: ServerResponse) => {
-    const body = req.headers["x-bench-upstream-body"];
-    if (typeof body !== "string")
-      return void res.writeHead(400).end("x-bench-upstream-body missing");
-    forward(req, res, "POST", "/api/v1/orders", body);
+    const body = req.headers['x-bench-upstream-body'];
+    if (typeof body !== 'string') return void res.writeHead(400).end('x-bench-upstream-body missing');
+    forward(req, res, 'POST', '/api/v1/orders', body);
   },
-  getOrder: (c: Context, req: IncomingMessage, res: ServerResponse) =>
-    forward(
-      req,
-      res,
-      "GET",
-      `/api/v1/orders/${String(c.request.params.orderId)}`,
-      undefined,
-    ),
-  validationFail: (c: Context, _req: IncomingMessage, res: ServerResponse) =>
-    void res
-      .writeHead(400, { "content-type": "application/json" })
-      .end(JSON.stringify(c.validation.errors)),
-  notFound: (_c: Context, _req: IncomingMessage, res: ServerResponse) =>
-    void res.writeHead(404).end(),
-  notImplemented: (_c: Context, _req: IncomingMessage, res: ServerResponse) =>
-    void res.writeHead(501).end(),
+  getOrder: (c: Context, req: IncomingMessage, res: ServerResponse) => forward(req, res, 'GET', `/api/v1/orders/${String(c.request.params.orderId)}`, undefined),
+  validationFail: (c: Context, _req: IncomingMessage, res: ServerResponse) => void res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(c.validation.errors)),
+  notFound: (_c: Context, _req: IncomingMessage, res: ServerResponse) => void res.writeHead(404).end(),
+  notImplemented: (_c: Context, _req: IncomingMessage, res: ServerResponse) => void res.writeHead(501).end(),
 });
-api.registerSecurityHandler("gatewayApiKey", () => true);
-api.registerSecurityHandler("adminApiKey", () => false);
+api.registerSecurityHandler('gatewayApiKey', () => true);
+api.registerSecurityHandler('adminApiKey', () => false);
 
 const app = express();
 // The gateway in proxied-latency logs at warn (its access lines are info): the same here.
-app.use(
-  pinoHttp({
-    logger: pino(
-      { level: "warn" },
-      pino.destination({ dest: "/dev/null", sync: false }),
-    ),
-    ...ACCESS_LINE,
-  }),
-);
+app.use(pinoHttp({ logger: pino({ level: 'warn' }, pino.destination({ dest: '/dev/null', sync: false })), ...ACCESS_LINE }));
 app.use(express.json());
 app.use((req, res) =>
-  api.handleRequest(
-    {
-      method: req.method,
-      path: req.path,
-      query: req.url.split("?")[1] ?? "",
-      headers: req.headers as Record<string, string>,
-      body: req.body,
-    },
-    req,
-    res,
-  ),
+  api.handleRequest({ method: req.method, path: req.path, query: req.url.split('?')[1] ?? '', headers: req.headers as Record<string, string>, body: req.body }, req, res),
 );
 const server = createServer(expressServerClasses(app), app);
 server.keepAliveTimeout = 5_000;
-server.listen(
-  Number(process.env.PORT ?? 0),
-  process.env.HOST ?? "127.0.0.1",
-  () => {
-    console.log(
-      JSON.stringify({
-        event: "listening",
-        port: (server.address() as { port: number }).port,
-      }),
-    );
-  },
-);
-process.once("SIGTERM", () => {
+server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  console.log(JSON.stringify({ event: 'listening', port: (server.address() as { port: number }).port }));
+});
+process.once('SIGTERM', () => {
   transport.close();
   server.close(() => process.exit(0));
   server.closeAllConnections();
