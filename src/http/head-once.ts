@@ -66,15 +66,7 @@ export function headerPreset(headers: Iterable<readonly [string, string]>): Head
   for (const [name, value] of headers) {
     validateHeaderName(name);
     validateHeaderValue(name, value);
-    const key = name.toLowerCase();
-    const at = lower.indexOf(key);
-    if (at === -1) {
-      lower.push(key);
-      flat.push(name, value);
-    } else {
-      flat[2 * at] = name;
-      flat[2 * at + 1] = value;
-    }
+    place(lower, flat, name.toLowerCase(), name, value);
   }
   return { lower, flat };
 }
@@ -97,16 +89,21 @@ export function keepHeadersUntilHead(proto: ServerResponse): void {
   }
 }
 
+/** Sets `name` (lower-cased `key`) in a held list: a later set of the same name replaces the earlier one in place, as node's store does. */
+function place(lower: string[], flat: unknown[], key: string, name: string, value: unknown): void {
+  const at = lower.indexOf(key);
+  if (at === -1) {
+    lower.push(key);
+    flat.push(name, value);
+  } else {
+    flat[2 * at] = name;
+    flat[2 * at + 1] = value;
+  }
+}
+
 function put(res: Held, key: string, name: string, value: unknown): void {
   const pending = (res[PENDING] ??= { lower: [], flat: [] });
-  const at = pending.lower.indexOf(key);
-  if (at === -1) {
-    pending.lower.push(key);
-    pending.flat.push(name, value);
-  } else {
-    pending.flat[2 * at] = name;
-    pending.flat[2 * at + 1] = value;
-  }
+  place(pending.lower, pending.flat, key, name, value);
 }
 
 function setHeader(this: Held, name: string, value: number | string | readonly string[]): Held {
@@ -196,17 +193,7 @@ function writeHead(this: Held, statusCode: number, reason?: string | Given, obj?
     // Copies: should node refuse a header (it checks every one here), nothing was taken.
     lower = lower.slice();
     flat = flat.slice();
-    forEachGiven(given, (name, value) => {
-      const key = name.toLowerCase();
-      const at = lower.indexOf(key);
-      if (at === -1) {
-        lower.push(key);
-        flat.push(name, value);
-      } else {
-        flat[2 * at] = name;
-        flat[2 * at + 1] = value;
-      }
-    });
+    forEachGiven(given, (name, value) => place(lower, flat, name.toLowerCase(), name, value));
   }
   if (typeof reason === 'string') callNode(this, statusCode, reason, flat);
   else callNode(this, statusCode, flat, undefined);
