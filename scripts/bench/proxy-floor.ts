@@ -15,22 +15,9 @@
  * then it answers 502 and writes the reason to stderr. Exits on SIGTERM.
  */
 import { createServer, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
-import { createTransport } from '../../src/kucoin/transport.js';
-import { relayAnswer } from './proxy-relay.js';
+import { failer, relayAnswer, serveUntilSigterm, upstreamFromEnv } from './proxy-relay.js';
 
-const upstream = process.env.PROXY_FLOOR_UPSTREAM;
-if (upstream === undefined || upstream === '') {
-  console.error('PROXY_FLOOR_UPSTREAM is required (the simulator base URL)');
-  process.exit(1);
-}
-const target = new URL(upstream);
-if (target.protocol !== 'http:') {
-  console.error(`PROXY_FLOOR_UPSTREAM must be http: (the simulator), not ${target.protocol}`);
-  process.exit(1);
-}
-const transport = createTransport(upstream);
-const hostname = target.hostname;
-const port = Number(target.port || 80);
+const { transport, hostname, port } = upstreamFromEnv('PROXY_FLOOR_UPSTREAM');
 
 /** Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), and the host, which the upstream request sets. */
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'host']);
@@ -41,11 +28,7 @@ function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 }
 
 const server = createServer((req, res) => {
-  const fail = (why: string) => {
-    console.error(`proxy-floor: ${req.method} ${req.url}: ${why}`);
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-    res.end(why);
-  };
+  const fail = failer(res, `proxy-floor: ${req.method} ${req.url}`);
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('error', (error) => fail(error.message));
@@ -59,12 +42,4 @@ const server = createServer((req, res) => {
   });
 });
 
-server.keepAliveTimeout = 5_000;
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  console.log(JSON.stringify({ event: 'listening', port: (server.address() as { port: number }).port }));
-});
-process.once('SIGTERM', () => {
-  transport.close();
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-});
+serveUntilSigterm(server, transport);

@@ -31,33 +31,22 @@ import { loadOpenApiDocument } from '../../src/contract/documents.js';
 import { ACCESS_LINE } from '../../src/http/app.js';
 import { expressServerClasses } from '../../src/http/express-server.js';
 import { createOpenApiBackend } from '../../src/http/openapi-backend.js';
-import { createTransport } from '../../src/kucoin/transport.js';
-import { relayAnswer } from './proxy-relay.js';
+import { failer, relayAnswer, serveUntilSigterm, upstreamFromEnv } from './proxy-relay.js';
 
-const upstream = process.env.PROXY_STACK_UPSTREAM;
-if (upstream === undefined || upstream === '' || new URL(upstream).protocol !== 'http:') {
-  console.error('PROXY_STACK_UPSTREAM is required: the simulator base URL (http:)');
-  process.exit(1);
-}
-const target = new URL(upstream);
-const transport = createTransport(upstream);
+const { transport, hostname, port } = upstreamFromEnv('PROXY_STACK_UPSTREAM');
 
 /** The signed call's own headers, forwarded as they came. */
 const SIGNED = ['kc-api-key', 'kc-api-sign', 'kc-api-timestamp', 'kc-api-passphrase', 'kc-api-key-version'];
 
 function forward(req: IncomingMessage, res: ServerResponse, method: string, path: string, body: string | undefined): void {
-  const fail = (why: string) => {
-    console.error(`proxy-stack: ${method} ${path}: ${why}`);
-    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
-    res.end(why);
-  };
+  const fail = failer(res, `proxy-stack: ${method} ${path}`);
   const headers: OutgoingHttpHeaders = {};
   for (const name of SIGNED) if (req.headers[name] !== undefined) headers[name] = req.headers[name];
   if (body !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
   }
-  const out = request({ agent: transport.agent, hostname: target.hostname, port: Number(target.port || 80), method, path, headers }, (answer) => relayAnswer(answer, res, fail));
+  const out = request({ agent: transport.agent, hostname, port, method, path, headers }, (answer) => relayAnswer(answer, res, fail));
   out.on('error', (error) => fail(error.message));
   out.end(body);
 }
@@ -85,12 +74,4 @@ app.use((req, res) =>
   api.handleRequest({ method: req.method, path: req.path, query: req.url.split('?')[1] ?? '', headers: req.headers as Record<string, string>, body: req.body }, req, res),
 );
 const server = createServer(expressServerClasses(app), app);
-server.keepAliveTimeout = 5_000;
-server.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
-  console.log(JSON.stringify({ event: 'listening', port: (server.address() as { port: number }).port }));
-});
-process.once('SIGTERM', () => {
-  transport.close();
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-});
+serveUntilSigterm(server, transport);
